@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Building data events and following header blocks split over writes. */
+#ifndef TOKENTAP_CAPTURE_BPF_H
+#define TOKENTAP_CAPTURE_BPF_H
+
+#define FOURCC(a, b, c, d) ((__u32)(a) | ((__u32)(b) << 8) | ((__u32)(c) << 16) | ((__u32)(d) << 24))
+
+/*
+ * True when the first four bytes open an HTTP/1 request line. Userspace
+ * validates the whole line; this only has to be cheap and not miss one.
+ */
+static __always_inline bool is_http_start(__u64 head)
+{
+	__u32 w = (__u32)head;
+
+	return w == FOURCC('G', 'E', 'T', ' ') || w == FOURCC('P', 'O', 'S', 'T') ||
+	       w == FOURCC('P', 'U', 'T', ' ') || w == FOURCC('H', 'E', 'A', 'D') ||
+	       w == FOURCC('D', 'E', 'L', 'E') || w == FOURCC('P', 'A', 'T', 'C') ||
+	       w == FOURCC('O', 'P', 'T', 'I') || w == FOURCC('C', 'O', 'N', 'N') ||
+	       w == FOURCC('T', 'R', 'A', 'C');
+}
+
+/* Does the write end with the blank line that closes a header block? */
+static __always_inline bool ends_header_block(const void *buf, __u64 len)
+{
+	__u32 tail = 0;
+
+	if (len < 4 || bpf_probe_read_user(&tail, sizeof(tail), buf + len - 4))
+		return false;
+	return tail == FOURCC('\r', '\n', '\r', '\n');
+}
+
+static __always_inline struct tt_data_event *event_begin(__u32 flags, int fd, __u64 conn)
+{
+	__u32 zero = 0;
+	struct tt_data_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!e)
+		return NULL;
+	e->h.kind = TT_EV_DATA;
+	e->h.flags = flags;
+	e->h.ts_ns = bpf_ktime_get_ns();
+	e->h.pid = pid_tgid >> 32;
+	e->h.tid = (__u32)pid_tgid;
+	e->h.uid = (__u32)bpf_get_current_uid_gid();
+	e->h.fd = fd;
+	e->h.conn = conn;
+	e->h.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->h.comm, sizeof(e->h.comm));
+	__builtin_memset(&e->h.src, 0, sizeof(e->h.src));
+	__builtin_memset(&e->h.dst, 0, sizeof(e->h.dst));
+	e->h.len = 0;
+	e->h.orig_len = 0;
+	e->h.tls_lib = TT_LIB_NONE;
+	e->h.aux = 0;
+	return e;
+}
+
+/* Copies up to max_capture bytes of buf and submits the event. */
+static __always_inline void event_submit(struct tt_data_event *e, const void *buf, __u64 len)
+{
+	__u32 n = len > max_capture ? max_capture : (__u32)len;
+
+	if (len > max_capture) {
+		e->h.flags |= TT_F_TRUNC;
+		stat_inc(TT_STAT_TRUNC);
+	}
+	if (n > TT_DATA_MAX)
+		n = TT_DATA_MAX;
+	e->h.orig_len = len > 0xffffffffULL ? 0xffffffffU : (__u32)len;
+	if (bpf_probe_read_user(e->data, n, buf)) {
+		stat_inc(TT_STAT_READ_FAIL);
+		return;
+	}
+	e->h.len = n;
+	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + n, wake_flag()))
+		stat_inc(TT_STAT_RB_DROP);
+	else
+		stat_inc(TT_STAT_EVENTS);
+}
+
+/*
+ * After a request start that did not end its header block, the next writes
+ * on the connection are captured too, within a byte, write and time budget.
+ * Returns true when this write is such a continuation.
+ */
+static __always_inline bool cont_take(struct conn_key *key, const void *buf, __u64 len)
+{
+	struct cont_state *st = bpf_map_lookup_elem(&conts, key);
+	__u64 now;
+
+	if (!st)
+		return false;
+	now = bpf_ktime_get_ns();
+	if (now > st->deadline_ns || st->writes_left == 0 || st->bytes_left == 0) {
+		bpf_map_delete_elem(&conts, key);
+		return false;
+	}
+	st->writes_left--;
+	st->bytes_left = len >= st->bytes_left ? 0 : st->bytes_left - (__u32)len;
+	if (st->bytes_left == 0 || ends_header_block(buf, len))
+		bpf_map_delete_elem(&conts, key);
+	return true;
+}
+
+static __always_inline void cont_open(struct conn_key *key, const void *buf, __u64 len, bool gate)
+{
+	struct cont_state st = {};
+	__u64 now;
+
+	if (len >= max_capture || ends_header_block(buf, len)) {
+		bpf_map_delete_elem(&conts, key);
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	st.deadline_ns = now + CONT_WINDOW_NS;
+	st.bytes_left = max_capture - (__u32)len;
+	st.writes_left = CONT_MAX_WRITES;
+	bpf_map_update_elem(&conts, key, &st, BPF_ANY);
+	if (gate && slow_until_ns < st.deadline_ns)
+		slow_until_ns = st.deadline_ns;
+}
+
+#endif

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Maps and load-time settings shared by every capture program. */
+#ifndef TOKENTAP_MAPS_BPF_H
+#define TOKENTAP_MAPS_BPF_H
+
+/* Set by the loader before load. */
+const volatile __u32 targ_tgid = 0;        /* capture only this process when non-zero */
+const volatile __u32 self_tgid = 0;        /* never capture the sensor itself */
+const volatile __u32 max_capture = 16384;  /* bytes per write, <= TT_DATA_MAX */
+const volatile __u64 wake_bytes = 256 * 1024; /* wake the consumer past this fill level */
+
+/*
+ * Slow-path gate for the syscall tracepoints. Most writes are not HTTP and
+ * there is no pending TLS bind or split header: then the tracepoint must not
+ * touch a hash map. Writers set it to "now + window"; readers only compare.
+ */
+__u64 slow_until_ns = 0;
+
+#define TLS_BIND_WINDOW_NS (10ULL * 1000 * 1000)   /* nested syscall follows SSL_write within */
+#define CONT_WINDOW_NS (1000ULL * 1000 * 1000)     /* rest of a split header block within */
+#define CONT_MAX_WRITES 16
+
+struct conn_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 conn; /* SSL* for TLS, fd | CONN_PLAIN for plaintext */
+};
+
+#define CONN_PLAIN (1ULL << 63)
+
+struct ssl_sock {
+	__s32 fd;
+	__u32 pad;
+	__u64 sk; /* struct sock *, to notice fd reuse */
+};
+
+struct tls_mark {
+	__u64 ssl;
+	__u64 ts_ns;
+};
+
+struct cont_state {
+	__u64 deadline_ns;
+	__u32 bytes_left;
+	__u32 writes_left;
+};
+
+/* SSL* -> the socket its library writes to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, struct ssl_sock);
+} ssl_socks SEC(".maps");
+
+/* thread inside SSL_write of an unbound session -> that session */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct tls_mark);
+} tls_marks SEC(".maps");
+
+/* connection whose header block continues in the next write(s) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct conn_key);
+	__type(value, struct cont_state);
+} conts SEC(".maps");
+
+/* one event under construction per CPU: too large for the BPF stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_data_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool tgid_wanted(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	return targ_tgid == 0 || tgid == targ_tgid;
+}
+
+/* A wake-up per event costs more than the program: wake by fill level. */
+static __always_inline __u64 wake_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/*
+ * OpenSSL/BoringSSL: SSL_write(ssl, buf, int num) and
+ * SSL_write_ex(ssl, buf, size_t num, size_t *written). Entry probes only
+ * (or a call inside the function where the arguments are still in their
+ * registers; the loader proves that). The plaintext is complete at entry.
+ */
+#ifndef TOKENTAP_OPENSSL_BPF_H
+#define TOKENTAP_OPENSSL_BPF_H
+
+static __always_inline int on_ssl_write(void *ssl, const void *buf, __s64 num)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct conn_key key = { .tgid = tgid, .conn = (__u64)ssl };
+	struct tt_data_event *e;
+	struct ssl_sock *ss;
+	struct socket *sock;
+	__u64 head = 0;
+	__u32 flags = TT_F_TLS;
+	int fd = -1;
+
+	if (num <= 0 || !tgid_wanted(tgid))
+		return 0;
+	bpf_probe_read_user(&head, num < 8 ? num : 8, buf);
+	if (num >= 8 && is_http_start(head))
+		flags |= TT_F_START;
+	else if (cont_take(&key, buf, num))
+		flags |= TT_F_CONT;
+	else
+		return 0;
+
+	e = event_begin(flags, -1, (__u64)ssl);
+	if (!e)
+		return 0;
+	e->h.tls_lib = TT_LIB_OPENSSL;
+
+	ss = bpf_map_lookup_elem(&ssl_socks, &key);
+	if (ss) {
+		fd = ss->fd;
+		sock = fd_to_socket(fd);
+		/* The SSL* may have been freed and reused for another socket. */
+		if (sock && (__u64)socket_sk(sock) == ss->sk) {
+			e->h.fd = fd;
+			fill_addrs(&e->h, (struct sock *)ss->sk);
+		} else {
+			bpf_map_delete_elem(&ssl_socks, &key);
+			ss = NULL;
+		}
+	}
+	if (!ss) {
+		struct tls_mark m = { .ssl = (__u64)ssl, .ts_ns = e->h.ts_ns };
+		__u32 tid = (__u32)pid_tgid;
+
+		e->h.flags |= TT_F_NEED_BIND;
+		bpf_map_update_elem(&tls_marks, &tid, &m, BPF_ANY);
+		if (slow_until_ns < m.ts_ns + TLS_BIND_WINDOW_NS)
+			slow_until_ns = m.ts_ns + TLS_BIND_WINDOW_NS;
+	}
+	event_submit(e, buf, num);
+	if (flags & TT_F_START)
+		cont_open(&key, buf, num, false);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_write, void *ssl, const void *buf, int num)
+{
+	return on_ssl_write(ssl, buf, num);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(probe_ssl_write_ex, void *ssl, const void *buf, __u64 num)
+{
+	/* size_t: anything past 2^62 is nonsense, not a write */
+	return on_ssl_write(ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num);
+}
+
+/*
+ * Called from the syscall tracepoints' slow path: the thread is inside
+ * SSL_write of an unbound session and now writes a TLS record to fd.
+ */
+static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const void *buf)
+{
+	__u32 tid = (__u32)pid_tgid;
+	struct tls_mark *m = bpf_map_lookup_elem(&tls_marks, &tid);
+	struct conn_key key = { .tgid = pid_tgid >> 32 };
+	struct ssl_sock ss = { .fd = fd };
+	struct tt_event_hdr *h;
+	struct socket *sock;
+	__u8 rec[3] = {};
+
+	if (!m)
+		return;
+	key.conn = m->ssl;
+	if (bpf_ktime_get_ns() - m->ts_ns > TLS_BIND_WINDOW_NS) {
+		bpf_map_delete_elem(&tls_marks, &tid);
+		return;
+	}
+	/* A TLS record: content type 20..23, version 3.x. Anything else is not ours. */
+	if (bpf_probe_read_user(rec, sizeof(rec), buf) || rec[0] < 20 || rec[0] > 23 || rec[1] != 3)
+		return;
+	bpf_map_delete_elem(&tls_marks, &tid);
+	sock = fd_to_socket(fd);
+	if (!sock)
+		return;
+	ss.sk = (__u64)socket_sk(sock);
+	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
+	stat_inc(TT_STAT_BIND);
+
+	h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+	if (!h) {
+		stat_inc(TT_STAT_RB_DROP);
+		return;
+	}
+	__builtin_memset(h, 0, sizeof(*h));
+	h->kind = TT_EV_BIND;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = key.tgid;
+	h->tid = tid;
+	h->fd = fd;
+	h->conn = key.conn;
+	fill_addrs(h, (struct sock *)ss.sk);
+	bpf_ringbuf_submit(h, wake_flag());
+}
+
+#endif

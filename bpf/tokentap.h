@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/*
+ * Records shared by the BPF programs and the sensor. Fixed-size types only:
+ * this header is compiled both by clang -target bpf and by the host compiler.
+ */
+#ifndef TOKENTAP_SHARED_H
+#define TOKENTAP_SHARED_H
+
+/* Largest header block one event can carry; a power of two. */
+#define TT_DATA_MAX 32768
+#define TT_COMM_LEN 16
+#define TT_FILENAME_MAX 256
+
+enum tt_event_kind {
+	TT_EV_DATA = 1,  /* bytes a process is sending (plaintext or pre-encryption) */
+	TT_EV_BIND = 2,  /* a TLS session was bound to its socket */
+	TT_EV_EXEC = 3,  /* a process called execve */
+	TT_EV_MMAP = 4,  /* a process mapped a file executable (dlopen) */
+	TT_EV_EXIT = 5,  /* a process exited */
+};
+
+enum tt_event_flags {
+	TT_F_TLS = 1 << 0,       /* captured before encryption by a TLS library */
+	TT_F_START = 1 << 1,     /* data begins with an HTTP method */
+	TT_F_CONT = 1 << 2,      /* continuation of the previous request's header block */
+	TT_F_TRUNC = 1 << 3,     /* the write was longer than the capture cap */
+	TT_F_NEED_BIND = 1 << 4, /* TLS session not yet bound: a TT_EV_BIND may follow */
+	TT_F_ADDR = 1 << 5,      /* src/dst are set */
+};
+
+enum tt_tls_lib {
+	TT_LIB_NONE = 0,
+	TT_LIB_OPENSSL = 1,
+};
+
+enum tt_stat {
+	TT_STAT_EVENTS = 0,     /* data events emitted */
+	TT_STAT_RB_DROP,        /* ring buffer full: event lost */
+	TT_STAT_TRUNC,          /* writes longer than the capture cap */
+	TT_STAT_BIND,           /* TLS sessions bound to sockets */
+	TT_STAT_READ_FAIL,      /* user memory could not be read */
+	TT_STAT_MAX,
+};
+
+struct tt_addr {
+	unsigned short family; /* AF_INET, AF_INET6, AF_UNIX, or 0 */
+	unsigned short port;   /* host byte order */
+	unsigned char addr[16];
+};
+
+struct tt_event_hdr {
+	unsigned int kind;
+	unsigned int flags;
+	unsigned long long ts_ns;     /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	unsigned int pid;             /* tgid */
+	unsigned int tid;
+	unsigned int uid;
+	int fd;                       /* -1 when unknown */
+	unsigned long long conn;      /* SSL* for TLS, else the fd */
+	unsigned long long cgroup_id;
+	char comm[TT_COMM_LEN];
+	struct tt_addr src;
+	struct tt_addr dst;
+	unsigned int len;             /* bytes in data[] */
+	unsigned int orig_len;        /* bytes the process wrote in this call (clamped to 2^32-1) */
+	unsigned int tls_lib;
+	unsigned int aux;             /* TT_EV_EXEC: ppid */
+};
+
+struct tt_data_event {
+	struct tt_event_hdr h;
+	unsigned char data[TT_DATA_MAX];
+};
+
+struct tt_exec_event {
+	struct tt_event_hdr h;
+	char filename[TT_FILENAME_MAX];
+};
+
+#endif

@@ -1,0 +1,40 @@
+# Benchmarks (make bench): loopback workloads, floor BPF programs and their
+# loaders, built into $(BUILD)/bench/; tests/bench/run.sh runs and compares.
+BENCH_DIR     := $(BUILD)/bench
+BENCH_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I$(BENCH_DIR)
+BENCH_BPF     := empty_uprobe write_floor
+BENCH_LOADERS := $(addprefix $(BENCH_DIR)/,$(BENCH_BPF))
+BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load)
+BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS)
+ROUNDS        ?= 7
+
+.PHONY: bench-bins
+
+bench-bins: $(BENCH_BINS)
+
+bench: $(BUILD)/tokentap $(BENCH_BINS)
+	ROUNDS=$(ROUNDS) tests/bench/run.sh $(BUILD)
+
+$(BENCH_DIR):
+	mkdir -p $@
+
+$(BENCH_DIR)/%.bpf.o: tests/bench/%.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(BENCH_DIR)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
+		-Ivmlinux/$(ARCH) -c $< -o $@
+
+$(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# Loaders: one C file each, built against the skeleton of their BPF object.
+$(BENCH_LOADERS): $(BENCH_DIR)/%: tests/bench/%.c $(BENCH_DIR)/%.skel.h
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -lbpf -lelf -lz
+
+# TLS workloads link libssl dynamically so uprobes on libssl.so.3 see them.
+$(BENCH_DIR)/tls_client $(BENCH_DIR)/tls_server: $(BENCH_DIR)/%: tests/bench/%.c | $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -lssl -lcrypto
+
+$(BENCH_DIR)/write_load: tests/bench/write_load.c | $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# Keep the BPF objects and skeletons: they are worth inspecting with bpftool.
+.SECONDARY: $(foreach b,$(BENCH_BPF),$(BENCH_DIR)/$(b).bpf.o $(BENCH_DIR)/$(b).skel.h)

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Credential classifier: a table of rules (type id, header, scheme, prefix,
+ * length, alphabet, checksum, metadata extractor). Adding a type is one
+ * table entry. Pure logic (OpenSSL/zlib/json-c only).
+ *
+ * Only non-secret metadata leaves the classifier (token-formats.md).
+ */
+#ifndef TOKENTAP_CLASSIFY_H
+#define TOKENTAP_CLASSIFY_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "cred.h"
+#include "fingerprint.h"
+
+struct token_info {
+	char type[32];          /* type id of token-formats.md, e.g. "github_pat"; "opaque" when unknown */
+	char prefix[24];        /* non-secret prefix, e.g. "ghp_", "sk_live_", "" */
+	size_t length;          /* credential length in bytes */
+	bool has_checksum;      /* the format carries an offline checksum */
+	bool checksum_valid;    /* meaningful when has_checksum */
+	int confidence;         /* 0..100: 100 checksum-valid, lower when invalid or heuristic */
+	/* AWS */
+	char key_id[32];        /* AWS access key id (not secret) */
+	char aws_key_kind[16];  /* "long-term" (AKIA), "temporary" (ASIA), ... */
+	char aws_account[16];   /* 12-digit account id derived from the key id, or "" */
+	char aws_region[32];
+	char aws_service[32];
+	/* Basic */
+	char basic_user[128];   /* user name of Basic credentials */
+	char basic_password_type[32]; /* type id of the password part ("opaque" when unknown) */
+	/* JWT: safe header fields and claims only, sub/oid/jti keyed-hashed; NULL when not a JWT */
+	struct json_object *jwt;
+};
+
+/*
+ * Classifies c. key is the fingerprint key, used to hash JWT identity
+ * claims. Never fails: unknown credentials are "opaque". out must be
+ * released with token_info_release().
+ */
+void classify_credential(const struct credential *c, const struct fp_key *key,
+			 struct token_info *out);
+void token_info_release(struct token_info *t);
+
+#endif
