@@ -10,8 +10,8 @@ WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
 ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -DTOKENTAP_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) \
                -Iuser/lib -Ibpf -I$(BUILD) -fstack-protector-strong -D_FORTIFY_SOURCE=2
-LIB_LDLIBS  := -lcrypto -ljson-c -lz
-SENSOR_LDLIBS := -lbpf -lelf -lcapstone $(LIB_LDLIBS)
+LIB_LDLIBS  := -lcrypto -ljson-c -lz -lcapstone
+SENSOR_LDLIBS := -lbpf -lelf $(LIB_LDLIBS)
 
 LIB_SRCS    := $(wildcard user/lib/*.c)
 SENSOR_SRCS := $(wildcard user/sensor/*.c)
@@ -43,7 +43,7 @@ $(BUILD)/obj/%.o: user/%.c $(wildcard user/lib/*.h user/sensor/*.h) $(BPF_HDRS) 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/sensor/%.o: $(BUILD)/tokentap.skel.h
+$(SENSOR_OBJS): $(BUILD)/tokentap.skel.h
 
 $(BUILD)/tokentap: $(SENSOR_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SENSOR_LDLIBS)

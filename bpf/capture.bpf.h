@@ -32,8 +32,8 @@ static __always_inline bool ends_header_block(const void *buf, __u64 len)
 
 static __always_inline struct tt_data_event *event_begin(__u32 flags, int fd, __u64 conn)
 {
-	__u32 zero = 0;
-	struct tt_data_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct tt_data_event *e = bpf_map_lookup_elem(&scratch, &cpu);
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	if (!e)
@@ -60,12 +60,15 @@ static __always_inline struct tt_data_event *event_begin(__u32 flags, int fd, __
 /* Copies up to max_capture bytes of buf and submits the event. */
 static __always_inline void event_submit(struct tt_data_event *e, const void *buf, __u64 len)
 {
-	__u32 n = len > max_capture ? max_capture : (__u32)len;
+	__u64 n = len;
 
 	if (len > max_capture) {
+		n = max_capture;
 		e->h.flags |= TT_F_TRUNC;
 		stat_inc(TT_STAT_TRUNC);
 	}
+	/* keep clang from checking a copy while passing the original */
+	barrier_var(n);
 	if (n > TT_DATA_MAX)
 		n = TT_DATA_MAX;
 	e->h.orig_len = len > 0xffffffffULL ? 0xffffffffU : (__u32)len;

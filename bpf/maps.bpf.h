@@ -69,9 +69,13 @@ struct {
 	__type(value, struct cont_state);
 } conts SEC(".maps");
 
-/* one event under construction per CPU: too large for the BPF stack */
+/*
+ * One event under construction per CPU: too large for the BPF stack, and
+ * over the 32 KiB per-CPU value limit, so an array indexed by CPU whose
+ * size the loader sets to the number of possible CPUs.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct tt_data_event);

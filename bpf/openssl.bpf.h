@@ -22,8 +22,7 @@ static __always_inline int on_ssl_write(void *ssl, const void *buf, __s64 num)
 
 	if (num <= 0 || !tgid_wanted(tgid))
 		return 0;
-	bpf_probe_read_user(&head, num < 8 ? num : 8, buf);
-	if (num >= 8 && is_http_start(head))
+	if (num >= 8 && !bpf_probe_read_user(&head, sizeof(head), buf) && is_http_start(head))
 		flags |= TT_F_START;
 	else if (cont_take(&key, buf, num))
 		flags |= TT_F_CONT;

@@ -52,11 +52,11 @@ static __always_inline void fill_addrs(struct tt_event_hdr *h, struct sock *sk)
 	h->src.family = family;
 	h->dst.family = family;
 	if (family == TT_AF_INET) {
-		BPF_CORE_READ_INTO(h->src.addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(h->dst.addr, sk, __sk_common.skc_daddr);
+		bpf_core_read(h->src.addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(h->dst.addr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == TT_AF_INET6) {
-		BPF_CORE_READ_INTO(h->src.addr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(h->dst.addr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(h->src.addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(h->dst.addr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		if (family == TT_AF_UNIX)
 			h->flags |= TT_F_ADDR;

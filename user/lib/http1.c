@@ -365,16 +365,38 @@ static int check_request_line(const struct http1_parser *p, size_t old)
 	return 0;
 }
 
-/* Returns the header block's length if its blank line ends at or after from, else 0. */
-static size_t find_block_end(const struct http1_parser *p, size_t from)
+/*
+ * Byte at distance back before data[i], where data continues the buffer;
+ * 0 when that is before the start of the block.
+ */
+static uint8_t byte_before(const struct http1_parser *p, const uint8_t *data, size_t i,
+			   size_t back)
 {
-	const uint8_t *b = p->buf;
+	if (i >= back)
+		return data[i - back];
+	if (p->len >= back - i)
+		return p->buf[p->len - (back - i)];
+	return 0;
+}
 
-	for (size_t i = from; i < p->len; i++) {
-		if (b[i] != '\n' || i == 0)
-			continue;
-		if (b[i - 1] == '\n' || (b[i - 1] == '\r' && i >= 2 && b[i - 2] == '\n'))
+/*
+ * Length of data up to and including the blank line that ends the block,
+ * or 0. The block never starts with CR or LF (they are skipped before a
+ * request line), so the first line can never look blank.
+ */
+static size_t find_block_end(const struct http1_parser *p, const uint8_t *data, size_t n)
+{
+	const uint8_t *nl;
+	size_t i = 0;
+
+	while (i < n && (nl = memchr(data + i, '\n', n - i)) != NULL) {
+		uint8_t b1;
+
+		i = (size_t)(nl - data);
+		b1 = byte_before(p, data, i, 1);
+		if (b1 == '\n' || (b1 == '\r' && byte_before(p, data, i, 2) == '\n'))
 			return i + 1;
+		i++;
 	}
 	return 0;
 }
@@ -421,6 +443,10 @@ static size_t take_header_bytes(struct http1_parser *p, const uint8_t *data, siz
 
 	if (n > avail)
 		n = avail;
+	/* Copy only up to the block's end: what follows belongs to the next message. */
+	end = find_block_end(p, data, n);
+	if (end)
+		n = end;
 	memcpy(p->buf + old, data, n);
 	p->len += n;
 	if (p->state == HTTP1_IDLE) {
@@ -433,14 +459,11 @@ static size_t take_header_bytes(struct http1_parser *p, const uint8_t *data, siz
 		if (r > 0)
 			p->state = HTTP1_HEADERS;
 	}
-	if (p->state == HTTP1_HEADERS) {
-		end = find_block_end(p, old);
-		if (end) {
-			deliver(p, end, cb, ctx);
-			*done = true;
-			/* Bytes copied past the block belong to what follows it. */
-			return end - old;
-		}
+	if (end) {
+		/* The block's last line end follows the request line's, so r was 1. */
+		deliver(p, p->len, cb, ctx);
+		*done = true;
+		return n;
 	}
 	if (p->len == p->cap) {
 		lose_sync(p, &p->stats.oversize);

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #define JWT_JSON_DEPTH 16
-#define JWT_SHORT_MAX 128   /* header fields */
 /* base64 text needed for JWT_SEGMENT_MAX decoded bytes, padded to a multiple of 4 */
 #define B64_TEXT_MAX (((JWT_SEGMENT_MAX + 2) / 3) * 4)
 
@@ -238,7 +237,7 @@ static const char *claim_text(struct json_object *v, size_t *len)
 		*len = (size_t)json_object_get_string_len(v);
 		return json_object_get_string(v);
 	}
-	s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	*len = s ? strlen(s) : 0;
 	return s ? s : "";
 }

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Benchmark runner for `make bench`: runs each workload with no sensor, with a
+# floor BPF program, and with tokentap, alternating the modes in every round,
+# then prints per-round figures, per-pair ratios and their medians.
+# Usage: tests/bench/run.sh [BUILD_DIR]    (as root; see tests/bench/README.md)
+set -euo pipefail
+
+BUILD=${1:-build}
+BENCH=$BUILD/bench
+ROUNDS=${ROUNDS:-7}
+TLS_REQUESTS=${TLS_REQUESTS:-20000}
+WRITES=${WRITES:-1000000}
+BENCH_CPU=${BENCH_CPU:-0}
+BENCH_ONLY=${BENCH_ONLY:-tls,write}
+TOKENTAP=${TOKENTAP:-$BUILD/tokentap}
+LIBSSL=${LIBSSL:-/usr/lib/x86_64-linux-gnu/libssl.so.3}
+READY_TIMEOUT=${READY_TIMEOUT:-60}
+SETTLE=${SETTLE:-0.2}
+read -r -a TOKENTAP_EXTRA <<<"${TOKENTAP_ARGS:-}"
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+[[ "$TLS_REQUESTS" =~ ^[1-9][0-9]*$ ]] || die "TLS_REQUESTS must be a positive integer"
+[[ "$WRITES" =~ ^[1-9][0-9]*$ ]] || die "WRITES must be a positive integer"
+for bin in tls_client tls_server write_load empty_uprobe write_floor; do
+	[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
+done
+[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
+[ -r "$LIBSSL" ] || die "missing $LIBSSL"
+command -v openssl >/dev/null || die "openssl CLI not found"
+
+# Workloads (client and server alike) share one CPU: on small VMs a
+# cross-CPU wakeup costs more than the request itself and drowns the probes.
+PIN=()
+if [ "$BENCH_CPU" != none ]; then
+	command -v taskset >/dev/null || die "taskset not found (or set BENCH_CPU=none)"
+	PIN=(taskset -c "$BENCH_CPU")
+fi
+
+TMP=$(mktemp -d /tmp/tokentap-bench.XXXXXX)
+SENSOR_PID=
+SERVER_PID=
+cleanup() {
+	[ -n "$SENSOR_PID" ] && kill -KILL "$SENSOR_PID" 2>/dev/null
+	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+CLK_TCK=$(getconf CLK_TCK)
+TAP_RUNS=0
+TAP_LINES=0
+
+# CPU time (utime+stime, in clock ticks) a process has used so far.
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# True while PID runs; an exited child stays a zombie until waited for, and
+# kill -0 would still succeed on it.
+alive() {
+	local state
+	state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# start_sensor MODE BENCH: load the sensor of MODE and wait until it is ready.
+start_sensor() {
+	local mode=$1 name=$2 err=$TMP/sensor.err pattern
+	# Background jobs of a script start with SIGINT ignored, and an ignored
+	# signal never reaches a handler or a signalfd: restore it.
+	local run=(env --default-signal=INT)
+	SENSOR_PID=
+	case $mode in
+	none) return 0 ;;
+	empty) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" 2>"$err" & pattern='empty_uprobe: ready' ;;
+	floor) "${run[@]}" "$BENCH/write_floor" 2>"$err" & pattern='write_floor: ready' ;;
+	tokentap)
+		TAP_RUNS=$((TAP_RUNS + 1))
+		"${run[@]}" "$TOKENTAP" --json --state-dir "$TMP/state" "${TOKENTAP_EXTRA[@]}" \
+			>"$TMP/tokentap.$name.$TAP_RUNS.json" 2>"$err" &
+		pattern='tokentap: ready' ;;
+	esac
+	SENSOR_PID=$!
+	local deadline=$((SECONDS + READY_TIMEOUT))
+	until grep -q "$pattern" "$err" 2>/dev/null; do
+		if ! alive "$SENSOR_PID" || [ $SECONDS -ge $deadline ]; then
+			echo "bench: $mode did not get ready; the end of its stderr:" >&2
+			tail -n 40 "$err" | sed 's/^/  | /' >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	# Let start-up work that follows "ready" finish before timing.
+	sleep "$SETTLE"
+}
+
+# wait_exit PID SECONDS: true once PID has exited, false on timeout.
+wait_exit() {
+	local deadline=$((SECONDS + $2))
+	while alive "$1"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.02
+	done
+}
+
+# SIGINT first, as a user would stop it; escalate only if it hangs.
+stop_sensor() {
+	[ -n "$SENSOR_PID" ] || return 0
+	kill -INT "$SENSOR_PID" 2>/dev/null || true
+	if ! wait_exit "$SENSOR_PID" 5; then
+		echo "bench: sensor ignored SIGINT, sending SIGTERM" >&2
+		kill -TERM "$SENSOR_PID" 2>/dev/null || true
+		wait_exit "$SENSOR_PID" 3 || kill -KILL "$SENSOR_PID" 2>/dev/null || true
+	fi
+	wait "$SENSOR_PID" 2>/dev/null || true
+	SENSOR_PID=
+}
+
+# run_mode BENCH MODE: one timed run; sets RUN_NS (ns per operation) and
+# RUN_CPU_MS (sensor CPU time during the run).
+run_mode() {
+	local name=$1 mode=$2 out t0=0 t1=0
+	start_sensor "$mode" "$name"
+	[ -n "$SENSOR_PID" ] && t0=$(cpu_ticks "$SENSOR_PID")
+	case $name in
+	tls) out=$("${PIN[@]}" "$BENCH/tls_client" --port "$TLS_PORT" -n "$TLS_REQUESTS") ;;
+	write) out=$("${PIN[@]}" "$BENCH/write_load" -n "$WRITES" -s 64) ;;
+	esac
+	[ -n "$SENSOR_PID" ] && t1=$(cpu_ticks "$SENSOR_PID")
+	stop_sensor
+	RUN_NS=${out#ns_per_op=}
+	RUN_NS=${RUN_NS%% *}
+	[[ "$RUN_NS" =~ ^[0-9.]+$ ]] || die "$name/$mode: unexpected output: $out"
+	RUN_CPU_MS=$(((t1 - t0) * 1000 / CLK_TCK))
+}
+
+# bench NAME FLOOR_MODE: ROUNDS rounds, mode order rotated every round so
+# drift over time does not favour one mode; rows go to $TMP/NAME.rows.
+bench() {
+	local name=$1 floor=$2 r i m
+	local modes=(none "$floor" tokentap)
+	: >"$TMP/$name.rows"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		declare -A ns=() cpu=()
+		for ((i = 0; i < 3; i++)); do
+			m=${modes[$(((r + i) % 3))]}
+			run_mode "$name" "$m"
+			ns[$m]=$RUN_NS
+			cpu[$m]=$RUN_CPU_MS
+		done
+		echo "$r ${ns[none]} ${ns[$floor]} ${ns[tokentap]} ${cpu[tokentap]}" >>"$TMP/$name.rows"
+		printf '  round %d/%d: none %s  %s %s  tokentap %s ns\n' "$r" "$ROUNDS" \
+			"${ns[none]}" "$floor" "${ns[$floor]}" "${ns[tokentap]}" >&2
+		unset ns cpu
+	done
+}
+
+# report NAME TITLE FLOOR UNIT TARGET: the table and the summary line.
+report() {
+	awk -v name="$1" -v title="$2" -v floor="$3" -v unit="$4" -v target="$5" -f /dev/stdin "$TMP/$1.rows" <<'AWK'
+function median(a, n,    i, j, t) {
+	if (n == 0)
+		return "n/a"
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fmt(v) { return v == "n/a" ? v : sprintf("%.3f", v) }
+BEGIN {
+	printf "\n== %s ==\n", title
+	printf "%-6s %10s %10s %10s %8s %8s %8s %8s %9s\n", "round", "none", floor,
+		"tokentap", floor "/none", "tap/none", "tap/" floor, "added", "tapCPUms"
+}
+{
+	n++
+	none[n] = $2; fl[n] = $3; tap[n] = $4; cpu[n] = $5
+	rf[n] = $3 / $2; rt[n] = $4 / $2; rtf[n] = $4 / $3
+	added = "n/a"
+	# The added-cost ratio is meaningless when noise hides the floor's cost.
+	if ($3 - $2 > 0) {
+		added = ($4 - $2) / ($3 - $2)
+		nadd++; add[nadd] = added
+	}
+	printf "%-6d %10.1f %10.1f %10.1f %8.3f %8.3f %8.3f %8s %9d\n", $1, $2, $3, $4,
+		rf[n], rt[n], rtf[n], fmt(added), $5
+}
+END {
+	m_none = median(none, n); m_fl = median(fl, n); m_tap = median(tap, n)
+	m_rf = median(rf, n); m_rt = median(rt, n); m_rtf = median(rtf, n)
+	m_add = median(add, nadd); m_cpu = median(cpu, n)
+	printf "%-6s %10.1f %10.1f %10.1f %8.3f %8.3f %8.3f %8s %9d\n", "median",
+		m_none, m_fl, m_tap, m_rf, m_rt, m_rtf, fmt(m_add), m_cpu
+	printf "(%s; ratios are per round, then the median; added = " \
+		"(tokentap - none) / (%s - none), %d of %d rounds usable; tapCPUms = " \
+		"sensor CPU time during the run)\n", unit, floor, nadd, n
+	printf "SUMMARY %s: none %.1f %s, %s %.1f, tokentap %.1f; " \
+		"added-cost ratio median %s (target <= %s); tokentap/%s %s\n",
+		name, m_none, unit, floor, m_fl, m_tap, fmt(m_add), target, floor, fmt(m_rtf)
+}
+AWK
+}
+
+# Scan the sensor's output for anything shaped like the benchmark token,
+# without ever printing it.
+check_no_token() {
+	local leaks
+	leaks=$(cat "$TMP"/tokentap.*.json "$TMP/sensor.err" 2>/dev/null |
+		grep -cE 'ghp_[0-9A-Za-z]{36}' || true)
+	if [ "$leaks" != 0 ]; then
+		echo "bench: WARNING: $leaks tokentap output line(s) hold a raw token" >&2
+		return 1
+	fi
+	TAP_LINES=$(cat "$TMP"/tokentap.*.json 2>/dev/null | wc -l)
+}
+
+echo "tokentap bench: $ROUNDS rounds; workloads pinned to CPU $BENCH_CPU;" \
+	"sensor: $TOKENTAP"
+RESULT=0
+
+if [[ ",$BENCH_ONLY," == *,tls,* ]]; then
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj /CN=localhost -days 1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+		2>/dev/null || die "cannot generate a certificate"
+	"${PIN[@]}" "$BENCH/tls_server" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
+		>"$TMP/server.out" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		grep -q '^port=' "$TMP/server.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	TLS_PORT=$(sed -n 's/^port=//p' "$TMP/server.out")
+	[ -n "$TLS_PORT" ] || die "tls_server did not start"
+	echo "TLS: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
+	bench tls empty
+	report tls "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
+		empty ns/request 0.4
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+fi
+
+if [[ ",$BENCH_ONLY," == *,write,* ]]; then
+	echo "write: $WRITES 64-byte write() calls to /dev/null per run..." >&2
+	bench write floor
+	report write "non-HTTP write(), $WRITES x 64 bytes to /dev/null per run" \
+		floor ns/write 1.1
+fi
+
+check_no_token || RESULT=1
+echo "tokentap output: $TAP_LINES lines over $TAP_RUNS runs; no raw token found in it" \
+	"(searched, never printed)"
+exit $RESULT

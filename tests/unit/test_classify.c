@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Credential classifier: one synthetic sample of every type, checksum
+ * valid and invalid, Basic, AWS SigV4, opaque fallback, and the rule that
+ * no secret byte ends up in token_info. Samples are built at run time
+ * from random characters (never a real token), and assertions compare
+ * only types and metadata, so a failure never prints a token.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "checksum.h"
+#include "classify.h"
+
+#define B62 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#define HEX "0123456789abcdef"
+#define B64URL B62 "-_"
+#define B64 B62 "+/"
+#define TOK_MAX 1024
+
+static struct fp_key test_key = { .bytes = "classify-test-key", .len = 17 };
+static uint32_t rng_state = 12345;
+
+static char rnd_char(const char *alpha)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return alpha[(rng_state >> 16) % strlen(alpha)];
+}
+
+/* out = prefix + n random characters of alpha; returns the length. */
+static size_t build(char *out, const char *prefix, const char *alpha, size_t n)
+{
+	size_t p = strlen(prefix);
+
+	assert_true(p + n < TOK_MAX);
+	memcpy(out, prefix, p);
+	for (size_t i = 0; i < n; i++)
+		out[p + i] = rnd_char(alpha);
+	out[p + n] = '\0';
+	return p + n;
+}
+
+/* GitHub/npm layout: prefix + 30 random base62 + base62 CRC32 of those 30. */
+static size_t build_github(char *out, const char *prefix, bool valid)
+{
+	size_t len = build(out, prefix, B62, 30);
+
+	base62_encode_crc(checksum_crc32(out + 4, 30), out + len);
+	len += BASE62_CRC_LEN;
+	if (!valid)
+		out[len - 1] = out[len - 1] == 'A' ? 'B' : 'A';
+	return len;
+}
+
+/* glsa_ + 32 alphanumerics + _ + hex of the little-endian CRC32 of what precedes. */
+static size_t build_grafana(char *out, bool valid)
+{
+	size_t len = build(out, "glsa_", B62, 32);
+	uint32_t crc = checksum_crc32(out, len);
+
+	snprintf(out + len, TOK_MAX - len, "_%02x%02x%02x%02x", crc & 0xff, (crc >> 8) & 0xff,
+		 (crc >> 16) & 0xff, crc >> 24);
+	len += 9;
+	if (!valid)
+		out[len - 1] = out[len - 1] == '0' ? '1' : '0';
+	return len;
+}
+
+static void classify_full(const char *v, size_t len, const char *header, const char *scheme,
+			  struct token_info *t)
+{
+	struct credential c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.header, sizeof(c.header), "%s", header ? header : "authorization");
+	snprintf(c.scheme, sizeof(c.scheme), "%s", scheme ? scheme : "Bearer");
+	c.value = v;
+	c.value_len = len;
+	classify_credential(&c, &test_key, t);
+}
+
+/* Fails (without printing the token) when any byte window of the secret shows up in t. */
+static void assert_no_secret(const struct token_info *t, const char *secret, size_t len)
+{
+	const size_t w = 10;
+
+	if (len < w)
+		return;
+	for (size_t off = 0; off + w <= len; off += w / 2) {
+		assert_null(memmem(t, sizeof(*t), secret + off, w));
+		if (t->jwt) {
+			const char *s = json_object_to_json_string(t->jwt);
+
+			assert_null(memmem(s, strlen(s), secret + off, w));
+		}
+	}
+}
+
+struct sample {
+	const char *type;
+	const char *prefix;    /* built: prefix + n characters of alpha */
+	const char *alpha;
+	size_t n;
+	const char *header;    /* NULL: authorization */
+	const char *scheme;    /* NULL: Bearer */
+	const char *want_prefix;
+};
+
+static const struct sample samples[] = {
+	{ "gitlab_pat", "glpat-", B64URL, 20, "private-token", "", "glpat-" },
+	{ "gitlab_other", "glrt-", B64URL, 20, NULL, NULL, "glrt-" },
+	{ "gitlab_other", "glcbt-", B64URL, 30, "job-token", "", "glcbt-" },
+	{ "slack_bot", "xoxb-", B64URL, 50, NULL, NULL, "xoxb-" },
+	{ "slack_user", "xoxp-", B64URL, 70, NULL, NULL, "xoxp-" },
+	{ "slack_app", "xapp-", B64URL, 90, NULL, NULL, "xapp-" },
+	{ "slack_user", "xoxe.xoxp-", B64URL, 140, NULL, NULL, "xoxe.xoxp-" },
+	{ "slack_refresh", "xoxe-", B64URL, 140, NULL, NULL, "xoxe-" },
+	{ "stripe", "sk_live_", B62, 24, NULL, NULL, "sk_live_" },
+	{ "stripe", "sk_test_", B62, 99, NULL, "Basic-not", "sk_test_" },
+	{ "stripe", "rk_live_", B62, 24, NULL, NULL, "rk_live_" },
+	{ "stripe", "rk_test_", B62, 24, NULL, NULL, "rk_test_" },
+	{ "openai", "sk-proj-", B64URL, 120, NULL, NULL, "sk-proj-" },
+	{ "openai", "sk-svcacct-", B64URL, 120, NULL, NULL, "sk-svcacct-" },
+	{ "openai", "sk-admin-", B64URL, 120, NULL, NULL, "sk-admin-" },
+	{ "anthropic", "sk-ant-api03-", B64URL, 95, "x-api-key", "", "sk-ant-api03-" },
+	{ "anthropic", "sk-ant-admin01-", B64URL, 95, "x-api-key", "", "sk-ant-admin01-" },
+	{ "aws_bedrock", "ABSK", B64, 120, NULL, NULL, "ABSK" },
+	{ "aws_bedrock", "bedrock-api-key-", B64, 300, NULL, NULL, "bedrock-api-key-" },
+	{ "google_oauth", "ya29.", B64URL, 150, NULL, NULL, "ya29." },
+	{ "google_api_key", "AIza", B64URL, 35, "x-goog-api-key", "", "AIza" },
+	{ "shopify", "shpat_", HEX, 32, "x-shopify-access-token", "", "shpat_" },
+	{ "shopify", "shpss_", HEX, 32, NULL, NULL, "shpss_" },
+	{ "vault", "hvs.", B64URL, 90, "x-vault-token", "", "hvs." },
+	{ "vault", "hvb.", B64URL, 120, NULL, NULL, "hvb." },
+	{ "vault", "s.", B62, 24, "x-vault-token", "", "s." },
+	{ "huggingface", "hf_", B62, 34, NULL, NULL, "hf_" },
+	{ "huggingface", "api_org_", B62, 34, NULL, NULL, "api_org_" },
+	{ "databricks", "dapi", HEX, 32, NULL, NULL, "dapi" },
+	{ "digitalocean", "dop_v1_", HEX, 64, NULL, NULL, "dop_v1_" },
+	{ "digitalocean", "doo_v1_", HEX, 64, NULL, NULL, "doo_v1_" },
+	{ "grafana", "glc_", B64, 120, NULL, NULL, "glc_" },
+	{ "okta", "", B64URL, 42, NULL, "SSWS", "" },
+	{ "linear", "lin_api_", B62, 40, NULL, "", "lin_api_" },
+	{ "postman", "PMAK-", HEX, 59, "x-api-key", "", "PMAK-" },
+	{ "tailscale", "tskey-auth-", B64URL, 40, NULL, NULL, "tskey-auth-" },
+	{ "tailscale", "tskey-api-", B64URL, 40, NULL, "Basic-not", "tskey-api-" },
+	{ "docker", "dckr_pat_", B64URL, 27, NULL, NULL, "dckr_pat_" },
+	{ "docker", "dckr_oat_", B64URL, 27, NULL, NULL, "dckr_oat_" },
+	{ "newrelic", "NRAK-", B62, 27, "x-api-key", "", "NRAK-" },
+	{ "newrelic", "NRII-", B64URL, 32, "x-insert-key", "", "NRII-" },
+	{ "sentry", "sntryu_", HEX, 64, NULL, NULL, "sntryu_" },
+	{ "sentry", "sntrys_", B64, 150, NULL, NULL, "sntrys_" },
+	{ "datadog", "", HEX, 32, "dd-api-key", "", "" },
+	{ "datadog", "", HEX, 40, "dd-application-key", "", "" },
+	{ "atlassian", "ATATT3", B64, 180, NULL, NULL, "ATATT3" },
+	{ "pypi", "pypi-AgEIcHlwaS5vcmc", B64URL, 150, NULL, NULL, "pypi-" },
+	{ "ai_misc", "xai-", B62, 80, NULL, NULL, "xai-" },
+	{ "ai_misc", "gsk_", B62, 52, NULL, NULL, "gsk_" },
+	{ "ai_misc", "r8_", B62, 37, NULL, "token", "r8_" },
+	{ "ai_misc", "lsv2_pt_", B64URL, 40, "x-api-key", "", "lsv2_pt_" },
+	{ "ai_misc", "pplx-", B62, 48, NULL, NULL, "pplx-" },
+	{ "ai_misc", "", B62, 32, "xi-api-key", "", "" },
+	{ "onepassword", "ops_eyJ", B64, 400, NULL, NULL, "ops_" },
+	{ "cloudflare", "cfut_", B64URL, 40, NULL, NULL, "cfut_" },
+	{ "azure_apim", "", HEX, 32, "ocp-apim-subscription-key", "", "" },
+	{ "azure_sas", "", B64URL, 80, NULL, "SharedAccessSignature", "" },
+	{ "opaque", "", B64URL, 40, NULL, NULL, "" },
+	{ "opaque", "", HEX, 32, "x-api-key", "", "" },
+};
+
+static void test_prefix_samples(void **state)
+{
+	char tok[TOK_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		const struct sample *s = &samples[i];
+		struct token_info t;
+		size_t len = build(tok, s->prefix, s->alpha, s->n);
+		size_t plen = strlen(s->prefix);
+
+		classify_full(tok, len, s->header, s->scheme, &t);
+		/* the index names the failing sample */
+		if (strcmp(t.type, s->type) != 0 || strcmp(t.prefix, s->want_prefix) != 0)
+			fail_msg("sample %zu: want %s/%s, got %s/%s", i, s->type, s->want_prefix,
+				 t.type, t.prefix);
+		assert_int_equal(t.length, len);
+		assert_false(t.has_checksum);
+		assert_null(t.jwt);
+		if (strcmp(s->type, "opaque") == 0)
+			assert_int_equal(t.confidence, 0);
+		else
+			assert_true(t.confidence >= 60 && t.confidence <= 90);
+		assert_no_secret(&t, tok + plen, len - plen);
+		token_info_release(&t);
+	}
+}
+
+/* The public sample of base62-token.js: CRC32 over the 30 random characters only. */
+static void test_github_checksum_known_answer(void **state)
+{
+	char crc[BASE62_CRC_LEN + 1];
+
+	(void)state;
+	base62_encode_crc(checksum_crc32("zQWBuTSOoRi4A9spHcVY5ncnsDkxkJ", 30), crc);
+	assert_string_equal(crc, "0mLq17");
+	base62_encode_crc(0, crc);
+	assert_string_equal(crc, "000000");
+	base62_encode_crc(UINT32_MAX, crc);
+	assert_string_equal(crc, "4gfFC3");
+}
+
+static void test_github_and_npm(void **state)
+{
+	static const struct { const char *prefix, *type; } kinds[] = {
+		{ "ghp_", "github_pat" },  { "gho_", "github_oauth" },
+		{ "ghu_", "github_user_app" }, { "ghs_", "github_app_install" },
+		{ "ghr_", "github_refresh" }, { "npm_", "npm" },
+	};
+	char tok[TOK_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct token_info t;
+		size_t len = build_github(tok, kinds[i].prefix, true);
+
+		classify_full(tok, len, NULL, "token", &t);
+		assert_string_equal(t.type, kinds[i].type);
+		assert_string_equal(t.prefix, kinds[i].prefix);
+		assert_true(t.has_checksum);
+		assert_true(t.checksum_valid);
+		assert_int_equal(t.confidence, 100);
+		assert_no_secret(&t, tok + 4, len - 4);
+
+		len = build_github(tok, kinds[i].prefix, false);
+		classify_full(tok, len, NULL, "Bearer", &t);
+		assert_string_equal(t.type, kinds[i].type);
+		assert_true(t.has_checksum);
+		assert_false(t.checksum_valid);
+		assert_int_equal(t.confidence, 50);
+	}
+}
+
+static void test_github_edge_cases(void **state)
+{
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	/* a non-base62 byte: not a GitHub token at all */
+	len = build_github(tok, "ghp_", true);
+	tok[10] = '-';
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+	assert_string_equal(t.prefix, "");
+	/* other lengths carry no checksum: prefix match only */
+	len = build(tok, "ghs_", B62, 60);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "github_app_install");
+	assert_false(t.has_checksum);
+	assert_int_equal(t.confidence, 80);
+	/* too short */
+	len = build(tok, "ghp_", B62, 20);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+	/* prefixes are case-sensitive */
+	len = build_github(tok, "GHP_", true);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+}
+
+static void test_github_fine_grained(void **state)
+{
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	len = build(tok, "github_pat_", B62, 22);
+	tok[len++] = '_';
+	len += build(tok + len, "", B62, 59);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "github_fine_grained");
+	assert_string_equal(t.prefix, "github_pat_");
+	assert_int_equal(t.confidence, 90);
+	assert_no_secret(&t, tok + 11, len - 11);
+	/* no separator where the id ends */
+	tok[33] = 'x';
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+}
+
+static void test_grafana_checksum(void **state)
+{
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	len = build_grafana(tok, true);
+	assert_int_equal(checksum_grafana_sa(tok, len), CHECKSUM_OK);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "grafana");
+	assert_string_equal(t.prefix, "glsa_");
+	assert_true(t.has_checksum);
+	assert_true(t.checksum_valid);
+	assert_int_equal(t.confidence, 100);
+	assert_no_secret(&t, tok + 5, len - 5);
+
+	len = build_grafana(tok, false);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "grafana");
+	assert_true(t.has_checksum);
+	assert_false(t.checksum_valid);
+	assert_int_equal(t.confidence, 50);
+	assert_int_equal(checksum_grafana_sa(tok, len - 1), CHECKSUM_NA);
+}
+
+static void test_structured_types(void **state)
+{
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	/* SendGrid: SG. + 22 + . + 43 */
+	len = build(tok, "SG.", B64URL, 22);
+	tok[len++] = '.';
+	len += build(tok + len, "", B64URL, 43);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "sendgrid");
+	assert_string_equal(t.prefix, "SG.");
+	assert_no_secret(&t, tok + 3, len - 3);
+
+	/* Terraform: 14 + .atlasv1. + 67 */
+	len = build(tok, "", B62, 14);
+	memcpy(tok + len, ".atlasv1.", 9);
+	len += 9;
+	len += build(tok + len, "", B64URL, 67);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "terraform");
+	assert_string_equal(t.prefix, "atlasv1");
+	assert_no_secret(&t, tok, len);
+
+	/* Legacy OpenAI: sk- + 20 + T3BlbkFJ + 20 */
+	len = build(tok, "sk-", B62, 20);
+	memcpy(tok + len, "T3BlbkFJ", 8);
+	len += 8;
+	len += build(tok + len, "", B62, 20);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "openai");
+	assert_string_equal(t.prefix, "sk-");
+	/* without the marker an sk- string is not OpenAI's */
+	memcpy(tok + 23, "XXXXXXXX", 8);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+
+	/* Databricks with a -N suffix */
+	len = build(tok, "dapi", HEX, 32);
+	memcpy(tok + len, "-2", 2);
+	len += 2;
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "databricks");
+
+	/* a datadog-looking value outside the datadog headers is opaque */
+	len = build(tok, "", HEX, 32);
+	classify_full(tok, len, "authorization", "Bearer", &t);
+	assert_string_equal(t.type, "opaque");
+
+	/* a JWT by shape */
+	snprintf(tok, sizeof(tok), "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.");
+	len = strlen(tok);
+	len += build(tok + len, "", B64URL, 43);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "jwt");
+	assert_string_equal(t.prefix, "");
+	assert_non_null(t.jwt);
+	token_info_release(&t);
+	assert_null(t.jwt);
+}
+
+static void test_aws_sigv4(void **state)
+{
+	struct credential c;
+	struct token_info t;
+	const char *id = "ASIAY34FZKBOKMUTVV7A";
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.header, sizeof(c.header), "authorization");
+	snprintf(c.scheme, sizeof(c.scheme), "AWS4-HMAC-SHA256");
+	snprintf(c.aws_region, sizeof(c.aws_region), "eu-west-1");
+	snprintf(c.aws_service, sizeof(c.aws_service), "s3");
+	c.value = id;
+	c.value_len = strlen(id);
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.type, "aws_sigv4");
+	assert_string_equal(t.key_id, id);
+	assert_string_equal(t.aws_key_kind, "temporary");
+	assert_string_equal(t.aws_account, "609629065308");
+	assert_string_equal(t.aws_region, "eu-west-1");
+	assert_string_equal(t.aws_service, "s3");
+	assert_int_equal(t.confidence, 90);
+
+	/* AWS documentation's example key id; lowercase scheme too */
+	id = "AKIAIOSFODNN7EXAMPLE";
+	c.value = id;
+	c.value_len = strlen(id);
+	snprintf(c.scheme, sizeof(c.scheme), "aws4-hmac-sha256");
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.type, "aws_sigv4");
+	assert_string_equal(t.aws_key_kind, "long-term");
+	assert_string_equal(t.aws_account, "581039954779");
+
+	/* key id + scope (presigned URL parameter) */
+	id = "ASIAQNZGKIQY56JQ7WML/20240101/us-east-1/sts/aws4_request";
+	memset(&c, 0, sizeof(c));
+	snprintf(c.header, sizeof(c.header), "x-amz-credential");
+	c.value = id;
+	c.value_len = strlen(id);
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.type, "aws_sigv4");
+	assert_string_equal(t.key_id, "ASIAQNZGKIQY56JQ7WML");
+	assert_string_equal(t.aws_account, "029608264753");
+
+	/* other kinds: no account derivation */
+	id = "ABIAQNZGKIQY56JQ7WML";
+	c.value = id;
+	c.value_len = strlen(id);
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.aws_key_kind, "bearer");
+	assert_string_equal(t.aws_account, "");
+	id = "ACCAQNZGKIQY56JQ7WML";
+	c.value = id;
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.aws_key_kind, "context");
+
+	/* not a key id: nothing of it is kept */
+	id = "not-a-key-id/but/something/else";
+	memset(&c, 0, sizeof(c));
+	snprintf(c.scheme, sizeof(c.scheme), "AWS4-HMAC-SHA256");
+	c.value = id;
+	c.value_len = strlen(id);
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.type, "aws_sigv4");
+	assert_string_equal(t.key_id, "");
+	assert_string_equal(t.aws_account, "");
+	assert_int_equal(t.confidence, 30);
+}
+
+static size_t b64(char *out, const char *plain, size_t len)
+{
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)plain, (int)len);
+}
+
+static void test_basic(void **state)
+{
+	char plain[TOK_MAX], enc[TOK_MAX * 2];
+	struct token_info t;
+	size_t len, n;
+
+	(void)state;
+	/* user and a plain password */
+	n = (size_t)snprintf(plain, sizeof(plain), "alice:");
+	n += build(plain + n, "", B62, 16);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.type, "basic");
+	assert_string_equal(t.basic_user, "alice");
+	assert_string_equal(t.basic_password_type, "opaque");
+	assert_string_equal(t.prefix, "");
+	assert_false(t.has_checksum);
+	assert_no_secret(&t, plain + 6, n - 6);
+	assert_no_secret(&t, enc, len);
+
+	/* git over HTTPS: x-access-token:ghp_..., scheme case-insensitive */
+	n = (size_t)snprintf(plain, sizeof(plain), "x-access-token:");
+	n += build_github(plain + n, "ghp_", true);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "basic", &t);
+	assert_string_equal(t.type, "basic");
+	assert_string_equal(t.basic_user, "x-access-token");
+	assert_string_equal(t.basic_password_type, "github_pat");
+	assert_string_equal(t.prefix, "ghp_");
+	assert_true(t.has_checksum);
+	assert_true(t.checksum_valid);
+	assert_no_secret(&t, plain + 19, n - 19);
+
+	/* checksum-invalid password lowers confidence */
+	n = (size_t)snprintf(plain, sizeof(plain), "x-access-token:");
+	n += build_github(plain + n, "ghp_", false);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.basic_password_type, "github_pat");
+	assert_false(t.checksum_valid);
+	assert_int_equal(t.confidence, 50);
+
+	/* PyPI upload token */
+	n = (size_t)snprintf(plain, sizeof(plain), "__token__:");
+	n += build(plain + n, "pypi-AgEIcHlwaS5vcmc", B64URL, 150);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.basic_user, "__token__");
+	assert_string_equal(t.basic_password_type, "pypi");
+	assert_string_equal(t.prefix, "pypi-");
+
+	/* unprintable user bytes, long user truncated */
+	memcpy(plain, "a\x01\xff", 3);
+	memset(plain + 3, 'u', 300);
+	n = 303;
+	plain[n++] = ':';
+	n += build(plain + n, "", B62, 20);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_int_equal(strlen(t.basic_user), sizeof(t.basic_user) - 1);
+	assert_memory_equal(t.basic_user, "a??uuu", 6);
+
+	/* missing padding is tolerated */
+	len = b64(enc, "bob:pwd", 7);
+	while (enc[len - 1] == '=')
+		len--;
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.basic_user, "bob");
+
+	/* no colon: nothing kept */
+	len = b64(enc, "justasecretvalue", 16);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.type, "basic");
+	assert_string_equal(t.basic_user, "");
+	assert_string_equal(t.basic_password_type, "opaque");
+
+	/* not base64 */
+	classify_full("!!!notbase64", 12, NULL, "Basic", &t);
+	assert_string_equal(t.type, "basic");
+	assert_string_equal(t.basic_user, "");
+	assert_int_equal(t.confidence, 30);
+	classify_full("YQ=b", 4, NULL, "Basic", &t);
+	assert_string_equal(t.basic_user, "");
+	classify_full("", 0, NULL, "Basic", &t);
+	assert_string_equal(t.type, "basic");
+}
+
+static void test_opaque_fallback(void **state)
+{
+	struct credential c;
+	struct token_info t;
+	static const char bin[] = { 0, 1, 2, (char)0xff, (char)0x80, 'g', 'h', 'p', '_' };
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	classify_credential(&c, &test_key, &t);
+	assert_string_equal(t.type, "opaque");
+	assert_int_equal(t.length, 0);
+	classify_credential(NULL, &test_key, &t);
+	assert_string_equal(t.type, "opaque");
+	c.value = bin;
+	c.value_len = sizeof(bin);
+	classify_credential(&c, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+	assert_int_equal(t.length, sizeof(bin));
+	assert_string_equal(t.prefix, "");
+	classify_full("ghp_", 4, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+	classify_full("eyJ", 3, NULL, NULL, &t);
+	assert_string_equal(t.type, "opaque");
+	assert_null(t.jwt);
+	token_info_release(&t);
+	token_info_release(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prefix_samples),
+		cmocka_unit_test(test_github_checksum_known_answer),
+		cmocka_unit_test(test_github_and_npm),
+		cmocka_unit_test(test_github_edge_cases),
+		cmocka_unit_test(test_github_fine_grained),
+		cmocka_unit_test(test_grafana_checksum),
+		cmocka_unit_test(test_structured_types),
+		cmocka_unit_test(test_aws_sigv4),
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_opaque_fallback),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Credential extraction and target redaction. Fake tokens are assembled at
+ * run time and compared with memcmp, so no assertion ever prints one.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cred.h"
+#include "http1.h"
+
+struct fixture {
+	struct http1_request req;
+	struct cred_list list;
+	char store[16384]; /* header names and values live here */
+	size_t used;
+};
+
+static const char *keep(struct fixture *f, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = f->store + f->used;
+
+	assert_true(f->used + n <= sizeof(f->store));
+	memcpy(p, s, n);
+	f->used += n;
+	return p;
+}
+
+static void hdr(struct fixture *f, const char *name, const char *value)
+{
+	struct http1_header *h = &f->req.headers[f->req.n_headers++];
+
+	h->name = keep(f, name);
+	h->name_len = strlen(name);
+	h->value = keep(f, value);
+	h->value_len = strlen(value);
+}
+
+static void target(struct fixture *f, const char *t)
+{
+	f->req.target = keep(f, t);
+	f->req.target_len = strlen(t);
+}
+
+static struct fixture *fixture_new(void)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->req.method = "GET";
+	f->req.method_len = 3;
+	target(f, "/");
+	return f;
+}
+
+static size_t extract(struct fixture *f)
+{
+	memset(&f->list, 0xa5, sizeof(f->list)); /* cred_extract must not need an initialised list */
+	return cred_extract(&f->req, cred_config_default(), &f->list);
+}
+
+/* Compares a secret without printing it on failure. */
+static void assert_value(const struct credential *c, const char *want)
+{
+	assert_int_equal(c->value_len, strlen(want));
+	assert_true(memcmp(c->value, want, c->value_len) == 0);
+}
+
+/* 40 characters after prefix, built at run time. */
+static void fake(char *out, size_t cap, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	assert_true(n + 41 <= cap);
+	memcpy(out, prefix, n);
+	for (size_t i = 0; i < 40; i++)
+		out[n + i] = "Abc9XyZ0"[i % 8];
+	out[n + 40] = '\0';
+}
+
+static void test_authorization_schemes(void **state)
+{
+	static const char *schemes[] = { "Bearer", "bearer", "Basic", "token", "Token", "SSWS" };
+	char tok[64], v[128];
+
+	(void)state;
+	fake(tok, sizeof(tok), "ghp" "_");
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		struct fixture *f = fixture_new();
+
+		snprintf(v, sizeof(v), "%s   %s  ", schemes[i], tok);
+		hdr(f, "Host", "api.test");
+		hdr(f, "Authorization", v);
+		assert_int_equal(extract(f), 1);
+		assert_int_equal(f->list.items[0].source, CRED_SRC_HEADER);
+		assert_string_equal(f->list.items[0].header, "authorization");
+		assert_string_equal(f->list.items[0].scheme, schemes[i]);
+		assert_value(&f->list.items[0], tok);
+		assert_int_equal(f->list.dropped, 0);
+		cred_list_wipe(&f->list);
+		free(f);
+	}
+}
+
+static void test_authorization_without_scheme(void **state)
+{
+	struct fixture *f = fixture_new();
+	char tok[64];
+
+	(void)state;
+	fake(tok, sizeof(tok), "lin" "_api_");
+	hdr(f, "authorization", tok);
+	assert_int_equal(extract(f), 1);
+	assert_string_equal(f->list.items[0].scheme, "");
+	assert_value(&f->list.items[0], tok);
+	free(f);
+}
+
+static void test_authorization_nothing_reusable(void **state)
+{
+	static const char *values[] = {
+		"Digest username=\"u\", realm=\"r\", nonce=\"n\", response=\"abc\"",
+		"Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnag",
+		"NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw==",
+		"Bearer",
+		"Bearer    ",
+		"",
+		"   ",
+		"AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		struct fixture *f = fixture_new();
+
+		hdr(f, "Authorization", values[i]);
+		assert_int_equal(extract(f), 0);
+		assert_int_equal(f->list.dropped, 0);
+		free(f);
+	}
+}
+
+static void test_unknown_scheme(void **state)
+{
+	struct fixture *f = fixture_new();
+	char tok[64], v[128];
+
+	(void)state;
+	fake(tok, sizeof(tok), "r8" "_");
+	snprintf(v, sizeof(v), "Custom %s", tok);
+	hdr(f, "Authorization", v);
+	assert_int_equal(extract(f), 1);
+	assert_string_equal(f->list.items[0].scheme, "Custom");
+	assert_value(&f->list.items[0], tok);
+	free(f);
+
+	/* A first word that is no token: the whole value is the credential. */
+	f = fixture_new();
+	snprintf(v, sizeof(v), "k=%s other", tok);
+	hdr(f, "Authorization", v);
+	assert_int_equal(extract(f), 1);
+	assert_string_equal(f->list.items[0].scheme, "");
+	assert_value(&f->list.items[0], v);
+	free(f);
+}
+
+static void test_sigv4_header(void **state)
+{
+	struct fixture *f = fixture_new();
+	char akid[32], v[512];
+
+	(void)state;
+	snprintf(akid, sizeof(akid), "%s%s", "AKIA", "FAKEFAKEFAKE0001");
+	snprintf(v, sizeof(v),
+		 "AWS4-HMAC-SHA256 Credential=%s/20240101/us-east-1/s3/aws4_request, "
+		 "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s",
+		 akid, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	hdr(f, "Authorization", v);
+	hdr(f, "X-Amz-Security-Token", "FQoGZXIvYXdzEFAKE");
+	assert_int_equal(extract(f), 2);
+	assert_string_equal(f->list.items[0].scheme, "AWS4-HMAC-SHA256");
+	assert_value(&f->list.items[0], akid);
+	assert_string_equal(f->list.items[0].aws_region, "us-east-1");
+	assert_string_equal(f->list.items[0].aws_service, "s3");
+	assert_string_equal(f->list.items[1].header, "x-amz-security-token");
+	assert_string_equal(f->list.items[1].scheme, "");
+	assert_value(&f->list.items[1], "FQoGZXIvYXdzEFAKE");
+	free(f);
+
+	/* Lowercase scheme, extra spaces, Credential not first. */
+	f = fixture_new();
+	snprintf(v, sizeof(v),
+		 "aws4-hmac-sha256   SignedHeaders=host,Credential=%s/20240101/eu-west-2/sts/aws4_request,Signature=00",
+		 akid);
+	hdr(f, "authorization", v);
+	assert_int_equal(extract(f), 1);
+	assert_value(&f->list.items[0], akid);
+	assert_string_equal(f->list.items[0].aws_region, "eu-west-2");
+	assert_string_equal(f->list.items[0].aws_service, "sts");
+	free(f);
+}
+
+static void test_aws_v2_sharedkey_sas(void **state)
+{
+	struct fixture *f = fixture_new();
+	char akid[32], v[256], sig[64];
+
+	(void)state;
+	snprintf(akid, sizeof(akid), "%s%s", "AKIA", "FAKEFAKEFAKE0002");
+	snprintf(v, sizeof(v), "AWS %s:frJIUN8DYpKDtOLCwo//yllqDzg=", akid);
+	hdr(f, "Authorization", v);
+	hdr(f, "Proxy-Authorization", "SharedKey myaccount:ctzMq410TV3wS7upTBcunJTDLEJwMAZuFPfr0mrrA08=");
+	snprintf(sig, sizeof(sig), "%s", "abc%2Bdef%3D");
+	snprintf(v, sizeof(v),
+		 "SharedAccessSignature sr=https%%3A%%2F%%2Fns.servicebus.windows.net%%2Fq&sig=%s&se=1700000000&skn=RootManageSharedAccessKey",
+		 sig);
+	{
+		struct fixture *g = fixture_new();
+
+		hdr(g, "Authorization", v);
+		assert_int_equal(extract(g), 1);
+		assert_string_equal(g->list.items[0].scheme, "SharedAccessSignature");
+		assert_value(&g->list.items[0], "abc+def=");
+		assert_true(g->list.scratch_used >= 8);
+		cred_list_wipe(&g->list);
+		for (size_t i = 0; i < sizeof(g->list.scratch); i++)
+			assert_int_equal(g->list.scratch[i], 0);
+		assert_int_equal(g->list.n, 0);
+		assert_null(g->list.items[0].value);
+		free(g);
+	}
+	assert_int_equal(extract(f), 2);
+	assert_string_equal(f->list.items[0].scheme, "AWS");
+	assert_value(&f->list.items[0], akid);
+	assert_string_equal(f->list.items[1].header, "proxy-authorization");
+	assert_string_equal(f->list.items[1].scheme, "SharedKey");
+	assert_value(&f->list.items[1], "myaccount");
+	free(f);
+}
+
+static void test_api_key_headers(void **state)
+{
+	static const char *names[] = {
+		"X-API-Key", "api-key", "x-goog-api-key", "PRIVATE-TOKEN", "JOB-TOKEN",
+		"X-Vault-Token", "X-Shopify-Access-Token", "DD-API-KEY", "DD-APPLICATION-KEY",
+		"X-Auth-Key", "X-Insert-Key", "Ocp-Apim-Subscription-Key", "x-functions-key",
+		"xi-api-key",
+	};
+	char tok[64], v[80], lname[64];
+
+	(void)state;
+	fake(tok, sizeof(tok), "sk-ant-" "api03-");
+	snprintf(v, sizeof(v), "  %s\t", tok);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct fixture *f = fixture_new();
+		size_t j;
+
+		hdr(f, "Accept", "*/*");
+		hdr(f, names[i], v);
+		hdr(f, "X-Not-A-Key", tok);
+		assert_int_equal(extract(f), 1);
+		for (j = 0; names[i][j]; j++)
+			lname[j] = (char)(names[i][j] >= 'A' && names[i][j] <= 'Z' ? names[i][j] + 32
+										   : names[i][j]);
+		lname[j] = '\0';
+		assert_string_equal(f->list.items[0].header, lname);
+		assert_string_equal(f->list.items[0].scheme, "");
+		assert_value(&f->list.items[0], tok);
+		free(f);
+	}
+}
+
+static void test_duplicates_and_limits(void **state)
+{
+	struct fixture *f = fixture_new();
+	char tok[64], tok2[64], v[80];
+
+	(void)state;
+	fake(tok, sizeof(tok), "npm" "_");
+	fake(tok2, sizeof(tok2), "hf" "_");
+	snprintf(v, sizeof(v), "Bearer %s", tok);
+	hdr(f, "Authorization", v);
+	hdr(f, "authorization", v);
+	hdr(f, "X-Api-Key", tok);
+	hdr(f, "x-api-key", tok2);
+	hdr(f, "x-api-key", tok2);
+	/* Same value under another header is another credential. */
+	assert_int_equal(extract(f), 3);
+	assert_value(&f->list.items[0], tok);
+	assert_value(&f->list.items[1], tok);
+	assert_value(&f->list.items[2], tok2);
+	free(f);
+
+	f = fixture_new();
+	for (int i = 0; i < CRED_MAX + 3; i++) {
+		snprintf(v, sizeof(v), "%s%02d", tok, i);
+		hdr(f, "x-api-key", v);
+	}
+	assert_int_equal(extract(f), CRED_MAX);
+	assert_int_equal(f->list.dropped, 3);
+	free(f);
+}
+
+static void test_query_params(void **state)
+{
+	struct fixture *f = fixture_new();
+	char tok[64], t[512], want[64];
+
+	(void)state;
+	fake(tok, sizeof(tok), "AI" "za");
+	/* %41 is 'A'; '+' stays '+'; %zz is kept literally. */
+	snprintf(t, sizeof(t),
+		 "/v1/x?alt=json&KEY=%%41%s&access_token=a+b%%2Fc%%zz&token=&api_key&sig=s%%3D#token=frag",
+		 tok + 1);
+	target(f, t);
+	assert_int_equal(extract(f), 3);
+	assert_int_equal(f->list.items[0].source, CRED_SRC_QUERY);
+	assert_string_equal(f->list.items[0].header, "key");
+	assert_string_equal(f->list.items[0].scheme, "");
+	assert_value(&f->list.items[0], tok);
+	assert_string_equal(f->list.items[1].header, "access_token");
+	snprintf(want, sizeof(want), "a+b/c%%zz");
+	assert_value(&f->list.items[1], want);
+	assert_string_equal(f->list.items[2].header, "sig");
+	assert_value(&f->list.items[2], "s=");
+	cred_list_wipe(&f->list);
+	free(f);
+}
+
+static void test_query_amz_credential(void **state)
+{
+	struct fixture *f = fixture_new();
+	char akid[32], t[512];
+
+	(void)state;
+	snprintf(akid, sizeof(akid), "%s%s", "ASIA", "FAKEFAKEFAKE0003");
+	snprintf(t, sizeof(t),
+		 "https://b.s3.amazonaws.com/o?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s%%2F20240101%%2Fap-south-1%%2Fs3%%2Faws4_request&X-Amz-Security-Token=IQoFAKE%%2B&X-Amz-Signature=00",
+		 akid);
+	target(f, t);
+	assert_int_equal(extract(f), 2);
+	assert_string_equal(f->list.items[0].header, "x-amz-credential");
+	assert_string_equal(f->list.items[0].scheme, "AWS4-HMAC-SHA256");
+	assert_value(&f->list.items[0], akid);
+	assert_string_equal(f->list.items[0].aws_region, "ap-south-1");
+	assert_string_equal(f->list.items[0].aws_service, "s3");
+	assert_string_equal(f->list.items[1].header, "x-amz-security-token");
+	assert_value(&f->list.items[1], "IQoFAKE+");
+	free(f);
+}
+
+static void test_query_scratch_bound(void **state)
+{
+	struct fixture *f = fixture_new();
+	size_t n = CRED_SCRATCH + 100;
+	char *t = malloc(n + 32);
+
+	(void)state;
+	assert_non_null(t);
+	memcpy(t, "/?key=", 6);
+	memset(t + 6, 'k', n);
+	memcpy(t + 6 + n, "&token=abc", 11);
+	f->req.target = t;
+	f->req.target_len = strlen(t);
+	assert_int_equal(extract(f), 1);
+	assert_int_equal(f->list.dropped, 1);
+	assert_string_equal(f->list.items[0].header, "token");
+	assert_value(&f->list.items[0], "abc");
+	free(t);
+	free(f);
+}
+
+static void test_custom_config(void **state)
+{
+	static const char *const headers[] = { "x-my-token" };
+	static const char *const params[] = { "secret" };
+	const struct cred_config cfg = { headers, 1, params, 1 };
+	struct fixture *f = fixture_new();
+
+	(void)state;
+	hdr(f, "Authorization", "Bearer zzz");
+	hdr(f, "X-My-Token", "mine");
+	target(f, "/p?secret=s1&key=k");
+	assert_int_equal(cred_extract(&f->req, &cfg, &f->list), 2);
+	assert_string_equal(f->list.items[0].header, "x-my-token");
+	assert_value(&f->list.items[0], "mine");
+	assert_int_equal(f->list.items[1].source, CRED_SRC_QUERY);
+	assert_value(&f->list.items[1], "s1");
+	assert_int_equal(cred_extract(NULL, &cfg, &f->list), 0);
+	assert_int_equal(cred_extract(&f->req, &cfg, NULL), 0);
+	free(f);
+}
+
+/* End to end: a request parsed from the wire, extraction inside the callback. */
+struct wire_result {
+	size_t n;
+	int ok;
+};
+
+static char wire_token[64];
+
+static void on_wire_request(const struct http1_request *req, void *ctx)
+{
+	struct wire_result *r = ctx;
+	struct cred_list *l = malloc(sizeof(*l));
+
+	assert_non_null(l);
+	r->n = cred_extract(req, cred_config_default(), l);
+	r->ok = r->n == 1 && l->items[0].value_len == strlen(wire_token) &&
+		memcmp(l->items[0].value, wire_token, strlen(wire_token)) == 0 &&
+		strcmp(l->items[0].scheme, "token") == 0;
+	cred_list_wipe(l);
+	free(l);
+}
+
+static void test_from_parser(void **state)
+{
+	struct http1_parser p;
+	struct wire_result r = { 0 };
+	char wire[256];
+	int n;
+
+	(void)state;
+	fake(wire_token, sizeof(wire_token), "gh" "s_");
+	n = snprintf(wire, sizeof(wire),
+		     "GET /user HTTP/1.1\r\nHost: api.test\r\nAuthorization: token\r\n  %s\r\n\r\n",
+		     wire_token);
+	assert_int_equal(http1_parser_init(&p, 4096), 0);
+	assert_int_equal(http1_parser_feed(&p, (const uint8_t *)wire, (size_t)n, on_wire_request, &r), 1);
+	assert_int_equal(r.n, 1);
+	assert_true(r.ok);
+	http1_parser_free(&p);
+}
+
+static void check_redact(const char *in, size_t outcap, const char *want)
+{
+	char out[256];
+	size_t n;
+
+	assert_true(outcap <= sizeof(out));
+	memset(out, 'Z', sizeof(out));
+	n = cred_redact_target(in, strlen(in), out, outcap);
+	assert_string_equal(out, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_redact_target(void **state)
+{
+	char out[8];
+
+	(void)state;
+	check_redact("/x?a=1&b=2#frag", 256, "/x?a=&b=");
+	check_redact("/plain/path", 256, "/plain/path");
+	check_redact("/x?flag&k=v=w&&z=", 256, "/x?flag&k=&&z=");
+	check_redact("/x?a=1?b=2&c=3", 256, "/x?a=&c=");
+	check_redact("/x#f?a=1", 256, "/x");
+	check_redact("/a\x01" "b?n\x7f=\x02secret", 256, "/a%01b?n%7F=");
+	check_redact("/\xc3\xa9?q=\xff", 256, "/%C3%A9?q=");
+	check_redact("*", 256, "*");
+	check_redact("", 256, "");
+	/* Truncation never emits half an escape nor any value byte. */
+	check_redact("/x?key=secretvalue", 8, "/x?key=");
+	check_redact("/x?key=secretvalue", 4, "/x?");
+	check_redact("/\x01\x02", 5, "/%01");
+	check_redact("/abc", 1, "");
+	assert_int_equal(cred_redact_target("/abc", 4, out, 0), 0);
+	assert_int_equal(cred_redact_target("/abc", 4, NULL, 8), 0);
+	assert_int_equal(cred_redact_target(NULL, 4, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_authorization_schemes),
+		cmocka_unit_test(test_authorization_without_scheme),
+		cmocka_unit_test(test_authorization_nothing_reusable),
+		cmocka_unit_test(test_unknown_scheme),
+		cmocka_unit_test(test_sigv4_header),
+		cmocka_unit_test(test_aws_v2_sharedkey_sas),
+		cmocka_unit_test(test_api_key_headers),
+		cmocka_unit_test(test_duplicates_and_limits),
+		cmocka_unit_test(test_query_params),
+		cmocka_unit_test(test_query_amz_credential),
+		cmocka_unit_test(test_query_scratch_bound),
+		cmocka_unit_test(test_custom_config),
+		cmocka_unit_test(test_from_parser),
+		cmocka_unit_test(test_redact_target),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "agg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The triple: token, process (pid and program), destination (address and Host). */
+static int make_key(const struct sighting *s, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s|%u|%s|%s|%s", s->fingerprint, s->pid, s->exe, s->dst, s->host);
+
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+int agg_init(struct agg *a, size_t max_entries)
+{
+	memset(a, 0, sizeof(*a));
+	a->nbuckets = 1024;
+	while (a->nbuckets < max_entries && a->nbuckets < (1u << 20))
+		a->nbuckets <<= 1;
+	a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
+	a->max_entries = max_entries;
+	return a->buckets ? 0 : -1;
+}
+
+static void entry_free(struct agg_entry *e)
+{
+	sighting_release(&e->first);
+	free(e->key);
+	free(e);
+}
+
+void agg_free(struct agg *a)
+{
+	for (size_t i = 0; i < a->nbuckets; i++) {
+		struct agg_entry *e = a->buckets[i];
+
+		while (e) {
+			struct agg_entry *next = e->next;
+
+			entry_free(e);
+			e = next;
+		}
+	}
+	free(a->buckets);
+	memset(a, 0, sizeof(*a));
+}
+
+enum agg_result agg_add(struct agg *a, const struct sighting *s, const struct agg_entry **entry)
+{
+	char key[sizeof(s->fingerprint) + 16 + sizeof(s->exe) + sizeof(s->dst) + sizeof(s->host) + 8];
+	int klen = make_key(s, key, sizeof(key));
+	uint64_t h;
+	struct agg_entry *e;
+
+	if (entry)
+		*entry = NULL;
+	if (klen < 0) {
+		a->overflow++;
+		return AGG_FULL;
+	}
+	h = fnv1a(key, (size_t)klen);
+	for (e = a->buckets[h & (a->nbuckets - 1)]; e; e = e->next) {
+		if (e->key_hash == h && strcmp(e->key, key) == 0) {
+			e->interval_count++;
+			e->total_count++;
+			e->last_seen_ns = s->ts_unix_ns;
+			if (entry)
+				*entry = e;
+			return AGG_COUNTED;
+		}
+	}
+	if (a->n >= a->max_entries) {
+		a->overflow++;
+		return AGG_FULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->key = strdup(key))) {
+		free(e);
+		a->overflow++;
+		return AGG_FULL;
+	}
+	sighting_copy(&e->first, s);
+	e->key_hash = h;
+	e->interval_count = 1;
+	e->total_count = 1;
+	e->last_seen_ns = s->ts_unix_ns;
+	e->next = a->buckets[h & (a->nbuckets - 1)];
+	a->buckets[h & (a->nbuckets - 1)] = e;
+	a->n++;
+	if (entry)
+		*entry = e;
+	return AGG_NEW;
+}
+
+void agg_flush(struct agg *a, agg_flush_cb cb, void *ctx)
+{
+	for (size_t i = 0; i < a->nbuckets; i++) {
+		for (struct agg_entry *e = a->buckets[i]; e; e = e->next) {
+			if (e->interval_count == 0)
+				continue;
+			cb(e, e->interval_count, ctx);
+			e->interval_count = 0;
+		}
+	}
+}
+
+size_t agg_expire(struct agg *a, int64_t cutoff_ns)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < a->nbuckets; i++) {
+		struct agg_entry **pp = &a->buckets[i];
+
+		while (*pp) {
+			struct agg_entry *e = *pp;
+
+			/* never forget counts not yet reported */
+			if (e->last_seen_ns < cutoff_ns && e->interval_count == 0) {
+				*pp = e->next;
+				entry_free(e);
+				a->n--;
+				dropped++;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+	return dropped;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "jsonout.h"
+
+#include <string.h>
+#include <time.h>
+
+void jsonout_rfc3339(int64_t unix_ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(unix_ns / 1000000000LL);
+	struct tm tm;
+	char base[32];
+
+	if (!gmtime_r(&secs, &tm) || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf, len, "%s.%03dZ", base, (int)((unix_ns / 1000000LL) % 1000));
+}
+
+static void put_str(struct json_object *o, const char *k, const char *v)
+{
+	if (v && v[0])
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void put_u64(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const struct sighting *s,
+					uint64_t count)
+{
+	struct json_object *o = json_object_new_object();
+	const struct token_info *t = &s->info;
+	char ts[40];
+
+	if (!o)
+		return NULL;
+	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	put_str(o, "ts", ts);
+	put_str(o, "event", event);
+	put_str(o, "fingerprint", s->fingerprint);
+	put_str(o, "token_type", t->type);
+	put_str(o, "scheme", s->scheme);
+	put_str(o, "header", s->header);
+	put_u64(o, "pid", s->pid);
+	put_u64(o, "tid", s->tid);
+	put_u64(o, "uid", s->uid);
+	put_str(o, "comm", s->comm);
+	put_str(o, "exe", s->exe);
+	if (s->cgroup_id)
+		put_u64(o, "cgroup_id", s->cgroup_id);
+	json_object_object_add(o, "tls", json_object_new_boolean(s->tls));
+	put_str(o, "tls_library", s->tls_library);
+	put_str(o, "src", s->src);
+	put_str(o, "dst", s->dst);
+	put_str(o, "host", s->host);
+	put_str(o, "method", s->method);
+	put_str(o, "path", s->path);
+	if (count)
+		put_u64(o, "count", count);
+	put_str(o, "token_prefix", t->prefix);
+	put_u64(o, "token_length", t->length);
+	if (t->has_checksum)
+		json_object_object_add(o, "checksum_valid", json_object_new_boolean(t->checksum_valid));
+	put_u64(o, "confidence", (uint64_t)(t->confidence < 0 ? 0 : t->confidence));
+	put_str(o, "key_id", t->key_id);
+	put_str(o, "aws_key_kind", t->aws_key_kind);
+	put_str(o, "aws_account", t->aws_account);
+	put_str(o, "aws_region", t->aws_region);
+	put_str(o, "aws_service", t->aws_service);
+	put_str(o, "basic_user", t->basic_user);
+	put_str(o, "basic_password_type", t->basic_password_type);
+	if (t->jwt)
+		json_object_object_add(o, "jwt", json_object_get(t->jwt));
+	return o;
+}
+
+struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	char ts[40];
+
+	if (!o)
+		return NULL;
+	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	put_str(o, "ts", ts);
+	put_str(o, "event", "sensor_status");
+	for (size_t i = 0; i < n; i++)
+		put_u64(o, f[i].name, f[i].value);
+	return o;
+}
+
+void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const struct sighting *s,
+			 uint64_t count)
+{
+	char ts[40];
+
+	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s%s%s %s %s%s%s",
+		ts, event, s->info.type, s->fingerprint, s->pid, s->exe[0] ? s->exe : s->comm,
+		s->tls ? "tls:" : "plain", s->tls ? s->tls_library : "", "",
+		s->dst[0] ? s->dst : "-", s->method, s->host, s->path);
+	if (count)
+		fprintf(out, " count=%llu", (unsigned long long)count);
+	fputc('\n', out);
+}
+
+void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size_t n)
+{
+	char ts[40];
+
+	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	fprintf(out, "%s status", ts);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, " %s=%llu", f[i].name, (unsigned long long)f[i].value);
+	fputc('\n', out);
+}

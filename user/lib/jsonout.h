@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Encoding of the sensor's output events (JSON lines and a readable form). */
+#ifndef TOKENTAP_JSONOUT_H
+#define TOKENTAP_JSONOUT_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "sighting.h"
+
+struct status_field {
+	const char *name;
+	uint64_t value;
+};
+
+/* RFC 3339 UTC with milliseconds: 2026-01-02T03:04:05.678Z */
+void jsonout_rfc3339(int64_t unix_ns, char *buf, size_t len);
+
+/*
+ * "token_seen" (count 0: omitted) or "token_usage" (count: requests in the
+ * interval). Fields that are unknown are absent. Caller puts the object.
+ */
+struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const struct sighting *s,
+					uint64_t count);
+
+struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n);
+
+/* One line per event: what a person reads in a terminal. */
+void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const struct sighting *s,
+			 uint64_t count);
+void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size_t n);
+
+#endif

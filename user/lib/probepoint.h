@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Choosing where to put a uprobe inside a function (x86-64).
+ *
+ * A uprobe on an instruction the kernel emulates (push, call, jmp) costs a
+ * fraction of one it must single-step. When the entry instruction is not
+ * emulated, the first direct call on the straight path from the entry is
+ * used instead, but only when it is proven that the argument registers are
+ * unchanged up to it and that every branch taken before it ends without
+ * calling the same function (an error path). Otherwise: the entry.
+ */
+#ifndef TOKENTAP_PROBEPOINT_H
+#define TOKENTAP_PROBEPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * code: the function's bytes, starting at virtual address vaddr; len: the
+ * function size (or the bytes available). nargs: integer arguments
+ * (rdi, rsi, rdx, rcx, r8, r9) that must reach the probe intact (1..6).
+ * Returns the probe's distance in bytes from the function start (0 = entry)
+ * and writes a short reason to why. *call_target is the address the chosen
+ * call reaches (0 for the entry).
+ */
+uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int nargs,
+			    uint64_t *call_target, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "attach.h"
+
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfsym.h"
+#include "log.h"
+#include "probepoint.h"
+#include "tokentap.skel.h"
+
+#define MAX_FILES 65536
+#define CODE_MAX 4096
+
+void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,
+		   bool entry_probes, int verbose)
+{
+	memset(a, 0, sizeof(*a));
+	a->skel = skel;
+	a->self_pid = (uint32_t)getpid();
+	a->only_pid = only_pid;
+	a->entry_probes = entry_probes;
+	a->verbose = verbose;
+}
+
+void attacher_free(struct attacher *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		for (int k = 0; k < 2; k++)
+			bpf_link__destroy(a->files[i].links[k]);
+	free(a->files);
+	memset(a, 0, sizeof(*a));
+}
+
+static struct attach_file *find_file(struct attacher *a, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->files[i].dev == dev && a->files[i].ino == ino)
+			return &a->files[i];
+	return NULL;
+}
+
+static struct attach_file *add_file(struct attacher *a, dev_t dev, ino_t ino)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct attach_file *f;
+
+		if (cap > MAX_FILES || !(f = realloc(a->files, cap * sizeof(*f))))
+			return NULL;
+		a->files = f;
+		a->cap = cap;
+	}
+	memset(&a->files[a->n], 0, sizeof(a->files[0]));
+	a->files[a->n].dev = dev;
+	a->files[a->n].ino = ino;
+	return &a->files[a->n++];
+}
+
+/*
+ * Where to probe fn: the entry, or a call inside it proven equivalent
+ * (probepoint.h). Returns the file offset.
+ */
+static uint64_t probe_offset(struct attacher *a, const char *path, const char *name,
+			     const struct elf_func *fn, uint64_t *call_target)
+{
+	uint8_t code[CODE_MAX];
+	size_t want = fn->size && fn->size < CODE_MAX ? fn->size : CODE_MAX;
+	ssize_t got;
+	uint64_t delta;
+	char why[96];
+
+	*call_target = 0;
+	if (a->entry_probes)
+		return fn->offset;
+	got = elf_read_bytes(path, fn->offset, code, want);
+	if (got <= 0)
+		return fn->offset;
+	delta = probe_point_choose(code, (size_t)got, fn->vaddr, 3, call_target, why, sizeof(why));
+	if (a->verbose)
+		log_info("%s: %s at +%llu (%s)", path, name, (unsigned long long)delta, why);
+	if (delta)
+		a->probes_at_call++;
+	return fn->offset + delta;
+}
+
+static int attach_tls(struct attacher *a, struct attach_file *f, const char *path)
+{
+	static const char *const names[2] = { "SSL_write", "SSL_write_ex" };
+	struct bpf_program *progs[2] = { a->skel->progs.probe_ssl_write,
+					 a->skel->progs.probe_ssl_write_ex };
+	struct elf_func fn[2];
+	uint64_t off[2], target[2];
+	int found[2], attached = 0;
+
+	if (elf_find_funcs(path, names, 2, fn, found) <= 0)
+		return 0;
+	for (int k = 0; k < 2; k++)
+		if (found[k])
+			off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
+	/* SSL_write built on SSL_write_ex: probing both would see each write twice. */
+	if (found[0] && found[1] && target[0] == fn[1].vaddr)
+		found[0] = 0;
+	for (int k = 0; k < 2; k++) {
+		if (!found[k])
+			continue;
+		f->links[k] = bpf_program__attach_uprobe(progs[k], false, -1, path, off[k]);
+		if (!f->links[k]) {
+			a->attach_errors++;
+			log_warn("cannot attach %s in %s: %s", names[k], path, strerror(errno));
+			continue;
+		}
+		a->probes++;
+		attached++;
+	}
+	return attached;
+}
+
+/* Examines one mapped file, found through the process's own view of it. */
+static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bool is_exe)
+{
+	char path[4096 + 32];
+	struct attach_file *f;
+	struct stat st;
+	const char *base;
+
+	/* /proc/PID/root reaches files in other mount namespaces (containers). */
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, mapped_path);
+	else
+		snprintf(path, sizeof(path), "%s", mapped_path);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (find_file(a, st.st_dev, st.st_ino))
+		return 0;
+	f = add_file(a, st.st_dev, st.st_ino);
+	if (!f)
+		return 0;
+	base = strrchr(mapped_path, '/');
+	base = base ? base + 1 : mapped_path;
+	f->is_lib = !is_exe && strstr(base, ".so") != NULL;
+	if (attach_tls(a, f, path) == 0)
+		return 0;
+	f->tls = true;
+	if (f->is_lib)
+		a->tls_libs++;
+	else
+		a->tls_exes++;
+	log_verbose(a->verbose, "attached %s (%s)", mapped_path, f->is_lib ? "library" : "executable");
+	return 1;
+}
+
+int attacher_scan_pid(struct attacher *a, uint32_t pid)
+{
+	char maps[64], exe[4096], line[4096 + 256];
+	FILE *fp;
+	ssize_t n;
+	int added = 0;
+
+	if (pid == a->self_pid || (a->only_pid && pid != a->only_pid))
+		return 0;
+	snprintf(maps, sizeof(maps), "/proc/%u/exe", pid);
+	n = readlink(maps, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	fp = fopen(maps, "re");
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp)) {
+		char perms[8] = "", *path;
+		unsigned long long ino = 0;
+
+		/* start-end perms offset dev inode path */
+		if (sscanf(line, "%*x-%*x %7s %*x %*x:%*x %llu", perms, &ino) != 2)
+			continue;
+		if (perms[2] != 'x' || ino == 0)
+			continue;
+		path = strchr(line, '/');
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		/* a file replaced on disk still shows its old inode: skip it */
+		if (strstr(path, " (deleted)"))
+			continue;
+		added += examine(a, pid, path, strcmp(path, exe) == 0);
+	}
+	fclose(fp);
+	return added;
+}
+
+int attacher_scan_all(struct attacher *a)
+{
+	static const char *const lib_globs[] = {
+		"/usr/lib/x86_64-linux-gnu/libssl.so*", "/lib/x86_64-linux-gnu/libssl.so*",
+		"/usr/lib64/libssl.so*", "/usr/lib/libssl.so*", "/usr/local/lib/libssl.so*",
+		"/usr/local/lib64/libssl.so*",
+	};
+	int added = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (a->only_pid)
+		return attacher_scan_pid(a, a->only_pid);
+	/* Libraries nobody maps yet: a client started later is covered at once. */
+	for (size_t i = 0; i < sizeof(lib_globs) / sizeof(lib_globs[0]); i++) {
+		glob_t g;
+
+		if (glob(lib_globs[i], 0, NULL, &g) != 0)
+			continue;
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			added += examine(a, 0, g.gl_pathv[k], false);
+		globfree(&g);
+	}
+	d = opendir("/proc");
+	if (!d)
+		return added;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end == '\0' && pid > 0 && pid < UINT32_MAX)
+			added += attacher_scan_pid(a, (uint32_t)pid);
+	}
+	closedir(d);
+	return added;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Function symbols of an ELF file: where a function's code is in the file. */
+#ifndef TOKENTAP_ELFSYM_H
+#define TOKENTAP_ELFSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct elf_func {
+	uint64_t vaddr;    /* st_value */
+	uint64_t size;     /* st_size, 0 when unknown */
+	uint64_t offset;   /* file offset of the first instruction */
+};
+
+/*
+ * Looks up each of names[0..n) among the defined function symbols of the
+ * ELF file at path (.dynsym first, then .symtab). found[i] is set to 1 and
+ * out[i] filled for every name found. Returns the number found, or -1 when
+ * the file is not a readable ELF object.
+ */
+int elf_find_funcs(const char *path, const char *const *names, size_t n, struct elf_func *out,
+		   int *found);
+
+/* Reads up to len bytes at offset of path into buf; returns bytes read or -1. */
+ssize_t elf_read_bytes(const char *path, uint64_t offset, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tokentap: see every API credential leaving the processes of this host.
+ *
+ * Loads the capture programs, attaches them to every TLS library and
+ * executable in use, and turns what they capture into fingerprinted,
+ * classified, aggregated token events.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cred.h"
+#include "fingerprint.h"
+#include "loader.h"
+#include "log.h"
+#include "pipeline.h"
+#include "procinfo.h"
+#include "tokentap.h"
+#include "tokentap.skel.h"
+
+#define SCAN_QUEUE 1024
+#define EXTRA_NAMES 64
+
+static volatile sig_atomic_t stopping;
+
+struct options {
+	bool json;
+	int interval_s;
+	const char *key_file;
+	const char *state_dir;
+	unsigned max_header_bytes;
+	uint32_t pid;
+	int verbose;
+	bool entry_probes;
+	const char *headers[EXTRA_NAMES];
+	size_t n_headers;
+	const char *params[EXTRA_NAMES];
+	size_t n_params;
+};
+
+struct app {
+	struct options *opt;
+	struct pipeline *pipe;
+	struct attacher att;
+	uint32_t scan_pids[SCAN_QUEUE];
+	size_t nscan;
+	uint64_t scan_overflow;
+};
+
+static const char usage[] =
+"Usage: tokentap [OPTION]...\n"
+"See every API credential (Authorization and API-key headers, credential query\n"
+"parameters) that leaves the processes of this host over OpenSSL or plaintext\n"
+"HTTP/1, without changing any application. Credentials are fingerprinted with a\n"
+"keyed hash and forgotten; only fingerprints and non-secret metadata are output.\n"
+"\n"
+"Options:\n"
+"  --json                  one JSON object per line on stdout (token_seen,\n"
+"                          token_usage, sensor_status)\n"
+"  --interval SECONDS      usage and status reporting interval (default 10)\n"
+"  --key-file FILE         fingerprint key: the file's raw bytes (share one key\n"
+"                          across a fleet so fingerprints match)\n"
+"  --state-dir DIR         state directory (default /var/lib/tokentap); holds\n"
+"                          fingerprint.key (0600) when --key-file is not given\n"
+"  --max-header-bytes N    bytes captured per write, 256..32768 (default 16384)\n"
+"  --pid PID               only this process\n"
+"  --header NAME           also treat header NAME as a credential (repeatable)\n"
+"  --param NAME            also treat query parameter NAME as one (repeatable)\n"
+"  --entry-probes          always probe function entries (see README: probe points)\n"
+"  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
+"  -h, --help              this help\n"
+"  -V, --version           version\n"
+"\n"
+"Examples:\n"
+"  tokentap                       readable lines for every new token sighting\n"
+"  tokentap --json --interval 5   JSON lines, usage counts every 5 s\n"
+"  tokentap --pid 1234 -v         one process, with attachment details\n"
+"\n"
+"Needs root, Linux >= 5.8 with BTF (/sys/kernel/btf/vmlinux).\n";
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Header and parameter names are matched lowercase. */
+static const char *lowercase_dup(const char *s)
+{
+	char *d = strdup(s);
+
+	for (char *c = d; c && *c; c++)
+		*c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+	return d;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, O_JSON },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "key-file", required_argument, NULL, O_KEY },
+		{ "state-dir", required_argument, NULL, O_STATE },
+		{ "max-header-bytes", required_argument, NULL, O_MAXHDR },
+		{ "pid", required_argument, NULL, O_PID },
+		{ "header", required_argument, NULL, O_HEADER },
+		{ "param", required_argument, NULL, O_PARAM },
+		{ "entry-probes", no_argument, NULL, O_ENTRY },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_INTERVAL:
+			if (parse_uint(optarg, 1, 86400, &v)) {
+				log_error("--interval: expected seconds between 1 and 86400, got '%s'", optarg);
+				return -1;
+			}
+			o->interval_s = (int)v;
+			break;
+		case O_KEY:
+			o->key_file = optarg;
+			break;
+		case O_STATE:
+			o->state_dir = optarg;
+			break;
+		case O_MAXHDR:
+			if (parse_uint(optarg, 256, TT_DATA_MAX, &v)) {
+				log_error("--max-header-bytes: expected 256..%d, got '%s'", TT_DATA_MAX, optarg);
+				return -1;
+			}
+			o->max_header_bytes = (unsigned)v;
+			break;
+		case O_PID:
+			if (parse_uint(optarg, 1, INT_MAX, &v)) {
+				log_error("--pid: expected a process id, got '%s'", optarg);
+				return -1;
+			}
+			o->pid = (uint32_t)v;
+			break;
+		case O_HEADER:
+		case O_PARAM:
+			if (strlen(optarg) == 0 || strlen(optarg) >= CRED_NAME_MAX ||
+			    (c == O_HEADER ? o->n_headers : o->n_params) >= EXTRA_NAMES) {
+				log_error("--%s: bad or too many names", c == O_HEADER ? "header" : "param");
+				return -1;
+			}
+			if (c == O_HEADER)
+				o->headers[o->n_headers++] = lowercase_dup(optarg);
+			else
+				o->params[o->n_params++] = lowercase_dup(optarg);
+			break;
+		case O_ENTRY:
+			o->entry_probes = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case 'V':
+			printf("tokentap %s\n", TOKENTAP_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'tokentap --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The built-in credential names plus the ones given on the command line. */
+static const struct cred_config *build_cred_config(struct options *o)
+{
+	static const char *headers[256], *params[256];
+	static struct cred_config cfg;
+	const struct cred_config *def = cred_config_default();
+
+	if (o->n_headers == 0 && o->n_params == 0)
+		return def;
+	if (def->n_headers + o->n_headers > 256 || def->n_params + o->n_params > 256)
+		return def;
+	memcpy(headers, def->headers, def->n_headers * sizeof(*headers));
+	memcpy(headers + def->n_headers, o->headers, o->n_headers * sizeof(*headers));
+	memcpy(params, def->params, def->n_params * sizeof(*params));
+	memcpy(params + def->n_params, o->params, o->n_params * sizeof(*params));
+	cfg.headers = headers;
+	cfg.n_headers = def->n_headers + o->n_headers;
+	cfg.params = params;
+	cfg.n_params = def->n_params + o->n_params;
+	return &cfg;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -1;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static void queue_scan(struct app *a, uint32_t pid)
+{
+	for (size_t i = 0; i < a->nscan; i++)
+		if (a->scan_pids[i] == pid)
+			return;
+	if (a->nscan == SCAN_QUEUE) {
+		a->scan_overflow++;
+		return;
+	}
+	a->scan_pids[a->nscan++] = pid;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct app *a = ctx;
+	const struct tt_event_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	if (h->kind == TT_EV_EXEC && size >= sizeof(struct tt_exec_event)) {
+		struct tt_exec_event *e = data;
+		char filename[TT_FILENAME_MAX];
+
+		memcpy(filename, e->filename, sizeof(filename));
+		filename[sizeof(filename) - 1] = '\0';
+		procinfo_exec(h->pid, filename);
+		queue_scan(a, h->pid);
+		return 0;
+	}
+	if (h->kind == TT_EV_MMAP) {
+		queue_scan(a, h->pid);
+		return 0;
+	}
+	pipeline_handle(a->pipe, data, size);
+	return 0;
+}
+
+static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_line)
+{
+	static uint64_t last_drops;
+	uint64_t k[TT_STAT_MAX];
+	const struct pipeline_stats *ps = pipeline_stats(a->pipe);
+
+	loader_read_stats(skel, k);
+	const struct status_field f[] = {
+		{ "attached_files", a->att.tls_libs + a->att.tls_exes },
+		{ "attached_libraries", a->att.tls_libs },
+		{ "attached_executables", a->att.tls_exes },
+		{ "uprobes", a->att.probes },
+		{ "uprobes_at_call_site", a->att.probes_at_call },
+		{ "attach_errors", a->att.attach_errors },
+		{ "tracepoints", loader_tracepoints() },
+		{ "events", k[TT_STAT_EVENTS] },
+		{ "ringbuf_drops", k[TT_STAT_RB_DROP] },
+		{ "truncated_writes", k[TT_STAT_TRUNC] },
+		{ "tls_binds", k[TT_STAT_BIND] },
+		{ "read_failures", k[TT_STAT_READ_FAIL] },
+		{ "requests", ps->requests },
+		{ "credentials", ps->credentials },
+		{ "headers_truncated", ps->headers_truncated },
+		{ "headers_incomplete", ps->headers_incomplete },
+		{ "parse_errors", ps->parse_errors },
+		{ "bad_events", ps->bad_events },
+		{ "unbound_tls", ps->unbound_tls },
+		{ "session_overflow", ps->session_overflow },
+		{ "aggregation_overflow", ps->agg_overflow },
+		{ "scan_overflow", a->scan_overflow },
+	};
+	uint64_t drops = k[TT_STAT_RB_DROP] + k[TT_STAT_TRUNC] + ps->headers_truncated +
+			 ps->session_overflow + ps->agg_overflow + a->scan_overflow;
+
+	if (a->opt->json)
+		pipeline_emit_status(a->pipe, f, sizeof(f) / sizeof(f[0]));
+	if (drops != last_drops || (force_line && drops))
+		log_info("drops: ringbuf=%llu truncated_writes=%llu headers_truncated=%llu "
+			 "sessions=%llu aggregation=%llu scans=%llu",
+			 (unsigned long long)k[TT_STAT_RB_DROP], (unsigned long long)k[TT_STAT_TRUNC],
+			 (unsigned long long)ps->headers_truncated,
+			 (unsigned long long)ps->session_overflow,
+			 (unsigned long long)ps->agg_overflow, (unsigned long long)a->scan_overflow);
+	last_drops = drops;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { .interval_s = 10, .state_dir = "/var/lib/tokentap",
+			       .max_header_bytes = 16384 };
+	struct loader_opts lo = { 0 };
+	struct pipeline_opts po = { 0 };
+	struct app a = { .opt = &opt };
+	struct tokentap_bpf *skel;
+	struct ring_buffer *rb;
+	struct fp_key *key;
+	struct rlimit no_core = { 0, 0 };
+	char err[512];
+	int64_t next_status;
+
+	if (parse_args(argc, argv, &opt) != 0)
+		return 1;
+	/* Captured memory holds secrets: no core dumps, no ptrace by others. */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &no_core);
+
+	if (loader_check_env(err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (!opt.key_file && mkdir_p(opt.state_dir) != 0) {
+		log_error("cannot create state directory %s: %s", opt.state_dir, strerror(errno));
+		return 1;
+	}
+	key = calloc(1, sizeof(*key));
+	if (!key || fingerprint_key_load(key, opt.key_file, opt.state_dir, err, sizeof(err)) != 0) {
+		log_error("%s", key ? err : "out of memory");
+		return 1;
+	}
+	if (procinfo_init() != 0) {
+		log_error("out of memory");
+		return 1;
+	}
+
+	lo.only_pid = opt.pid;
+	lo.max_capture = opt.max_header_bytes;
+	lo.verbose = opt.verbose;
+	skel = loader_load(&lo, err, sizeof(err));
+	if (!skel) {
+		log_error("%s", err);
+		return 1;
+	}
+
+	po.json = opt.json;
+	po.interval_s = opt.interval_s;
+	po.max_header_bytes = opt.max_header_bytes;
+	po.key = key;
+	po.cred = build_cred_config(&opt);
+	po.out = stdout;
+	a.pipe = pipeline_new(&po);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &a, NULL);
+	if (!a.pipe || !rb) {
+		log_error("cannot set up the event ring buffer: %s", strerror(errno));
+		return 1;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
+	attacher_scan_all(&a.att);
+	log_info("ready: %u tracepoints; openssl: %u libraries, %u executables attached (%u uprobes, %u at call sites)%s",
+		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes, a.att.probes,
+		 a.att.probes_at_call, opt.pid ? " for one process" : "");
+
+	next_status = clock_mono_ns() + (int64_t)opt.interval_s * 1000000000LL;
+	while (!stopping) {
+		int64_t now;
+
+		/* Producers wake us only past a fill level: also read on a timer. */
+		if (ring_buffer__poll(rb, 50) < 0 && errno != EINTR)
+			break;
+		ring_buffer__consume(rb);
+		for (size_t i = 0; i < a.nscan; i++)
+			attacher_scan_pid(&a.att, a.scan_pids[i]);
+		a.nscan = 0;
+		now = clock_mono_ns();
+		pipeline_tick(a.pipe, now);
+		if (now >= next_status) {
+			report_status(&a, skel, false);
+			next_status = now + (int64_t)opt.interval_s * 1000000000LL;
+		}
+	}
+
+	ring_buffer__consume(rb);
+	pipeline_flush_all(a.pipe);
+	report_status(&a, skel, true);
+	ring_buffer__free(rb);
+	pipeline_free(a.pipe);
+	attacher_free(&a.att);
+	loader_destroy(skel);
+	procinfo_free();
+	secure_wipe(key, sizeof(*key));
+	free(key);
+	return 0;
+}

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "pipeline.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agg.h"
+#include "classify.h"
+#include "http1.h"
+#include "procinfo.h"
+#include "sighting.h"
+#include "tokentap.h"
+
+#define SESSION_BUCKETS 4096
+#define SESSION_MAX 8192
+#define PARK_MAX 16
+/* The nested write that binds a TLS session follows SSL_write at once. */
+#define PARK_NS (250LL * 1000 * 1000)
+#define SESSION_IDLE_NS (300LL * 1000 * 1000 * 1000)
+#define AGG_IDLE_NS (3600LL * 1000 * 1000 * 1000)
+#define AGG_MAX 65536
+#define CLASS_SLOTS 4096
+
+struct session {
+	uint32_t pid;
+	uint64_t conn;
+	struct http1_parser parser;
+	bool tls;
+	bool bound;                 /* TLS: socket known (or known to be unknowable) */
+	char src[64], dst[64];
+	struct sighting *parked;    /* waiting for the TLS bind, PARK_MAX */
+	size_t nparked;
+	int64_t park_deadline;
+	int64_t last_ns;
+	struct session *next;
+};
+
+struct class_slot {
+	char fingerprint[FINGERPRINT_HEX_LEN + 1];
+	char header[CRED_NAME_MAX];
+	char scheme[32];
+	struct token_info info;
+};
+
+struct pipeline {
+	struct pipeline_opts o;
+	struct pipeline_stats st;
+	struct session *buckets[SESSION_BUCKETS];
+	size_t nsessions;
+	struct agg agg;
+	struct class_slot *classes;
+	int64_t mono_to_real;
+	int64_t next_flush;
+	int64_t next_sweep;
+};
+
+/* Context of one captured write while it is parsed. */
+struct feed_ctx {
+	struct pipeline *p;
+	struct session *s;
+	const struct tt_event_hdr *h;
+};
+
+int64_t clock_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t clock_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct pipeline *pipeline_new(const struct pipeline_opts *o)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->o = *o;
+	p->classes = calloc(CLASS_SLOTS, sizeof(*p->classes));
+	if (!p->classes || agg_init(&p->agg, AGG_MAX) != 0) {
+		free(p->classes);
+		free(p);
+		return NULL;
+	}
+	p->mono_to_real = clock_real_ns() - clock_mono_ns();
+	p->next_flush = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
+	return p;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void print_json(struct pipeline *p, struct json_object *o)
+{
+	if (!o)
+		return;
+	fprintf(p->o.out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(p->o.out);
+	json_object_put(o);
+}
+
+static void emit_token(struct pipeline *p, const char *event, int64_t ts, const struct sighting *s,
+		       uint64_t count)
+{
+	if (p->o.json) {
+		print_json(p, jsonout_token_event(event, ts, s, count));
+	} else {
+		textout_token_event(p->o.out, event, ts, s, count);
+		fflush(p->o.out);
+	}
+}
+
+void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size_t n)
+{
+	if (p->o.json)
+		print_json(p, jsonout_status(clock_real_ns(), f, n));
+	else
+		textout_status(stderr, clock_real_ns(), f, n);
+}
+
+/* A sighting is final: count it, and report the first of its triple now. */
+static void report(struct pipeline *p, const struct sighting *s)
+{
+	switch (agg_add(&p->agg, s, NULL)) {
+	case AGG_NEW:
+		emit_token(p, "token_seen", s->ts_unix_ns, s, 0);
+		break;
+	case AGG_FULL:
+		p->st.agg_overflow++;
+		break;
+	case AGG_COUNTED:
+		break;
+	}
+}
+
+/* ---- sessions -------------------------------------------------------- */
+
+static size_t session_bucket(uint32_t pid, uint64_t conn)
+{
+	uint64_t h = (conn ^ ((uint64_t)pid << 32) ^ pid) * 0x9E3779B97F4A7C15ULL;
+
+	return (size_t)(h >> 52) % SESSION_BUCKETS;
+}
+
+static void session_flush_parked(struct pipeline *p, struct session *s)
+{
+	for (size_t i = 0; i < s->nparked; i++) {
+		snprintf(s->parked[i].src, sizeof(s->parked[i].src), "%s", s->src);
+		snprintf(s->parked[i].dst, sizeof(s->parked[i].dst), "%s", s->dst);
+		if (!s->dst[0])
+			p->st.unbound_tls++;
+		report(p, &s->parked[i]);
+		sighting_release(&s->parked[i]);
+	}
+	s->nparked = 0;
+}
+
+static void session_free(struct pipeline *p, struct session *s)
+{
+	session_flush_parked(p, s);
+	http1_parser_free(&s->parser);
+	free(s->parked);
+	free(s);
+}
+
+static struct session *session_find(struct pipeline *p, uint32_t pid, uint64_t conn)
+{
+	for (struct session *s = p->buckets[session_bucket(pid, conn)]; s; s = s->next)
+		if (s->pid == pid && s->conn == conn)
+			return s;
+	return NULL;
+}
+
+static struct session *session_get(struct pipeline *p, uint32_t pid, uint64_t conn, bool tls)
+{
+	struct session *s = session_find(p, pid, conn);
+	size_t b;
+
+	if (s)
+		return s;
+	if (p->nsessions >= SESSION_MAX) {
+		p->st.session_overflow++;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	if (http1_parser_init(&s->parser, p->o.max_header_bytes) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->pid = pid;
+	s->conn = conn;
+	s->tls = tls;
+	b = session_bucket(pid, conn);
+	s->next = p->buckets[b];
+	p->buckets[b] = s;
+	p->nsessions++;
+	return s;
+}
+
+/* Frees sessions matching pid (all when pid is 0) or idle since before cutoff. */
+static void session_sweep(struct pipeline *p, uint32_t pid, int64_t cutoff)
+{
+	for (size_t b = 0; b < SESSION_BUCKETS; b++) {
+		struct session **pp = &p->buckets[b];
+
+		while (*pp) {
+			struct session *s = *pp;
+
+			if ((pid && s->pid == pid) || (!pid && s->last_ns < cutoff)) {
+				*pp = s->next;
+				session_free(p, s);
+				p->nsessions--;
+			} else {
+				pp = &s->next;
+			}
+		}
+	}
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+/* Copies a header value for display: printable ASCII only, bounded. */
+static void copy_printable(char *out, size_t outlen, const char *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k + 1 < outlen; i++)
+		out[k++] = isprint((unsigned char)v[i]) ? v[i] : '?';
+	out[k] = '\0';
+}
+
+static void classify_cached(struct pipeline *p, const char *fp, const struct credential *c,
+			    struct token_info *out)
+{
+	struct class_slot *slot = &p->classes[strtoul(fp + FINGERPRINT_HEX_LEN - 6, NULL, 16) % CLASS_SLOTS];
+
+	/*
+	 * Same credential, same fingerprint: classify once, not per request.
+	 * The header and scheme are part of the key: a Basic value and the
+	 * same bytes in x-api-key classify differently.
+	 */
+	if (strcmp(slot->fingerprint, fp) != 0 || strcmp(slot->header, c->header) != 0 ||
+	    strcmp(slot->scheme, c->scheme) != 0) {
+		token_info_release(&slot->info);
+		classify_credential(c, p->o.key, &slot->info);
+		snprintf(slot->fingerprint, sizeof(slot->fingerprint), "%s", fp);
+		snprintf(slot->header, sizeof(slot->header), "%s", c->header);
+		snprintf(slot->scheme, sizeof(slot->scheme), "%s", c->scheme);
+	}
+	*out = slot->info;
+	if (out->jwt)
+		json_object_get(out->jwt);
+}
+
+static void on_request(const struct http1_request *req, void *arg)
+{
+	struct feed_ctx *fc = arg;
+	struct pipeline *p = fc->p;
+	struct session *s = fc->s;
+	const struct tt_event_hdr *h = fc->h;
+	const struct http1_header *host = http1_find_header(req, "host");
+	struct cred_list *creds;
+	struct sighting base;
+
+	p->st.requests++;
+	creds = malloc(sizeof(*creds));
+	if (!creds)
+		return;
+	if (cred_extract(req, p->o.cred, creds) == 0) {
+		cred_list_wipe(creds);
+		free(creds);
+		return;
+	}
+	p->st.creds_dropped += creds->dropped;
+
+	memset(&base, 0, sizeof(base));
+	base.pid = h->pid;
+	base.tid = h->tid;
+	base.uid = h->uid;
+	memcpy(base.comm, h->comm, TT_COMM_LEN);
+	base.comm[TT_COMM_LEN] = '\0';
+	for (char *c = base.comm; *c; c++)
+		if (!isprint((unsigned char)*c))
+			*c = '?';
+	procinfo_exe(h->pid, base.exe, sizeof(base.exe));
+	base.cgroup_id = h->cgroup_id;
+	base.tls = s->tls;
+	if (s->tls)
+		snprintf(base.tls_library, sizeof(base.tls_library), "%s",
+			 h->tls_lib == TT_LIB_OPENSSL ? "openssl" : "unknown");
+	snprintf(base.src, sizeof(base.src), "%s", s->src);
+	snprintf(base.dst, sizeof(base.dst), "%s", s->dst);
+	if (host)
+		copy_printable(base.host, sizeof(base.host), host->value, host->value_len);
+	copy_printable(base.method, sizeof(base.method), req->method, req->method_len);
+	cred_redact_target(req->target, req->target_len, base.path, sizeof(base.path));
+	base.ts_unix_ns = (int64_t)h->ts_ns + p->mono_to_real;
+
+	for (size_t i = 0; i < creds->n; i++) {
+		const struct credential *c = &creds->items[i];
+		struct sighting sg = base;
+
+		if (fingerprint_hex(p->o.key, c->value, c->value_len, sg.fingerprint) != 0)
+			continue;
+		p->st.credentials++;
+		snprintf(sg.scheme, sizeof(sg.scheme), "%s", c->scheme);
+		snprintf(sg.header, sizeof(sg.header), "%s", c->header);
+		classify_cached(p, sg.fingerprint, c, &sg.info);
+
+		/* A TLS session's first request may precede its bind record. */
+		if (s->tls && !s->bound && s->nparked < PARK_MAX &&
+		    (s->parked || (s->parked = calloc(PARK_MAX, sizeof(*s->parked))))) {
+			if (s->nparked == 0)
+				s->park_deadline = (int64_t)h->ts_ns + PARK_NS;
+			s->parked[s->nparked++] = sg;
+			continue;
+		}
+		if (s->tls && !sg.dst[0])
+			p->st.unbound_tls++;
+		report(p, &sg);
+		sighting_release(&sg);
+	}
+	cred_list_wipe(creds);
+	free(creds);
+}
+
+static void set_addrs(struct session *s, const struct tt_event_hdr *h)
+{
+	if (!(h->flags & TT_F_ADDR))
+		return;
+	sighting_format_addr(s->src, sizeof(s->src), h->src.family, h->src.addr, h->src.port);
+	sighting_format_addr(s->dst, sizeof(s->dst), h->dst.family, h->dst.addr, h->dst.port);
+}
+
+static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_t size)
+{
+	const struct tt_event_hdr *h = &e->h;
+	bool tls = h->flags & TT_F_TLS;
+	struct feed_ctx fc = { .p = p, .h = h };
+	struct session *s;
+
+	if (h->len > TT_DATA_MAX || sizeof(*h) + h->len > size ||
+	    !(h->flags & (TT_F_START | TT_F_CONT))) {
+		p->st.bad_events++;
+		return;
+	}
+	if (h->flags & TT_F_START) {
+		s = session_get(p, h->pid, h->conn, tls);
+		if (!s)
+			return;
+		if (s->parser.state == HTTP1_HEADERS)
+			p->st.headers_incomplete++;
+		http1_parser_reset(&s->parser);
+	} else {
+		s = session_find(p, h->pid, h->conn);
+		if (!s || s->parser.state != HTTP1_HEADERS) {
+			p->st.orphan_continuations++;
+			return;
+		}
+	}
+	s->last_ns = (int64_t)h->ts_ns;
+	if (!tls || !(h->flags & TT_F_NEED_BIND)) {
+		set_addrs(s, h);
+		s->bound = true;
+	}
+	fc.s = s;
+	uint64_t before_err = s->parser.stats.oversize + s->parser.stats.garbage;
+	http1_parser_feed(&s->parser, e->data, h->len, on_request, &fc);
+	p->st.parse_errors += s->parser.stats.oversize + s->parser.stats.garbage - before_err;
+	/* The rest of a write longer than the cap was never captured. */
+	if ((h->flags & TT_F_TRUNC) && s->parser.state == HTTP1_HEADERS) {
+		p->st.headers_truncated++;
+		http1_parser_reset(&s->parser);
+	}
+}
+
+static void handle_bind(struct pipeline *p, const struct tt_event_hdr *h)
+{
+	struct session *s = session_get(p, h->pid, h->conn, true);
+
+	if (!s)
+		return;
+	set_addrs(s, h);
+	s->bound = true;
+	session_flush_parked(p, s);
+}
+
+void pipeline_handle(struct pipeline *p, const void *data, size_t size)
+{
+	const struct tt_event_hdr *h = data;
+
+	if (size < sizeof(*h)) {
+		p->st.bad_events++;
+		return;
+	}
+	switch (h->kind) {
+	case TT_EV_DATA:
+		handle_data(p, data, size);
+		break;
+	case TT_EV_BIND:
+		handle_bind(p, h);
+		break;
+	case TT_EV_EXIT:
+		session_sweep(p, h->pid, 0);
+		break;
+	default:
+		p->st.bad_events++;
+	}
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+static void usage_cb(const struct agg_entry *e, uint64_t count, void *ctx)
+{
+	struct pipeline *p = ctx;
+
+	emit_token(p, "token_usage", clock_real_ns(), &e->first, count);
+}
+
+static void flush_parked_due(struct pipeline *p, int64_t now, bool all)
+{
+	for (size_t b = 0; b < SESSION_BUCKETS; b++)
+		for (struct session *s = p->buckets[b]; s; s = s->next)
+			if (s->nparked && (all || now >= s->park_deadline)) {
+				/* no bind came: memory BIO or a missed syscall */
+				s->bound = true;
+				session_flush_parked(p, s);
+			}
+}
+
+void pipeline_tick(struct pipeline *p, int64_t now)
+{
+	flush_parked_due(p, now, false);
+	if (now >= p->next_flush) {
+		agg_flush(&p->agg, usage_cb, p);
+		p->next_flush = now + (int64_t)p->o.interval_s * 1000000000LL;
+	}
+	if (now >= p->next_sweep) {
+		session_sweep(p, 0, now - SESSION_IDLE_NS);
+		agg_expire(&p->agg, now + p->mono_to_real - AGG_IDLE_NS);
+		p->next_sweep = now + 10LL * 1000000000LL;
+	}
+}
+
+void pipeline_flush_all(struct pipeline *p)
+{
+	flush_parked_due(p, 0, true);
+	agg_flush(&p->agg, usage_cb, p);
+}
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p)
+{
+	return &p->st;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	session_sweep(p, 0, INT64_MAX);
+	agg_free(&p->agg);
+	for (size_t i = 0; i < CLASS_SLOTS; i++)
+		token_info_release(&p->classes[i].info);
+	free(p->classes);
+	free(p);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * From captured bytes to reported sightings: per-connection HTTP/1 parsing,
+ * credential extraction, fingerprint (then the raw credential is wiped),
+ * classification, TLS-session-to-socket binding, aggregation and output.
+ */
+#ifndef TOKENTAP_PIPELINE_H
+#define TOKENTAP_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "cred.h"
+#include "fingerprint.h"
+#include "jsonout.h"
+
+struct pipeline_opts {
+	bool json;
+	int interval_s;
+	size_t max_header_bytes;
+	const struct fp_key *key;
+	const struct cred_config *cred;
+	FILE *out;
+};
+
+struct pipeline_stats {
+	uint64_t requests;          /* request header blocks parsed */
+	uint64_t credentials;       /* credentials fingerprinted */
+	uint64_t bad_events;        /* malformed records from the kernel */
+	uint64_t headers_truncated; /* header blocks cut by the capture cap */
+	uint64_t headers_incomplete;/* header blocks never finished */
+	uint64_t parse_errors;      /* oversize or garbage where a request was due */
+	uint64_t orphan_continuations;
+	uint64_t unbound_tls;       /* TLS requests reported without an address */
+	uint64_t session_overflow;
+	uint64_t agg_overflow;
+	uint64_t creds_dropped;     /* more credentials in a request than reported */
+};
+
+struct pipeline;
+
+struct pipeline *pipeline_new(const struct pipeline_opts *o);
+void pipeline_free(struct pipeline *p);
+/* One record from the ring buffer (TT_EV_DATA, TT_EV_BIND, TT_EV_EXIT). */
+void pipeline_handle(struct pipeline *p, const void *data, size_t size);
+/* Timers: parked TLS sightings, usage intervals, idle state. now: CLOCK_MONOTONIC ns. */
+void pipeline_tick(struct pipeline *p, int64_t now_mono_ns);
+/* Reports everything still held (parked sightings and usage counts). */
+void pipeline_flush_all(struct pipeline *p);
+const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
+/* Writes a sensor_status event (JSON) or line (text) with these fields. */
+void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size_t n);
+
+/* CLOCK_MONOTONIC -> wall clock, for kernel timestamps. */
+int64_t clock_mono_ns(void);
+int64_t clock_real_ns(void);
+
+#endif
