@@ -42,9 +42,11 @@ fi
 TMP=$(mktemp -d /tmp/tokentap-bench.XXXXXX)
 SENSOR_PID=
 SERVER_PID=
+# shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
-	[ -n "$SENSOR_PID" ] && kill -KILL "$SENSOR_PID" 2>/dev/null
-	[ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null
+	set +e
+	if [ -n "$SENSOR_PID" ]; then kill -KILL "$SENSOR_PID" 2>/dev/null; fi
+	if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null; fi
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -217,7 +219,7 @@ check_no_token() {
 		echo "bench: WARNING: $leaks tokentap output line(s) hold a raw token" >&2
 		return 1
 	fi
-	TAP_LINES=$(cat "$TMP"/tokentap.*.json 2>/dev/null | wc -l)
+	TAP_LINES=$(cat "$TMP"/tokentap.*.json 2>/dev/null | wc -l || true)
 }
 
 echo "tokentap bench: $ROUNDS rounds; workloads pinned to CPU $BENCH_CPU;" \

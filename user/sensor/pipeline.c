@@ -103,7 +103,7 @@ static void print_json(struct pipeline *p, struct json_object *o)
 {
 	if (!o)
 		return;
-	fprintf(p->o.out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fprintf(p->o.out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(p->o.out);
 	json_object_put(o);
 }
