@@ -223,7 +223,7 @@ check_no_token() {
 }
 
 echo "tokentap bench: $ROUNDS rounds; workloads pinned to CPU $BENCH_CPU;" \
-	"sensor: $TOKENTAP"
+	"sensor: $TOKENTAP; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULT=0
 
 if [[ ",$BENCH_ONLY," == *,tls,* ]]; then
