@@ -36,6 +36,13 @@ static bool in_group(const cs_insn *in, uint8_t grp)
 	return false;
 }
 
+/* Capstone 4 leaves loop/loope/loopne out of the jump group; they branch too. */
+static bool is_jump(const cs_insn *in)
+{
+	return in_group(in, X86_GRP_JUMP) || in->id == X86_INS_LOOP || in->id == X86_INS_LOOPE ||
+	       in->id == X86_INS_LOOPNE;
+}
+
 /* Target of a direct branch or call, or 0 when indirect. */
 static uint64_t direct_target(const cs_insn *in)
 {
@@ -71,6 +78,9 @@ static bool extends_in_place(csh h, const cs_insn *in, int arg, int nargs)
 	uint8_t nrd = 0, nwr = 0;
 
 	if (in->id != X86_INS_MOVSXD && in->id != X86_INS_MOVSX && in->id != X86_INS_MOVZX)
+		return false;
+	/* movslq (%rdx),%rdx also reads only rdx, but loads a new value */
+	if (in->detail->x86.op_count != 2 || in->detail->x86.operands[1].type != X86_OP_REG)
 		return false;
 	if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK || nrd != 1 || nwr != 1)
 		return false;
@@ -138,7 +148,7 @@ static bool error_path(struct walk *w, uint64_t start)
 				/* a call at the very end cannot return here: noreturn */
 				if (a >= w->vaddr + w->len)
 					break;
-			} else if (in_group(in, X86_GRP_JUMP)) {
+			} else if (is_jump(in)) {
 				uint64_t t = direct_target(in);
 
 				if (t == 0) {
@@ -222,16 +232,6 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
 			reason = "call site: arguments intact, branches before it are error paths";
 			break;
 		}
-		if (in_group(in, X86_GRP_JUMP)) {
-			uint64_t t = direct_target(in);
-
-			if (in->id == X86_INS_JMP || t == 0 || nbranch == MAX_BRANCHES) {
-				reason = "entry: jump before any call";
-				break;
-			}
-			branches[nbranch++] = t;
-			continue;
-		}
 		if (in_group(in, X86_GRP_RET) || in_group(in, X86_GRP_INT) || in_group(in, X86_GRP_IRET)) {
 			reason = "entry: returns before any call";
 			break;
@@ -250,6 +250,17 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
 		if (clobbers) {
 			reason = "entry: an argument register is written before any call";
 			break;
+		}
+		/* after the write check: loop decrements rcx as it branches */
+		if (in_group(in, X86_GRP_JUMP)) {
+			uint64_t t = direct_target(in);
+
+			if (in->id == X86_INS_JMP || t == 0 || nbranch == MAX_BRANCHES) {
+				reason = "entry: jump before any call";
+				break;
+			}
+			branches[nbranch++] = t;
+			continue;
 		}
 	}
 	cs_free(in, 1);

@@ -1,0 +1,737 @@
+#!/usr/bin/env python3
+"""End-to-end tests: the sensor really loaded, real clients, local servers.
+
+Run as root from anywhere:  python3 tests/e2e/run.py
+  TOKENTAP_BIN=path        sensor binary (default build/tokentap in the repo)
+  TOKENTAP_REQUIRE_BPF=1   a sensor that cannot load is a failure, not a skip
+
+Every credential is random, made at run time, and never printed. Expected
+fingerprints are computed with the openssl CLI, independently of the sensor.
+After each sensor run, every output (sensor stdout/stderr, its state dir, the
+clients' and servers' outputs, this runner's own lines) is searched for every
+raw credential; a hit is a failure.
+
+Prints one PASS/FAIL/SKIP line per test and ends with
+"e2e: N passed, M failed, K skipped"; exits non-zero when anything failed.
+"""
+import base64
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PY = sys.executable
+CURL = shutil.which("curl") or "/usr/bin/curl"
+NODE = "/usr/bin/node" if os.path.exists("/usr/bin/node") else (shutil.which("node") or "")
+
+READY_TIMEOUT = 30
+EVENT_TIMEOUT = 10
+CLIENT_TIMEOUT = 30
+STOP_TIMEOUT = 15
+
+
+def sensor_bin():
+    b = os.environ.get("TOKENTAP_BIN", "build/tokentap")
+    return b if os.path.isabs(b) else os.path.join(REPO, b)
+
+
+class Skip(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.lines = []  # everything this runner printed, searched for secrets
+
+    def say(self, line):
+        self.lines.append(line)
+        print(line, flush=True)
+
+    def record(self, name, status, detail=""):
+        if status == "PASS":
+            self.passed += 1
+        elif status == "FAIL":
+            self.failed += 1
+        else:
+            self.skipped += 1
+        self.say("%s %s%s" % (status, name, (": " + detail) if detail else ""))
+
+
+R = Results()
+CHILDREN = []
+
+
+def spawn(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    CHILDREN.append(p)
+    return p
+
+
+def reap(p, timeout=5):
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+def kill_children():
+    for p in CHILDREN:
+        try:
+            reap(p, 3)
+        except Exception:
+            pass
+
+
+# ---- credentials and fingerprints ------------------------------------------
+
+ALNUM = string.ascii_letters + string.digits
+
+
+def ghp_token():
+    return "ghp_" + "".join(secrets.choice(ALNUM) for _ in range(36))
+
+
+def opaque_token():
+    # URL-safe alphabet, so the query-parameter form needs no percent-encoding;
+    # a leading letter pair that is not "ey" keeps it from looking like a JWT.
+    return "tk" + secrets.token_urlsafe(30)
+
+
+def fingerprint(key_hex, credential):
+    out = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-mac", "HMAC", "-macopt", "hexkey:" + key_hex],
+        input=credential.encode(), capture_output=True, timeout=10, check=True).stdout
+    digest = out.decode().strip().rsplit("= ", 1)[-1].strip()
+    if len(digest) != 64:
+        raise Fail("unexpected openssl dgst output")
+    return digest[:32]
+
+
+# ---- the sensor --------------------------------------------------------------
+
+class Sensor:
+    """One sensor process; collects its stdout events and stderr lines."""
+
+    def __init__(self, workdir, key_path):
+        self.state_dir = os.path.join(workdir, "state")
+        self.out_raw = []
+        self.err_raw = []
+        self.events = []
+        self.bad_lines = 0
+        self.ready = threading.Event()
+        self.lock = threading.Lock()
+        self.proc = spawn(
+            [sensor_bin(), "--json", "--state-dir", self.state_dir, "--key-file", key_path,
+             "--interval", "1"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.threads = [threading.Thread(target=self._read_out, daemon=True),
+                        threading.Thread(target=self._read_err, daemon=True)]
+        for t in self.threads:
+            t.start()
+        self.rc = None
+
+    def _read_out(self):
+        for line in self.proc.stdout:
+            with self.lock:
+                self.out_raw.append(line)
+                try:
+                    ev = json.loads(line)
+                    if not isinstance(ev, dict) or "event" not in ev or "ts" not in ev:
+                        raise ValueError
+                    self.events.append(ev)
+                except ValueError:
+                    self.bad_lines += 1
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            with self.lock:
+                self.err_raw.append(line)
+            if b"tokentap: ready" in line:
+                self.ready.set()
+
+    def wait_ready(self):
+        """None when ready, else why not."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.ready.wait(0.1):
+                return None
+            if self.proc.poll() is not None:
+                self.threads[1].join(2)
+                if self.ready.is_set():
+                    return None
+                return "sensor exited with %d before ready: %s" % (
+                    self.proc.returncode, self.stderr_tail())
+        return "sensor not ready after %ds: %s" % (READY_TIMEOUT, self.stderr_tail())
+
+    def stderr_tail(self):
+        with self.lock:
+            return b" | ".join(l.strip() for l in self.err_raw[-3:]).decode(errors="replace")
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.events)
+
+    def wait_for(self, pred, timeout=EVENT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.snapshot() if pred(e)]
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                return []
+            if self.proc.poll() is not None:
+                raise Fail("sensor exited with %d: %s" % (self.proc.returncode, self.stderr_tail()))
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                self.rc = "killed after %ds" % STOP_TIMEOUT
+        for t in self.threads:
+            t.join(5)
+        if self.rc is None:
+            self.rc = self.proc.returncode
+        return self.rc
+
+
+# ---- servers and clients -------------------------------------------------------
+
+class Server:
+    def __init__(self, workdir, name, tls):
+        cmd = [PY, os.path.join(HERE, "http_server.py")]
+        if tls:
+            cmd += ["--cert", os.path.join(workdir, "cert.pem"), "--key", os.path.join(workdir, "key.pem")]
+        self.err_path = os.path.join(workdir, name + ".err")
+        self.err = open(self.err_path, "wb")
+        self.proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err)
+        self.port = None
+        deadline = time.monotonic() + 10
+        line = b""
+        while time.monotonic() < deadline and not line.endswith(b"\n"):
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if r:
+                c = os.read(self.proc.stdout.fileno(), 1)
+                if not c:
+                    break
+                line += c
+        if not line.startswith(b"port "):
+            raise Fail("%s server did not start" % name)
+        self.port = int(line.split()[1])
+
+    def close(self):
+        reap(self.proc)
+        self.err.close()
+
+
+def make_cert(workdir):
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", os.path.join(workdir, "key.pem"),
+         "-out", os.path.join(workdir, "cert.pem")],
+        capture_output=True, timeout=30, check=True)
+
+
+class Client:
+    """A finished client run: pid, return code, output."""
+
+    def __init__(self, ctx, cmd, env=None):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = spawn(cmd, env=full_env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.pid = self.proc.pid
+        self.out = self.err = b""
+        self.rc = None
+
+    def finish(self, ctx):
+        try:
+            self.out, self.err = self.proc.communicate(timeout=CLIENT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            reap(self.proc)
+            self.out, self.err = self.proc.communicate()
+        self.rc = self.proc.returncode
+        ctx.outputs += [self.out, self.err]
+        if self.rc != 0:
+            raise Fail("client %s exited %s: %s" % (os.path.basename(self.proc.args[0]), self.rc,
+                                                    (self.out + self.err).decode(errors="replace")[-300:]))
+        return self
+
+
+def run_client(ctx, cmd, env=None):
+    return Client(ctx, cmd, env).finish(ctx)
+
+
+def curl_config(ctx, lines):
+    """Credentials go to curl through a config file, never through argv."""
+    ctx.nconf += 1
+    path = os.path.join(ctx.workdir, "curl%d.conf" % ctx.nconf)
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+    os.chmod(path, 0o600)
+    return path
+
+
+# ---- assertions -----------------------------------------------------------------
+
+def seen_for(ctx, fp, pid):
+    """The token_seen events of fingerprint fp from pid, waiting for the first."""
+    evs = ctx.sensor.wait_for(lambda e: e.get("event") == "token_seen" and
+                              e.get("fingerprint") == fp and e.get("pid") == pid)
+    if not evs:
+        other = sorted({e.get("pid") for e in ctx.sensor.snapshot()
+                        if e.get("event") == "token_seen" and e.get("fingerprint") == fp})
+        if other:
+            raise Fail("token_seen %s: expected pid %d, seen only from pids %s" % (fp, pid, other))
+        raise Fail("no token_seen with fingerprint %s (pid %d) within %ds" % (fp, pid, EVENT_TIMEOUT))
+    return evs
+
+
+def check_fields(ev, want, absent=()):
+    bad = []
+    for k, v in want.items():
+        if ev.get(k, "<absent>") != v:
+            bad.append("%s: expected %r, got %r" % (k, v, ev.get(k, "<absent>")))
+    for k in absent:
+        if k in ev:
+            bad.append("%s: expected absent, got %r" % (k, ev[k]))
+    if bad:
+        raise Fail("fingerprint %s: %s" % (ev.get("fingerprint"), "; ".join(bad)))
+
+
+def new_token(ctx, kind="opaque"):
+    tok = ghp_token() if kind == "ghp" else opaque_token()
+    ctx.tokens.append(tok)
+    return tok, fingerprint(ctx.key_hex, tok)
+
+
+# ---- scenarios (run while the sensor is up) ----------------------------------------
+
+def need(path, what):
+    if not path or not os.path.exists(path):
+        raise Skip("%s not installed" % what)
+
+
+def t_curl_https(ctx):
+    need(CURL, "curl")
+    tok, fp = new_token(ctx, "ghp")
+    port = ctx.tls.port
+    conf = curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok])
+    c = run_client(ctx, [CURL, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf,
+                         "https://127.0.0.1:%d/s1/items?q=secret-ish" % port])
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(CURL), "pid": c.pid, "uid": os.getuid(), "comm": "curl",
+        "tls": True, "tls_library": "openssl", "dst": "127.0.0.1:%d" % port,
+        "host": "127.0.0.1:%d" % port, "method": "GET", "path": "/s1/items?q=",
+        "scheme": "Bearer", "header": "authorization"})
+
+
+def py_https(ctx, mode, path):
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    c = run_client(ctx, [PY, os.path.join(HERE, "py_client.py"), mode,
+                         "https://127.0.0.1:%d%s?q=secret-ish" % (port, path)], {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(PY), "pid": c.pid, "tls": True, "tls_library": "openssl",
+        "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port, "method": "GET",
+        "path": path + "?q="})
+
+
+def t_python_urllib_https(ctx):
+    py_https(ctx, "urllib", "/s2/urllib")
+
+
+def t_python_httpclient_https(ctx):
+    py_https(ctx, "httpclient", "/s2/httpclient")
+
+
+def t_node_https(ctx):
+    need(NODE, "node")
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    c = run_client(ctx, [NODE, os.path.join(HERE, "node_client.js"),
+                         "https://127.0.0.1:%d/s3/node?q=secret-ish&n=1" % port], {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(NODE), "pid": c.pid, "host": "127.0.0.1:%d" % port,
+        "method": "GET", "path": "/s3/node?q=&n="})
+    # Memory BIOs may hide the socket; what is reported must still be right.
+    if "dst" in ev:
+        check_fields(ev, {"dst": "127.0.0.1:%d" % port})
+    if "tls" in ev:
+        check_fields(ev, {"tls": True})
+
+
+def t_curl_plain(ctx):
+    need(CURL, "curl")
+    tok, fp = new_token(ctx, "ghp")
+    port = ctx.plain.port
+    conf = curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok])
+    c = run_client(ctx, [CURL, "-sS", "-o", "/dev/null", "-K", conf,
+                         "http://127.0.0.1:%d/s4/curl?a=1" % port])
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(CURL), "pid": c.pid, "tls": False,
+        "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port, "method": "GET",
+        "path": "/s4/curl?a="}, absent=("tls_library",))
+
+
+def t_python_plain(ctx):
+    tok, fp = new_token(ctx)
+    port = ctx.plain.port
+    c = run_client(ctx, [PY, os.path.join(HERE, "py_client.py"), "httpclient",
+                         "http://127.0.0.1:%d/s4/python" % port], {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(PY), "pid": c.pid, "tls": False,
+        "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s4/python"},
+        absent=("tls_library",))
+
+
+def start_prestarted(ctx):
+    """Before the sensor: a python client with its TLS connection already open."""
+    tok, fp = new_token(ctx)
+    ready = os.path.join(ctx.workdir, "pre.ready")
+    ctx.pre = {
+        "fp": fp, "go": os.path.join(ctx.workdir, "pre.go"),
+        "client": Client(ctx, [PY, os.path.join(HERE, "py_client.py"), "prestart",
+                               "https://127.0.0.1:%d/s5/pre" % ctx.tls.port, ready,
+                               os.path.join(ctx.workdir, "pre.go")], {"TT_TOKEN": tok}),
+    }
+    deadline = time.monotonic() + 15
+    while not os.path.exists(ready):
+        if time.monotonic() > deadline or ctx.pre["client"].proc.poll() is not None:
+            ctx.pre["error"] = "pre-started client did not connect"
+            return
+        time.sleep(0.05)
+
+
+def t_prestarted_client(ctx):
+    pre = ctx.pre
+    if "error" in pre:
+        raise Fail(pre["error"])
+    open(pre["go"], "w").close()
+    c = pre["client"].finish(ctx)
+    ev = seen_for(ctx, pre["fp"], c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(PY), "pid": c.pid, "tls": True, "tls_library": "openssl",
+        "dst": "127.0.0.1:%d" % ctx.tls.port, "host": "127.0.0.1:%d" % ctx.tls.port,
+        "method": "GET", "path": "/s5/pre"})
+
+
+def raw_client(ctx, mode, env):
+    return run_client(ctx, [PY, os.path.join(HERE, "py_client.py"), mode, "127.0.0.1",
+                            str(ctx.plain.port)], env)
+
+
+def t_split_writes(ctx):
+    tok, fp = new_token(ctx)
+    c = raw_client(ctx, "split", {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(PY), "pid": c.pid, "tls": False,
+                      "dst": "127.0.0.1:%d" % ctx.plain.port, "method": "GET",
+                      "path": "/split?x="})
+
+
+def t_big_cookie(ctx):
+    tok, fp = new_token(ctx, "ghp")
+    c = raw_client(ctx, "bigcookie", {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(PY), "pid": c.pid, "tls": False,
+                      "dst": "127.0.0.1:%d" % ctx.plain.port, "path": "/bigcookie"})
+
+
+def t_pipelined(ctx):
+    toks = [new_token(ctx) for _ in range(3)]
+    c = raw_client(ctx, "pipeline", {"TT_TOKEN": toks[0][0], "TT_TOKEN2": toks[1][0],
+                                     "TT_TOKEN3": toks[2][0]})
+    if b"responses=3" not in c.out:
+        raise Fail("client did not get 3 responses: %s" % c.out.decode(errors="replace").strip())
+    bad = []
+    for i, (_, fp) in enumerate(toks):
+        try:
+            ev = seen_for(ctx, fp, c.pid)[0]
+            check_fields(ev, {"pid": c.pid, "path": "/pipe/%d" % i, "method": "GET"})
+        except Fail as e:
+            bad.append("request %d: %s" % (i + 1, e))
+    if bad:
+        raise Fail("; ".join(bad))
+
+
+def t_query_param(ctx):
+    tok, fp = new_token(ctx)
+    c = run_client(ctx, [PY, os.path.join(HERE, "py_client.py"), "query",
+                         "http://127.0.0.1:%d/s6/query" % ctx.plain.port], {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(PY), "pid": c.pid, "tls": False,
+                      "dst": "127.0.0.1:%d" % ctx.plain.port, "method": "GET",
+                      "path": "/s6/query?access_token=&page="})
+
+
+def t_keepalive_counts(ctx):
+    tok, fp = new_token(ctx)
+    n = 50
+    c = run_client(ctx, [PY, os.path.join(HERE, "py_client.py"), "httpclient",
+                         "https://127.0.0.1:%d/s7/count" % ctx.tls.port, str(n)], {"TT_TOKEN": tok})
+    if b"requests=%d connections=1" % n not in c.out:
+        raise Fail("client did not reuse one connection: %s" % c.out.decode(errors="replace").strip())
+    seen_for(ctx, fp, c.pid)
+
+    def after_stop():
+        mine = [e for e in ctx.sensor.snapshot() if e.get("fingerprint") == fp and e.get("pid") == c.pid]
+        total = sum(e.get("count", 0) for e in mine if e.get("event") == "token_usage")
+        seen = sum(1 for e in mine if e.get("event") == "token_seen")
+        if total != n:
+            raise Fail("sum of token_usage counts for %s pid %d: expected %d, got %d"
+                       % (fp, c.pid, n, total))
+        if seen != 1:
+            raise Fail("token_seen for one (token, process, destination): expected 1, got %d" % seen)
+    return after_stop
+
+
+def t_basic_auth(ctx):
+    need(CURL, "curl")
+    password = secrets.token_urlsafe(18)
+    cred = base64.b64encode(("user:" + password).encode()).decode()
+    ctx.tokens += [password, cred]
+    fp = fingerprint(ctx.key_hex, cred)
+    conf = curl_config(ctx, ['user = "user:%s"' % password])
+    c = run_client(ctx, [CURL, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf,
+                         "https://127.0.0.1:%d/s8/basic" % ctx.tls.port])
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(CURL), "pid": c.pid, "token_type": "basic",
+                      "basic_user": "user", "scheme": "Basic", "tls": True,
+                      "dst": "127.0.0.1:%d" % ctx.tls.port, "path": "/s8/basic"})
+
+
+SCENARIOS = [
+    ("prestarted_client_caught", t_prestarted_client),
+    ("curl_https_bearer", t_curl_https),
+    ("python_urllib_https", t_python_urllib_https),
+    ("python_httpclient_https", t_python_httpclient_https),
+    ("node_https", t_node_https),
+    ("curl_plaintext", t_curl_plain),
+    ("python_plaintext", t_python_plain),
+    ("split_header_writes", t_split_writes),
+    ("cookie_8k_before_authorization", t_big_cookie),
+    ("pipelined_three_tokens", t_pipelined),
+    ("query_param_access_token", t_query_param),
+    ("keepalive_50_exact_count", t_keepalive_counts),
+    ("basic_auth_curl", t_basic_auth),
+]
+
+
+class Ctx:
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.tokens = []
+        self.outputs = []
+        self.nconf = 0
+        self.sensor = self.tls = self.plain = None
+        self.pre = {}
+        key = secrets.token_bytes(32)
+        self.key_hex = key.hex()
+        self.key_path = os.path.join(workdir, "fingerprint.key")
+        with open(self.key_path, "wb") as f:
+            f.write(key)
+        os.chmod(self.key_path, 0o600)
+
+
+def secret_hits(ctx):
+    """Names of the outputs holding a raw credential (never the credential)."""
+    blobs = [("sensor stdout", b"".join(ctx.sensor.out_raw)),
+             ("sensor stderr", b"".join(ctx.sensor.err_raw)),
+             ("runner output", "\n".join(R.lines).encode())]
+    blobs += [("client output", b) for b in ctx.outputs]
+    for srv in (ctx.tls, ctx.plain):
+        if srv:
+            with open(srv.err_path, "rb") as f:
+                blobs.append(("server output", f.read()))
+    for root, _, files in os.walk(ctx.sensor.state_dir):
+        for name in files:
+            p = os.path.join(root, name)
+            try:
+                with open(p, "rb") as f:
+                    blobs.append(("state file " + os.path.relpath(p, ctx.sensor.state_dir), f.read()))
+            except OSError:
+                pass
+    hits = set()
+    for i, tok in enumerate(ctx.tokens):
+        t = tok.encode()
+        for where, blob in blobs:
+            if t in blob:
+                hits.add("credential #%d in %s" % (i + 1, where))
+    return sorted(hits)
+
+
+def run_sensor_group(group):
+    names = [n for n, _ in SCENARIOS]
+    full = ["%s/%s" % (group, n) for n in names] + ["%s/sensor_clean_exit" % group,
+                                                    "%s/no_secret_in_outputs" % group]
+
+    def skip_or_fail_all(why):
+        status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+        for n in full:
+            R.record(n, status, why)
+
+    if os.geteuid() != 0:
+        skip_or_fail_all("not root, cannot load BPF")
+        return
+    if not os.access(sensor_bin(), os.X_OK):
+        for n in full:
+            R.record(n, "FAIL", "no sensor binary at %s (make all)" % sensor_bin())
+        return
+
+    workdir = tempfile.mkdtemp(prefix="tokentap-e2e-")
+    ctx = Ctx(workdir)
+    try:
+        make_cert(workdir)
+        ctx.tls = Server(workdir, "tls", True)
+        ctx.plain = Server(workdir, "plain", False)
+        start_prestarted(ctx)
+        ctx.sensor = Sensor(workdir, ctx.key_path)
+        why = ctx.sensor.wait_ready()
+        if why:
+            ctx.sensor.stop()
+            skip_or_fail_all(why)
+            return
+        after = []
+        for name, fn in SCENARIOS:
+            full_name = "%s/%s" % (group, name)
+            try:
+                post = fn(ctx)
+                if post:
+                    after.append((full_name, post))
+                else:
+                    R.record(full_name, "PASS")
+            except Skip as e:
+                R.record(full_name, "SKIP", str(e))
+            except Fail as e:
+                R.record(full_name, "FAIL", str(e))
+            except Exception as e:  # a broken test is a failure, not a crash
+                R.record(full_name, "FAIL", "%s: %s" % (type(e).__name__, e))
+        # A second flush interval, so counting is done before the stop.
+        time.sleep(1.2)
+        rc = ctx.sensor.stop()
+        for full_name, post in after:
+            try:
+                post()
+                R.record(full_name, "PASS")
+            except Fail as e:
+                R.record(full_name, "FAIL", str(e))
+        problems = []
+        if rc != 0:
+            problems.append("exit status on SIGTERM: expected 0, got %s" % rc)
+        if ctx.sensor.bad_lines:
+            problems.append("%d stdout lines are not JSON events" % ctx.sensor.bad_lines)
+        R.record("%s/sensor_clean_exit" % group, "FAIL" if problems else "PASS", "; ".join(problems))
+        hits = secret_hits(ctx)
+        R.record("%s/no_secret_in_outputs" % group, "FAIL" if hits else "PASS", "; ".join(hits))
+    except Fail as e:
+        R.record("%s/setup" % group, "FAIL", str(e))
+    finally:
+        if ctx.sensor:
+            ctx.sensor.stop()
+        if ctx.pre.get("client"):
+            reap(ctx.pre["client"].proc)
+        for srv in (ctx.tls, ctx.plain):
+            if srv:
+                srv.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---- flags and errors (no BPF needed) -------------------------------------------
+
+def run_flag_tests():
+    workdir = tempfile.mkdtemp(prefix="tokentap-e2e-flags-")
+    state = os.path.join(workdir, "state")
+
+    def run(args):
+        return subprocess.run([sensor_bin()] + args, capture_output=True, timeout=20,
+                              stdin=subprocess.DEVNULL)
+
+    def lines(b):
+        return [l for l in b.decode(errors="replace").splitlines() if l.strip()]
+
+    def t_missing_key():
+        p = run(["--json", "--state-dir", state, "--key-file", "/nonexistent", "--interval", "1"])
+        if p.returncode != 1 or len(lines(p.stderr)) != 1:
+            raise Fail("expected exit 1 and one stderr line, got exit %d and %d lines"
+                       % (p.returncode, len(lines(p.stderr))))
+
+    def t_interval_zero():
+        p = run(["--json", "--state-dir", state, "--interval", "0"])
+        if p.returncode != 1 or not lines(p.stderr):
+            raise Fail("expected exit 1 with a message, got exit %d" % p.returncode)
+
+    def t_help():
+        p = run(["--help"])
+        if p.returncode != 0 or b"--json" not in p.stdout:
+            raise Fail("expected exit 0 and --json in the text, got exit %d" % p.returncode)
+
+    def t_version():
+        p = run(["--version"])
+        out = p.stdout.decode(errors="replace").strip()
+        if p.returncode != 0 or not out.startswith("tokentap ") or not any(ch.isdigit() for ch in out):
+            raise Fail("expected exit 0 and 'tokentap VERSION', got exit %d %r" % (p.returncode, out))
+
+    tests = [("flags/missing_key_file", t_missing_key), ("flags/interval_zero", t_interval_zero),
+             ("flags/help", t_help), ("flags/version", t_version)]
+    try:
+        for name, fn in tests:
+            if not os.access(sensor_bin(), os.X_OK):
+                R.record(name, "FAIL", "no sensor binary at %s (make all)" % sensor_bin())
+                continue
+            try:
+                fn()
+                R.record(name, "PASS")
+            except Fail as e:
+                R.record(name, "FAIL", str(e))
+            except subprocess.TimeoutExpired:
+                R.record(name, "FAIL", "timed out")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    def on_signal(sig, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        run_flag_tests()
+        run_sensor_group("capture")
+    except KeyboardInterrupt:
+        R.record("interrupted", "FAIL")
+    finally:
+        kill_children()
+    print("e2e: %d passed, %d failed, %d skipped" % (R.passed, R.failed, R.skipped), flush=True)
+    return 1 if R.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
