@@ -8,7 +8,27 @@
 #ifndef TOKENTAP_OPENSSL_BPF_H
 #define TOKENTAP_OPENSSL_BPF_H
 
-static __always_inline int on_ssl_write(void *ssl, const void *buf, __s64 num)
+/*
+ * The attach cookie is 1 + the offset of the handshake-in-progress flag in
+ * this library's SSL struct (read from its SSL_in_init), or 0 when unknown.
+ * A write while that flag is set may fail and be retried with the same
+ * bytes (node does); userspace then counts the request once.
+ */
+static __always_inline bool ssl_in_init(void *ctx, void *ssl)
+{
+	__u64 cookie = 0;
+	__u32 in_init = 0;
+
+	/* attach cookies exist from Linux 5.15; older kernels skip the check */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_attach_cookie))
+		cookie = bpf_get_attach_cookie(ctx);
+	if (!cookie || cookie > 65536)
+		return false;
+	bpf_probe_read_user(&in_init, sizeof(in_init), ssl + cookie - 1);
+	return in_init != 0;
+}
+
+static __always_inline int on_ssl_write(void *ctx, void *ssl, const void *buf, __s64 num)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -33,6 +53,8 @@ static __always_inline int on_ssl_write(void *ssl, const void *buf, __s64 num)
 	if (!e)
 		return 0;
 	e->h.tls_lib = TT_LIB_OPENSSL;
+	if ((flags & TT_F_START) && ssl_in_init(ctx, ssl))
+		e->h.flags |= TT_F_IN_INIT;
 
 	ss = bpf_map_lookup_elem(&ssl_socks, &key);
 	if (ss) {
@@ -65,14 +87,14 @@ static __always_inline int on_ssl_write(void *ssl, const void *buf, __s64 num)
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write, void *ssl, const void *buf, int num)
 {
-	return on_ssl_write(ssl, buf, num);
+	return on_ssl_write(ctx, ssl, buf, num);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write_ex, void *ssl, const void *buf, __u64 num)
 {
 	/* size_t: anything past 2^62 is nonsense, not a write */
-	return on_ssl_write(ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num);
+	return on_ssl_write(ctx, ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num);
 }
 
 /*

@@ -26,6 +26,7 @@ enum tt_event_flags {
 	TT_F_TRUNC = 1 << 3,     /* the write was longer than the capture cap */
 	TT_F_NEED_BIND = 1 << 4, /* TLS session not yet bound: a TT_EV_BIND may follow */
 	TT_F_ADDR = 1 << 5,      /* src/dst are set */
+	TT_F_IN_INIT = 1 << 6,   /* TLS handshake still in progress: the call may fail and be retried */
 };
 
 enum tt_tls_lib {

@@ -32,7 +32,12 @@ int agg_init(struct agg *a, size_t max_entries)
 		a->nbuckets <<= 1;
 	a->buckets = calloc(a->nbuckets, sizeof(*a->buckets));
 	a->max_entries = max_entries;
-	return a->buckets ? 0 : -1;
+	if (!a->buckets) {
+		/* agg_free() must not walk buckets that were never allocated */
+		a->nbuckets = 0;
+		return -1;
+	}
+	return 0;
 }
 
 static void entry_free(struct agg_entry *e)

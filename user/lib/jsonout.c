@@ -6,15 +6,22 @@
 
 void jsonout_rfc3339(int64_t unix_ns, char *buf, size_t len)
 {
+	int64_t rem = unix_ns % 1000000000LL;
 	time_t secs = (time_t)(unix_ns / 1000000000LL);
 	struct tm tm;
 	char base[32];
+
+	/* floor, so times before 1970 never print a negative fraction */
+	if (rem < 0) {
+		rem += 1000000000LL;
+		secs--;
+	}
 
 	if (!gmtime_r(&secs, &tm) || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
 		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
 		return;
 	}
-	snprintf(buf, len, "%s.%03dZ", base, (int)((unix_ns / 1000000LL) % 1000));
+	snprintf(buf, len, "%s.%03dZ", base, (int)(rem / 1000000LL));
 }
 
 static void put_str(struct json_object *o, const char *k, const char *v)
@@ -98,7 +105,7 @@ void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const stru
 	char ts[40];
 
 	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
-	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s%s%s %s %s%s%s",
+	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s%s%s %s %s %s%s",
 		ts, event, s->info.type, s->fingerprint, s->pid, s->exe[0] ? s->exe : s->comm,
 		s->tls ? "tls:" : "plain", s->tls ? s->tls_library : "", "",
 		s->dst[0] ? s->dst : "-", s->method, s->host, s->path);

@@ -232,7 +232,8 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
 			reason = "call site: arguments intact, branches before it are error paths";
 			break;
 		}
-		if (in_group(in, X86_GRP_RET) || in_group(in, X86_GRP_INT) || in_group(in, X86_GRP_IRET)) {
+		if (in_group(in, X86_GRP_RET) || in_group(in, X86_GRP_INT) || in_group(in, X86_GRP_IRET) ||
+		    in->id == X86_INS_UD2 || in->id == X86_INS_HLT) {
 			reason = "entry: returns before any call";
 			break;
 		}
@@ -252,7 +253,7 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
 			break;
 		}
 		/* after the write check: loop decrements rcx as it branches */
-		if (in_group(in, X86_GRP_JUMP)) {
+		if (is_jump(in)) {
 			uint64_t t = direct_target(in);
 
 			if (in->id == X86_INS_JMP || t == 0 || nbranch == MAX_BRANCHES) {
@@ -260,7 +261,6 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
 				break;
 			}
 			branches[nbranch++] = t;
-			continue;
 		}
 	}
 	cs_free(in, 1);
@@ -268,4 +268,57 @@ out:
 	cs_close(&w.h);
 	snprintf(why, whylen, "%s", reason);
 	return result;
+}
+
+int probe_getter_offset(const uint8_t *code, size_t len, uint64_t vaddr, int32_t *off)
+{
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t addr = vaddr;
+	bool loaded = false;
+	int ret = -1;
+	cs_insn *in;
+	csh h;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -1;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	for (int i = 0; in && i < 4 && cs_disasm_iter(h, &p, &left, &addr, in); i++) {
+		const cs_x86 *x = &in->detail->x86;
+		cs_regs rd, wr;
+		uint8_t nrd = 0, nwr = 0;
+
+		if (in->id == X86_INS_ENDBR64 && i == 0)
+			continue;
+		if (in_group(in, X86_GRP_RET)) {
+			ret = loaded ? 0 : -1;
+			break;
+		}
+		if (!loaded) {
+			/* mov disp(%rdi),%eax: a 32-bit load of one field */
+			if (in->id != X86_INS_MOV || x->op_count != 2 || x->operands[0].type != X86_OP_REG ||
+			    x->operands[0].reg != X86_REG_EAX || x->operands[1].type != X86_OP_MEM ||
+			    x->operands[1].mem.base != X86_REG_RDI || x->operands[1].mem.index != X86_REG_INVALID ||
+			    x->operands[1].mem.segment != X86_REG_INVALID || x->operands[1].size != 4 ||
+			    x->operands[1].mem.disp < 0 || x->operands[1].mem.disp > 65536)
+				break;
+			*off = (int32_t)x->operands[1].mem.disp;
+			loaded = true;
+			continue;
+		}
+		/* anything after the load must leave %eax alone and not branch */
+		if (in_group(in, X86_GRP_JUMP) || in_group(in, X86_GRP_CALL) ||
+		    cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+			break;
+		for (uint8_t k = 0; k < nwr; k++)
+			if (wr[k] == X86_REG_EAX || wr[k] == X86_REG_RAX || wr[k] == X86_REG_AX ||
+			    wr[k] == X86_REG_AL)
+				goto out;
+	}
+out:
+	if (in)
+		cs_free(in, 1);
+	cs_close(&h);
+	return ret;
 }

@@ -26,4 +26,13 @@
 uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int nargs,
 			    uint64_t *call_target, char *why, size_t whylen);
 
+/*
+ * Recognises a one-field getter, `int f(const T *p) { return p->field; }`
+ * (mov disp(%rdi),%eax ... ret, nothing else writing %eax), and returns the
+ * field's offset in *off. Used to learn where a library keeps a field in
+ * this very build (OpenSSL's SSL_in_init: the handshake-in-progress flag).
+ * Returns 0, or -1 when the code is anything else.
+ */
+int probe_getter_offset(const uint8_t *code, size_t len, uint64_t vaddr, int32_t *off);
+
 #endif

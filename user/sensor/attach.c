@@ -91,17 +91,35 @@ static uint64_t probe_offset(struct attacher *a, const char *path, const char *n
 	return fn->offset + delta;
 }
 
+/*
+ * 1 + offset of the handshake-in-progress flag, read from this build's
+ * SSL_in_init; 0 when it is not a plain field getter.
+ */
+static uint64_t in_init_cookie(const char *path, const struct elf_func *fn)
+{
+	uint8_t code[64];
+	ssize_t got = elf_read_bytes(path, fn->offset, code, sizeof(code));
+	int32_t off;
+
+	if (got <= 0 || probe_getter_offset(code, (size_t)got, fn->vaddr, &off) != 0)
+		return 0;
+	return (uint64_t)off + 1;
+}
+
 static int attach_tls(struct attacher *a, struct attach_file *f, const char *path)
 {
-	static const char *const names[2] = { "SSL_write", "SSL_write_ex" };
+	static const char *const names[3] = { "SSL_write", "SSL_write_ex", "SSL_in_init" };
 	struct bpf_program *progs[2] = { a->skel->progs.probe_ssl_write,
 					 a->skel->progs.probe_ssl_write_ex };
-	struct elf_func fn[2];
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct elf_func fn[3];
 	uint64_t off[2], target[2];
-	int found[2], attached = 0;
+	int found[3], attached = 0;
 
-	if (elf_find_funcs(path, names, 2, fn, found) <= 0)
+	if (elf_find_funcs(path, names, 3, fn, found) <= 0 || (!found[0] && !found[1]))
 		return 0;
+	if (found[2])
+		uo.bpf_cookie = in_init_cookie(path, &fn[2]);
 	for (int k = 0; k < 2; k++)
 		if (found[k])
 			off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
@@ -111,7 +129,12 @@ static int attach_tls(struct attacher *a, struct attach_file *f, const char *pat
 	for (int k = 0; k < 2; k++) {
 		if (!found[k])
 			continue;
-		f->links[k] = bpf_program__attach_uprobe(progs[k], false, -1, path, off[k]);
+		f->links[k] = bpf_program__attach_uprobe_opts(progs[k], -1, path, off[k], &uo);
+		/* kernels before 5.15 have no attach cookies: attach without */
+		if (!f->links[k] && uo.bpf_cookie) {
+			uo.bpf_cookie = 0;
+			f->links[k] = bpf_program__attach_uprobe_opts(progs[k], -1, path, off[k], &uo);
+		}
 		if (!f->links[k]) {
 			a->attach_errors++;
 			log_warn("cannot attach %s in %s: %s", names[k], path, strerror(errno));

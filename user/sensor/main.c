@@ -312,6 +312,7 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "parse_errors", ps->parse_errors },
 		{ "bad_events", ps->bad_events },
 		{ "unbound_tls", ps->unbound_tls },
+		{ "tls_retries", ps->tls_retries },
 		{ "session_overflow", ps->session_overflow },
 		{ "aggregation_overflow", ps->agg_overflow },
 		{ "scan_overflow", a->scan_overflow },

@@ -2,6 +2,7 @@
 #include "pipeline.h"
 
 #include <ctype.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +19,8 @@
 #define PARK_MAX 16
 /* The nested write that binds a TLS session follows SSL_write at once. */
 #define PARK_NS (250LL * 1000 * 1000)
+/* A write made during the TLS handshake is held this long for a retry. */
+#define RETRY_NS (2000LL * 1000 * 1000)
 #define SESSION_IDLE_NS (300LL * 1000 * 1000 * 1000)
 #define AGG_IDLE_NS (3600LL * 1000 * 1000 * 1000)
 #define AGG_MAX 65536
@@ -33,6 +36,15 @@ struct session {
 	struct sighting *parked;    /* waiting for the TLS bind, PARK_MAX */
 	size_t nparked;
 	int64_t park_deadline;
+	/*
+	 * Sightings of a write made while the TLS handshake was in progress:
+	 * if the same bytes are written again the first call failed and only
+	 * the retry counts; otherwise they are reported after RETRY_NS.
+	 */
+	struct sighting *retry;
+	size_t nretry;
+	uint8_t retry_digest[SHA256_DIGEST_LENGTH];
+	int64_t retry_deadline;
 	int64_t last_ns;
 	struct session *next;
 };
@@ -54,6 +66,7 @@ struct pipeline {
 	int64_t mono_to_real;
 	int64_t next_flush;
 	int64_t next_sweep;
+	int64_t interval_start;         /* wall clock ns of the last usage flush */
 };
 
 /* Context of one captured write while it is parsed. */
@@ -61,6 +74,7 @@ struct feed_ctx {
 	struct pipeline *p;
 	struct session *s;
 	const struct tt_event_hdr *h;
+	bool in_init;
 };
 
 int64_t clock_mono_ns(void)
@@ -93,6 +107,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		return NULL;
 	}
 	p->mono_to_real = clock_real_ns() - clock_mono_ns();
+	p->interval_start = clock_real_ns();
 	p->next_flush = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
 	return p;
 }
@@ -101,8 +116,10 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 
 static void print_json(struct pipeline *p, struct json_object *o)
 {
-	if (!o)
+	if (!o || !p->o.out) {
+		json_object_put(o);
 		return;
+	}
 	fprintf(p->o.out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(p->o.out);
 	json_object_put(o);
@@ -111,6 +128,8 @@ static void print_json(struct pipeline *p, struct json_object *o)
 static void emit_token(struct pipeline *p, const char *event, int64_t ts, const struct sighting *s,
 		       uint64_t count)
 {
+	if (!p->o.out)
+		return;
 	if (p->o.json) {
 		print_json(p, jsonout_token_event(event, ts, s, count));
 	} else {
@@ -123,8 +142,8 @@ void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size
 {
 	if (p->o.json)
 		print_json(p, jsonout_status(clock_real_ns(), f, n));
-	else
-		textout_status(stderr, clock_real_ns(), f, n);
+	if (p->o.sink && p->o.sink->status)
+		p->o.sink->status(p->o.sink->ctx, f, n);
 }
 
 /* A sighting is final: count it, and report the first of its triple now. */
@@ -133,6 +152,8 @@ static void report(struct pipeline *p, const struct sighting *s)
 	switch (agg_add(&p->agg, s, NULL)) {
 	case AGG_NEW:
 		emit_token(p, "token_seen", s->ts_unix_ns, s, 0);
+		if (p->o.sink && p->o.sink->seen)
+			p->o.sink->seen(p->o.sink->ctx, s);
 		break;
 	case AGG_FULL:
 		p->st.agg_overflow++;
@@ -164,11 +185,51 @@ static void session_flush_parked(struct pipeline *p, struct session *s)
 	s->nparked = 0;
 }
 
+/* A final sighting of a session: reported, or parked until its TLS bind. */
+static void deliver(struct pipeline *p, struct session *s, struct sighting *sg, int64_t ts_mono)
+{
+	/* held sightings learn the address bound since they were made */
+	if (!sg->dst[0] && s->dst[0]) {
+		snprintf(sg->src, sizeof(sg->src), "%s", s->src);
+		snprintf(sg->dst, sizeof(sg->dst), "%s", s->dst);
+	}
+	if (s->tls && !s->bound && s->nparked < PARK_MAX &&
+	    (s->parked || (s->parked = calloc(PARK_MAX, sizeof(*s->parked))))) {
+		if (s->nparked == 0)
+			s->park_deadline = ts_mono + PARK_NS;
+		s->parked[s->nparked++] = *sg;
+		return;
+	}
+	if (s->tls && !sg->dst[0])
+		p->st.unbound_tls++;
+	report(p, sg);
+	sighting_release(sg);
+}
+
+/* The held handshake-time write did not recur: it went out. */
+static void session_flush_retry(struct pipeline *p, struct session *s, int64_t ts_mono)
+{
+	for (size_t i = 0; i < s->nretry; i++)
+		deliver(p, s, &s->retry[i], ts_mono);
+	s->nretry = 0;
+}
+
+static void session_drop_retry(struct pipeline *p, struct session *s)
+{
+	for (size_t i = 0; i < s->nretry; i++)
+		sighting_release(&s->retry[i]);
+	if (s->nretry)
+		p->st.tls_retries++;
+	s->nretry = 0;
+}
+
 static void session_free(struct pipeline *p, struct session *s)
 {
+	session_flush_retry(p, s, s->last_ns);
 	session_flush_parked(p, s);
 	http1_parser_free(&s->parser);
 	free(s->parked);
+	free(s->retry);
 	free(s);
 }
 
@@ -318,18 +379,12 @@ static void on_request(const struct http1_request *req, void *arg)
 		snprintf(sg.header, sizeof(sg.header), "%s", c->header);
 		classify_cached(p, sg.fingerprint, c, &sg.info);
 
-		/* A TLS session's first request may precede its bind record. */
-		if (s->tls && !s->bound && s->nparked < PARK_MAX &&
-		    (s->parked || (s->parked = calloc(PARK_MAX, sizeof(*s->parked))))) {
-			if (s->nparked == 0)
-				s->park_deadline = (int64_t)h->ts_ns + PARK_NS;
-			s->parked[s->nparked++] = sg;
+		if (fc->in_init && s->nretry < PARK_MAX &&
+		    (s->retry || (s->retry = calloc(PARK_MAX, sizeof(*s->retry))))) {
+			s->retry[s->nretry++] = sg;
 			continue;
 		}
-		if (s->tls && !sg.dst[0])
-			p->st.unbound_tls++;
-		report(p, &sg);
-		sighting_release(&sg);
+		deliver(p, s, &sg, (int64_t)h->ts_ns);
 	}
 	cred_list_wipe(creds);
 	free(creds);
@@ -341,6 +396,27 @@ static void set_addrs(struct session *s, const struct tt_event_hdr *h)
 		return;
 	sighting_format_addr(s->src, sizeof(s->src), h->src.family, h->src.addr, h->src.port);
 	sighting_format_addr(s->dst, sizeof(s->dst), h->dst.family, h->dst.addr, h->dst.port);
+}
+
+/* Same bytes as the held handshake-time write: that call failed, this is its retry. */
+static void check_retry(struct pipeline *p, struct session *s, const struct tt_data_event *e,
+			struct feed_ctx *fc)
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	SHA256(e->data, e->h.len, digest);
+	if (s->nretry) {
+		if (memcmp(digest, s->retry_digest, sizeof(digest)) == 0)
+			session_drop_retry(p, s);
+		else
+			session_flush_retry(p, s, (int64_t)e->h.ts_ns);
+	}
+	if (e->h.flags & TT_F_IN_INIT) {
+		memcpy(s->retry_digest, digest, sizeof(digest));
+		s->retry_deadline = (int64_t)e->h.ts_ns + RETRY_NS;
+		fc->in_init = true;
+	}
+	secure_wipe(digest, sizeof(digest));
 }
 
 static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_t size)
@@ -374,6 +450,8 @@ static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_
 		set_addrs(s, h);
 		s->bound = true;
 	}
+	if (tls && (h->flags & TT_F_START))
+		check_retry(p, s, e, &fc);
 	fc.s = s;
 	uint64_t before_err = s->parser.stats.oversize + s->parser.stats.garbage;
 	http1_parser_feed(&s->parser, e->data, h->len, on_request, &fc);
@@ -424,26 +502,38 @@ void pipeline_handle(struct pipeline *p, const void *data, size_t size)
 static void usage_cb(const struct agg_entry *e, uint64_t count, void *ctx)
 {
 	struct pipeline *p = ctx;
+	int64_t now = clock_real_ns();
 
-	emit_token(p, "token_usage", clock_real_ns(), &e->first, count);
+	emit_token(p, "token_usage", now, &e->first, count);
+	if (p->o.sink && p->o.sink->usage)
+		p->o.sink->usage(p->o.sink->ctx, e, count, p->interval_start, now);
+}
+
+static void flush_usage(struct pipeline *p)
+{
+	agg_flush(&p->agg, usage_cb, p);
+	p->interval_start = clock_real_ns();
 }
 
 static void flush_parked_due(struct pipeline *p, int64_t now, bool all)
 {
 	for (size_t b = 0; b < SESSION_BUCKETS; b++)
-		for (struct session *s = p->buckets[b]; s; s = s->next)
+		for (struct session *s = p->buckets[b]; s; s = s->next) {
+			if (s->nretry && (all || now >= s->retry_deadline))
+				session_flush_retry(p, s, now);
 			if (s->nparked && (all || now >= s->park_deadline)) {
 				/* no bind came: memory BIO or a missed syscall */
 				s->bound = true;
 				session_flush_parked(p, s);
 			}
+		}
 }
 
 void pipeline_tick(struct pipeline *p, int64_t now)
 {
 	flush_parked_due(p, now, false);
 	if (now >= p->next_flush) {
-		agg_flush(&p->agg, usage_cb, p);
+		flush_usage(p);
 		p->next_flush = now + (int64_t)p->o.interval_s * 1000000000LL;
 	}
 	if (now >= p->next_sweep) {
@@ -456,7 +546,7 @@ void pipeline_tick(struct pipeline *p, int64_t now)
 void pipeline_flush_all(struct pipeline *p)
 {
 	flush_parked_due(p, 0, true);
-	agg_flush(&p->agg, usage_cb, p);
+	flush_usage(p);
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p)

@@ -14,6 +14,20 @@
 #include "cred.h"
 #include "fingerprint.h"
 #include "jsonout.h"
+#include "sighting.h"
+
+/*
+ * Where reported events go besides stdout (the collector shipper). Any
+ * callback may be NULL. Times are wall clock ns.
+ */
+struct agg_entry;
+struct pipeline_sink {
+	void (*seen)(void *ctx, const struct sighting *s);
+	void (*usage)(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
+		      int64_t end_ns);
+	void (*status)(void *ctx, const struct status_field *f, size_t n);
+	void *ctx;
+};
 
 struct pipeline_opts {
 	bool json;
@@ -21,7 +35,8 @@ struct pipeline_opts {
 	size_t max_header_bytes;
 	const struct fp_key *key;
 	const struct cred_config *cred;
-	FILE *out;
+	FILE *out;                       /* NULL: print nothing */
+	const struct pipeline_sink *sink; /* NULL: none */
 };
 
 struct pipeline_stats {
@@ -33,6 +48,7 @@ struct pipeline_stats {
 	uint64_t parse_errors;      /* oversize or garbage where a request was due */
 	uint64_t orphan_continuations;
 	uint64_t unbound_tls;       /* TLS requests reported without an address */
+	uint64_t tls_retries;       /* handshake-time writes retried (counted once) */
 	uint64_t session_overflow;
 	uint64_t agg_overflow;
 	uint64_t creds_dropped;     /* more credentials in a request than reported */
