@@ -39,7 +39,7 @@ if [ -x "${fuzzers[0]}" ]; then
 fi
 
 echo "== end-to-end"
-python3 tests/e2e/run.py 2>&1 | tee "$log/e2e.out"
+TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run.py 2>&1 | tee "$log/e2e.out"
 e2e_rc=${PIPESTATUS[0]}
 line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$log/e2e.out" | tail -1)
 if [ -n "$line" ]; then

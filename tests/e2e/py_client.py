@@ -68,22 +68,32 @@ def mode_httpclient(url, n="1"):
     return 0
 
 
-def mode_prestart(url, ready_file, go_file):
-    """Connects (TLS handshake done) before the sensor runs, sends later."""
+def wait_file(path):
+    deadline = time.monotonic() + 60
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def mode_prestart(url, ready_file, go_file, done_file=None):
+    """Connects (TLS handshake done) before the sensor runs, sends when
+    go_file appears, then, given done_file, stays alive until it appears."""
     conn = connection(url)
     conn.connect()
     with open(ready_file, "w") as f:
         f.write("%d\n" % os.getpid())
-    deadline = time.monotonic() + 60
-    while not os.path.exists(go_file):
-        if time.monotonic() > deadline:
-            print("timed out waiting for go file")
-            return 1
-        time.sleep(0.05)
+    if not wait_file(go_file):
+        print("timed out waiting for go file")
+        return 1
     conn.request("GET", target(url), headers={"Authorization": auth_value()})
     resp = conn.getresponse()
     resp.read()
     print("status=%d" % resp.status)
+    if done_file and not wait_file(done_file):
+        print("timed out waiting for done file")
+        return 1
     return 0
 
 

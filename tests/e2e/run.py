@@ -257,7 +257,7 @@ def make_cert(workdir):
 class Client:
     """A finished client run: pid, return code, output."""
 
-    def __init__(self, ctx, cmd, env=None):
+    def __init__(self, cmd, env=None):
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = spawn(cmd, env=full_env, stdin=subprocess.DEVNULL,
@@ -267,6 +267,8 @@ class Client:
         self.rc = None
 
     def finish(self, ctx):
+        if self.rc is not None:  # already finished (and checked)
+            return self
         try:
             self.out, self.err = self.proc.communicate(timeout=CLIENT_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -281,7 +283,7 @@ class Client:
 
 
 def run_client(ctx, cmd, env=None):
-    return Client(ctx, cmd, env).finish(ctx)
+    return Client(cmd, env).finish(ctx)
 
 
 def curl_config(ctx, lines):
@@ -413,34 +415,55 @@ def t_python_plain(ctx):
 
 
 def start_prestarted(ctx):
-    """Before the sensor: a python client with its TLS connection already open."""
-    tok, fp = new_token(ctx)
-    ready = os.path.join(ctx.workdir, "pre.ready")
-    ctx.pre = {
-        "fp": fp, "go": os.path.join(ctx.workdir, "pre.go"),
-        "client": Client(ctx, [PY, os.path.join(HERE, "py_client.py"), "prestart",
-                               "https://127.0.0.1:%d/s5/pre" % ctx.tls.port, ready,
-                               os.path.join(ctx.workdir, "pre.go")], {"TT_TOKEN": tok}),
-    }
-    deadline = time.monotonic() + 15
-    while not os.path.exists(ready):
-        if time.monotonic() > deadline or ctx.pre["client"].proc.poll() is not None:
-            ctx.pre["error"] = "pre-started client did not connect"
-            return
-        time.sleep(0.05)
+    """Before the sensor: python clients with their TLS connection already open.
+
+    "linger" stays alive after its request until the test has looked at the
+    event, like a long-running service; "exit" quits right after the response,
+    like a batch job that was started before the sensor."""
+    for kind in ("linger", "exit"):
+        tok, fp = new_token(ctx)
+        ready = os.path.join(ctx.workdir, "pre-%s.ready" % kind)
+        go = os.path.join(ctx.workdir, "pre-%s.go" % kind)
+        done = os.path.join(ctx.workdir, "pre-%s.done" % kind)
+        cmd = [PY, os.path.join(HERE, "py_client.py"), "prestart",
+               "https://127.0.0.1:%d/s5/%s" % (ctx.tls.port, kind), ready, go]
+        if kind == "linger":
+            cmd.append(done)
+        pre = ctx.pre[kind] = {"fp": fp, "go": go, "done": done,
+                               "client": Client(cmd, {"TT_TOKEN": tok})}
+        deadline = time.monotonic() + 15
+        while not os.path.exists(ready):
+            if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
+                pre["error"] = "pre-started client did not connect"
+                break
+            time.sleep(0.05)
 
 
-def t_prestarted_client(ctx):
-    pre = ctx.pre
+def prestarted(ctx, kind):
+    pre = ctx.pre[kind]
     if "error" in pre:
         raise Fail(pre["error"])
     open(pre["go"], "w").close()
-    c = pre["client"].finish(ctx)
-    ev = seen_for(ctx, pre["fp"], c.pid)[0]
-    check_fields(ev, {
-        "exe": os.path.realpath(PY), "pid": c.pid, "tls": True, "tls_library": "openssl",
+    client = pre["client"]
+    try:
+        if kind == "exit":
+            client.finish(ctx)
+        evs = seen_for(ctx, pre["fp"], client.pid)
+    finally:
+        open(pre["done"], "w").close()
+        client.finish(ctx)
+    check_fields(evs[0], {
+        "exe": os.path.realpath(PY), "pid": client.pid, "tls": True, "tls_library": "openssl",
         "dst": "127.0.0.1:%d" % ctx.tls.port, "host": "127.0.0.1:%d" % ctx.tls.port,
-        "method": "GET", "path": "/s5/pre"})
+        "method": "GET", "path": "/s5/" + kind})
+
+
+def t_prestarted_client(ctx):
+    prestarted(ctx, "linger")
+
+
+def t_prestarted_client_exits(ctx):
+    prestarted(ctx, "exit")
 
 
 def raw_client(ctx, mode, env):
@@ -530,6 +553,7 @@ def t_basic_auth(ctx):
 
 SCENARIOS = [
     ("prestarted_client_caught", t_prestarted_client),
+    ("prestarted_client_exits_after_request", t_prestarted_client_exits),
     ("curl_https_bearer", t_curl_https),
     ("python_urllib_https", t_python_urllib_https),
     ("python_httpclient_https", t_python_httpclient_https),
@@ -656,8 +680,8 @@ def run_sensor_group(group):
     finally:
         if ctx.sensor:
             ctx.sensor.stop()
-        if ctx.pre.get("client"):
-            reap(ctx.pre["client"].proc)
+        for pre in ctx.pre.values():
+            reap(pre["client"].proc)
         for srv in (ctx.tls, ctx.plain):
             if srv:
                 srv.close()

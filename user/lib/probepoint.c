@@ -308,12 +308,12 @@ int probe_getter_offset(const uint8_t *code, size_t len, uint64_t vaddr, int32_t
 			continue;
 		}
 		/* anything after the load must leave %eax alone and not branch */
-		if (in_group(in, X86_GRP_JUMP) || in_group(in, X86_GRP_CALL) ||
+		if (is_jump(in) || in_group(in, X86_GRP_CALL) || in_group(in, X86_GRP_INT) ||
 		    cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
 			break;
 		for (uint8_t k = 0; k < nwr; k++)
 			if (wr[k] == X86_REG_EAX || wr[k] == X86_REG_RAX || wr[k] == X86_REG_AX ||
-			    wr[k] == X86_REG_AL)
+			    wr[k] == X86_REG_AL || wr[k] == X86_REG_AH)
 				goto out;
 	}
 out:

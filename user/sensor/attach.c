@@ -14,6 +14,7 @@
 #include "elfsym.h"
 #include "log.h"
 #include "probepoint.h"
+#include "procinfo.h"
 #include "tokentap.skel.h"
 
 #define MAX_FILES 65536
@@ -192,6 +193,9 @@ int attacher_scan_pid(struct attacher *a, uint32_t pid)
 	snprintf(maps, sizeof(maps), "/proc/%u/exe", pid);
 	n = readlink(maps, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
+	/* remember the program now: the process may be gone when its events are read */
+	if (n > 0)
+		procinfo_exec(pid, exe);
 	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
 	fp = fopen(maps, "re");
 	if (!fp)

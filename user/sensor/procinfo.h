@@ -13,7 +13,10 @@ int procinfo_init(void);
 void procinfo_free(void);
 /* Copies the executable path of pid into out ("" when unknown). */
 void procinfo_exe(uint32_t pid, char *out, size_t outlen);
-/* A process called execve(filename): remember its new program now. */
+/*
+ * A process called execve(filename), or was found running: remember its
+ * program now.
+ */
 void procinfo_exec(uint32_t pid, const char *filename);
 
 #endif

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Opening the store, migrations, prepared statements. */
+#include "store_internal.h"
+#include "store_schema.h"
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_COLS                                                                           \
+	"fingerprint, token_type, scheme, header, token_prefix, token_length, has_checksum, " \
+	"checksum_valid, confidence, key_id, aws_key_kind, aws_account, aws_region, "          \
+	"aws_service, basic_user, basic_password_type, jwt_json, first_seen, last_seen, requests"
+
+/* A later non-empty value replaces an earlier one; "" never erases. */
+#define KEEP(c) c " = CASE WHEN excluded." c " <> '' THEN excluded." c " ELSE " c " END"
+
+/* Picks the newest process with that pid (and exe, when known). */
+#define PROC_OF(col)                                                                   \
+	"(SELECT p." col " FROM processes p WHERE p.sensor_id = o.sensor_id AND "         \
+	"p.pid = o.pid AND (o.exe = '' OR p.exe = o.exe) ORDER BY p.start_time DESC LIMIT 1)"
+
+static const char *const stmt_sql[SQ__COUNT] = {
+	[SQ_BATCH_INSERT] = "INSERT OR IGNORE INTO batches (sensor_id, seq, sent_at, received_at, events)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_SENSOR_UPSERT] =
+		"INSERT INTO sensors (sensor_id, node, version, first_seen, last_seen, last_seq, batches,"
+		" events) VALUES (?1, ?2, ?3, ?4, ?4, ?5, 1, ?6)"
+		" ON CONFLICT (sensor_id) DO UPDATE SET node = excluded.node,"
+		" version = excluded.version, last_seen = MAX(last_seen, excluded.last_seen),"
+		" last_seq = MAX(last_seq, excluded.last_seq), batches = batches + 1,"
+		" events = events + excluded.events",
+	/* a replayed old batch never replaces a newer status */
+	[SQ_SENSOR_STATUS] = "UPDATE sensors SET status_ts = ?2, status_json = ?3 WHERE sensor_id = ?1"
+			     " AND (status_ts IS NULL OR status_ts <= ?2)",
+	[SQ_PROCESS_UPSERT] =
+		"INSERT INTO processes (sensor_id, pid, start_time, node, ppid, uid, exe, cmdline, cgroup,"
+		" container_id, cgroup_id, first_seen, last_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
+		" ON CONFLICT (sensor_id, pid, start_time) DO UPDATE SET node = excluded.node,"
+		" ppid = excluded.ppid, uid = excluded.uid, " KEEP("exe") ", " KEEP("cmdline") ", "
+		KEEP("cgroup") ", " KEEP("container_id") ", cgroup_id = excluded.cgroup_id,"
+		" first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen)",
+	[SQ_TOKEN_UPSERT] =
+		"INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+		" ON CONFLICT (fingerprint) DO UPDATE SET " KEEP("token_type") ", " KEEP("scheme") ", "
+		KEEP("header") ", " KEEP("token_prefix") ", token_length = excluded.token_length,"
+		" has_checksum = excluded.has_checksum, checksum_valid = excluded.checksum_valid,"
+		" confidence = excluded.confidence, " KEEP("key_id") ", " KEEP("aws_key_kind") ", "
+		KEEP("aws_account") ", " KEEP("aws_region") ", " KEEP("aws_service") ", "
+		KEEP("basic_user") ", " KEEP("basic_password_type") ", " KEEP("jwt_json") ","
+		" first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen),"
+		" requests = requests + excluded.requests",
+	[SQ_OBS_UPSERT] =
+		"INSERT INTO observations (fingerprint, sensor_id, pid, exe, dst, host, node, uid, comm,"
+		" cgroup_id, src, tls, tls_library, method, path, first_seen, last_seen, requests)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+		" ON CONFLICT (fingerprint, sensor_id, pid, exe, dst, host) DO UPDATE SET"
+		" node = excluded.node, uid = excluded.uid, " KEEP("comm") ","
+		" cgroup_id = excluded.cgroup_id, " KEEP("src") ", tls = MAX(tls, excluded.tls), "
+		KEEP("tls_library") ","
+		/* method and path are those of the triple's first request */
+		" method = CASE WHEN method = '' THEN excluded.method ELSE method END,"
+		" path = CASE WHEN path = '' THEN excluded.path ELSE path END,"
+		" first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen),"
+		" requests = requests + excluded.requests RETURNING id",
+	[SQ_USAGE_UPSERT] = "INSERT INTO usage (obs_id, minute, count) VALUES (?1, ?2, ?3)"
+			    " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
+	[SQ_TOKENS_BY_LAST_SEEN] = "SELECT " TOKEN_COLS " FROM tokens"
+				   " ORDER BY last_seen DESC, fingerprint LIMIT ?1",
+	[SQ_TOKENS_BY_REQUESTS] = "SELECT " TOKEN_COLS " FROM tokens"
+				  " ORDER BY requests DESC, fingerprint LIMIT ?1",
+	[SQ_TOKEN_ONE] = "SELECT " TOKEN_COLS " FROM tokens WHERE fingerprint = ?1",
+	[SQ_TOKEN_PROCESSES] =
+		"SELECT o.sensor_id, o.node, o.pid, o.exe, o.comm, o.uid, SUM(o.requests),"
+		" MIN(o.first_seen), MAX(o.last_seen), " PROC_OF("container_id") ", "
+		PROC_OF("cmdline") " FROM observations o WHERE o.fingerprint = ?1"
+		" GROUP BY o.sensor_id, o.pid, o.exe ORDER BY 7 DESC, 2, 3, 4 LIMIT ?2",
+	[SQ_TOKEN_DESTINATIONS] =
+		"SELECT dst, host, tls, MAX(tls_library), SUM(requests), MIN(first_seen),"
+		" MAX(last_seen) FROM observations WHERE fingerprint = ?1"
+		" GROUP BY dst, host, tls ORDER BY 5 DESC, 1, 2 LIMIT ?2",
+	[SQ_TOKEN_NODES] = "SELECT DISTINCT node FROM observations WHERE fingerprint = ?1"
+			   " ORDER BY node LIMIT ?2",
+	[SQ_TOKEN_OBSERVATIONS] =
+		"SELECT node, pid, exe, comm, dst, host, tls, method, path, requests, first_seen,"
+		" last_seen FROM observations WHERE fingerprint = ?1 ORDER BY requests DESC, id"
+		" LIMIT ?2",
+	/* the newest ?2 minutes, returned oldest first */
+	[SQ_TOKEN_USAGE] =
+		"SELECT minute, total FROM (SELECT u.minute AS minute, SUM(u.count) AS total"
+		" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
+		" GROUP BY u.minute ORDER BY u.minute DESC LIMIT ?2) ORDER BY minute",
+	[SQ_SENSORS] = "SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches,"
+		       " events, status_ts, status_json FROM sensors ORDER BY node, sensor_id",
+};
+
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt i)
+{
+	sqlite3_stmt *s = st->stmt[i];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+/* -1 on error; 0 when there is no schema_version table yet. */
+static int read_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1, &s,
+			       NULL) != SQLITE_OK) {
+		/* no table: an empty database */
+		return sqlite3_get_autocommit(db) ? 0 : -1;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	int latest = store_schema_latest(), v;
+	char sql[160];
+
+	/* IMMEDIATE: two collectors starting on one file migrate one at a time */
+	if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen) < 0)
+		return -1;
+	if (exec_sql(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+			 " applied_at INTEGER NOT NULL)", err, errlen) < 0)
+		goto fail;
+	v = read_version(db);
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read schema_version: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (v > latest) {
+		snprintf(err, errlen, "database schema %d is newer than this collector's (%d)", v,
+			 latest);
+		goto fail;
+	}
+	for (int next = v + 1; next <= latest; next++) {
+		if (exec_sql(db, store_schema_migration(next), err, errlen) < 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, %lld)", next,
+			 (long long)time_now_ms());
+		if (exec_sql(db, sql, err, errlen) < 0)
+			goto fail;
+	}
+	return exec_sql(db, "COMMIT", err, errlen);
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (int i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	/* closing the last connection checkpoints the WAL into the file */
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+struct store *store_open(const char *path, int flags, char *err, size_t errlen)
+{
+	int ro = flags & STORE_READONLY;
+	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+		     SQLITE_OPEN_NOMUTEX;
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (!ro) {
+		/* WAL: readers (the CLI, queries) never block the ingest */
+		if (exec_sql(st->db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
+		    exec_sql(st->db, "PRAGMA synchronous = NORMAL", err, errlen) < 0 ||
+		    migrate(st->db, err, errlen) < 0)
+			goto fail;
+	} else {
+		int v = read_version(st->db);
+
+		if (v != store_schema_latest()) {
+			snprintf(err, errlen, "%s: not a tokentap database of schema %d (found %d)",
+				 path, store_schema_latest(), v);
+			goto fail;
+		}
+	}
+	for (int i = 0; i < SQ__COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+int store_schema_version(struct store *st)
+{
+	int v;
+
+	pthread_mutex_lock(&st->lock);
+	v = read_version(st->db);
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
