@@ -551,6 +551,31 @@ def t_basic_auth(ctx):
                       "dst": "127.0.0.1:%d" % ctx.tls.port, "path": "/s8/basic"})
 
 
+def t_late_library(ctx):
+    """A libssl copy at a path no process mapped when the sensor started,
+    loaded by a lazy `import ssl`: attached at run time within 1 s."""
+    libdir = os.path.join(ctx.workdir, "latelib")
+    os.makedirs(libdir, exist_ok=True)
+    src = None
+    for cand in ("/usr/lib/x86_64-linux-gnu/libssl.so.3", "/lib/x86_64-linux-gnu/libssl.so.3"):
+        if os.path.exists(cand):
+            src = cand
+            break
+    need(src, "libssl.so.3")
+    shutil.copy2(src, os.path.join(libdir, "libssl.so.3"))
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    c = run_client(ctx, [PY, os.path.join(HERE, "late_ssl.py"),
+                         "https://127.0.0.1:%d/s10/late" % port, "1.0"],
+                   {"TT_TOKEN": tok, "TT_LIBDIR": libdir, "LD_LIBRARY_PATH": libdir})
+    if b"mapped_copy=1" not in c.out:
+        raise Fail("the client did not map the library copy (LD_LIBRARY_PATH ignored?)")
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(PY), "pid": c.pid, "tls": True, "tls_library": "openssl",
+        "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s10/late"})
+
+
 SCENARIOS = [
     ("prestarted_client_caught", t_prestarted_client),
     ("prestarted_client_exits_after_request", t_prestarted_client_exits),
@@ -566,6 +591,7 @@ SCENARIOS = [
     ("query_param_access_token", t_query_param),
     ("keepalive_50_exact_count", t_keepalive_counts),
     ("basic_auth_curl", t_basic_auth),
+    ("late_loaded_library", t_late_library),
 ]
 
 
