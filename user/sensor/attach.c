@@ -73,16 +73,19 @@ static uint64_t probe_offset(struct attacher *a, const char *path, const char *n
 			     const struct elf_func *fn, uint64_t *call_target)
 {
 	uint8_t code[CODE_MAX];
-	size_t want = fn->size && fn->size < CODE_MAX ? fn->size : CODE_MAX;
 	ssize_t got;
 	uint64_t delta;
 	char why[96];
 
 	*call_target = 0;
-	if (a->entry_probes)
+	/*
+	 * The analysis needs the whole function: its end is where a call to a
+	 * noreturn function (__stack_chk_fail) is recognised.
+	 */
+	if (a->entry_probes || fn->size == 0 || fn->size > CODE_MAX)
 		return fn->offset;
-	got = elf_read_bytes(path, fn->offset, code, want);
-	if (got <= 0)
+	got = elf_read_bytes(path, fn->offset, code, fn->size);
+	if (got != (ssize_t)fn->size)
 		return fn->offset;
 	delta = probe_point_choose(code, (size_t)got, fn->vaddr, 3, call_target, why, sizeof(why));
 	if (a->verbose)
