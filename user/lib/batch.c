@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #define NS_PER_MS 1000000LL
+#define BATCH_JWT_JSON_MAX 65536
 
 static int64_t ns_to_ms(int64_t ns)
 {
@@ -110,7 +111,10 @@ static Tokentap__V1__Token *make_token(const struct sighting *s)
 		const char *j = json_object_to_json_string_ext(t->jwt, JSON_C_TO_STRING_PLAIN |
 								      JSON_C_TO_STRING_NOSLASHESCAPE);
 
-		bad |= set_str(&k->jwt_json, j, 65536);
+		/* cut JSON is worse than none; jwt.h bounds claims well below this */
+		if (j && strlen(j) >= BATCH_JWT_JSON_MAX)
+			j = "{\"truncated\":true}";
+		bad |= set_str(&k->jwt_json, j, BATCH_JWT_JSON_MAX);
 	}
 	if (bad) {
 		tokentap__v1__token__free_unpacked(k, NULL);

@@ -156,6 +156,26 @@ static bool contains_token(const char *a, size_t len)
 	return false;
 }
 
+/*
+ * An argument that carries a credential inside a larger text (a script
+ * given to python -c or sh -c, a JSON body): an auth scheme followed by a
+ * value, or a credential header followed by ':'. The whole argument goes.
+ */
+static bool mentions_credential(const char *a)
+{
+	static const char *const marks[] = {
+		"bearer ", "basic ", "token ", "ssws ", "authorization:", "authorization\":",
+		"authorization':", "x-api-key", "api-key:", "private-token", "x-vault-token",
+		"password=", "passwd=", "secret=", "token=", "\"password\"", "\"token\"",
+		"\"secret\"", "\"api_key\"", "\"apikey\"",
+	};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strcasestr(a, marks[i]))
+			return true;
+	return false;
+}
+
 /* Masks the password of user:pass@ in URLs: scheme://user:***@host/. */
 static void mask_url_userinfo(char *a)
 {
@@ -267,7 +287,8 @@ static enum next_arg mask_arg(char *a, size_t cap, enum next_arg kind)
 		break;
 	}
 	mask_url_userinfo(a);
-	if (contains_token(a, strlen(a)))
+	/* already masked where the value was recognised: keep the readable rest */
+	if (contains_token(a, strlen(a)) || (!strstr(a, MASK) && mentions_credential(a)))
 		snprintf(a, cap, MASK);
 	return next;
 }

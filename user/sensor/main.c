@@ -26,6 +26,8 @@
 #include "log.h"
 #include "pipeline.h"
 #include "procinfo.h"
+#include "ship_sink.h"
+#include "shipper.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
 
@@ -43,6 +45,12 @@ struct options {
 	uint32_t pid;
 	int verbose;
 	bool entry_probes;
+	bool quiet;
+	const char *collector;
+	const char *collector_token_file;
+	const char *ca_file, *client_cert, *client_key;
+	const char *node;
+	uint64_t spool_max_bytes;
 	const char *headers[EXTRA_NAMES];
 	size_t n_headers;
 	const char *params[EXTRA_NAMES];
@@ -53,6 +61,7 @@ struct app {
 	struct options *opt;
 	struct pipeline *pipe;
 	struct attacher att;
+	struct shipper *shipper; /* NULL without --collector */
 	uint32_t scan_pids[SCAN_QUEUE];
 	size_t nscan;
 	uint64_t scan_overflow;
@@ -78,6 +87,17 @@ static const char usage[] =
 "  --header NAME           also treat header NAME as a credential (repeatable)\n"
 "  --param NAME            also treat query parameter NAME as one (repeatable)\n"
 "  --entry-probes          always probe function entries (see README: probe points)\n"
+"  --quiet                 no events on stdout (with --collector)\n"
+"\n"
+"Shipping to a collector (see tokentap-collector --help):\n"
+"  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
+"                          http://127.0.0.1:7733; spooled in the state directory\n"
+"                          while it is unreachable. Without it, only print.\n"
+"  --collector-token-file FILE   sensor token sent as Authorization: Bearer\n"
+"  --ca-file FILE          CA bundle for an https collector\n"
+"  --client-cert FILE, --client-key FILE   client certificate (mutual TLS)\n"
+"  --node NAME             node name reported (default: the host name)\n"
+"  --spool-max-bytes N     spool bound (default 268435456); oldest dropped first\n"
 "  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n"
@@ -120,7 +140,8 @@ static const char *lowercase_dup(const char *s)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY };
+	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
+	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -131,6 +152,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "header", required_argument, NULL, O_HEADER },
 		{ "param", required_argument, NULL, O_PARAM },
 		{ "entry-probes", no_argument, NULL, O_ENTRY },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "collector", required_argument, NULL, O_COLLECTOR },
+		{ "collector-token-file", required_argument, NULL, O_CTOKEN },
+		{ "ca-file", required_argument, NULL, O_CA },
+		{ "client-cert", required_argument, NULL, O_CCERT },
+		{ "client-key", required_argument, NULL, O_CKEY },
+		{ "node", required_argument, NULL, O_NODE },
+		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -186,6 +215,42 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_ENTRY:
 			o->entry_probes = true;
 			break;
+		case O_QUIET:
+			o->quiet = true;
+			break;
+		case O_COLLECTOR:
+			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
+				log_error("--collector: expected an http:// or https:// URL, got '%s'", optarg);
+				return -1;
+			}
+			o->collector = optarg;
+			break;
+		case O_CTOKEN:
+			o->collector_token_file = optarg;
+			break;
+		case O_CA:
+			o->ca_file = optarg;
+			break;
+		case O_CCERT:
+			o->client_cert = optarg;
+			break;
+		case O_CKEY:
+			o->client_key = optarg;
+			break;
+		case O_NODE:
+			if (!optarg[0] || strlen(optarg) > 253) {
+				log_error("--node: expected a name of 1..253 characters");
+				return -1;
+			}
+			o->node = optarg;
+			break;
+		case O_SPOOLMAX:
+			if (parse_uint(optarg, 1 << 20, 1UL << 40, &v)) {
+				log_error("--spool-max-bytes: expected 1048576..2^40, got '%s'", optarg);
+				return -1;
+			}
+			o->spool_max_bytes = v;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -202,6 +267,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc) {
 		log_error("unexpected argument '%s' (try --help)", argv[optind]);
+		return -1;
+	}
+	if (!o->collector && (o->collector_token_file || o->ca_file || o->client_cert || o->client_key)) {
+		log_error("--collector-token-file, --ca-file, --client-cert and --client-key need --collector");
+		return -1;
+	}
+	if (!!o->client_cert != !!o->client_key) {
+		log_error("--client-cert and --client-key go together");
 		return -1;
 	}
 	return 0;
@@ -290,8 +363,11 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 	static uint64_t last_drops;
 	uint64_t k[TT_STAT_MAX];
 	const struct pipeline_stats *ps = pipeline_stats(a->pipe);
+	struct shipper_stats ss = { 0 };
 
 	loader_read_stats(skel, k);
+	if (a->shipper)
+		shipper_stats(a->shipper, &ss);
 	const struct status_field f[] = {
 		{ "attached_files", a->att.tls_libs + a->att.tls_exes },
 		{ "attached_libraries", a->att.tls_libs },
@@ -316,19 +392,26 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "session_overflow", ps->session_overflow },
 		{ "aggregation_overflow", ps->agg_overflow },
 		{ "scan_overflow", a->scan_overflow },
+		{ "spool_bytes", ss.spool_bytes },
+		{ "spool_batches", ss.spool_batches },
+		{ "spool_dropped", ss.spool_dropped },
+		{ "batches_sent", ss.batches_sent },
+		{ "batches_rejected", ss.batches_rejected },
+		{ "batch_retries", ss.retries },
 	};
 	uint64_t drops = k[TT_STAT_RB_DROP] + k[TT_STAT_TRUNC] + ps->headers_truncated +
-			 ps->session_overflow + ps->agg_overflow + a->scan_overflow;
+			 ps->session_overflow + ps->agg_overflow + a->scan_overflow + ss.spool_dropped +
+			 ss.batches_rejected;
 
-	if (a->opt->json)
-		pipeline_emit_status(a->pipe, f, sizeof(f) / sizeof(f[0]));
+	pipeline_emit_status(a->pipe, f, sizeof(f) / sizeof(f[0]));
 	if (drops != last_drops || (force_line && drops))
 		log_info("drops: ringbuf=%llu truncated_writes=%llu headers_truncated=%llu "
-			 "sessions=%llu aggregation=%llu scans=%llu",
+			 "sessions=%llu aggregation=%llu scans=%llu spool=%llu rejected_batches=%llu",
 			 (unsigned long long)k[TT_STAT_RB_DROP], (unsigned long long)k[TT_STAT_TRUNC],
 			 (unsigned long long)ps->headers_truncated,
 			 (unsigned long long)ps->session_overflow,
-			 (unsigned long long)ps->agg_overflow, (unsigned long long)a->scan_overflow);
+			 (unsigned long long)ps->agg_overflow, (unsigned long long)a->scan_overflow,
+			 (unsigned long long)ss.spool_dropped, (unsigned long long)ss.batches_rejected);
 	last_drops = drops;
 }
 
@@ -343,6 +426,7 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb;
 	struct fp_key *key;
 	struct rlimit no_core = { 0, 0 };
+	struct ship_sink ssink;
 	char err[512];
 	int64_t next_status;
 
@@ -356,7 +440,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	if (!opt.key_file && mkdir_p(opt.state_dir) != 0) {
+	if ((!opt.key_file || opt.collector) && mkdir_p(opt.state_dir) != 0) {
 		log_error("cannot create state directory %s: %s", opt.state_dir, strerror(errno));
 		return 1;
 	}
@@ -379,12 +463,27 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (opt.collector) {
+		struct shipper_opts so = {
+			.url = opt.collector, .token_file = opt.collector_token_file,
+			.ca_file = opt.ca_file, .client_cert = opt.client_cert,
+			.client_key = opt.client_key, .node = opt.node, .state_dir = opt.state_dir,
+			.spool_max_bytes = opt.spool_max_bytes, .verbose = opt.verbose,
+		};
+
+		a.shipper = shipper_new(&so, err, sizeof(err));
+		if (!a.shipper || ship_sink_init(&ssink, a.shipper) != 0) {
+			log_error("%s", a.shipper ? "out of memory" : err);
+			return 1;
+		}
+		po.sink = &ssink.sink;
+	}
 	po.json = opt.json;
 	po.interval_s = opt.interval_s;
 	po.max_header_bytes = opt.max_header_bytes;
 	po.key = key;
 	po.cred = build_cred_config(&opt);
-	po.out = stdout;
+	po.out = opt.quiet ? NULL : stdout;
 	a.pipe = pipeline_new(&po);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &a, NULL);
 	if (!a.pipe || !rb) {
@@ -398,9 +497,10 @@ int main(int argc, char **argv)
 
 	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
 	attacher_scan_all(&a.att);
-	log_info("ready: %u tracepoints; openssl: %u libraries, %u executables attached (%u uprobes, %u at call sites)%s",
+	log_info("ready: %u tracepoints; openssl: %u libraries, %u executables attached (%u uprobes, %u at call sites)%s%s%s",
 		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes, a.att.probes,
-		 a.att.probes_at_call, opt.pid ? " for one process" : "");
+		 a.att.probes_at_call, opt.pid ? " for one process" : "",
+		 opt.collector ? "; shipping to " : "", opt.collector ? opt.collector : "");
 
 	next_status = clock_mono_ns() + (int64_t)opt.interval_s * 1000000000LL;
 	while (!stopping) {
@@ -415,6 +515,8 @@ int main(int argc, char **argv)
 		a.nscan = 0;
 		now = clock_mono_ns();
 		pipeline_tick(a.pipe, now);
+		if (a.shipper)
+			shipper_tick(a.shipper, now);
 		if (now >= next_status) {
 			report_status(&a, skel, false);
 			next_status = now + (int64_t)opt.interval_s * 1000000000LL;
@@ -424,6 +526,12 @@ int main(int argc, char **argv)
 	ring_buffer__consume(rb);
 	pipeline_flush_all(a.pipe);
 	report_status(&a, skel, true);
+	/* Deliver what is left, or leave it spooled for the next start. */
+	if (a.shipper) {
+		shipper_close(a.shipper, 5000);
+		shipper_free(a.shipper);
+		ship_sink_free(&ssink);
+	}
 	ring_buffer__free(rb);
 	pipeline_free(a.pipe);
 	attacher_free(&a.att);

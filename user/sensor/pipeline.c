@@ -140,7 +140,7 @@ static void emit_token(struct pipeline *p, const char *event, int64_t ts, const 
 
 void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size_t n)
 {
-	if (p->o.json)
+	if (p->o.json && p->o.out)
 		print_json(p, jsonout_status(clock_real_ns(), f, n));
 	if (p->o.sink && p->o.sink->status)
 		p->o.sink->status(p->o.sink->ctx, f, n);

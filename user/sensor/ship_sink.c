@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "ship_sink.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "procdesc.h"
+
+#define DESCRIBED_SLOTS 8192
+
+/* Identity of a process for "already described": pid and program. */
+static uint64_t process_key(const struct sighting *s)
+{
+	uint64_t h = 1469598103934665603ULL ^ s->pid;
+
+	for (const char *c = s->exe; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h | 1;
+}
+
+static void describe_process(struct ship_sink *ss, const struct sighting *s)
+{
+	uint64_t key = process_key(s);
+	uint64_t *slot = &ss->described[key % DESCRIBED_SLOTS];
+	struct procdesc *d;
+
+	/* a pid reused by another program is described again on its first token */
+	if (*slot == key)
+		return;
+	*slot = key;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return;
+	/* a short-lived client may be gone already: report what the sighting knows */
+	if (procdesc_read("/proc", "/sys/fs/cgroup", s->pid, d) != 0) {
+		d->pid = s->pid;
+		d->uid = s->uid;
+		d->cgroup_id = s->cgroup_id;
+	}
+	if (!d->exe[0])
+		snprintf(d->exe, sizeof(d->exe), "%s", s->exe);
+	shipper_add(ss->shipper, batch_event_process_info(d));
+	free(d);
+}
+
+static void on_seen(void *ctx, const struct sighting *s)
+{
+	struct ship_sink *ss = ctx;
+
+	describe_process(ss, s);
+	shipper_add(ss->shipper, batch_event_token_seen(s));
+}
+
+static void on_usage(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
+		     int64_t end_ns)
+{
+	struct ship_sink *ss = ctx;
+
+	shipper_add(ss->shipper, batch_event_token_usage(e, count, start_ns, end_ns));
+}
+
+static void on_status(void *ctx, const struct status_field *f, size_t n)
+{
+	struct ship_sink *ss = ctx;
+
+	shipper_add(ss->shipper, batch_event_status(clock_real_ns(), f, n));
+}
+
+int ship_sink_init(struct ship_sink *ss, struct shipper *sh)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->described = calloc(DESCRIBED_SLOTS, sizeof(*ss->described));
+	if (!ss->described)
+		return -1;
+	ss->shipper = sh;
+	ss->sink.seen = on_seen;
+	ss->sink.usage = on_usage;
+	ss->sink.status = on_status;
+	ss->sink.ctx = ss;
+	return 0;
+}
+
+void ship_sink_free(struct ship_sink *ss)
+{
+	free(ss->described);
+	memset(ss, 0, sizeof(*ss));
+}

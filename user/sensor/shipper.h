@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Delivery of events to the collector. Events are gathered into a batch
+ * that closes when full or 1 s after its first event; a closed batch gets
+ * the next sequence number (persisted before use) and goes to the spool on
+ * disk first, then a sender thread POSTs spooled batches in seq order to
+ * <url>/v1/batches with libcurl, retrying with backoff while the collector
+ * is unreachable or busy. Nothing is lost while the spool has room.
+ *
+ * shipper_add/tick/close/free belong to one thread (the sensor's main
+ * loop); shipper_stats may be called from any thread.
+ */
+#ifndef TOKENTAP_SHIPPER_H
+#define TOKENTAP_SHIPPER_H
+
+#include <stdint.h>
+#include "batch.h"
+
+struct shipper_opts {
+	const char *url;          /* collector base URL, http:// or https:// */
+	const char *token_file;   /* sensor token; NULL: no Authorization header */
+	const char *ca_file;      /* CA bundle for https; NULL: system default */
+	const char *client_cert;  /* mTLS client certificate and key; NULL: none */
+	const char *client_key;
+	const char *node;         /* node name; NULL: the host name */
+	const char *state_dir;    /* holds sensor_id, seq and spool/ */
+	uint64_t spool_max_bytes; /* 0: 256 MiB */
+	int verbose;
+	/* Retry delays (ms); 0: 200 ms .. 30 s. */
+	unsigned backoff_min_ms, backoff_max_ms;
+	/* Batch bounds; 0: the defaults of batch.h. */
+	size_t batch_max_events, batch_max_bytes;
+};
+
+struct shipper_stats {
+	uint64_t spool_bytes;      /* waiting on disk */
+	uint64_t spool_batches;
+	uint64_t spool_dropped;    /* deleted when the spool was full, or unreadable */
+	uint64_t batches_sent;     /* acknowledged by the collector */
+	uint64_t batches_rejected; /* 400/413/415: malformed, never retried */
+	uint64_t retries;          /* failed attempts that will be retried */
+	uint64_t batches_lost;     /* could not be written to the spool */
+	uint64_t events_lost;      /* could not be encoded (out of memory) */
+};
+
+struct shipper;
+
+/* NULL on error with a one-line reason in err (the token never appears in it). */
+struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errlen);
+
+/* Takes ownership of ev (NULL is counted as a lost event). */
+void shipper_add(struct shipper *s, batch_event *ev);
+
+/* Closes the open batch once it is 1 s old. now: CLOCK_MONOTONIC ns. */
+void shipper_tick(struct shipper *s, int64_t now_mono_ns);
+
+/*
+ * Shutdown: closes the open batch, tries to deliver what is spooled for up
+ * to timeout_ms (at least one attempt, even during a backoff), stops the
+ * sender. What is left stays spooled for the next run.
+ */
+void shipper_close(struct shipper *s, int timeout_ms);
+
+/* Closes (timeout 0) if needed and frees everything; the token is wiped. */
+void shipper_free(struct shipper *s);
+
+void shipper_stats(struct shipper *s, struct shipper_stats *out);
+
+/* The sensor identity, a UUID kept in <state-dir>/sensor_id. */
+const char *shipper_sensor_id(const struct shipper *s);
+
+#endif
