@@ -1,9 +1,51 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tokentap-collector: placeholder until the collector lands. */
+/* tokentap-collector: receives sensor batches and answers inventory queries. */
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+#include "cli.h"
+#include "serve.h"
+
+static void usage(FILE *out)
 {
-	fprintf(stderr, "tokentap-collector: not built yet\n");
-	return 1;
+	fprintf(out,
+		"Usage: tokentap-collector COMMAND [options]\n"
+		"\n"
+		"Commands:\n"
+		"  serve     receive sensor batches and serve the JSON API\n"
+		"  tokens    list the token inventory\n"
+		"  token     the forensics view of one token (FINGERPRINT)\n"
+		"  sensors   list the sensors that reported\n"
+		"  top       live view of the inventory\n"
+		"\n"
+		"tokentap-collector COMMAND --help describes a command.\n"
+		"\n"
+		"Examples:\n"
+		"  tokentap-collector serve --listen 127.0.0.1:7733 --db ./state/collector.db \\\n"
+		"      --auth-file ./state/sensor-tokens\n"
+		"  tokentap-collector tokens --url http://127.0.0.1:7733\n"
+		"  tokentap-collector top --db ./state/collector.db\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("tokentap-collector %s\n", TOKENTAP_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "serve"))
+		return serve_main(argc - 1, argv + 1);
+	if (cli_is_command(argv[1]))
+		return cli_main(argc - 1, argv + 1, stdout, stderr);
+	fprintf(stderr, "tokentap-collector: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening the store, migrations, prepared statements. */
 #include "store_internal.h"
+#include "store_obs_id.h"
 #include "store_schema.h"
 #include "timefmt.h"
 
@@ -55,20 +56,23 @@ static const char *const stmt_sql[SQ__COUNT] = {
 		" first_seen = MIN(first_seen, excluded.first_seen),"
 		" last_seen = MAX(last_seen, excluded.last_seen),"
 		" requests = requests + excluded.requests",
-	[SQ_OBS_UPSERT] =
-		"INSERT INTO observations (fingerprint, sensor_id, pid, exe, dst, host, node, uid, comm,"
-		" cgroup_id, src, tls, tls_library, method, path, first_seen, last_seen, requests)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-		" ON CONFLICT (fingerprint, sensor_id, pid, exe, dst, host) DO UPDATE SET"
-		" node = excluded.node, uid = excluded.uid, " KEEP("comm") ","
-		" cgroup_id = excluded.cgroup_id, " KEEP("src") ", tls = MAX(tls, excluded.tls), "
-		KEEP("tls_library") ","
-		/* method and path are those of the triple's first request */
-		" method = CASE WHEN method = '' THEN excluded.method ELSE method END,"
-		" path = CASE WHEN path = '' THEN excluded.path ELSE path END,"
-		" first_seen = MIN(first_seen, excluded.first_seen),"
-		" last_seen = MAX(last_seen, excluded.last_seen),"
-		" requests = requests + excluded.requests RETURNING id",
+	/*
+	 * An observation's row is found by its derived id and checked
+	 * against its identity: an id held by another identity updates
+	 * nothing and the caller probes the next id. Only counts, times,
+	 * node and tls change after the first sighting; method and path stay
+	 * those of the triple's first request.
+	 */
+	[SQ_OBS_UPDATE] =
+		"UPDATE observations SET first_seen = MIN(first_seen, ?8),"
+		" last_seen = MAX(last_seen, ?9), requests = requests + ?10, node = ?11,"
+		" tls = MAX(tls, ?12) WHERE id = ?1 AND fingerprint = ?2 AND sensor_id = ?3"
+		" AND pid = ?4 AND exe = ?5 AND dst = ?6 AND host = ?7",
+	[SQ_OBS_INSERT] =
+		"INSERT OR IGNORE INTO observations (id, fingerprint, sensor_id, pid, exe, dst, host,"
+		" first_seen, last_seen, requests, node, tls, uid, comm, cgroup_id, src, tls_library,"
+		" method, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+		" ?15, ?16, ?17, ?18, ?19)",
 	[SQ_USAGE_UPSERT] = "INSERT INTO usage (obs_id, minute, count) VALUES (?1, ?2, ?3)"
 			    " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
 	[SQ_TOKENS_BY_LAST_SEEN] = "SELECT " TOKEN_COLS " FROM tokens"
@@ -178,6 +182,7 @@ void store_close(struct store *st)
 		return;
 	for (int i = 0; i < SQ__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	obs_hasher_free(st->hasher);
 	/* closing the last connection checkpoints the WAL into the file */
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
@@ -196,6 +201,11 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	pthread_mutex_init(&st->lock, NULL);
+	st->hasher = obs_hasher_new();
+	if (!st->hasher) {
+		snprintf(err, errlen, "SHA-256 unavailable");
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");

@@ -6,12 +6,22 @@
  * (the first included), token_seen only creates rows.
  */
 #include "store_internal.h"
+#include "store_obs_id.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MINUTE_MS 60000
+
+/* One token mention of the batch; mentions are merged per fingerprint. */
+struct tok_note {
+	const Tokentap__V1__Token *t;
+	size_t order;
+	int64_t first, last;
+	uint64_t requests;
+};
 
 struct apply_ctx {
 	struct store *st;
@@ -19,6 +29,8 @@ struct apply_ctx {
 	int64_t now_ms;
 	char *err;
 	size_t errlen;
+	struct tok_note *notes;   /* one per token event, n_events at most */
+	size_t n_notes;
 };
 
 static int fail(struct apply_ctx *c, const char *what)
@@ -69,6 +81,26 @@ static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64
 	return run(c, s, "token");
 }
 
+#define OBS_MAX_PROBES 64
+
+/* The identity and the counts, bound alike in the update and the insert. */
+static void bind_obs(sqlite3_stmt *s, struct apply_ctx *c, const Tokentap__V1__Token *t,
+		     const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
+		     int64_t first, int64_t last, uint64_t requests)
+{
+	bind_text(s, 2, t->fingerprint);
+	bind_text(s, 3, c->b->sensor_id);
+	sqlite3_bind_int64(s, 4, p->pid);
+	bind_text(s, 5, p->exe);
+	bind_text(s, 6, d->dst);
+	bind_text(s, 7, d->host);
+	sqlite3_bind_int64(s, 8, first);
+	sqlite3_bind_int64(s, 9, last);
+	sqlite3_bind_int64(s, 10, (int64_t)requests);
+	bind_text(s, 11, c->b->node);
+	sqlite3_bind_int(s, 12, !!d->tls);
+}
+
 /* Returns the observation id, or -1. */
 static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			  const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
@@ -76,43 +108,91 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			  uint64_t requests)
 {
 	static const Tokentap__V1__Destination no_dst = TOKENTAP__V1__DESTINATION__INIT;
-	sqlite3_stmt *s = store_stmt(c->st, SQ_OBS_UPSERT);
-	int64_t id = -1;
-	int rc;
+	sqlite3_stmt *up, *ins;
+	int64_t id;
 
 	if (!d)
 		d = &no_dst;
-	bind_text(s, 1, t->fingerprint);
-	bind_text(s, 2, c->b->sensor_id);
-	sqlite3_bind_int64(s, 3, p->pid);
-	bind_text(s, 4, p->exe);
-	bind_text(s, 5, d->dst);
-	bind_text(s, 6, d->host);
-	bind_text(s, 7, c->b->node);
-	sqlite3_bind_int64(s, 8, p->uid);
-	bind_text(s, 9, p->comm);
-	sqlite3_bind_int64(s, 10, (int64_t)p->cgroup_id);
-	bind_text(s, 11, d->src);
-	sqlite3_bind_int(s, 12, !!d->tls);
-	bind_text(s, 13, d->tls_library);
-	bind_text(s, 14, method);
-	bind_text(s, 15, path);
-	sqlite3_bind_int64(s, 16, first);
-	sqlite3_bind_int64(s, 17, last);
-	sqlite3_bind_int64(s, 18, (int64_t)requests);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (id < 0)
-		fail(c, "observation");
-	return id;
+	id = store_obs_id(c->st->hasher, t->fingerprint, c->b->sensor_id, p->pid, p->exe, d->dst,
+			  d->host);
+	up = store_stmt(c->st, SQ_OBS_UPDATE);
+	bind_obs(up, c, t, p, d, first, last, requests);
+	ins = NULL;
+	for (int probe = 0; probe < OBS_MAX_PROBES; probe++) {
+		/* the common case: the row exists */
+		sqlite3_bind_int64(up, 1, id);
+		if (run(c, up, "observation") < 0)
+			return -1;
+		if (sqlite3_changes(c->st->db) == 1)
+			return id;
+		if (!ins) {
+			ins = store_stmt(c->st, SQ_OBS_INSERT);
+			bind_obs(ins, c, t, p, d, first, last, requests);
+			sqlite3_bind_int64(ins, 13, p->uid);
+			bind_text(ins, 14, p->comm);
+			sqlite3_bind_int64(ins, 15, (int64_t)p->cgroup_id);
+			bind_text(ins, 16, d->src);
+			bind_text(ins, 17, d->tls_library);
+			bind_text(ins, 18, method);
+			bind_text(ins, 19, path);
+		}
+		sqlite3_bind_int64(ins, 1, id);
+		if (run(c, ins, "observation") < 0)
+			return -1;
+		if (sqlite3_changes(c->st->db) == 1)
+			return id;
+		/* that id belongs to another identity */
+		id = store_obs_id_next(id);
+	}
+	snprintf(c->err, c->errlen, "observation: no free id after %d probes", OBS_MAX_PROBES);
+	return -1;
+}
+
+static void note_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64_t first,
+		       int64_t last, uint64_t requests)
+{
+	c->notes[c->n_notes] = (struct tok_note){ t, c->n_notes, first, last, requests };
+	c->n_notes++;
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+	const struct tok_note *x = a, *y = b;
+	int r = strcmp(x->t->fingerprint, y->t->fingerprint);
+
+	if (r)
+		return r;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * One upsert per token of the batch instead of one per event: most events
+ * of a batch share a few tokens. Sorting (not hashing) keeps the worst
+ * case of a crafted batch at n log n. The latest mention's metadata wins.
+ */
+static int flush_tokens(struct apply_ctx *c)
+{
+	qsort(c->notes, c->n_notes, sizeof(*c->notes), note_cmp);
+	for (size_t i = 0; i < c->n_notes;) {
+		struct tok_note sum = c->notes[i];
+		size_t j = i + 1;
+
+		for (; j < c->n_notes && !strcmp(c->notes[j].t->fingerprint, sum.t->fingerprint); j++) {
+			sum.t = c->notes[j].t;
+			sum.first = c->notes[j].first < sum.first ? c->notes[j].first : sum.first;
+			sum.last = c->notes[j].last > sum.last ? c->notes[j].last : sum.last;
+			sum.requests += c->notes[j].requests;
+		}
+		if (upsert_token(c, sum.t, sum.first, sum.last, sum.requests) < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
 }
 
 static int apply_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
 {
-	if (upsert_token(c, e->token, e->ts_ms, e->ts_ms, 0) < 0)
-		return -1;
+	note_token(c, e->token, e->ts_ms, e->ts_ms, 0);
 	return upsert_obs(c, e->token, e->process, e->destination, e->method, e->path, e->ts_ms,
 			  e->ts_ms, 0) < 0 ? -1 : 0;
 }
@@ -125,8 +205,7 @@ static int apply_usage(struct apply_ctx *c, const Tokentap__V1__TokenUsage *e)
 	sqlite3_stmt *s;
 	int64_t id;
 
-	if (upsert_token(c, e->token, last, last, e->count) < 0)
-		return -1;
+	note_token(c, e->token, last, last, e->count);
 	id = upsert_obs(c, e->token, e->process, e->destination, e->method, e->path, last, last,
 			e->count);
 	if (id < 0)
@@ -238,16 +317,21 @@ static int apply_all(struct apply_ctx *c)
 	for (size_t i = 0; i < b->n_events; i++)
 		if (apply_event(c, b->events[i]) < 0)
 			return -1;
-	return 1;
+	return flush_tokens(c) < 0 ? -1 : 1;
 }
 
 enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch *b, int64_t now_ms,
 				    char *err, size_t errlen)
 {
-	struct apply_ctx c = { st, b, now_ms, err, errlen };
+	struct apply_ctx c = { st, b, now_ms, err, errlen, NULL, 0 };
 	enum store_result res = STORE_ERROR;
 	int rc;
 
+	c.notes = malloc((b->n_events ? b->n_events : 1) * sizeof(*c.notes));
+	if (!c.notes) {
+		snprintf(err, errlen, "out of memory");
+		return STORE_ERROR;
+	}
 	pthread_mutex_lock(&st->lock);
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(&c, "begin");
@@ -268,5 +352,6 @@ enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch 
 	res = STORE_APPLIED;
 out:
 	pthread_mutex_unlock(&st->lock);
+	free(c.notes);
 	return res;
 }

@@ -14,7 +14,8 @@ enum store_stmt {
 	SQ_SENSOR_STATUS,
 	SQ_PROCESS_UPSERT,
 	SQ_TOKEN_UPSERT,
-	SQ_OBS_UPSERT,
+	SQ_OBS_UPDATE,
+	SQ_OBS_INSERT,
 	SQ_USAGE_UPSERT,
 	/* reads */
 	SQ_TOKENS_BY_LAST_SEEN,
@@ -33,6 +34,7 @@ struct store {
 	sqlite3 *db;
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[SQ__COUNT];
+	struct obs_hasher *hasher;
 };
 
 /* Resets and clears st->stmt[i] for a new use. Caller holds st->lock. */

@@ -239,7 +239,7 @@ static struct json_object *token_object(sqlite3_stmt *s)
 
 static int add_relations(struct store *st, struct json_object *t, int limit)
 {
-	/* copy: the fingerprint string belongs to t, which stays alive */
+	/* the string belongs to t, which outlives these queries */
 	const char *fp = json_object_get_string(json_object_object_get(t, "fingerprint"));
 
 	if (add_processes(st, t, fp, limit) < 0 || add_destinations(st, t, fp, limit) < 0 ||

@@ -67,8 +67,9 @@ static const char *const migrations[] = {
 	" requests INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX tokens_last_seen ON tokens (last_seen);"
 	"CREATE INDEX tokens_requests ON tokens (requests);"
-	/* token x process identity x destination; the unique index leads
-	 * with the fingerprint so it also serves the per-token views */
+	/* token x process identity x destination. The id is derived from
+	 * that identity (store_obs_id.c), so a batch finds its rows without
+	 * a lookup on six text columns. */
 	"CREATE TABLE observations ("
 	" id INTEGER PRIMARY KEY,"
 	" fingerprint TEXT NOT NULL,"
@@ -88,8 +89,8 @@ static const char *const migrations[] = {
 	" path TEXT NOT NULL,"
 	" first_seen INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL,"
-	" requests INTEGER NOT NULL DEFAULT 0,"
-	" UNIQUE (fingerprint, sensor_id, pid, exe, dst, host));"
+	" requests INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX observations_fingerprint ON observations (fingerprint);"
 	"CREATE TABLE usage ("
 	" obs_id INTEGER NOT NULL REFERENCES observations (id),"
 	" minute INTEGER NOT NULL,"

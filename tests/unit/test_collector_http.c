@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The collector over HTTP (in-process server, libcurl client): batches
+ * stored and deduplicated; unauthenticated, wrong token, wrong content
+ * type, garbage, gzip bomb, oversized and truncated bodies each get their
+ * 4xx with a JSON error, are counted in /metrics, and store nothing; the
+ * read endpoints; `serve` refusing unsafe or incomplete options.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "batch_fixture.h"
+#include "collector_http.h"
+#include "serve.h"
+#include "server.h"
+#include "store.h"
+
+#define FP_A "0123456789abcdef0123456789abcdef"
+#define T0 1767225600000LL
+#define TOKEN_A "sensor-token-A-for-tests"
+#define TOKEN_B "sensor-token-B-for-tests"
+
+static char dir[64], authfile[96], emptyfile[96], base[64];
+static struct store *st;
+static struct server *srv;
+static struct metrics metrics;
+static struct auth sensor_auth;
+
+static const char *const good_headers[] = {
+	"Content-Type: application/x-protobuf", "Content-Encoding: gzip",
+	"Authorization: Bearer " TOKEN_A, NULL,
+};
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	struct server_config cfg = { 0 };
+	char err[256];
+
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(dir, sizeof(dir), "/tmp/tokentap-http-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(authfile, sizeof(authfile), "%s/sensor-tokens", dir);
+	snprintf(emptyfile, sizeof(emptyfile), "%s/empty", dir);
+	write_text(authfile, "# sensors\n" TOKEN_A "\n\n   " TOKEN_B "  \r\n");
+	write_text(emptyfile, "# nothing here\n\n");
+	if (auth_load(&sensor_auth, authfile, err, sizeof(err)) < 0 || sensor_auth.n != 2)
+		return -1;
+	st = store_open(":memory:", 0, err, sizeof(err));
+	if (!st)
+		return -1;
+	metrics_init(&metrics);
+	cfg.listen = "127.0.0.1:0";
+	cfg.store = st;
+	cfg.sensor_auth = &sensor_auth;
+	cfg.metrics = &metrics;
+	cfg.limits.max_body = 256 * 1024;
+	cfg.limits.max_decompressed = 1024 * 1024;
+	cfg.threads = 2;
+	srv = server_start(&cfg, err, sizeof(err));
+	if (!srv)
+		return -1;
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", server_port(srv));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	server_stop(srv, 1000);
+	store_close(st);
+	auth_free(&sensor_auth);
+	unlink(authfile);
+	unlink(emptyfile);
+	rmdir(dir);
+	curl_global_cleanup();
+	return 0;
+}
+
+static void req(const char *method, const char *path, const char *const *headers,
+		const void *body, size_t len, struct http_reply *r)
+{
+	char url[256];
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	if (http_do(method, url, headers, body, len, r) < 0)
+		fail_msg("%s %s: no answer", method, path);
+}
+
+static uint8_t *batch_body(uint64_t seq, bool gzip, size_t *len)
+{
+	Tokentap__V1__Batch *b = fx_batch("sensor-http", "node-h", seq);
+	uint8_t *p;
+
+	fx_add_seen(b, FP_A, "github_pat", 10, "/usr/bin/curl", "1.2.3.4:443", "api.github.com", T0);
+	fx_add_usage(b, FP_A, "github_pat", 10, "/usr/bin/curl", "1.2.3.4:443", "api.github.com", 6,
+		     T0 + 10);
+	p = fx_pack(b, gzip, len);
+	fx_free(b);
+	return p;
+}
+
+static size_t token_count(void)
+{
+	struct http_reply r;
+	struct json_object *a;
+	size_t n;
+
+	req("GET", "/v1/tokens", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	a = json_tokener_parse(r.body);
+	assert_non_null(a);
+	n = json_object_array_length(a);
+	json_object_put(a);
+	http_reply_free(&r);
+	return n;
+}
+
+/* A refusal: the status, a JSON {"error": ...}, no raw token echoed. */
+static void assert_refused(struct http_reply *r, long status)
+{
+	struct json_object *o = json_tokener_parse(r->body);
+	struct json_object *e;
+
+	if (r->status != status)
+		fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "error", &e));
+	assert_true(strlen(json_object_get_string(e)) > 0);
+	assert_null(strstr(r->body, "sensor-token"));
+	json_object_put(o);
+	http_reply_free(r);
+}
+
+static void post(const char *const *headers, const void *body, size_t len, struct http_reply *r)
+{
+	req("POST", "/v1/batches", headers, body, len, r);
+}
+
+static void test_hostile_posts_store_nothing(void **state)
+{
+	static const char *const no_auth[] = { "Content-Type: application/x-protobuf",
+					       "Content-Encoding: gzip", NULL };
+	static const char *const basic[] = { "Content-Type: application/x-protobuf",
+					     "Authorization: Basic dXNlcjpwYXNz", NULL };
+	static const char *const wrong[] = { "Content-Type: application/x-protobuf",
+					     "Content-Encoding: gzip",
+					     "Authorization: Bearer sensor-token-C", NULL };
+	static const char *const text[] = { "Content-Type: text/plain", "Content-Encoding: gzip",
+					    "Authorization: Bearer " TOKEN_A, NULL };
+	static const char *const no_ct[] = { "Content-Type:", "Authorization: Bearer " TOKEN_A,
+					     NULL };
+	static const char *const brotli[] = { "Content-Type: application/x-protobuf",
+					      "Content-Encoding: br",
+					      "Authorization: Bearer " TOKEN_A, NULL };
+	static const char *const identity[] = { "Content-Type: application/x-protobuf",
+						"Authorization: Bearer " TOKEN_A, NULL };
+	struct http_reply r;
+	size_t len, zlen, big = 300 * 1024, bomb_raw = 8u << 20;
+	uint8_t *body = batch_body(1, true, &len), *raw, *zeros, *bomb, *noise;
+
+	(void)state;
+	post(no_auth, body, len, &r);
+	assert_refused(&r, 401);
+	post(basic, body, len, &r);
+	assert_refused(&r, 401);
+	post(wrong, body, len, &r);
+	assert_refused(&r, 403);
+	post(text, body, len, &r);
+	assert_refused(&r, 415);
+	post(no_ct, body, len, &r);
+	assert_refused(&r, 415);
+	post(brotli, body, len, &r);
+	assert_refused(&r, 415);
+	post(good_headers, "garbage, not gzip", 17, &r);
+	assert_refused(&r, 400);
+	post(good_headers, body, len - 5, &r);
+	assert_refused(&r, 400);
+
+	/* truncated protobuf, sent plain */
+	raw = batch_body(1, false, &len);
+	post(identity, raw, len - 2, &r);
+	assert_refused(&r, 400);
+	free(raw);
+
+	/* gzip bomb: 8 MiB of zeros against a 1 MiB limit */
+	zeros = calloc(1, bomb_raw);
+	bomb = fx_gzip(zeros, bomb_raw, &zlen);
+	free(zeros);
+	post(good_headers, bomb, zlen, &r);
+	assert_refused(&r, 413);
+	free(bomb);
+
+	/* oversized body */
+	noise = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		noise[i] = (uint8_t)(i * 2654435761u >> 13);
+	post(good_headers, noise, big, &r);
+	assert_refused(&r, 413);
+	free(noise);
+
+	/* invalid fingerprint */
+	{
+		Tokentap__V1__Batch *b = fx_batch("sensor-http", "node-h", 1);
+
+		fx_add_seen(b, "NOT-A-FINGERPRINT", "opaque", 1, "/x", "1.1.1.1:1", "h", T0);
+		raw = fx_pack(b, true, &len);
+		fx_free(b);
+		post(good_headers, raw, len, &r);
+		assert_refused(&r, 400);
+		free(raw);
+	}
+
+	assert_int_equal(token_count(), 0);
+	free(body);
+}
+
+static void test_stored_then_duplicate(void **state)
+{
+	static const char *const with_b[] = { "Content-Type: application/x-protobuf; charset=binary",
+					      "Content-Encoding: gzip",
+					      "Authorization: bearer   " TOKEN_B, NULL };
+	struct http_reply r;
+	size_t len;
+	uint8_t *body = batch_body(2, true, &len);
+
+	(void)state;
+	post(good_headers, body, len, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"status\":\"stored\""));
+	http_reply_free(&r);
+	/* the other token of the file, scheme in lower case, parameters in the type */
+	post(with_b, body, len, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"status\":\"duplicate\""));
+	http_reply_free(&r);
+	assert_int_equal(token_count(), 1);
+	free(body);
+
+	req("GET", "/v1/tokens/" FP_A, NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"requests\":6"));
+	http_reply_free(&r);
+}
+
+static void test_read_endpoints(void **state)
+{
+	struct http_reply r;
+
+	(void)state;
+	req("GET", "/healthz", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"ok\""));
+	http_reply_free(&r);
+	req("GET", "/v1/sensors", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "sensor-http"));
+	http_reply_free(&r);
+	req("GET", "/v1/tokens?sort=requests", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	http_reply_free(&r);
+	req("GET", "/v1/tokens?sort=bogus", NULL, NULL, 0, &r);
+	assert_refused(&r, 400);
+	req("GET", "/v1/tokens/XYZ", NULL, NULL, 0, &r);
+	assert_refused(&r, 400);
+	req("GET", "/v1/tokens/ffffffffffffffffffffffffffffffff", NULL, NULL, 0, &r);
+	assert_refused(&r, 404);
+	req("GET", "/nothing", NULL, NULL, 0, &r);
+	assert_refused(&r, 404);
+	req("GET", "/v1/batches", NULL, NULL, 0, &r);
+	assert_refused(&r, 405);
+	req("DELETE", "/v1/tokens", NULL, NULL, 0, &r);
+	assert_refused(&r, 405);
+}
+
+static void test_metrics_count_rejects(void **state)
+{
+	struct http_reply r;
+
+	(void)state;
+	req("GET", "/metrics", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "tokentap_collector_batches_total 1\n"));
+	assert_non_null(strstr(r.body, "tokentap_collector_duplicate_batches_total 1\n"));
+	assert_non_null(strstr(r.body, "tokentap_collector_events_total{kind=\"token_usage\"} 1\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"unauthorized\"} 2\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"forbidden\"} 1\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"unsupported_media_type\"} 3\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"bad_gzip\"} 2\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"bad_protobuf\"} 1\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"decompressed_too_large\"} 1\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"body_too_large\"} 1\n"));
+	assert_non_null(strstr(r.body, "rejects_total{reason=\"invalid_batch\"} 1\n"));
+	assert_non_null(strstr(r.body, "tokentap_collector_store_seconds_count 2\n"));
+	http_reply_free(&r);
+}
+
+static int serve_args(const char *const *args)
+{
+	char *argv[16];
+	int argc = 0;
+
+	while (args[argc]) {
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	return serve_main(argc, argv);
+}
+
+static void test_serve_refuses_unsafe_options(void **state)
+{
+	char db[128];
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/never.db", dir);
+	/* neither --auth-file nor --insecure-no-auth */
+	assert_int_equal(serve_args((const char *[]){ "serve", "--db", db, NULL }), 2);
+	/* no --db */
+	assert_int_equal(serve_args((const char *[]){ "serve", "--insecure-no-auth", NULL }), 2);
+	/* an auth file without tokens */
+	assert_int_equal(serve_args((const char *[]){ "serve", "--db", db, "--auth-file", emptyfile,
+						      NULL }), 1);
+	/* missing auth file */
+	assert_int_equal(serve_args((const char *[]){ "serve", "--db", db, "--auth-file",
+						      "/nonexistent/tokens", NULL }), 1);
+	assert_int_equal(serve_args((const char *[]){ "serve", "--db", db, "--insecure-no-auth",
+						      "--max-body", "lots", NULL }), 2);
+	assert_int_equal(serve_args((const char *[]){ "serve", "--db", db, "--insecure-no-auth",
+						      "--listen", "nowhere", NULL }), 2);
+	/* none of these created the database */
+	assert_int_equal(access(db, F_OK), -1);
+}
+
+static void test_auth_parsing(void **state)
+{
+	(void)state;
+	assert_int_equal(auth_check(&sensor_auth, NULL), AUTH_MISSING);
+	assert_int_equal(auth_check(&sensor_auth, "Bearer"), AUTH_MISSING);
+	assert_int_equal(auth_check(&sensor_auth, "Bearer   "), AUTH_MISSING);
+	assert_int_equal(auth_check(&sensor_auth, "Token " TOKEN_A), AUTH_MISSING);
+	assert_int_equal(auth_check(&sensor_auth, "Bearer " TOKEN_A), AUTH_OK);
+	assert_int_equal(auth_check(&sensor_auth, "Bearer " TOKEN_A " "), AUTH_OK);
+	assert_int_equal(auth_check(&sensor_auth, "Bearer " TOKEN_A "x"), AUTH_WRONG);
+	assert_int_equal(auth_check(&sensor_auth, "Bearer sensor-token-A"), AUTH_WRONG);
+	assert_int_equal(auth_check(&sensor_auth, "BEARER " TOKEN_B), AUTH_OK);
+}
+
+int main(void)
+{
+	/* order matters: the metrics test counts what the earlier ones did */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hostile_posts_store_nothing),
+		cmocka_unit_test(test_stored_then_duplicate),
+		cmocka_unit_test(test_read_endpoints),
+		cmocka_unit_test(test_metrics_count_rejects),
+		cmocka_unit_test(test_serve_refuses_unsafe_options),
+		cmocka_unit_test(test_auth_parsing),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

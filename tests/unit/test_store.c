@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The collector's store: migrations from an empty database (idempotent,
+ * version table), the counting rule, dedupe of (sensor_id, seq), and the
+ * exact numbers of the token, token list and sensor views.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "batch_fixture.h"
+#include "store.h"
+#include "store_obs_id.h"
+#include "store_query.h"
+
+#define FP_A "0123456789abcdef0123456789abcdef"
+#define FP_B "fedcba9876543210fedcba9876543210"
+#define SENSOR "7d6f3c2a-1b4e-4f5a-9c8d-0e1f2a3b4c5d"
+#define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
+
+struct dbfile {
+	char path[64];
+};
+
+static void dbfile_make(struct dbfile *d)
+{
+	int fd;
+
+	snprintf(d->path, sizeof(d->path), "/tmp/tokentap-store-XXXXXX");
+	fd = mkstemp(d->path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(d->path); /* the store creates it */
+}
+
+static void dbfile_remove(struct dbfile *d)
+{
+	char p[96];
+
+	unlink(d->path);
+	snprintf(p, sizeof(p), "%s-wal", d->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", d->path);
+	unlink(p);
+}
+
+static struct store *open_mem(void)
+{
+	char err[256];
+	struct store *st = store_open(":memory:", 0, err, sizeof(err));
+
+	if (!st)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+static enum store_result apply(struct store *st, Tokentap__V1__Batch *b)
+{
+	char err[256] = "";
+	enum store_result r = store_apply_batch(st, b, T0 + 5000, err, sizeof(err));
+
+	if (r == STORE_ERROR)
+		fail_msg("apply: %s", err);
+	return r;
+}
+
+static struct json_object *token_view(struct store *st, const char *fp)
+{
+	struct json_object *t = NULL;
+	char err[256];
+
+	assert_int_equal(store_query_token(st, fp, &t, err, sizeof(err)), 1);
+	return t;
+}
+
+static int64_t geti(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_int64(v);
+}
+
+static const char *gets_(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_string(v);
+}
+
+static struct json_object *geta(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	assert_true(json_object_object_get_ex(o, k, &v));
+	assert_true(json_object_is_type(v, json_type_array));
+	return v;
+}
+
+/* Finds the element of arr whose key equals the integer or string value. */
+static struct json_object *find_int(struct json_object *arr, const char *k, int64_t v)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (geti(json_object_array_get_idx(arr, i), k) == v)
+			return json_object_array_get_idx(arr, i);
+	fail_msg("no element with %s=%lld", k, (long long)v);
+	return NULL;
+}
+
+static struct json_object *find_str(struct json_object *arr, const char *k, const char *v)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(gets_(json_object_array_get_idx(arr, i), k), v))
+			return json_object_array_get_idx(arr, i);
+	fail_msg("no element with %s=%s", k, v);
+	return NULL;
+}
+
+/* Two processes with one token against two destinations. */
+static Tokentap__V1__Batch *two_process_batch(uint64_t seq)
+{
+	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", seq);
+
+	fx_add_seen(b, FP_A, "github_pat", 100, "/usr/bin/curl", "140.82.112.6:443",
+		    "api.github.com", T0 + 10);
+	fx_add_seen(b, FP_A, "github_pat", 200, "/usr/bin/python3", "140.82.112.6:443",
+		    "api.github.com", T0 + 20);
+	fx_add_seen(b, FP_A, "github_pat", 200, "/usr/bin/python3", "10.0.0.9:80", "internal",
+		    T0 + 30);
+	fx_add_usage(b, FP_A, "github_pat", 100, "/usr/bin/curl", "140.82.112.6:443",
+		     "api.github.com", 3, T0 + 900);
+	fx_add_usage(b, FP_A, "github_pat", 200, "/usr/bin/python3", "140.82.112.6:443",
+		     "api.github.com", 5, T0 + 950);
+	fx_add_usage(b, FP_A, "github_pat", 200, "/usr/bin/python3", "10.0.0.9:80", "internal", 2,
+		     T0 + 61000);
+	fx_add_process(b, 200, T0 - 100, "/usr/bin/python3", "python3 -c ***",
+		       "4f1c0d2e3b4a59687766554433221100ffeeddccbbaa99887766554433221100");
+	fx_add_status(b, T0 + 1000, 77, 2);
+	return b;
+}
+
+static void test_migrate_empty_file_idempotent(void **state)
+{
+	struct dbfile d;
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char err[256];
+
+	(void)state;
+	dbfile_make(&d);
+	st = store_open(d.path, 0, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), store_schema_latest());
+	store_close(st);
+	/* a second open migrates nothing and keeps the data */
+	st = store_open(d.path, 0, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), store_schema_latest());
+	store_close(st);
+
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*), MIN(version) FROM schema_version",
+					    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), store_schema_latest());
+	assert_int_equal(sqlite3_column_int(s, 1), 1);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	/* read-only opens work on a migrated file */
+	st = store_open(d.path, STORE_READONLY, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+	dbfile_remove(&d);
+}
+
+static void test_readonly_refuses_foreign_db(void **state)
+{
+	struct dbfile d;
+	sqlite3 *db;
+	char err[256] = "";
+
+	(void)state;
+	dbfile_make(&d);
+	/* missing file */
+	assert_null(store_open(d.path, STORE_READONLY, err, sizeof(err)));
+	/* an unrelated database */
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE x (a)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(d.path, STORE_READONLY, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a tokentap database"));
+	dbfile_remove(&d);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct dbfile d;
+	struct store *st;
+	sqlite3 *db;
+	char err[256] = "";
+
+	(void)state;
+	dbfile_make(&d);
+	st = store_open(d.path, 0, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, 0)", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(store_open(d.path, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+	dbfile_remove(&d);
+}
+
+static void test_token_view_exact(void **state)
+{
+	struct store *st = open_mem();
+	Tokentap__V1__Batch *b = two_process_batch(1);
+	struct json_object *t, *procs, *dsts, *usage, *p, *d, *md;
+
+	(void)state;
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	t = token_view(st, FP_A);
+
+	assert_string_equal(gets_(t, "fingerprint"), FP_A);
+	assert_string_equal(gets_(t, "token_type"), "github_pat");
+	assert_int_equal(geti(t, "requests"), 10);
+	assert_string_equal(gets_(t, "first_seen"), "2026-01-01T00:00:00.010Z");
+	assert_string_equal(gets_(t, "last_seen"), "2026-01-01T00:01:01.000Z");
+
+	procs = geta(t, "processes");
+	assert_int_equal(json_object_array_length(procs), 2);
+	p = find_int(procs, "pid", 100);
+	assert_string_equal(gets_(p, "exe"), "/usr/bin/curl");
+	assert_string_equal(gets_(p, "node"), "node-a");
+	assert_int_equal(geti(p, "requests"), 3);
+	assert_false(json_object_object_get_ex(p, "container_id", NULL));
+	p = find_int(procs, "pid", 200);
+	assert_int_equal(geti(p, "requests"), 7);
+	assert_string_equal(gets_(p, "container_id"),
+			    "4f1c0d2e3b4a59687766554433221100ffeeddccbbaa99887766554433221100");
+	assert_string_equal(gets_(p, "cmdline"), "python3 -c ***");
+
+	dsts = geta(t, "destinations");
+	assert_int_equal(json_object_array_length(dsts), 2);
+	d = find_str(dsts, "host", "api.github.com");
+	assert_string_equal(gets_(d, "dst"), "140.82.112.6:443");
+	assert_int_equal(geti(d, "requests"), 8);
+	assert_true(json_object_get_boolean(json_object_object_get(d, "tls")));
+	d = find_str(dsts, "host", "internal");
+	assert_int_equal(geti(d, "requests"), 2);
+
+	assert_int_equal(json_object_array_length(geta(t, "nodes")), 1);
+	assert_int_equal(json_object_array_length(geta(t, "observations")), 3);
+
+	usage = geta(t, "usage");
+	assert_int_equal(json_object_array_length(usage), 2);
+	assert_string_equal(gets_(json_object_array_get_idx(usage, 0), "minute"),
+			    "2026-01-01T00:00:00.000Z");
+	assert_int_equal(geti(json_object_array_get_idx(usage, 0), "count"), 8);
+	assert_string_equal(gets_(json_object_array_get_idx(usage, 1), "minute"),
+			    "2026-01-01T00:01:00.000Z");
+	assert_int_equal(geti(json_object_array_get_idx(usage, 1), "count"), 2);
+
+	md = json_object_object_get(t, "metadata");
+	assert_non_null(md);
+	assert_string_equal(gets_(md, "token_prefix"), "ghp_");
+	assert_string_equal(gets_(md, "header"), "authorization");
+	json_object_put(t);
+	store_close(st);
+}
+
+static void test_seen_alone_counts_nothing(void **state)
+{
+	struct store *st = open_mem();
+	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", 1);
+	struct json_object *t;
+
+	(void)state;
+	fx_add_seen(b, FP_B, "opaque", 1, "/bin/x", "1.2.3.4:80", "h", T0);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	t = token_view(st, FP_B);
+	assert_int_equal(geti(t, "requests"), 0);
+	assert_int_equal(json_object_array_length(geta(t, "processes")), 1);
+	assert_int_equal(json_object_array_length(geta(t, "usage")), 0);
+	json_object_put(t);
+
+	/* usage in a later batch adds to the same rows */
+	b = fx_batch(SENSOR, "node-a", 2);
+	fx_add_usage(b, FP_B, "opaque", 1, "/bin/x", "1.2.3.4:80", "h", 4, T0 + 2000);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	t = token_view(st, FP_B);
+	assert_int_equal(geti(t, "requests"), 4);
+	assert_int_equal(json_object_array_length(geta(t, "processes")), 1);
+	assert_string_equal(gets_(t, "first_seen"), "2026-01-01T00:00:00.000Z");
+	assert_string_equal(gets_(t, "last_seen"), "2026-01-01T00:00:02.000Z");
+	json_object_put(t);
+	store_close(st);
+}
+
+static void test_duplicate_batch_changes_nothing(void **state)
+{
+	struct store *st = open_mem();
+	Tokentap__V1__Batch *b = two_process_batch(7);
+	struct json_object *before, *after, *sensors1, *sensors2;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	assert_int_equal(store_query_tokens(st, TOKEN_SORT_LAST_SEEN, &before, err, sizeof(err)), 0);
+	assert_int_equal(store_query_sensors(st, &sensors1, err, sizeof(err)), 0);
+	assert_int_equal(apply(st, b), STORE_DUPLICATE);
+	assert_int_equal(apply(st, b), STORE_DUPLICATE);
+	assert_int_equal(store_query_tokens(st, TOKEN_SORT_LAST_SEEN, &after, err, sizeof(err)), 0);
+	assert_int_equal(store_query_sensors(st, &sensors2, err, sizeof(err)), 0);
+	assert_string_equal(json_object_to_json_string(before), json_object_to_json_string(after));
+	assert_string_equal(json_object_to_json_string(sensors1),
+			    json_object_to_json_string(sensors2));
+	assert_int_equal(geti(json_object_array_get_idx(after, 0), "requests"), 10);
+
+	/* the same seq from another sensor is a different batch */
+	free(b->sensor_id);
+	b->sensor_id = fx_str("other-sensor");
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	json_object_put(after);
+	assert_int_equal(store_query_tokens(st, TOKEN_SORT_LAST_SEEN, &after, err, sizeof(err)), 0);
+	assert_int_equal(geti(json_object_array_get_idx(after, 0), "requests"), 20);
+	fx_free(b);
+	json_object_put(before);
+	json_object_put(after);
+	json_object_put(sensors1);
+	json_object_put(sensors2);
+	store_close(st);
+}
+
+static void test_tokens_list_and_sort(void **state)
+{
+	struct store *st = open_mem();
+	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", 1);
+	struct json_object *arr, *t;
+	char err[256];
+
+	(void)state;
+	/* A: many requests, early; B: few requests, late */
+	fx_add_usage(b, FP_A, "github_pat", 1, "/bin/a", "1.1.1.1:443", "a", 50, T0);
+	fx_add_usage(b, FP_B, "opaque", 2, "/bin/b", "2.2.2.2:443", "b", 1, T0 + 60000);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+
+	assert_int_equal(store_query_tokens(st, TOKEN_SORT_LAST_SEEN, &arr, err, sizeof(err)), 0);
+	assert_int_equal(json_object_array_length(arr), 2);
+	assert_string_equal(gets_(json_object_array_get_idx(arr, 0), "fingerprint"), FP_B);
+	t = json_object_array_get_idx(arr, 1);
+	assert_int_equal(geti(t, "requests"), 50);
+	/* the list carries relations but not the per-minute series */
+	assert_int_equal(json_object_array_length(geta(t, "processes")), 1);
+	assert_int_equal(json_object_array_length(geta(t, "destinations")), 1);
+	assert_int_equal(json_object_array_length(geta(t, "nodes")), 1);
+	assert_false(json_object_object_get_ex(t, "usage", NULL));
+	json_object_put(arr);
+
+	assert_int_equal(store_query_tokens(st, TOKEN_SORT_REQUESTS, &arr, err, sizeof(err)), 0);
+	assert_string_equal(gets_(json_object_array_get_idx(arr, 0), "fingerprint"), FP_A);
+	json_object_put(arr);
+	store_close(st);
+}
+
+static void test_unknown_token(void **state)
+{
+	struct store *st = open_mem();
+	struct json_object *t = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_query_token(st, FP_A, &t, err, sizeof(err)), 0);
+	assert_null(t);
+	store_close(st);
+}
+
+static void test_sensors_view(void **state)
+{
+	struct store *st = open_mem();
+	Tokentap__V1__Batch *b = two_process_batch(3);
+	struct json_object *arr, *s, *status;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	/* an older batch arriving late keeps last_seq and the newer status */
+	b = fx_batch(SENSOR, "node-a", 2);
+	fx_add_status(b, T0 - 1000, 5, 0);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+
+	assert_int_equal(store_query_sensors(st, &arr, err, sizeof(err)), 0);
+	assert_int_equal(json_object_array_length(arr), 1);
+	s = json_object_array_get_idx(arr, 0);
+	assert_string_equal(gets_(s, "sensor_id"), SENSOR);
+	assert_string_equal(gets_(s, "node"), "node-a");
+	assert_string_equal(gets_(s, "version"), "0.1.0");
+	assert_int_equal(geti(s, "last_seq"), 3);
+	assert_int_equal(geti(s, "batches"), 2);
+	assert_int_equal(geti(s, "events"), 9);
+	status = json_object_object_get(s, "status");
+	assert_non_null(status);
+	assert_int_equal(geti(status, "events"), 77);
+	assert_int_equal(geti(status, "ringbuf_drops"), 2);
+	assert_string_equal(gets_(status, "ts"), "2026-01-01T00:00:01.000Z");
+	json_object_put(arr);
+	store_close(st);
+}
+
+static void test_two_nodes_one_token(void **state)
+{
+	struct store *st = open_mem();
+	Tokentap__V1__Batch *b;
+	struct json_object *t;
+
+	(void)state;
+	b = fx_batch("sensor-1", "node-a", 1);
+	fx_add_usage(b, FP_A, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 2, T0);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	/* the same pid and exe on another node is another process */
+	b = fx_batch("sensor-2", "node-b", 1);
+	fx_add_usage(b, FP_A, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 3, T0);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	t = token_view(st, FP_A);
+	assert_int_equal(geti(t, "requests"), 5);
+	assert_int_equal(json_object_array_length(geta(t, "processes")), 2);
+	assert_int_equal(json_object_array_length(geta(t, "destinations")), 1);
+	assert_int_equal(json_object_array_length(geta(t, "nodes")), 2);
+	assert_int_equal(geti(find_str(geta(t, "processes"), "node", "node-b"), "requests"), 3);
+	assert_int_equal(geti(json_object_array_get_idx(geta(t, "usage"), 0), "count"), 5);
+	json_object_put(t);
+	store_close(st);
+}
+
+/* An id already held by another identity is probed past, never merged. */
+static void test_obs_id_collision_probed(void **state)
+{
+	struct dbfile d;
+	struct store *st;
+	struct obs_hasher *h = obs_hasher_new();
+	Tokentap__V1__Batch *b;
+	struct json_object *t;
+	sqlite3 *db;
+	char err[256], sql[512];
+	int64_t id;
+
+	(void)state;
+	assert_non_null(h);
+	dbfile_make(&d);
+	st = store_open(d.path, 0, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+	/* plant a foreign row where (FP_A, SENSOR, 5, /bin/a, 1.1.1.1:443, a) would go */
+	id = store_obs_id(h, FP_A, SENSOR, 5, "/bin/a", "1.1.1.1:443", "a");
+	obs_hasher_free(h);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO observations (id, fingerprint, sensor_id, pid, exe, dst, host, node,"
+		 " uid, comm, cgroup_id, src, tls, tls_library, method, path, first_seen, last_seen,"
+		 " requests) VALUES (%lld, '%s', 'other', 9, '/bin/z', '', '', 'n', 0, '', 0, '', 0,"
+		 " '', '', '', 0, 0, 100)", (long long)id, FP_B);
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	st = store_open(d.path, 0, err, sizeof(err));
+	assert_non_null(st);
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		b = fx_batch(SENSOR, "node-a", seq);
+		fx_add_usage(b, FP_A, "opaque", 5, "/bin/a", "1.1.1.1:443", "a", 3, T0);
+		assert_int_equal(apply(st, b), STORE_APPLIED);
+		fx_free(b);
+	}
+	t = token_view(st, FP_A);
+	assert_int_equal(geti(t, "requests"), 6);
+	assert_int_equal(geti(json_object_array_get_idx(geta(t, "processes"), 0), "requests"), 6);
+	json_object_put(t);
+	store_close(st);
+
+	/* the planted row is untouched; the real one sits at the next id */
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT requests FROM observations WHERE id = %lld",
+		 (long long)id);
+	{
+		sqlite3_stmt *s;
+
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(s, 0), 100);
+		sqlite3_finalize(s);
+		snprintf(sql, sizeof(sql), "SELECT requests FROM observations WHERE id = %lld",
+			 (long long)store_obs_id_next(id));
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(s, 0), 6);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	dbfile_remove(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_empty_file_idempotent),
+		cmocka_unit_test(test_readonly_refuses_foreign_db),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_token_view_exact),
+		cmocka_unit_test(test_seen_alone_counts_nothing),
+		cmocka_unit_test(test_duplicate_batch_changes_nothing),
+		cmocka_unit_test(test_tokens_list_and_sort),
+		cmocka_unit_test(test_unknown_token),
+		cmocka_unit_test(test_sensors_view),
+		cmocka_unit_test(test_two_nodes_one_token),
+		cmocka_unit_test(test_obs_id_collision_probed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

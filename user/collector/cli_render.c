@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli_render.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define USAGE_ROWS 60   /* minutes shown in the single-token view */
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static int64_t num(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static struct json_object *arr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+static size_t arr_len(struct json_object *a)
+{
+	return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/*
+ * Copies s into out (cap bytes) with control characters as '?', cut to
+ * at most width bytes on a UTF-8 boundary ("~" marks a cut).
+ */
+static void clean(const char *s, size_t width, char *out, size_t cap)
+{
+	size_t n = strlen(s), i;
+
+	if (width + 1 > cap)
+		width = cap - 1;
+	if (n > width) {
+		n = width ? width - 1 : 0;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		/* C1 controls (U+0080..U+009F) act as escapes on some terminals */
+		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			out[i] = '?';
+			out[++i] = '?';
+		}
+	}
+	if (strlen(s) > n && width)
+		out[i++] = '~';
+	out[i] = '\0';
+}
+
+static void cell(FILE *out, const char *s, int width)
+{
+	char buf[512];
+
+	clean(s, (size_t)width, buf, sizeof(buf));
+	fprintf(out, "%-*s ", width, buf);
+}
+
+/* "2026-01-02T03:04:05.678Z" -> "2026-01-02 03:04:05" */
+static void when(const char *t, char *out, size_t cap)
+{
+	char head[20];
+
+	snprintf(head, sizeof(head), "%.19s", t);
+	clean(head, 19, out, cap);
+	if (strlen(out) > 10 && out[10] == 'T')
+		out[10] = ' ';
+}
+
+/* "curl[123]@node +2" for the busiest process of a token. */
+static void summarize_processes(struct json_object *ps, char *out, size_t cap)
+{
+	struct json_object *p = arr_len(ps) ? json_object_array_get_idx(ps, 0) : NULL;
+	const char *exe, *base;
+
+	if (!p) {
+		snprintf(out, cap, "-");
+		return;
+	}
+	exe = str(p, "exe")[0] ? str(p, "exe") : str(p, "comm");
+	base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	snprintf(out, cap, "%s[%" PRId64 "]@%s", base[0] ? base : "?", num(p, "pid"),
+		 str(p, "node"));
+	if (arr_len(ps) > 1)
+		snprintf(out + strlen(out), cap - strlen(out), " +%zu", arr_len(ps) - 1);
+}
+
+static void summarize_destinations(struct json_object *ds, char *out, size_t cap)
+{
+	struct json_object *d = arr_len(ds) ? json_object_array_get_idx(ds, 0) : NULL;
+
+	if (!d) {
+		snprintf(out, cap, "-");
+		return;
+	}
+	snprintf(out, cap, "%s", str(d, "host")[0] ? str(d, "host") : str(d, "dst"));
+	if (!out[0])
+		snprintf(out, cap, "?");
+	if (arr_len(ds) > 1)
+		snprintf(out + strlen(out), cap - strlen(out), " +%zu", arr_len(ds) - 1);
+}
+
+void render_json(FILE *out, struct json_object *o)
+{
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_SPACED |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void render_tokens(FILE *out, struct json_object *tokens, int fp_width)
+{
+	char procs[256], dsts[256], seen[32], req[32];
+
+	fprintf(out, "%-18s %-*s %9s %-30s %-30s %s\n", "TYPE", fp_width, "FINGERPRINT", "REQUESTS",
+		"PROCESSES", "DESTINATIONS", "LAST SEEN");
+	for (size_t i = 0; i < arr_len(tokens); i++) {
+		struct json_object *t = json_object_array_get_idx(tokens, i);
+
+		summarize_processes(arr(t, "processes"), procs, sizeof(procs));
+		summarize_destinations(arr(t, "destinations"), dsts, sizeof(dsts));
+		when(str(t, "last_seen"), seen, sizeof(seen));
+		snprintf(req, sizeof(req), "%" PRId64, num(t, "requests"));
+		cell(out, str(t, "token_type"), 18);
+		cell(out, str(t, "fingerprint"), fp_width);
+		fprintf(out, "%9s ", req);
+		cell(out, procs, 30);
+		cell(out, dsts, 30);
+		fprintf(out, "%s\n", seen);
+	}
+	if (arr_len(tokens) == 0)
+		fprintf(out, "(no tokens seen yet)\n");
+}
+
+static void render_metadata(FILE *out, struct json_object *md)
+{
+	char buf[512];
+
+	if (!md || !json_object_is_type(md, json_type_object))
+		return;
+	json_object_object_foreach(md, key, val) {
+		const char *v = json_object_is_type(val, json_type_string)
+					? json_object_get_string(val)
+					: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+										       JSON_C_TO_STRING_NOSLASHESCAPE);
+
+		clean(key, 20, buf, sizeof(buf));
+		fprintf(out, "  %-20s ", buf);
+		clean(v, 400, buf, sizeof(buf));
+		fprintf(out, "%s\n", buf);
+	}
+}
+
+void render_token(FILE *out, struct json_object *t)
+{
+	struct json_object *a;
+	char b1[32], b2[32], buf[512];
+	size_t n, start;
+
+	clean(str(t, "fingerprint"), 32, buf, sizeof(buf));
+	fprintf(out, "token        %s\n", buf);
+	clean(str(t, "token_type"), 32, buf, sizeof(buf));
+	fprintf(out, "type         %s\n", buf);
+	when(str(t, "first_seen"), b1, sizeof(b1));
+	when(str(t, "last_seen"), b2, sizeof(b2));
+	fprintf(out, "first seen   %s UTC\nlast seen    %s UTC\n", b1, b2);
+	fprintf(out, "requests     %" PRId64 "\n", num(t, "requests"));
+	fprintf(out, "nodes       ");
+	a = arr(t, "nodes");
+	for (size_t i = 0; i < arr_len(a); i++) {
+		clean(json_object_get_string(json_object_array_get_idx(a, i)), 64, buf, sizeof(buf));
+		fprintf(out, " %s", buf);
+	}
+	fprintf(out, "\nmetadata\n");
+	render_metadata(out, json_object_object_get(t, "metadata"));
+
+	a = arr(t, "processes");
+	fprintf(out, "\nPROCESSES (%zu)\n  %-16s %8s %-40s %9s %-19s %-19s %s\n", arr_len(a), "NODE",
+		"PID", "EXE", "REQUESTS", "FIRST SEEN", "LAST SEEN", "CONTAINER");
+	for (size_t i = 0; i < arr_len(a); i++) {
+		struct json_object *p = json_object_array_get_idx(a, i);
+
+		fprintf(out, "  ");
+		cell(out, str(p, "node"), 16);
+		fprintf(out, "%8" PRId64 " ", num(p, "pid"));
+		cell(out, str(p, "exe")[0] ? str(p, "exe") : str(p, "comm"), 40);
+		fprintf(out, "%9" PRId64 " ", num(p, "requests"));
+		when(str(p, "first_seen"), b1, sizeof(b1));
+		when(str(p, "last_seen"), b2, sizeof(b2));
+		fprintf(out, "%-19s %-19s ", b1, b2);
+		clean(str(p, "container_id"), 12, buf, sizeof(buf));
+		fprintf(out, "%s\n", buf[0] ? buf : "-");
+	}
+
+	a = arr(t, "destinations");
+	fprintf(out, "\nDESTINATIONS (%zu)\n  %-24s %-32s %-4s %9s %-19s %s\n", arr_len(a), "DST",
+		"HOST", "TLS", "REQUESTS", "FIRST SEEN", "LAST SEEN");
+	for (size_t i = 0; i < arr_len(a); i++) {
+		struct json_object *d = json_object_array_get_idx(a, i);
+
+		fprintf(out, "  ");
+		cell(out, str(d, "dst")[0] ? str(d, "dst") : "-", 24);
+		cell(out, str(d, "host")[0] ? str(d, "host") : "-", 32);
+		cell(out, json_object_get_boolean(json_object_object_get(d, "tls")) ? "yes" : "no", 4);
+		fprintf(out, "%9" PRId64 " ", num(d, "requests"));
+		when(str(d, "first_seen"), b1, sizeof(b1));
+		when(str(d, "last_seen"), b2, sizeof(b2));
+		fprintf(out, "%-19s %s\n", b1, b2);
+	}
+
+	a = arr(t, "usage");
+	if (a) {
+		n = arr_len(a);
+		start = n > USAGE_ROWS ? n - USAGE_ROWS : 0;
+		fprintf(out, "\nUSAGE PER MINUTE (last %zu of %zu minutes with requests)\n", n - start, n);
+		for (size_t i = start; i < n; i++) {
+			struct json_object *u = json_object_array_get_idx(a, i);
+
+			when(str(u, "minute"), b1, sizeof(b1));
+			fprintf(out, "  %.16s  %" PRId64 "\n", b1, num(u, "count"));
+		}
+	}
+}
+
+void render_sensors(FILE *out, struct json_object *sensors)
+{
+	char seen[32];
+
+	fprintf(out, "%-36s %-20s %-8s %-19s %8s %8s %10s %8s\n", "SENSOR ID", "NODE", "VERSION",
+		"LAST SEEN", "LAST SEQ", "BATCHES", "EVENTS", "DROPS");
+	for (size_t i = 0; i < arr_len(sensors); i++) {
+		struct json_object *s = json_object_array_get_idx(sensors, i);
+		struct json_object *st = json_object_object_get(s, "status");
+
+		cell(out, str(s, "sensor_id"), 36);
+		cell(out, str(s, "node"), 20);
+		cell(out, str(s, "version"), 8);
+		when(str(s, "last_seen"), seen, sizeof(seen));
+		fprintf(out, "%-19s %8" PRId64 " %8" PRId64 " %10" PRId64 " ", seen,
+			num(s, "last_seq"), num(s, "batches"), num(s, "events"));
+		if (st)
+			fprintf(out, "%8" PRId64 "\n", num(st, "ringbuf_drops"));
+		else
+			fprintf(out, "%8s\n", "-");
+	}
+	if (arr_len(sensors) == 0)
+		fprintf(out, "(no sensor has reported yet)\n");
+}

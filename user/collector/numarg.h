@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Numeric command-line arguments, strictly parsed. */
+#ifndef TOKENTAP_NUMARG_H
+#define TOKENTAP_NUMARG_H
+
+#include <stdint.h>
+
+/* "4194304", "512k", "4M", "1G" (powers of 1024) in 1..max. 0 or -1. */
+int numarg_size(const char *s, uint64_t max, uint64_t *out);
+/* Decimal integer in min..max. 0 or -1. */
+int numarg_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif
