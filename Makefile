@@ -80,10 +80,27 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 TEST_SRCS   := $(LIB_SRCS) $(COLL_SRCS) $(PROTO_C)
+SAN_CFLAGS  := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 $(SAN_FLAGS)
+# The library code is compiled once with the sanitizers and archived; each
+# test links only what it uses.
+SAN_OBJS    := $(patsubst user/%.c,$(BUILD)/san/%.o,$(LIB_SRCS) $(COLL_SRCS)) $(BUILD)/san/proto/events.pb-c.o
+SAN_LIB     := $(BUILD)/san/libtokentap_san.a
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_SRCS) $(ALL_HDRS) $(wildcard tests/unit/*.h)
+$(BUILD)/san/%.o: user/%.c $(ALL_HDRS) $(PROTO_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS)) -O1 $(SAN_FLAGS) -Itests/unit -o $@ $< $(TEST_SRCS) $(LIB_LDLIBS) -lcmocka
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(BUILD)/san/proto/events.pb-c.o: $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out $(WARN),$(SAN_CFLAGS)) -Wall -Werror -c $< -o $@
+
+$(SAN_LIB): $(SAN_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_LIB) $(ALL_HDRS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(SAN_LIB) $(LIB_LDLIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 
