@@ -13,7 +13,7 @@
 #include "maps.bpf.h"
 #include "sock.bpf.h"
 #include "capture.bpf.h"
-#include "openssl.bpf.h"
+#include "tls.bpf.h"
 #include "plaintext.bpf.h"
 #include "proc.bpf.h"
 

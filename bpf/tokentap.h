@@ -32,6 +32,8 @@ enum tt_event_flags {
 enum tt_tls_lib {
 	TT_LIB_NONE = 0,
 	TT_LIB_OPENSSL = 1,
+	TT_LIB_GNUTLS = 2,
+	TT_LIB_MAX,
 };
 
 enum tt_stat {

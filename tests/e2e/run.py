@@ -551,6 +551,44 @@ def t_basic_auth(ctx):
                       "dst": "127.0.0.1:%d" % ctx.tls.port, "path": "/s8/basic"})
 
 
+def t_wget_gnutls(ctx):
+    wget = shutil.which("wget")
+    need(wget, "wget")
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    conf = os.path.join(ctx.workdir, "wgetrc")
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("header = Authorization: Bearer %s\n" % tok)
+    c = run_client(ctx, [wget, "-q", "--config=" + conf, "--no-check-certificate", "-O", "/dev/null",
+                         "https://127.0.0.1:%d/s11/wget?q=secret-ish" % port])
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(wget), "pid": c.pid, "tls": True, "tls_library": "gnutls",
+        "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s11/wget?q="})
+
+
+def t_gnutls_cli(ctx):
+    cli = shutil.which("gnutls-cli")
+    need(cli, "gnutls-cli (gnutls-bin)")
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    req = ("GET /s11/gnutls-cli HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+           "Connection: close\r\n\r\n" % (port, tok)).encode()
+    p = spawn([cli, "--insecure", "-p", str(port), "127.0.0.1"], stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(req, timeout=CLIENT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        reap(p)
+        out, err = p.communicate()
+    ctx.outputs += [out, err]
+    ev = seen_for(ctx, fp, p.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(cli), "pid": p.pid, "tls": True, "tls_library": "gnutls",
+        "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s11/gnutls-cli"})
+
+
 def t_late_library(ctx):
     """A libssl copy at a path no process mapped when the sensor started,
     loaded by a lazy `import ssl`: attached at run time within 1 s."""
@@ -592,6 +630,8 @@ SCENARIOS = [
     ("keepalive_50_exact_count", t_keepalive_counts),
     ("basic_auth_curl", t_basic_auth),
     ("late_loaded_library", t_late_library),
+    ("wget_gnutls", t_wget_gnutls),
+    ("gnutls_cli", t_gnutls_cli),
 ]
 
 

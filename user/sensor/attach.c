@@ -15,6 +15,7 @@
 #include "log.h"
 #include "probepoint.h"
 #include "procinfo.h"
+#include "tokentap.h"
 #include "tokentap.skel.h"
 
 #define MAX_FILES 65536
@@ -34,7 +35,7 @@ void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_
 void attacher_free(struct attacher *a)
 {
 	for (size_t i = 0; i < a->n; i++)
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < PROBE_MAX; k++)
 			bpf_link__destroy(a->files[i].links[k]);
 	free(a->files);
 	memset(a, 0, sizeof(*a));
@@ -110,40 +111,67 @@ static uint64_t in_init_cookie(const char *path, const struct elf_func *fn)
 	return (uint64_t)off + 1;
 }
 
+static const struct {
+	const char *name;
+	unsigned lib;
+} probe_funcs[PROBE_MAX] = {
+	[PROBE_SSL_WRITE] = { "SSL_write", TT_LIB_OPENSSL },
+	[PROBE_SSL_WRITE_EX] = { "SSL_write_ex", TT_LIB_OPENSSL },
+	[PROBE_GNUTLS_SEND] = { "gnutls_record_send2", TT_LIB_GNUTLS },
+};
+
+static struct bpf_program *probe_prog(struct attacher *a, int k)
+{
+	switch (k) {
+	case PROBE_SSL_WRITE:
+		return a->skel->progs.probe_ssl_write;
+	case PROBE_SSL_WRITE_EX:
+		return a->skel->progs.probe_ssl_write_ex;
+	default:
+		return a->skel->progs.probe_gnutls_send;
+	}
+}
+
 static int attach_tls(struct attacher *a, struct attach_file *f, const char *path)
 {
-	static const char *const names[3] = { "SSL_write", "SSL_write_ex", "SSL_in_init" };
-	struct bpf_program *progs[2] = { a->skel->progs.probe_ssl_write,
-					 a->skel->progs.probe_ssl_write_ex };
-	LIBBPF_OPTS(bpf_uprobe_opts, uo);
-	struct elf_func fn[3];
-	uint64_t off[2], target[2];
-	int found[3], attached = 0;
+	/* the probed functions, then SSL_in_init (only read) */
+	const char *names[PROBE_MAX + 1];
+	struct elf_func fn[PROBE_MAX + 1];
+	uint64_t off[PROBE_MAX], target[PROBE_MAX];
+	int found[PROBE_MAX + 1], attached = 0;
+	uint64_t cookie = 0;
 
-	if (elf_find_funcs(path, names, 3, fn, found) <= 0 || (!found[0] && !found[1]))
+	for (int k = 0; k < PROBE_MAX; k++)
+		names[k] = probe_funcs[k].name;
+	names[PROBE_MAX] = "SSL_in_init";
+	if (elf_find_funcs(path, names, PROBE_MAX + 1, fn, found) <= 0)
 		return 0;
-	if (found[2])
-		uo.bpf_cookie = in_init_cookie(path, &fn[2]);
-	for (int k = 0; k < 2; k++)
+	if (found[PROBE_MAX])
+		cookie = in_init_cookie(path, &fn[PROBE_MAX]);
+	for (int k = 0; k < PROBE_MAX; k++)
 		if (found[k])
 			off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
 	/* SSL_write built on SSL_write_ex: probing both would see each write twice. */
-	if (found[0] && found[1] && target[0] == fn[1].vaddr)
-		found[0] = 0;
-	for (int k = 0; k < 2; k++) {
+	if (found[PROBE_SSL_WRITE] && found[PROBE_SSL_WRITE_EX] &&
+	    target[PROBE_SSL_WRITE] == fn[PROBE_SSL_WRITE_EX].vaddr)
+		found[PROBE_SSL_WRITE] = 0;
+	for (int k = 0; k < PROBE_MAX; k++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = probe_funcs[k].lib == TT_LIB_OPENSSL ? cookie : 0);
+
 		if (!found[k])
 			continue;
-		f->links[k] = bpf_program__attach_uprobe_opts(progs[k], -1, path, off[k], &uo);
+		f->links[k] = bpf_program__attach_uprobe_opts(probe_prog(a, k), -1, path, off[k], &uo);
 		/* kernels before 5.15 have no attach cookies: attach without */
 		if (!f->links[k] && uo.bpf_cookie) {
 			uo.bpf_cookie = 0;
-			f->links[k] = bpf_program__attach_uprobe_opts(progs[k], -1, path, off[k], &uo);
+			f->links[k] = bpf_program__attach_uprobe_opts(probe_prog(a, k), -1, path, off[k], &uo);
 		}
 		if (!f->links[k]) {
 			a->attach_errors++;
 			log_warn("cannot attach %s in %s: %s", names[k], path, strerror(errno));
 			continue;
 		}
+		f->lib = probe_funcs[k].lib;
 		a->probes++;
 		attached++;
 	}
@@ -176,6 +204,7 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 	if (attach_tls(a, f, path) == 0)
 		return 0;
 	f->tls = true;
+	a->files_by_lib[f->lib]++;
 	if (f->is_lib)
 		a->tls_libs++;
 	else
@@ -230,7 +259,8 @@ int attacher_scan_all(struct attacher *a)
 	static const char *const lib_globs[] = {
 		"/usr/lib/x86_64-linux-gnu/libssl.so*", "/lib/x86_64-linux-gnu/libssl.so*",
 		"/usr/lib64/libssl.so*", "/usr/lib/libssl.so*", "/usr/local/lib/libssl.so*",
-		"/usr/local/lib64/libssl.so*",
+		"/usr/local/lib64/libssl.so*", "/usr/lib/x86_64-linux-gnu/libgnutls.so*",
+		"/lib/x86_64-linux-gnu/libgnutls.so*", "/usr/lib64/libgnutls.so*",
 	};
 	int added = 0;
 	DIR *d;

@@ -10,16 +10,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "tokentap.h"
 
 struct tokentap_bpf;
 struct bpf_link;
 
+/* The functions probed, in every file that defines them. */
+enum tls_probe {
+	PROBE_SSL_WRITE,     /* OpenSSL, BoringSSL */
+	PROBE_SSL_WRITE_EX,
+	PROBE_GNUTLS_SEND,   /* GnuTLS gnutls_record_send2 */
+	PROBE_MAX,
+};
+
 struct attach_file {
 	dev_t dev;
 	ino_t ino;
-	bool tls;               /* exports SSL_write / SSL_write_ex and is attached */
+	bool tls;               /* defines a probed function and is attached */
 	bool is_lib;
-	struct bpf_link *links[2];
+	unsigned lib;           /* enum tt_tls_lib */
+	struct bpf_link *links[PROBE_MAX];
 };
 
 struct attacher {
@@ -32,6 +42,7 @@ struct attacher {
 	int verbose;
 	/* counts for the startup line and sensor_status */
 	unsigned tls_libs, tls_exes, probes, probes_at_call, attach_errors;
+	unsigned files_by_lib[TT_LIB_MAX];
 };
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,

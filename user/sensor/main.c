@@ -372,6 +372,8 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "attached_files", a->att.tls_libs + a->att.tls_exes },
 		{ "attached_libraries", a->att.tls_libs },
 		{ "attached_executables", a->att.tls_exes },
+		{ "attached_openssl", a->att.files_by_lib[TT_LIB_OPENSSL] },
+		{ "attached_gnutls", a->att.files_by_lib[TT_LIB_GNUTLS] },
 		{ "uprobes", a->att.probes },
 		{ "uprobes_at_call_site", a->att.probes_at_call },
 		{ "attach_errors", a->att.attach_errors },
@@ -497,8 +499,9 @@ int main(int argc, char **argv)
 
 	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
 	attacher_scan_all(&a.att);
-	log_info("ready: %u tracepoints; openssl: %u libraries, %u executables attached (%u uprobes, %u at call sites)%s%s%s",
-		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes, a.att.probes,
+	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u files; %u uprobes, %u at call sites)%s%s%s",
+		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes,
+		 a.att.files_by_lib[TT_LIB_OPENSSL], a.att.files_by_lib[TT_LIB_GNUTLS], a.att.probes,
 		 a.att.probes_at_call, opt.pid ? " for one process" : "",
 		 opt.collector ? "; shipping to " : "", opt.collector ? opt.collector : "");
 

@@ -359,7 +359,8 @@ static void on_request(const struct http1_request *req, void *arg)
 	base.tls = s->tls;
 	if (s->tls)
 		snprintf(base.tls_library, sizeof(base.tls_library), "%s",
-			 h->tls_lib == TT_LIB_OPENSSL ? "openssl" : "unknown");
+			 h->tls_lib == TT_LIB_OPENSSL ? "openssl" :
+			 h->tls_lib == TT_LIB_GNUTLS ? "gnutls" : "unknown");
 	snprintf(base.src, sizeof(base.src), "%s", s->src);
 	snprintf(base.dst, sizeof(base.dst), "%s", s->dst);
 	if (host)

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
 /*
- * OpenSSL/BoringSSL: SSL_write(ssl, buf, int num) and
- * SSL_write_ex(ssl, buf, size_t num, size_t *written). Entry probes only
- * (or a call inside the function where the arguments are still in their
+ * TLS libraries' write calls, before encryption: OpenSSL/BoringSSL
+ * SSL_write(ssl, buf, int num) and SSL_write_ex(ssl, buf, size_t num,
+ * size_t *written); GnuTLS gnutls_record_send2. Entry probes only (or a
+ * call inside the function where the arguments are still in their
  * registers; the loader proves that). The plaintext is complete at entry.
  */
-#ifndef TOKENTAP_OPENSSL_BPF_H
-#define TOKENTAP_OPENSSL_BPF_H
+#ifndef TOKENTAP_TLS_BPF_H
+#define TOKENTAP_TLS_BPF_H
 
 /*
  * The attach cookie is 1 + the offset of the handshake-in-progress flag in
@@ -28,7 +29,12 @@ static __always_inline bool ssl_in_init(void *ctx, void *ssl)
 	return in_init != 0;
 }
 
-static __always_inline int on_ssl_write(void *ctx, void *ssl, const void *buf, __s64 num)
+/*
+ * A TLS library is about to encrypt num bytes of buf for session ssl (an
+ * SSL*, a gnutls_session_t: any pointer that identifies the session).
+ */
+static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
+					__u32 lib)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -52,7 +58,7 @@ static __always_inline int on_ssl_write(void *ctx, void *ssl, const void *buf, _
 	e = event_begin(flags, -1, (__u64)ssl);
 	if (!e)
 		return 0;
-	e->h.tls_lib = TT_LIB_OPENSSL;
+	e->h.tls_lib = lib;
 	if ((flags & TT_F_START) && ssl_in_init(ctx, ssl))
 		e->h.flags |= TT_F_IN_INIT;
 
@@ -87,14 +93,25 @@ static __always_inline int on_ssl_write(void *ctx, void *ssl, const void *buf, _
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write, void *ssl, const void *buf, int num)
 {
-	return on_ssl_write(ctx, ssl, buf, num);
+	return on_tls_write(ctx, ssl, buf, num, TT_LIB_OPENSSL);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write_ex, void *ssl, const void *buf, __u64 num)
 {
 	/* size_t: anything past 2^62 is nonsense, not a write */
-	return on_ssl_write(ctx, ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num);
+	return on_tls_write(ctx, ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num, TT_LIB_OPENSSL);
+}
+
+/*
+ * GnuTLS: gnutls_record_send(session, data, size) is a tail call of
+ * gnutls_record_send2(session, data, size, pad, flags), so the latter
+ * covers both. The attach cookie is 0: no handshake flag is read.
+ */
+SEC("uprobe")
+int BPF_KPROBE(probe_gnutls_send, void *session, const void *data, __u64 size)
+{
+	return on_tls_write(ctx, session, data, size > (1ULL << 62) ? 0 : (__s64)size, TT_LIB_GNUTLS);
 }
 
 /*
