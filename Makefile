@@ -121,7 +121,7 @@ fuzz-short: $(FUZZ_BINS)
 
 # The README's test command: installs what is missing, builds, runs every suite.
 test: deps
-	$(MAKE) all unit $(FUZZ_BINS)
+	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS)
 	tests/run_all.sh
 
 # ---- run -----------------------------------------------------------------

@@ -1,18 +1,19 @@
 # Benchmarks (make bench): loopback workloads, floor BPF programs and their
-# loaders, built into $(BUILD)/bench/; tests/bench/run.sh runs and compares.
+# loaders, the collector's ingest benchmark, built into $(BUILD)/bench/;
+# tests/bench/run.sh runs and compares.
 BENCH_DIR     := $(BUILD)/bench
 BENCH_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I$(BENCH_DIR)
 BENCH_BPF     := empty_uprobe write_floor
 BENCH_LOADERS := $(addprefix $(BENCH_DIR)/,$(BENCH_BPF))
 BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load)
-BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS)
+BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS) $(BENCH_DIR)/ingest_bench
 ROUNDS        ?= 7
 
 .PHONY: bench-bins
 
 bench-bins: $(BENCH_BINS)
 
-bench: $(BUILD)/tokentap $(BENCH_BINS)
+bench: $(BUILD)/tokentap $(BUILD)/tokentap-collector $(BENCH_BINS)
 	ROUNDS=$(ROUNDS) tests/bench/run.sh $(BUILD)
 
 $(BENCH_DIR):
@@ -35,6 +36,14 @@ $(BENCH_DIR)/tls_client $(BENCH_DIR)/tls_server: $(BENCH_DIR)/%: tests/bench/%.c
 
 $(BENCH_DIR)/write_load: tests/bench/write_load.c | $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# The ingest benchmark links the collector's objects exactly as the
+# collector binary uses them (same flags, no sanitizers), minus main().
+BENCH_COLL_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(COLL_SRCS)) $(LIB_OBJS)
+
+$(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.c tests/unit/batch_fixture.h $(BENCH_COLL_OBJS) \
+		| $(BENCH_DIR)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(LIB_LDLIBS)
 
 # Keep the BPF objects and skeletons: they are worth inspecting with bpftool.
 .SECONDARY: $(foreach b,$(BENCH_BPF),$(BENCH_DIR)/$(b).bpf.o $(BENCH_DIR)/$(b).skel.h)
