@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark runner for `make bench`: runs each workload with no sensor, with a
-# floor BPF program, and with tokentap, alternating the modes in every round,
-# then prints per-round figures, per-pair ratios and their medians.
+# Benchmark runner for `make bench`: runs each sensor workload with no sensor,
+# with a floor BPF program, and with tokentap, alternating the modes in every
+# round, then prints per-round figures, per-pair ratios and their medians;
+# then the collector's ingest rate and the end-to-end latency.
 # Usage: tests/bench/run.sh [BUILD_DIR]    (as root; see tests/bench/README.md)
 set -euo pipefail
 
@@ -11,7 +12,12 @@ ROUNDS=${ROUNDS:-7}
 TLS_REQUESTS=${TLS_REQUESTS:-20000}
 WRITES=${WRITES:-1000000}
 BENCH_CPU=${BENCH_CPU:-0}
-BENCH_ONLY=${BENCH_ONLY:-tls,write}
+BENCH_ONLY=${BENCH_ONLY:-tls,write,ingest,latency}
+INGEST_BATCHES=${INGEST_BATCHES:-200}
+INGEST_EVENTS=${INGEST_EVENTS:-1000}
+INGEST_TOKENS=${INGEST_TOKENS:-100}
+INGEST_RUNS=${INGEST_RUNS:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
 TOKENTAP=${TOKENTAP:-$BUILD/tokentap}
 LIBSSL=${LIBSSL:-/usr/lib/x86_64-linux-gnu/libssl.so.3}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
@@ -19,17 +25,33 @@ SETTLE=${SETTLE:-0.2}
 read -r -a TOKENTAP_EXTRA <<<"${TOKENTAP_ARGS:-}"
 
 die() { echo "bench: $*" >&2; exit 1; }
+# selected NAME: true when NAME is in BENCH_ONLY.
+selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
-[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
-[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
-[[ "$TLS_REQUESTS" =~ ^[1-9][0-9]*$ ]] || die "TLS_REQUESTS must be a positive integer"
-[[ "$WRITES" =~ ^[1-9][0-9]*$ ]] || die "WRITES must be a positive integer"
-for bin in tls_client tls_server write_load empty_uprobe write_floor; do
-	[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
+for b in ${BENCH_ONLY//,/ }; do
+	case $b in tls | write | ingest | latency) ;; *) die "unknown benchmark in BENCH_ONLY: $b" ;; esac
 done
-[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
-[ -r "$LIBSSL" ] || die "missing $LIBSSL"
-command -v openssl >/dev/null || die "openssl CLI not found"
+if selected tls || selected write || selected latency; then
+	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
+	[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
+fi
+for n in ROUNDS TLS_REQUESTS WRITES INGEST_BATCHES INGEST_EVENTS INGEST_TOKENS INGEST_RUNS; do
+	[[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
+done
+if selected tls || selected write; then
+	for bin in tls_client tls_server write_load empty_uprobe write_floor; do
+		[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
+	done
+	[ -r "$LIBSSL" ] || die "missing $LIBSSL"
+	command -v openssl >/dev/null || die "openssl CLI not found"
+fi
+if selected ingest; then
+	[ -x "$BENCH/ingest_bench" ] || die "missing $BENCH/ingest_bench (run: make bench)"
+fi
+if selected latency; then
+	[ -x "$BUILD/tokentap-collector" ] || die "missing $BUILD/tokentap-collector (run: make all)"
+	command -v python3 >/dev/null || die "python3 not found"
+fi
 
 # Workloads (client and server alike) share one CPU: on small VMs a
 # cross-CPU wakeup costs more than the request itself and drowns the probes.
@@ -222,11 +244,11 @@ check_no_token() {
 	TAP_LINES=$(cat "$TMP"/tokentap.*.json 2>/dev/null | wc -l || true)
 }
 
-echo "tokentap bench: $ROUNDS rounds; workloads pinned to CPU $BENCH_CPU;" \
+echo "tokentap bench ($BENCH_ONLY): $ROUNDS rounds; workloads pinned to CPU $BENCH_CPU;" \
 	"sensor: $TOKENTAP; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULT=0
 
-if [[ ",$BENCH_ONLY," == *,tls,* ]]; then
+if selected tls; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-subj /CN=localhost -days 1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 		2>/dev/null || die "cannot generate a certificate"
@@ -248,14 +270,32 @@ if [[ ",$BENCH_ONLY," == *,tls,* ]]; then
 	SERVER_PID=
 fi
 
-if [[ ",$BENCH_ONLY," == *,write,* ]]; then
+if selected write; then
 	echo "write: $WRITES 64-byte write() calls to /dev/null per run..." >&2
 	bench write floor
 	report write "non-HTTP write(), $WRITES x 64 bytes to /dev/null per run" \
 		floor ns/write 1.1
 fi
 
-check_no_token || RESULT=1
-echo "tokentap output: $TAP_LINES lines over $TAP_RUNS runs; no raw token found in it" \
-	"(searched, never printed)"
+if [ "$TAP_RUNS" -gt 0 ]; then
+	check_no_token || RESULT=1
+	echo "tokentap output: $TAP_LINES lines over $TAP_RUNS runs; no raw token found in it" \
+		"(searched, never printed)"
+fi
+
+# The collector's ingest path on one CPU, storing into a file under $TMP
+# (INGEST_DIR to use another file system); decode-only is its baseline.
+if selected ingest; then
+	echo "ingest: $INGEST_RUNS runs of $INGEST_BATCHES batches x $INGEST_EVENTS events..." >&2
+	echo
+	"${PIN[@]}" "$BENCH/ingest_bench" -b "$INGEST_BATCHES" -e "$INGEST_EVENTS" \
+		-t "$INGEST_TOKENS" -r "$INGEST_RUNS" -d "${INGEST_DIR:-$TMP}" || RESULT=1
+fi
+
+# Real sensor, real collector, a client and a poller; the script cleans up
+# after itself and fails only when a row never appears or a token leaks.
+if selected latency; then
+	TOKENTAP=$TOKENTAP TOKENTAP_ARGS=${TOKENTAP_ARGS:-} READY_TIMEOUT=$READY_TIMEOUT \
+		python3 "$HERE/latency_bench.py" "$BUILD" || RESULT=1
+fi
 exit $RESULT

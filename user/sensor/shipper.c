@@ -23,7 +23,12 @@
 #define TOKENTAP_VERSION "0"
 #endif
 
-#define FLUSH_AFTER_NS 1000000000LL
+/*
+ * A batch closes this long after its first event: short enough that a
+ * request is queryable at the collector within a second (the main loop
+ * ticks every 50 ms and delivery takes a few ms), long enough to batch.
+ */
+#define FLUSH_AFTER_NS 500000000LL
 #define CONNECT_TIMEOUT_MS 2000L
 #define REQUEST_TIMEOUT_MS 10000L
 #define RETRY_AFTER_MAX_S 600

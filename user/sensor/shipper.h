@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Delivery of events to the collector. Events are gathered into a batch
- * that closes when full or 1 s after its first event; a closed batch gets
+ * that closes when full or 0.5 s after its first event; a closed batch gets
  * the next sequence number (persisted before use) and goes to the spool on
  * disk first, then a sender thread POSTs spooled batches in seq order to
  * <url>/v1/batches with libcurl, retrying with backoff while the collector
@@ -51,7 +51,7 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 /* Takes ownership of ev (NULL is counted as a lost event). */
 void shipper_add(struct shipper *s, batch_event *ev);
 
-/* Closes the open batch once it is 1 s old. now: CLOCK_MONOTONIC ns. */
+/* Closes the open batch once it is 0.5 s old. now: CLOCK_MONOTONIC ns. */
 void shipper_tick(struct shipper *s, int64_t now_mono_ns);
 
 /*

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Collector ingest rate: pre-built gzip(protobuf) batches go through the
+ * collector's own ingest path (ingest_body: gunzip, decode, validation, one
+ * SQLite transaction per batch) into a fresh database file. The baseline,
+ * measured in the same process and alternated with it, is the decode-only
+ * path (ingest_decode), so the ratio of the two is what the store costs.
+ * Run it pinned to one CPU (run.sh uses taskset). Prints one line per run
+ * and a SUMMARY line with the medians.
+ *
+ * Usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] [-d DIR]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch_check.h"
+#include "batch_fixture.h"
+#include "ingest.h"
+#include "store.h"
+
+#define TARGET_EVENTS_PER_S 200000.0
+#define T0_MS 1767225600000LL
+/* The workload's population: a busy node, steady state. */
+#define N_TOKENS_DEFAULT 100
+#define N_PROCS 200
+#define N_DSTS 50
+#define N_TRIPLES 4000
+
+struct body {
+	uint8_t *data;
+	size_t len;
+	size_t events;
+};
+
+struct opts {
+	unsigned batches, events, tokens, runs;
+	const char *dir;
+};
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+/* xorshift64*: a fixed seed so every run ingests the same batches. */
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Synthetic fingerprints: hex of a hash of the index, no credential behind them. */
+static void fp_of(unsigned i, char out[33])
+{
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long)mix(i),
+		 (unsigned long long)mix(i + 0x10000));
+}
+
+struct triple {
+	unsigned tok, proc, dst;
+};
+
+static struct triple triples[N_TRIPLES];
+
+static void triple_names(const struct triple *t, char fp[33], char exe[64], char dst[64],
+			 char host[64], uint32_t *pid)
+{
+	fp_of(t->tok, fp);
+	snprintf(exe, 64, "/usr/bin/app%03u", t->proc % 100);
+	snprintf(dst, 64, "10.1.%u.%u:443", t->dst / 200, t->dst % 200 + 1);
+	snprintf(host, 64, "api%u.example.com", t->dst);
+	*pid = 1000 + t->proc;
+}
+
+static const char *type_of(unsigned tok)
+{
+	static const char *const types[] = { "github_pat", "opaque", "jwt", "aws_access_key" };
+
+	return types[tok % 4];
+}
+
+/*
+ * One batch as a sensor sends it at steady state: mostly token_usage
+ * (one per active triple and interval), some first sightings, some
+ * process descriptions and one status. Batch k covers second k, so the
+ * per-minute usage rows roll over every 60 batches.
+ */
+static struct body build_body(uint64_t seq, unsigned n_events)
+{
+	Tokentap__V1__Batch *b = fx_batch("bench-sensor-0001", "bench-node", seq);
+	int64_t now = T0_MS + (int64_t)seq * 1000;
+	struct body out;
+	char fp[33], exe[64], dst[64], host[64], cmd[128];
+	uint32_t pid;
+
+	b->sent_at_ms = now + 1000;
+	fx_add_status(b, now, seq * n_events, 0);
+	for (unsigned i = 1; i < n_events; i++) {
+		unsigned r = (unsigned)(rnd() % 100);
+		/* a sliding window: no triple twice in a batch, as the sensor aggregates */
+		const struct triple *t = &triples[(seq * n_events + i) % N_TRIPLES];
+
+		triple_names(t, fp, exe, dst, host, &pid);
+		if (r < 5) {
+			snprintf(cmd, sizeof(cmd), "%s --config /etc/app.conf --token ***", exe);
+			fx_add_process(b, pid, T0_MS - 60000 - t->proc, exe, cmd, "");
+		} else if (r < 15) {
+			fx_add_seen(b, fp, type_of(t->tok), pid, exe, dst, host, now + i % 1000);
+		} else {
+			fx_add_usage(b, fp, type_of(t->tok), pid, exe, dst, host, 1 + rnd() % 50,
+				     now + i % 1000);
+		}
+	}
+	out.events = b->n_events;
+	out.data = fx_pack(b, true, &out.len);
+	fx_free(b);
+	return out;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void remove_db(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char p[4200];
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		if (unlink(p) < 0 && errno != ENOENT)
+			fprintf(stderr, "ingest_bench: cannot remove %s: %s\n", p, strerror(errno));
+	}
+}
+
+/* Decode-only pass over every body; events per second, or -1. */
+static double run_decode(const struct ingest_limits *lim, const struct body *bodies, unsigned n)
+{
+	struct ingest_result res;
+	size_t events = 0;
+	double t0 = mono_s(), dt;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (ingest_decode(lim, "gzip", bodies[i].data, bodies[i].len, &res) < 0) {
+			fprintf(stderr, "ingest_bench: batch %u rejected: %s\n", i, res.msg);
+			return -1;
+		}
+		events += res.events;
+	}
+	dt = mono_s() - t0;
+	return (double)events / dt;
+}
+
+/*
+ * The full ingest path into a fresh database file; events per second, or
+ * -1. store_ms receives the time spent inside store transactions.
+ */
+static double run_store(const struct ingest_limits *lim, const struct body *bodies, unsigned n,
+			const char *db, double *store_ms)
+{
+	struct ingest_result res;
+	struct store *st;
+	char err[256];
+	size_t events = 0;
+	uint64_t store_ns = 0;
+	double t0, dt;
+
+	remove_db(db);
+	st = store_open(db, 0, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "ingest_bench: %s\n", err);
+		return -1;
+	}
+	t0 = mono_s();
+	for (unsigned i = 0; i < n; i++) {
+		ingest_body(st, lim, "gzip", bodies[i].data, bodies[i].len,
+			    T0_MS + (int64_t)i * 1000 + 1100, &res);
+		if (res.status != INGEST_STORED) {
+			fprintf(stderr, "ingest_bench: batch %u not stored: %s\n", i, res.msg);
+			store_close(st);
+			return -1;
+		}
+		events += res.events;
+		store_ns += res.store_ns;
+	}
+	dt = mono_s() - t0;
+	/* closing checkpoints the WAL: not part of the steady-state rate */
+	store_close(st);
+	remove_db(db);
+	*store_ms = (double)store_ns / 1e6;
+	return (double)events / dt;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, unsigned n)
+{
+	double s[64];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static unsigned parse_uint(const char *s, unsigned lo, unsigned hi, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "ingest_bench: %s must be in [%u, %u]\n", what, lo, hi);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	*o = (struct opts){ 200, 1000, N_TOKENS_DEFAULT, 5, "/tmp" };
+	while ((c = getopt(argc, argv, "b:e:t:r:d:")) != -1) {
+		switch (c) {
+		case 'b': o->batches = parse_uint(optarg, 1, 100000, "-b BATCHES"); break;
+		case 'e': o->events = parse_uint(optarg, 2, BATCH_CHECK_MAX_EVENTS, "-e EVENTS"); break;
+		case 't': o->tokens = parse_uint(optarg, 1, N_TRIPLES, "-t TOKENS"); break;
+		case 'r': o->runs = parse_uint(optarg, 1, 63, "-r RUNS"); break;
+		case 'd': o->dir = optarg; break;
+		default:
+			fprintf(stderr, "usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] "
+				"[-d DIR]\n");
+			exit(2);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct ingest_limits lim;
+	struct body *bodies;
+	double dec[64], sto[64], ratio[64], share[64], store_ms;
+	size_t bytes = 0, events = 0;
+	char db[4200];
+
+	parse_opts(argc, argv, &o);
+	ingest_limits_default(&lim);
+	snprintf(db, sizeof(db), "%s/ingest-bench-%ld.db", o.dir, (long)getpid());
+	for (unsigned i = 0; i < N_TRIPLES; i++)
+		triples[i] = (struct triple){ (unsigned)(rnd() % o.tokens),
+					      (unsigned)(rnd() % N_PROCS),
+					      (unsigned)(rnd() % N_DSTS) };
+	bodies = fx_alloc(o.batches * sizeof(*bodies));
+	for (unsigned i = 0; i < o.batches; i++) {
+		bodies[i] = build_body(i + 1, o.events);
+		bytes += bodies[i].len;
+		events += bodies[i].events;
+	}
+	printf("ingest: %u batches x %u events (%zu events, %.1f KiB gzip per batch); "
+	       "%u tokens, %u processes, %u destinations, %u active triples; "
+	       "%u runs, each into a fresh %s/*.db\n",
+	       o.batches, o.events, events, (double)bytes / o.batches / 1024, o.tokens, N_PROCS,
+	       N_DSTS, N_TRIPLES, o.runs, o.dir);
+	printf("%-6s %12s %12s %10s %10s\n", "run", "decode ev/s", "ingest ev/s", "dec/ingest",
+	       "store %");
+	/* warm-up: page cache, allocator, SQLite's first file */
+	if (run_decode(&lim, bodies, o.batches) < 0 ||
+	    run_store(&lim, bodies, o.batches < 20 ? o.batches : 20, db, &store_ms) < 0)
+		return 1;
+	for (unsigned r = 0; r < o.runs; r++) {
+		double t_total;
+
+		/* alternate the order so drift does not favour one path */
+		if (r % 2) {
+			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms);
+			dec[r] = run_decode(&lim, bodies, o.batches);
+		} else {
+			dec[r] = run_decode(&lim, bodies, o.batches);
+			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms);
+		}
+		if (dec[r] < 0 || sto[r] < 0)
+			return 1;
+		ratio[r] = dec[r] / sto[r];
+		t_total = (double)events / sto[r] * 1000;
+		share[r] = 100 * store_ms / t_total;
+		printf("%-6u %12.0f %12.0f %10.2f %9.1f%%\n", r + 1, dec[r], sto[r], ratio[r],
+		       share[r]);
+	}
+	printf("%-6s %12.0f %12.0f %10.2f %9.1f%%\n", "median", median(dec, o.runs),
+	       median(sto, o.runs), median(ratio, o.runs), median(share, o.runs));
+	printf("(decode = gunzip + protobuf unpack + validation only; ingest = the same plus "
+	       "the SQLite transaction; dec/ingest = how many times slower storing makes it; "
+	       "store %% = share of ingest time inside store transactions)\n");
+	printf("SUMMARY ingest: %.0f events/s into SQLite (median of %u runs, one CPU); "
+	       "decode-only %.0f events/s; decode/ingest %.2f; target >= %.0f events/s: %s\n",
+	       median(sto, o.runs), o.runs, median(dec, o.runs), median(ratio, o.runs),
+	       TARGET_EVENTS_PER_S, median(sto, o.runs) >= TARGET_EVENTS_PER_S ? "met" : "NOT met");
+	for (unsigned i = 0; i < o.batches; i++)
+		free(bodies[i].data);
+	free(bodies);
+	return 0;
+}
