@@ -39,18 +39,26 @@ if [ -x "${fuzzers[0]}" ]; then
 fi
 
 echo "== end-to-end"
-TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run.py 2>&1 | tee "$log/e2e.out"
-e2e_rc=${PIPESTATUS[0]}
-line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$log/e2e.out" | tail -1)
-if [ -n "$line" ]; then
-	passed=$((passed + $(echo "$line" | sed -E 's/^e2e: ([0-9]+) passed.*/\1/')))
-	failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
-	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
-	skipped=$((skipped + ${s:-0}))
-fi
-if [ "$e2e_rc" -ne 0 ] && { [ -z "$line" ] || echo "$line" | grep -q ' 0 failed'; }; then
-	failed=$((failed + 1)) # the runner itself broke
-fi
+# Runs one e2e runner and adds the counts of its closing line
+# ("NAME: N passed, M failed, K skipped") to the totals.
+e2e_suite() {
+	local name=$1 out="$log/$1.out" rc line s
+	shift
+	env "$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$out" | tail -1)
+	if [ -n "$line" ]; then
+		passed=$((passed + $(echo "$line" | sed -E 's/^[^:]*: ([0-9]+) passed.*/\1/')))
+		failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+		s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+		skipped=$((skipped + ${s:-0}))
+	fi
+	if [ "$rc" -ne 0 ] && { [ -z "$line" ] || echo "$line" | grep -q ' 0 failed'; }; then
+		failed=$((failed + 1)) # the runner itself broke
+	fi
+}
+e2e_suite e2e TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run.py
+e2e_suite e2e-collector TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_collector.py
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
