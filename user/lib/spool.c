@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "spool.h"
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -160,25 +161,6 @@ static void make_room(struct spool *s, uint64_t need)
 	}
 }
 
-static int mkdir_p(const char *dir)
-{
-	char tmp[4096];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -1;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 struct spool *spool_open(const char *dir, uint64_t max_bytes, char *err, size_t errlen)
 {
 	struct spool *s = calloc(1, sizeof(*s));
@@ -188,7 +170,7 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, char *err, size_t 
 		return NULL;
 	}
 	s->max_bytes = max_bytes ? max_bytes : SPOOL_DEFAULT_MAX_BYTES;
-	if (mkdir_p(dir) != 0) {
+	if (fs_mkdir_p(dir) != 0) {
 		snprintf(err, errlen, "cannot create spool directory %s: %s", dir, strerror(errno));
 		free(s);
 		return NULL;

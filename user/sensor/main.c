@@ -22,6 +22,8 @@
 #include "attach.h"
 #include "cred.h"
 #include "fingerprint.h"
+#include "fsutil.h"
+#include "numarg.h"
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
@@ -97,7 +99,8 @@ static const char usage[] =
 "  --ca-file FILE          CA bundle for an https collector\n"
 "  --client-cert FILE, --client-key FILE   client certificate (mutual TLS)\n"
 "  --node NAME             node name reported (default: the host name)\n"
-"  --spool-max-bytes N     spool bound (default 268435456); oldest dropped first\n"
+"  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
+"                          batches are dropped first when it is full\n"
 "  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n"
@@ -113,19 +116,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
-}
-
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* Header and parameter names are matched lowercase. */
@@ -165,7 +155,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
+	uint64_t v;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
@@ -174,7 +164,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->json = true;
 			break;
 		case O_INTERVAL:
-			if (parse_uint(optarg, 1, 86400, &v)) {
+			if (numarg_uint(optarg, 1, 86400, &v)) {
 				log_error("--interval: expected seconds between 1 and 86400, got '%s'", optarg);
 				return -1;
 			}
@@ -187,14 +177,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->state_dir = optarg;
 			break;
 		case O_MAXHDR:
-			if (parse_uint(optarg, 256, TT_DATA_MAX, &v)) {
+			if (numarg_uint(optarg, 256, TT_DATA_MAX, &v)) {
 				log_error("--max-header-bytes: expected 256..%d, got '%s'", TT_DATA_MAX, optarg);
 				return -1;
 			}
 			o->max_header_bytes = (unsigned)v;
 			break;
 		case O_PID:
-			if (parse_uint(optarg, 1, INT_MAX, &v)) {
+			if (numarg_uint(optarg, 1, INT_MAX, &v)) {
 				log_error("--pid: expected a process id, got '%s'", optarg);
 				return -1;
 			}
@@ -245,8 +235,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->node = optarg;
 			break;
 		case O_SPOOLMAX:
-			if (parse_uint(optarg, 1 << 20, 1UL << 40, &v)) {
-				log_error("--spool-max-bytes: expected 1048576..2^40, got '%s'", optarg);
+			if (numarg_size(optarg, 1ULL << 40, &v) || v < (1 << 20)) {
+				log_error("--spool-max-bytes: expected 1M..1T (e.g. 256M), got '%s'", optarg);
 				return -1;
 			}
 			o->spool_max_bytes = v;
@@ -300,25 +290,6 @@ static const struct cred_config *build_cred_config(struct options *o)
 	cfg.params = params;
 	cfg.n_params = def->n_params + o->n_params;
 	return &cfg;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -1;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 static void queue_scan(struct app *a, uint32_t pid)
@@ -442,7 +413,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
-	if ((!opt.key_file || opt.collector) && mkdir_p(opt.state_dir) != 0) {
+	if ((!opt.key_file || opt.collector) && fs_mkdir_p(opt.state_dir) != 0) {
 		log_error("cannot create state directory %s: %s", opt.state_dir, strerror(errno));
 		return 1;
 	}
