@@ -20,6 +20,29 @@ static __always_inline bool is_http_start(__u64 head)
 	       w == FOURCC('T', 'R', 'A', 'C');
 }
 
+/* "PRI * HT", the first 8 bytes of the HTTP/2 connection preface, little-endian. */
+#define H2_PREFACE_HEAD 0x5448202a20495250ULL
+#define H2_MAX_FRAME 16384
+
+/*
+ * A session opened before the sensor started has no preface: a write that
+ * opens with a whole HEADERS frame (sane length, known flags, odd client
+ * stream) marks it. Userspace decodes what it can without the table.
+ */
+static __always_inline bool is_h2_headers(const void *buf, __u64 len)
+{
+	__u8 f[9] = {};
+	__u32 flen, sid;
+
+	if (len < sizeof(f) || bpf_probe_read_user(f, sizeof(f), buf))
+		return false;
+	flen = (__u32)f[0] << 16 | (__u32)f[1] << 8 | f[2];
+	sid = (__u32)f[5] << 24 | (__u32)f[6] << 16 | (__u32)f[7] << 8 | f[8];
+	/* END_STREAM 0x1, END_HEADERS 0x4, PADDED 0x8, PRIORITY 0x20 */
+	return f[3] == 0x1 && !(f[4] & ~0x2dU) && flen > 0 && flen <= H2_MAX_FRAME &&
+	       flen + sizeof(f) <= len && (sid & 1) && !(sid & 0x80000000U);
+}
+
 /* Does the write end with the blank line that closes a header block? */
 static __always_inline bool ends_header_block(const void *buf, __u64 len)
 {

@@ -70,6 +70,17 @@ struct {
 } conts SEC(".maps");
 
 /*
+ * TLS sessions carrying HTTP/2: every write is a frame stream and is
+ * captured, so userspace keeps its HPACK state in step. Value unused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct conn_key);
+	__type(value, __u8);
+} h2_conns SEC(".maps");
+
+/*
  * One event under construction per CPU: too large for the BPF stack, and
  * over the 32 KiB per-CPU value limit, so an array indexed by CPU whose
  * size the loader sets to the number of possible CPUs.

@@ -48,12 +48,24 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 
 	if (num <= 0 || !tgid_wanted(tgid))
 		return 0;
-	if (num >= 8 && !bpf_probe_read_user(&head, sizeof(head), buf) && is_http_start(head))
+	if (num >= 8)
+		bpf_probe_read_user(&head, sizeof(head), buf);
+	/*
+	 * A marked session sending an HTTP/1 request line is a new connection
+	 * on a reused SSL*: it is HTTP/1 again.
+	 */
+	if (is_http_start(head)) {
 		flags |= TT_F_START;
-	else if (cont_take(&key, buf, num))
+		bpf_map_delete_elem(&h2_conns, &key);
+	} else if (head == H2_PREFACE_HEAD || bpf_map_lookup_elem(&h2_conns, &key)) {
+		flags |= TT_F_H2;
+	} else if (cont_take(&key, buf, num)) {
 		flags |= TT_F_CONT;
-	else
+	} else if (is_h2_headers(buf, num)) {
+		flags |= TT_F_H2;
+	} else {
 		return 0;
+	}
 
 	e = event_begin(flags, -1, (__u64)ssl);
 	if (!e)
@@ -83,6 +95,11 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 		bpf_map_update_elem(&tls_marks, &tid, &m, BPF_ANY);
 		if (slow_until_ns < m.ts_ns + TLS_BIND_WINDOW_NS)
 			slow_until_ns = m.ts_ns + TLS_BIND_WINDOW_NS;
+	}
+	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, &key)) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&h2_conns, &key, &one, BPF_ANY);
 	}
 	event_submit(e, buf, num);
 	if (flags & TT_F_START)

@@ -14,6 +14,7 @@
 #include "sock.bpf.h"
 #include "capture.bpf.h"
 #include "tls.bpf.h"
+#include "gotls.bpf.h"
 #include "plaintext.bpf.h"
 #include "proc.bpf.h"
 

@@ -27,12 +27,14 @@ enum tt_event_flags {
 	TT_F_NEED_BIND = 1 << 4, /* TLS session not yet bound: a TT_EV_BIND may follow */
 	TT_F_ADDR = 1 << 5,      /* src/dst are set */
 	TT_F_IN_INIT = 1 << 6,   /* TLS handshake still in progress: the call may fail and be retried */
+	TT_F_H2 = 1 << 7,        /* an HTTP/2 frame stream (TLS session marked by its preface or a HEADERS frame) */
 };
 
 enum tt_tls_lib {
 	TT_LIB_NONE = 0,
 	TT_LIB_OPENSSL = 1,
 	TT_LIB_GNUTLS = 2,
+	TT_LIB_GO = 3,      /* Go crypto/tls */
 	TT_LIB_MAX,
 };
 

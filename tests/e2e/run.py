@@ -33,6 +33,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PY = sys.executable
 CURL = shutil.which("curl") or "/usr/bin/curl"
 NODE = "/usr/bin/node" if os.path.exists("/usr/bin/node") else (shutil.which("node") or "")
+GO = shutil.which("go") or ("/usr/bin/go" if os.path.exists("/usr/bin/go") else "")
 
 READY_TIMEOUT = 30
 EVENT_TIMEOUT = 10
@@ -220,9 +221,10 @@ class Sensor:
 # ---- servers and clients -------------------------------------------------------
 
 class Server:
-    def __init__(self, workdir, name, tls):
-        cmd = [PY, os.path.join(HERE, "http_server.py")]
-        if tls:
+    def __init__(self, workdir, name, tls, cmd=None):
+        if not cmd:
+            cmd = [PY, os.path.join(HERE, "http_server.py")]
+        if tls and cmd[-1].endswith("http_server.py"):
             cmd += ["--cert", os.path.join(workdir, "cert.pem"), "--key", os.path.join(workdir, "key.pem")]
         self.err_path = os.path.join(workdir, name + ".err")
         self.err = open(self.err_path, "wb")
@@ -439,6 +441,59 @@ def start_prestarted(ctx):
             time.sleep(0.05)
 
 
+def start_prestarted_h2(ctx):
+    """Before the sensor: a node HTTP/2 connection with one request made, so
+    its HPACK table already holds the credential when the sensor starts."""
+    if not NODE:
+        return
+    try:
+        port = h2_server(ctx).port
+    except (Fail, Skip) as e:
+        ctx.pre_h2 = {"error": str(e)}
+        return
+    old, _ = new_token(ctx)
+    tok, fp = new_token(ctx)
+    ready = os.path.join(ctx.workdir, "pre-h2.ready")
+    go = os.path.join(ctx.workdir, "pre-h2.go")
+    cmd = [NODE, os.path.join(HERE, "h2_client.js"), "https://127.0.0.1:%d/h2/pre?k=secret-ish" % port,
+           "pre", ready, go]
+    pre = ctx.pre_h2 = {"fp": fp, "old_fp": fingerprint(ctx.key_hex, old), "go": go, "port": port,
+                           "client": Client(cmd, {"TT_TOKEN": old, "TT_TOKEN2": tok})}
+    deadline = time.monotonic() + 15
+    while not os.path.exists(ready):
+        if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
+            pre["error"] = "pre-started HTTP/2 client did not connect"
+            break
+        time.sleep(0.05)
+
+
+def t_prestarted_h2(ctx):
+    """A connection seen late: the credential sent as a literal is caught;
+    the one sent as an index into a table never seen (x-api-key, indexed
+    before the sensor started) is counted as undecodable, never guessed;
+    :authority (also an index) is absent, not made up."""
+    pre = getattr(ctx, "pre_h2", None)
+    if not pre:
+        raise Skip("node not installed")
+    if "error" in pre:
+        raise Fail(pre["error"])
+    open(pre["go"], "w").close()
+    client = pre["client"].finish(ctx)
+    ev = seen_for(ctx, pre["fp"], client.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(NODE), "pid": client.pid, "method": "GET",
+                      "path": "/h2/pre?k=", "scheme": "Bearer", "header": "authorization"},
+                 absent=("host",))
+
+    def after_stop():
+        evs = ctx.sensor.snapshot()
+        if any(e.get("fingerprint") == pre["old_fp"] and e.get("pid") == client.pid for e in evs):
+            raise Fail("a credential sent as an index into a table never seen was reported")
+        st = [e for e in evs if e.get("event") == "sensor_status"]
+        if not st or not st[-1].get("h2_undecodable"):
+            raise Fail("h2_undecodable not counted in the last sensor_status")
+    return after_stop
+
+
 def prestarted(ctx, kind):
     pre = ctx.pre[kind]
     if "error" in pre:
@@ -614,6 +669,143 @@ def t_late_library(ctx):
         "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s10/late"})
 
 
+def build_go_clients(ctx):
+    """go_client built normally and with -ldflags="-s -w" (no symbol table),
+    before the sensor starts. Sets ctx.go to the two paths, or ctx.go_err."""
+    if not GO:
+        ctx.go_err = "go not installed (golang-go)"
+        return
+    gotmp = os.path.join(ctx.workdir, "gobuild")
+    env = dict(os.environ, GOCACHE=os.path.join(gotmp, "cache"), GOPATH=os.path.join(gotmp, "path"),
+               CGO_ENABLED="0", GOFLAGS="", GOTOOLCHAIN="local")
+    src = os.path.join(HERE, "go_client", "main.go")
+    plain = os.path.join(ctx.workdir, "goclient")
+    stripped = os.path.join(ctx.workdir, "goclient-stripped")
+    os.makedirs(gotmp, exist_ok=True)
+    for out, extra in ((plain, []), (stripped, ["-ldflags=-s -w"])):
+        p = subprocess.run([GO, "build"] + extra + ["-o", out, src], env=env, cwd=gotmp,
+                           capture_output=True, timeout=300)
+        if p.returncode != 0:
+            ctx.go_err = "go build failed: %s" % p.stderr.decode(errors="replace")[-300:]
+            return
+    ctx.go = (plain, stripped)
+
+
+def go_https(ctx, exe, path):
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go clients not built")
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    n = 20
+    # The delay lets the sensor attach to the new executable before the first write.
+    c = run_client(ctx, [exe, "https://127.0.0.1:%d%s?q=secret-ish" % (port, path), str(n)],
+                   {"TT_TOKEN": tok, "TT_DELAY_MS": "1000"})
+    if b"requests=%d connections=1" % n not in c.out:
+        raise Fail("client did not reuse one connection: %s" % c.out.decode(errors="replace").strip())
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(exe), "pid": c.pid, "tls": True, "tls_library": "go",
+        "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port, "method": "GET",
+        "path": path + "?q="})
+
+    def after_stop():
+        mine = [e for e in ctx.sensor.snapshot() if e.get("fingerprint") == fp and e.get("pid") == c.pid]
+        total = sum(e.get("count", 0) for e in mine if e.get("event") == "token_usage")
+        if total != n:
+            raise Fail("sum of token_usage counts for %s pid %d: expected %d, got %d"
+                       % (fp, c.pid, n, total))
+    return after_stop
+
+
+def t_go_https_http11(ctx):
+    return go_https(ctx, ctx.go[0] if ctx.go else None, "/s12/go")
+
+
+def t_go_https_http11_stripped(ctx):
+    return go_https(ctx, ctx.go[1] if ctx.go else None, "/s12/go-stripped")
+
+
+def t_go_pclntab_matches_symbols(ctx):
+    """The .gopclntab reader on the real binaries: the stripped one gives the
+    unstripped one's symbol address (the unit test, given the binaries)."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go clients not built")
+    test = os.path.join(os.path.dirname(sensor_bin()), "tests", "test_gopclntab")
+    need(test, "test_gopclntab (make unit)")
+    p = subprocess.run([test], env=dict(os.environ, TT_GO_BIN=ctx.go[0], TT_GO_BIN_STRIPPED=ctx.go[1]),
+                       capture_output=True, timeout=60)
+    out = p.stdout + p.stderr
+    if p.returncode != 0 or b"[  SKIPPED ]" in out:
+        raise Fail("test_gopclntab on the Go clients: %s" % out.decode(errors="replace")[-300:])
+
+
+def h2_server(ctx):
+    """node's HTTP/2 TLS server (ALPN h2), started on first use."""
+    need(NODE, "node")
+    if not getattr(ctx, "h2", None):
+        ctx.h2 = Server(ctx.workdir, "h2", True, cmd=[
+            NODE, os.path.join(HERE, "h2_server.js"),
+            os.path.join(ctx.workdir, "cert.pem"), os.path.join(ctx.workdir, "key.pem")])
+    return ctx.h2
+
+
+def h2_counts(ctx, fp, pid, n):
+    """After the stop: exactly n requests counted for (fp, pid), one token_seen."""
+    def after_stop():
+        mine = [e for e in ctx.sensor.snapshot() if e.get("fingerprint") == fp and e.get("pid") == pid]
+        total = sum(e.get("count", 0) for e in mine if e.get("event") == "token_usage")
+        seen = sum(1 for e in mine if e.get("event") == "token_seen")
+        if total != n:
+            raise Fail("sum of token_usage counts for %s pid %d: expected %d, got %d" % (fp, pid, n, total))
+        if seen != 1:
+            raise Fail("token_seen for one (token, process, destination): expected 1, got %d" % seen)
+    return after_stop
+
+
+def t_curl_h2(ctx):
+    """Three requests on one HTTP/2 connection. nghttp2 sends Authorization
+    as a never-indexed literal every time, but indexes X-Api-Key: the 2nd
+    and 3rd requests send that one as an HPACK dynamic-table index, so only
+    a stateful decoder counts all three."""
+    need(CURL, "curl")
+    port = h2_server(ctx).port
+    tok, fp = new_token(ctx, "ghp")
+    key, key_fp = new_token(ctx)
+    conf = curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok,
+                             'header = "X-Api-Key: %s"' % key])
+    base = "https://127.0.0.1:%d" % port
+    c = run_client(ctx, [CURL, "-sS", "-k", "--http2", "-K", conf,
+                         "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+                         "-w", "%{http_version} %{num_connects}\\n",
+                         base + "/h2/one?q=secret-ish", base + "/h2/two", base + "/h2/three"])
+    if c.out.decode().split() != ["2", "1", "2", "0", "2", "0"]:
+        raise Fail("curl did not make 3 HTTP/2 requests on one connection: %r" % c.out.decode())
+    want = {"exe": os.path.realpath(CURL), "pid": c.pid, "comm": "curl", "tls": True,
+            "tls_library": "openssl", "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port,
+            "method": "GET", "path": "/h2/one?q="}
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"))
+    ev = seen_for(ctx, key_fp, c.pid)[0]
+    check_fields(ev, dict(want, header="x-api-key"))
+    counts = [h2_counts(ctx, fp, c.pid, 3), h2_counts(ctx, key_fp, c.pid, 3)]
+    return lambda: [f() for f in counts]
+
+
+def t_node_h2(ctx):
+    port = h2_server(ctx).port
+    tok, fp = new_token(ctx)
+    c = run_client(ctx, [NODE, os.path.join(HERE, "h2_client.js"),
+                         "https://127.0.0.1:%d/h2/node?k=secret-ish" % port, "3"], {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(NODE), "pid": c.pid, "host": "127.0.0.1:%d" % port,
+        "method": "GET", "path": "/h2/node?k=", "scheme": "Bearer", "header": "authorization"})
+    # Memory BIOs may hide the socket; what is reported must still be right.
+    if "dst" in ev:
+        check_fields(ev, {"dst": "127.0.0.1:%d" % port})
+    return h2_counts(ctx, fp, c.pid, 3)
+
+
 SCENARIOS = [
     ("prestarted_client_caught", t_prestarted_client),
     ("prestarted_client_exits_after_request", t_prestarted_client_exits),
@@ -632,6 +824,12 @@ SCENARIOS = [
     ("late_loaded_library", t_late_library),
     ("wget_gnutls", t_wget_gnutls),
     ("gnutls_cli", t_gnutls_cli),
+    ("go_https_http11", t_go_https_http11),
+    ("go_https_http11_stripped", t_go_https_http11_stripped),
+    ("go_pclntab_matches_symbols", t_go_pclntab_matches_symbols),
+    ("curl_http2_three_on_one_connection", t_curl_h2),
+    ("node_http2_three_on_one_connection", t_node_h2),
+    ("prestarted_http2_connection", t_prestarted_h2),
 ]
 
 
@@ -643,6 +841,8 @@ class Ctx:
         self.nconf = 0
         self.sensor = self.tls = self.plain = None
         self.pre = {}
+        self.go = None
+        self.go_err = None
         key = secrets.token_bytes(32)
         self.key_hex = key.hex()
         self.key_path = os.path.join(workdir, "fingerprint.key")
@@ -657,7 +857,7 @@ def secret_hits(ctx):
              ("sensor stderr", b"".join(ctx.sensor.err_raw)),
              ("runner output", "\n".join(R.lines).encode())]
     blobs += [("client output", b) for b in ctx.outputs]
-    for srv in (ctx.tls, ctx.plain):
+    for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None)):
         if srv:
             with open(srv.err_path, "rb") as f:
                 blobs.append(("server output", f.read()))
@@ -702,7 +902,9 @@ def run_sensor_group(group):
         make_cert(workdir)
         ctx.tls = Server(workdir, "tls", True)
         ctx.plain = Server(workdir, "plain", False)
+        build_go_clients(ctx)
         start_prestarted(ctx)
+        start_prestarted_h2(ctx)
         ctx.sensor = Sensor(workdir, ctx.key_path)
         why = ctx.sensor.wait_ready()
         if why:
@@ -748,7 +950,7 @@ def run_sensor_group(group):
             ctx.sensor.stop()
         for pre in ctx.pre.values():
             reap(pre["client"].proc)
-        for srv in (ctx.tls, ctx.plain):
+        for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None)):
             if srv:
                 srv.close()
         shutil.rmtree(workdir, ignore_errors=True)

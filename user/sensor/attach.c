@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "elfsym.h"
+#include "goattach.h"
 #include "log.h"
 #include "probepoint.h"
 #include "procinfo.h"
@@ -34,9 +35,11 @@ void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_
 
 void attacher_free(struct attacher *a)
 {
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
 		for (int k = 0; k < PROBE_MAX; k++)
 			bpf_link__destroy(a->files[i].links[k]);
+		bpf_link__destroy(a->files[i].go_link);
+	}
 	free(a->files);
 	memset(a, 0, sizeof(*a));
 }
@@ -201,7 +204,8 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 	base = strrchr(mapped_path, '/');
 	base = base ? base + 1 : mapped_path;
 	f->is_lib = !is_exe && strstr(base, ".so") != NULL;
-	if (attach_tls(a, f, path) == 0)
+	/* Go programs carry their own TLS stack, crypto/tls */
+	if (attach_tls(a, f, path) == 0 && !(is_exe && go_attach(a, f, path) > 0))
 		return 0;
 	f->tls = true;
 	a->files_by_lib[f->lib]++;

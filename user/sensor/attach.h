@@ -30,6 +30,7 @@ struct attach_file {
 	bool is_lib;
 	unsigned lib;           /* enum tt_tls_lib */
 	struct bpf_link *links[PROBE_MAX];
+	struct bpf_link *go_link;  /* Go crypto/tls (goattach.h) */
 };
 
 struct attacher {

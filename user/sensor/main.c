@@ -345,6 +345,7 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "attached_executables", a->att.tls_exes },
 		{ "attached_openssl", a->att.files_by_lib[TT_LIB_OPENSSL] },
 		{ "attached_gnutls", a->att.files_by_lib[TT_LIB_GNUTLS] },
+		{ "attached_go", a->att.files_by_lib[TT_LIB_GO] },
 		{ "uprobes", a->att.probes },
 		{ "uprobes_at_call_site", a->att.probes_at_call },
 		{ "attach_errors", a->att.attach_errors },
@@ -359,6 +360,7 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "headers_truncated", ps->headers_truncated },
 		{ "headers_incomplete", ps->headers_incomplete },
 		{ "parse_errors", ps->parse_errors },
+		{ "h2_undecodable", ps->h2_undecodable },
 		{ "bad_events", ps->bad_events },
 		{ "unbound_tls", ps->unbound_tls },
 		{ "tls_retries", ps->tls_retries },
@@ -470,9 +472,10 @@ int main(int argc, char **argv)
 
 	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
 	attacher_scan_all(&a.att);
-	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u files; %u uprobes, %u at call sites)%s%s%s",
+	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u files; %u uprobes, %u at call sites)%s%s%s",
 		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes,
-		 a.att.files_by_lib[TT_LIB_OPENSSL], a.att.files_by_lib[TT_LIB_GNUTLS], a.att.probes,
+		 a.att.files_by_lib[TT_LIB_OPENSSL], a.att.files_by_lib[TT_LIB_GNUTLS],
+		 a.att.files_by_lib[TT_LIB_GO], a.att.probes,
 		 a.att.probes_at_call, opt.pid ? " for one process" : "",
 		 opt.collector ? "; shipping to " : "", opt.collector ? opt.collector : "");
 

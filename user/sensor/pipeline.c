@@ -10,6 +10,7 @@
 #include "agg.h"
 #include "classify.h"
 #include "http1.h"
+#include "http2.h"
 #include "procinfo.h"
 #include "sighting.h"
 #include "tokentap.h"
@@ -25,11 +26,18 @@
 #define AGG_IDLE_NS (3600LL * 1000 * 1000 * 1000)
 #define AGG_MAX 65536
 #define CLASS_SLOTS 4096
+/*
+ * An HTTP/2 session holds frame, block and decoded-field buffers (4 x
+ * H2_BLOCK_MAX) plus its HPACK table: their number is bounded.
+ */
+#define H2_SESSION_MAX 1024
+#define H2_BLOCK_MAX 16384
 
 struct session {
 	uint32_t pid;
 	uint64_t conn;
 	struct http1_parser parser;
+	struct h2_parser *h2;       /* HTTP/2 frame stream and HPACK state, or NULL */
 	bool tls;
 	bool bound;                 /* TLS: socket known (or known to be unknowable) */
 	char src[64], dst[64];
@@ -61,6 +69,7 @@ struct pipeline {
 	struct pipeline_stats st;
 	struct session *buckets[SESSION_BUCKETS];
 	size_t nsessions;
+	size_t nh2;
 	struct agg agg;
 	struct class_slot *classes;
 	int64_t mono_to_real;
@@ -223,11 +232,23 @@ static void session_drop_retry(struct pipeline *p, struct session *s)
 	s->nretry = 0;
 }
 
+/* HTTP/2 state is wiped with the session (h2_parser_free wipes every buffer). */
+static void session_drop_h2(struct pipeline *p, struct session *s)
+{
+	if (!s->h2)
+		return;
+	h2_parser_free(s->h2);
+	free(s->h2);
+	s->h2 = NULL;
+	p->nh2--;
+}
+
 static void session_free(struct pipeline *p, struct session *s)
 {
 	session_flush_retry(p, s, s->last_ns);
 	session_flush_parked(p, s);
 	http1_parser_free(&s->parser);
+	session_drop_h2(p, s);
 	free(s->parked);
 	free(s->retry);
 	free(s);
@@ -360,7 +381,8 @@ static void on_request(const struct http1_request *req, void *arg)
 	if (s->tls)
 		snprintf(base.tls_library, sizeof(base.tls_library), "%s",
 			 h->tls_lib == TT_LIB_OPENSSL ? "openssl" :
-			 h->tls_lib == TT_LIB_GNUTLS ? "gnutls" : "unknown");
+			 h->tls_lib == TT_LIB_GNUTLS ? "gnutls" :
+			 h->tls_lib == TT_LIB_GO ? "go" : "unknown");
 	snprintf(base.src, sizeof(base.src), "%s", s->src);
 	snprintf(base.dst, sizeof(base.dst), "%s", s->dst);
 	if (host)
@@ -389,6 +411,62 @@ static void on_request(const struct http1_request *req, void *arg)
 	}
 	cred_list_wipe(creds);
 	free(creds);
+}
+
+/*
+ * A decoded HTTP/2 request becomes the HTTP/1 request shape that credential
+ * extraction takes: :method, :path as the target, :authority as Host, and
+ * every regular field as a header. Pointers stay in the parser's buffers,
+ * which it wipes after this call.
+ */
+static void on_h2_request(const struct h2_request *r, void *arg)
+{
+	struct http1_request req;
+	const struct hpack_field *authority = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.version_minor = 1;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct hpack_field *f = &r->fields[i];
+
+		if (f->name_len == 7 && !memcmp(f->name, ":method", 7)) {
+			req.method = f->value;
+			req.method_len = f->value_len;
+		} else if (f->name_len == 5 && !memcmp(f->name, ":path", 5)) {
+			req.target = f->value;
+			req.target_len = f->value_len;
+		} else if (f->name_len == 10 && !memcmp(f->name, ":authority", 10)) {
+			authority = f;
+		} else if (f->name_len && f->name[0] != ':') {
+			if (req.n_headers == HTTP1_MAX_HEADERS) {
+				req.too_many_headers = true;
+				continue;
+			}
+			req.headers[req.n_headers++] = (struct http1_header){
+				.name = f->name, .name_len = f->name_len,
+				.value = f->value, .value_len = f->value_len,
+			};
+		}
+	}
+	/* Host first: the lookup returns the first match, and :authority wins */
+	if (authority) {
+		if (req.n_headers == HTTP1_MAX_HEADERS)
+			req.n_headers--;
+		memmove(&req.headers[1], &req.headers[0], req.n_headers * sizeof(req.headers[0]));
+		req.headers[0] = (struct http1_header){
+			.name = "host", .name_len = 4,
+			.value = authority->value, .value_len = authority->value_len,
+		};
+		req.n_headers++;
+	}
+	/* a block whose :method or :path was a table entry never seen */
+	if (!req.method) {
+		req.method = "";
+	}
+	if (!req.target) {
+		req.target = "";
+	}
+	on_request(&req, arg);
 }
 
 static void set_addrs(struct session *s, const struct tt_event_hdr *h)
@@ -420,6 +498,50 @@ static void check_retry(struct pipeline *p, struct session *s, const struct tt_d
 	secure_wipe(digest, sizeof(digest));
 }
 
+/* One write of an HTTP/2 session: a piece of its client frame stream. */
+static void handle_h2(struct pipeline *p, const struct tt_data_event *e, struct feed_ctx *fc)
+{
+	const struct tt_event_hdr *h = &e->h;
+	bool preface = h->len >= H2_PREFACE_LEN && !memcmp(e->data, H2_PREFACE, H2_PREFACE_LEN);
+	struct session *s = session_get(p, h->pid, h->conn, h->flags & TT_F_TLS);
+	uint64_t before;
+
+	if (!s)
+		return;
+	s->last_ns = (int64_t)h->ts_ns;
+	if (!(h->flags & TT_F_NEED_BIND)) {
+		set_addrs(s, h);
+		s->bound = true;
+	}
+	/* a preface on a known session: a new connection reusing the SSL* */
+	if (preface)
+		session_drop_h2(p, s);
+	if (!s->h2) {
+		if (p->nh2 >= H2_SESSION_MAX) {
+			p->st.session_overflow++;
+			return;
+		}
+		s->h2 = malloc(sizeof(*s->h2));
+		if (!s->h2)
+			return;
+		if (h2_parser_init(s->h2, H2_BLOCK_MAX) != 0) {
+			free(s->h2);
+			s->h2 = NULL;
+			return;
+		}
+		p->nh2++;
+	} else {
+		h2_parser_write_start(s->h2, e->data, h->len);
+	}
+	fc->s = s;
+	before = s->h2->stats.undecodable;
+	h2_parser_feed(s->h2, e->data, h->len, on_h2_request, fc);
+	/* the rest of a write longer than the cap went by uncaptured */
+	if (h->orig_len > h->len)
+		h2_parser_skip(s->h2, h->orig_len - h->len);
+	p->st.h2_undecodable += s->h2->stats.undecodable - before;
+}
+
 static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_t size)
 {
 	const struct tt_event_hdr *h = &e->h;
@@ -428,8 +550,12 @@ static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_
 	struct session *s;
 
 	if (h->len > TT_DATA_MAX || sizeof(*h) + h->len > size ||
-	    !(h->flags & (TT_F_START | TT_F_CONT))) {
+	    !(h->flags & (TT_F_START | TT_F_CONT | TT_F_H2))) {
 		p->st.bad_events++;
+		return;
+	}
+	if (h->flags & TT_F_H2) {
+		handle_h2(p, e, &fc);
 		return;
 	}
 	if (h->flags & TT_F_START) {

@@ -52,6 +52,7 @@ struct pipeline_stats {
 	uint64_t session_overflow;
 	uint64_t agg_overflow;
 	uint64_t creds_dropped;     /* more credentials in a request than reported */
+	uint64_t h2_undecodable;    /* HTTP/2 header blocks lost or decodable only in part */
 };
 
 struct pipeline;

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/*
+ * Go crypto/tls: an entry uprobe on crypto/tls.(*Conn).Write(b []byte).
+ * Never a uretprobe: Go moves goroutine stacks, which breaks the return
+ * address rewrite uretprobes depend on. The session key is the *tls.Conn.
+ *
+ * The socket comes from the nested write(2) (tls_bind), as for OpenSSL,
+ * and, for Go versions whose struct layouts are known, directly from the
+ * *Conn: conn (a net.Conn holding a *net.TCPConn) -> netFD -> pfd.Sysfd.
+ */
+#ifndef TOKENTAP_GOTLS_BPF_H
+#define TOKENTAP_GOTLS_BPF_H
+
+#include "gotls.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TT_GO_BINS_MAX);
+	__type(key, __u32);
+	__type(value, struct tt_go_bin);
+} go_bins SEC(".maps");
+
+static __always_inline struct tt_go_bin *go_bin_of(void *ctx)
+{
+	__u64 cookie = 0;
+	__u32 idx;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_attach_cookie))
+		cookie = bpf_get_attach_cookie(ctx);
+	if (!(cookie & TT_GO_COOKIE))
+		return NULL;
+	idx = (__u32)cookie;
+	return bpf_map_lookup_elem(&go_bins, &idx);
+}
+
+/*
+ * Binds the session to its socket from the Conn's own fields, when the
+ * layout is known and the conn really is a *net.TCPConn. Anything that
+ * does not check out leaves the session unbound (address unknown).
+ */
+static __always_inline void go_bind_from_conn(struct tt_go_bin *gb, __u64 conn)
+{
+	struct conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .conn = conn };
+	struct ssl_sock ss = {};
+	__u64 itab = 0, fun0 = 0, tcp = 0, netfd = 0;
+	__s64 sysfd = -1;
+	struct socket *sock;
+
+	if (!gb->has_fd_offsets || !gb->tcpconn_close || bpf_map_lookup_elem(&ssl_socks, &key))
+		return;
+	if (bpf_probe_read_user(&itab, sizeof(itab), (void *)(conn + gb->conn_itab_off)) || !itab ||
+	    bpf_probe_read_user(&fun0, sizeof(fun0), (void *)(itab + gb->itab_fun0_off)) ||
+	    fun0 != gb->tcpconn_close)
+		return;
+	if (bpf_probe_read_user(&tcp, sizeof(tcp), (void *)(conn + gb->conn_data_off)) || !tcp ||
+	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(tcp + gb->tcpconn_fd_off)) || !netfd ||
+	    bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + gb->netfd_sysfd_off)))
+		return;
+	if (sysfd < 0 || sysfd > 0x7fffffff)
+		return;
+	sock = fd_to_socket((int)sysfd);
+	if (!sock)
+		return;
+	ss.fd = (int)sysfd;
+	ss.sk = (__u64)socket_sk(sock);
+	if (!ss.sk)
+		return;
+	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
+	stat_inc(TT_STAT_BIND);
+}
+
+static __always_inline int go_tls_write(void *ctx, __u64 conn, __u64 buf, __s64 len)
+{
+	struct tt_go_bin *gb = go_bin_of(ctx);
+
+	if (!conn || !tgid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (gb)
+		go_bind_from_conn(gb, conn);
+	return on_tls_write(ctx, (void *)conn, (const void *)buf, len, TT_LIB_GO);
+}
+
+/* Go >= 1.17: receiver in RAX, b's pointer in RBX, its length in RCX. */
+SEC("uprobe")
+int probe_go_tls_write_reg(struct pt_regs *ctx)
+{
+	return go_tls_write(ctx, ctx->ax, ctx->bx, (__s64)ctx->cx);
+}
+
+/* Go < 1.17: receiver, b.ptr, b.len at SP+8, SP+16, SP+24 (SP holds the return address). */
+SEC("uprobe")
+int probe_go_tls_write_stack(struct pt_regs *ctx)
+{
+	__u64 args[3] = {};
+
+	if (bpf_probe_read_user(args, sizeof(args), (void *)(ctx->sp + 8)))
+		return 0;
+	return go_tls_write(ctx, args[0], args[1], (__s64)args[2]);
+}
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/*
+ * Per-executable settings for the Go crypto/tls probe, shared by the BPF
+ * program and the sensor. Fixed-size types only.
+ */
+#ifndef TOKENTAP_GOTLS_H
+#define TOKENTAP_GOTLS_H
+
+#define TT_GO_BINS_MAX 1024
+
+/*
+ * The Go probe's attach cookie is TT_GO_COOKIE | index into go_bins. The
+ * flag bit keeps the cookie above the range on_tls_write reads as an
+ * OpenSSL handshake-flag offset, so it is never used as one.
+ */
+#define TT_GO_COOKIE (1ULL << 32)
+
+enum tt_go_abi {
+	TT_GO_ABI_REG = 1,   /* Go >= 1.17 on amd64: arguments in RAX, RBX, RCX, ... */
+	TT_GO_ABI_STACK = 2, /* older: arguments on the stack above the return address */
+};
+
+struct tt_go_bin {
+	unsigned int abi;             /* enum tt_go_abi */
+	unsigned int has_fd_offsets;  /* the offsets below are known for this Go version */
+	/*
+	 * itab.fun[0] of (*net.TCPConn, net.Conn): the address of
+	 * net.(*TCPConn).Close. Only when the interface's itab has it is the
+	 * conn a *net.TCPConn and the walk below valid.
+	 */
+	unsigned long long tcpconn_close;
+	unsigned int conn_itab_off;   /* tls.Conn.conn (interface): itab pointer */
+	unsigned int conn_data_off;   /* tls.Conn.conn (interface): data pointer */
+	unsigned int itab_fun0_off;   /* runtime.itab.fun[0] */
+	unsigned int tcpconn_fd_off;  /* net.TCPConn{conn{fd *netFD}} */
+	unsigned int netfd_sysfd_off; /* net.netFD.pfd (poll.FD) .Sysfd */
+	unsigned int pad;
+};
+
+#endif
