@@ -11,9 +11,17 @@ url, wait = sys.argv[1], float(sys.argv[2])
 time.sleep(0.2)
 import ssl  # noqa: E402  (late on purpose: this dlopens libssl)
 
-libdir = os.path.realpath(os.environ["TT_LIBDIR"])
+libdir = os.path.realpath(os.environ.get("TT_LIBDIR", "/nonexistent"))
+want_ino = int(os.environ.get("TT_EXPECT_INO", "0"))
+mapped = False
 with open("/proc/self/maps") as f:
-    mapped = any(libdir in line and "libssl" in line for line in f)
+    for line in f:
+        path = line.split()[-1] if "libssl" in line else ""
+        if not path.startswith("/"):
+            continue
+        # a copy at another path, or (in a mount namespace) at the usual path
+        if libdir in path or (want_ino and os.stat(path).st_ino == want_ino):
+            mapped = True
 print("mapped_copy=%d" % mapped)
 sys.stdout.flush()
 time.sleep(wait)

@@ -606,6 +606,62 @@ def t_basic_auth(ctx):
                       "dst": "127.0.0.1:%d" % ctx.tls.port, "path": "/s8/basic"})
 
 
+def t_mount_namespace(ctx):
+    """A process in its own mount namespace whose libssl path holds another
+    file (as in a container): found through /proc/PID/root and attached."""
+    unshare = shutil.which("unshare")
+    need(unshare, "unshare")
+    src = "/usr/lib/x86_64-linux-gnu/libssl.so.3"
+    need(src, "libssl.so.3")
+    copy = os.path.join(ctx.workdir, "nslibssl.so.3")
+    shutil.copy2(src, copy)
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    script = 'mount --bind "$0" %s && exec "$@"' % src
+    c = run_client(ctx, [unshare, "-m", "--propagation", "private", "sh", "-c", script, copy,
+                         PY, os.path.join(HERE, "late_ssl.py"),
+                         "https://127.0.0.1:%d/s12/mountns" % port, "1.0"],
+                   {"TT_TOKEN": tok, "TT_EXPECT_INO": str(os.stat(copy).st_ino)})
+    if b"mapped_copy=1" not in c.out:
+        raise Fail("the client in its mount namespace did not map the library copy")
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "pid": c.pid, "tls": True, "tls_library": "openssl", "exe": os.path.realpath(PY),
+        "dst": "127.0.0.1:%d" % port, "path": "/s12/mountns"})
+
+
+def t_container_id(ctx):
+    """A client in a cgroup named like a container runtime's: container_id set."""
+    root = None
+    for cand in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if os.path.exists(os.path.join(cand, "cgroup.procs")) and \
+                os.path.exists(os.path.join(cand, "cgroup.controllers")):
+            root = cand
+            break
+    need(root, "a writable cgroup v2 hierarchy")
+    cid = secrets.token_hex(32)
+    cg = os.path.join(root, "docker-%s.scope" % cid)
+    os.mkdir(cg)
+    try:
+        need(CURL, "curl")
+        tok, fp = new_token(ctx)
+        port = ctx.plain.port
+        conf = curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok])
+        c = run_client(ctx, ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg,
+                             CURL, "-sS", "-o", "/dev/null", "-K", conf,
+                             "http://127.0.0.1:%d/s13/container" % port])
+        ev = seen_for(ctx, fp, c.pid)[0]
+        check_fields(ev, {"pid": c.pid, "exe": os.path.realpath(CURL), "container_id": cid,
+                          "path": "/s13/container"})
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(cg)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
 def t_wget_gnutls(ctx):
     wget = shutil.which("wget")
     need(wget, "wget")
@@ -822,6 +878,8 @@ SCENARIOS = [
     ("keepalive_50_exact_count", t_keepalive_counts),
     ("basic_auth_curl", t_basic_auth),
     ("late_loaded_library", t_late_library),
+    ("mount_namespace_library_copy", t_mount_namespace),
+    ("container_id_from_cgroup", t_container_id),
     ("wget_gnutls", t_wget_gnutls),
     ("gnutls_cli", t_gnutls_cli),
     ("go_https_http11", t_go_https_http11),

@@ -58,6 +58,8 @@ struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const 
 	put_str(o, "exe", s->exe);
 	if (s->cgroup_id)
 		put_u64(o, "cgroup_id", s->cgroup_id);
+	put_str(o, "container_id", s->container_id);
+	put_str(o, "pod_uid", s->pod_uid);
 	json_object_object_add(o, "tls", json_object_new_boolean(s->tls));
 	put_str(o, "tls_library", s->tls_library);
 	put_str(o, "src", s->src);

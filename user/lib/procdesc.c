@@ -420,10 +420,12 @@ void procdesc_pod_uid(const char *path, char out[37])
 }
 
 /* The cgroup v2 line "0::/path" of /proc/PID/cgroup. */
-static void read_cgroup(const char *base, struct procdesc *d)
+/* The cgroup v2 path from <base>/cgroup ("0::/path"); "" when absent. */
+static void read_cgroup_path(const char *base, char *out, size_t outlen)
 {
 	char path[512], *buf = malloc(SMALL_READ_MAX), *line, *save = NULL;
 
+	out[0] = '\0';
 	if (!buf)
 		return;
 	if (snprintf(path, sizeof(path), "%s/cgroup", base) < (int)sizeof(path) &&
@@ -431,12 +433,29 @@ static void read_cgroup(const char *base, struct procdesc *d)
 		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			if (strncmp(line, "0::", 3) != 0)
 				continue;
-			if (strlen(line + 3) < sizeof(d->cgroup))
-				snprintf(d->cgroup, sizeof(d->cgroup), "%s", line + 3);
+			if (strlen(line + 3) < outlen)
+				snprintf(out, outlen, "%s", line + 3);
 			break;
 		}
 	}
 	free(buf);
+}
+
+static void read_cgroup(const char *base, struct procdesc *d)
+{
+	read_cgroup_path(base, d->cgroup, sizeof(d->cgroup));
+}
+
+void procdesc_container(const char *proc_root, uint32_t pid, char container_id[65], char pod_uid[37])
+{
+	char base[256], cg[PROCDESC_CGROUP_MAX];
+
+	container_id[0] = pod_uid[0] = '\0';
+	if (snprintf(base, sizeof(base), "%s/%u", proc_root, pid) >= (int)sizeof(base))
+		return;
+	read_cgroup_path(base, cg, sizeof(cg));
+	procdesc_container_id(cg, container_id);
+	procdesc_pod_uid(cg, pod_uid);
 }
 
 /*

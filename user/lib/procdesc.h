@@ -42,6 +42,9 @@ int procdesc_read(const char *proc_root, const char *cgroup_root, uint32_t pid,
  */
 size_t procdesc_mask_cmdline(const char *args, size_t len, char *out, size_t outcap);
 
+/* Container id and pod UID of pid, from its cgroup; "" when none. */
+void procdesc_container(const char *proc_root, uint32_t pid, char container_id[65], char pod_uid[37]);
+
 /* Container id and pod UID named by a cgroup path; "" when none. */
 void procdesc_container_id(const char *cgroup_path, char out[65]);
 void procdesc_pod_uid(const char *cgroup_path, char out[37]);

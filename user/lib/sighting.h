@@ -25,6 +25,8 @@ struct sighting {
 	char comm[17];
 	char exe[SIGHT_EXE_MAX];        /* "" when unknown */
 	uint64_t cgroup_id;
+	char container_id[65];          /* "" when not in a container */
+	char pod_uid[37];               /* Kubernetes pod UID, "" when none */
 	bool tls;
 	char tls_library[16];           /* "openssl", ... "" for plaintext */
 	char src[64];                   /* "ip:port", "[v6]:port", "" when unknown */

@@ -354,6 +354,7 @@ static void on_request(const struct http1_request *req, void *arg)
 	const struct http1_header *host = http1_find_header(req, "host");
 	struct cred_list *creds;
 	struct sighting base;
+	struct procinfo pi;
 
 	p->st.requests++;
 	creds = malloc(sizeof(*creds));
@@ -375,7 +376,10 @@ static void on_request(const struct http1_request *req, void *arg)
 	for (char *c = base.comm; *c; c++)
 		if (!isprint((unsigned char)*c))
 			*c = '?';
-	procinfo_exe(h->pid, base.exe, sizeof(base.exe));
+	procinfo_get(h->pid, &pi);
+	snprintf(base.exe, sizeof(base.exe), "%s", pi.exe);
+	memcpy(base.container_id, pi.container_id, sizeof(base.container_id));
+	memcpy(base.pod_uid, pi.pod_uid, sizeof(base.pod_uid));
 	base.cgroup_id = h->cgroup_id;
 	base.tls = s->tls;
 	if (s->tls)

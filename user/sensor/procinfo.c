@@ -6,12 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procdesc.h"
+
 #define SLOTS 16384 /* direct-mapped: a collision only costs a readlink */
 #define EXE_MAX 512
 
 struct slot {
 	uint32_t pid;
-	char exe[EXE_MAX];
+	struct procinfo info;
 };
 
 static struct slot *slots;
@@ -43,26 +45,34 @@ static int read_exe(uint32_t pid, char *out, size_t outlen)
 	return 0;
 }
 
+/* Reads what /proc says of pid now; the exe may be given (exec filename). */
 static void store(uint32_t pid, const char *exe)
 {
 	struct slot *s = &slots[pid % SLOTS];
 
 	s->pid = pid;
-	snprintf(s->exe, sizeof(s->exe), "%s", exe);
+	snprintf(s->info.exe, sizeof(s->info.exe), "%s", exe);
+	procdesc_container("/proc", pid, s->info.container_id, s->info.pod_uid);
 }
 
-void procinfo_exe(uint32_t pid, char *out, size_t outlen)
+void procinfo_get(uint32_t pid, struct procinfo *out)
 {
 	struct slot *s = slots ? &slots[pid % SLOTS] : NULL;
 	char buf[EXE_MAX];
 
-	if (s && s->pid == pid && s->exe[0]) {
-		snprintf(out, outlen, "%s", s->exe);
+	if (s && s->pid == pid && s->info.exe[0]) {
+		*out = s->info;
 		return;
 	}
-	if (read_exe(pid, buf, sizeof(buf)) == 0 && s)
+	memset(out, 0, sizeof(*out));
+	if (read_exe(pid, buf, sizeof(buf)) != 0)
+		return;
+	if (s) {
 		store(pid, buf);
-	snprintf(out, outlen, "%s", buf);
+		*out = s->info;
+	} else {
+		snprintf(out->exe, sizeof(out->exe), "%s", buf);
+	}
 }
 
 void procinfo_exec(uint32_t pid, const char *filename)

@@ -11,8 +11,14 @@
 
 int procinfo_init(void);
 void procinfo_free(void);
-/* Copies the executable path of pid into out ("" when unknown). */
-void procinfo_exe(uint32_t pid, char *out, size_t outlen);
+struct procinfo {
+	char exe[512];          /* "" when unknown */
+	char container_id[65];  /* from the cgroup path; "" when none */
+	char pod_uid[37];       /* Kubernetes pod UID; "" when none */
+};
+
+/* What is known of pid (empty fields when unknown). */
+void procinfo_get(uint32_t pid, struct procinfo *out);
 /*
  * A process called execve(filename), or was found running: remember its
  * program now.
