@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening the store, migrations, prepared statements. */
 #include "store_internal.h"
+#include "store_obs_cache.h"
 #include "store_obs_id.h"
 #include "store_schema.h"
 #include "timefmt.h"
@@ -64,15 +65,24 @@ static const char *const stmt_sql[SQ__COUNT] = {
 	 * those of the triple's first request.
 	 */
 	[SQ_OBS_UPDATE] =
-		"UPDATE observations SET first_seen = MIN(first_seen, ?8),"
+		"UPDATE obs_counts SET first_seen = MIN(first_seen, ?8),"
 		" last_seen = MAX(last_seen, ?9), requests = requests + ?10, node = ?11,"
-		" tls = MAX(tls, ?12) WHERE id = ?1 AND fingerprint = ?2 AND sensor_id = ?3"
-		" AND pid = ?4 AND exe = ?5 AND dst = ?6 AND host = ?7",
+		" tls = MAX(tls, ?12) WHERE id = ?1 AND EXISTS (SELECT 1 FROM obs_ident"
+		" WHERE id = ?1 AND fingerprint = ?2 AND sensor_id = ?3 AND pid = ?4 AND exe = ?5"
+		" AND dst = ?6 AND host = ?7)",
+	/* the counters row follows only when this inserted the identity */
 	[SQ_OBS_INSERT] =
-		"INSERT OR IGNORE INTO observations (id, fingerprint, sensor_id, pid, exe, dst, host,"
-		" first_seen, last_seen, requests, node, tls, uid, comm, cgroup_id, src, tls_library,"
-		" method, path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-		" ?15, ?16, ?17, ?18, ?19)",
+		"INSERT OR IGNORE INTO obs_ident (id, fingerprint, sensor_id, pid, exe, dst, host,"
+		" uid, comm, cgroup_id, src, tls_library, method, path) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	[SQ_OBS_COUNTS_INSERT] =
+		"INSERT INTO obs_counts (id, first_seen, last_seen, requests, tls, node)"
+		" VALUES (?1, ?8, ?9, ?10, ?12, ?11)",
+	/* an id already verified to hold the identity (store_obs_cache.h) */
+	[SQ_OBS_COUNTS_UPDATE] =
+		"UPDATE obs_counts SET first_seen = MIN(first_seen, ?2),"
+		" last_seen = MAX(last_seen, ?3), requests = requests + ?4, node = ?5,"
+		" tls = MAX(tls, ?6) WHERE id = ?1",
 	[SQ_USAGE_UPSERT] = "INSERT INTO usage (obs_id, minute, count) VALUES (?1, ?2, ?3)"
 			    " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
 	[SQ_TOKENS_BY_LAST_SEEN] = "SELECT " TOKEN_COLS " FROM tokens"
@@ -183,6 +193,7 @@ void store_close(struct store *st)
 	for (int i = 0; i < SQ__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	obs_hasher_free(st->hasher);
+	obs_cache_free(st->verified);
 	/* closing the last connection checkpoints the WAL into the file */
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->lock);
@@ -202,8 +213,9 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&st->lock, NULL);
 	st->hasher = obs_hasher_new();
-	if (!st->hasher) {
-		snprintf(err, errlen, "SHA-256 unavailable");
+	st->verified = obs_cache_new();
+	if (!st->hasher || !st->verified) {
+		snprintf(err, errlen, "SHA-256 unavailable or out of memory");
 		goto fail;
 	}
 	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
@@ -217,6 +229,9 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 		/* WAL: readers (the CLI, queries) never block the ingest */
 		if (exec_sql(st->db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
 		    exec_sql(st->db, "PRAGMA synchronous = NORMAL", err, errlen) < 0 ||
+		    /* every batch rewrites pages all over the counters: checkpointing
+		     * less often copies each page once per many batches (~16 MiB WAL) */
+		    exec_sql(st->db, "PRAGMA wal_autocheckpoint = 4000", err, errlen) < 0 ||
 		    migrate(st->db, err, errlen) < 0)
 			goto fail;
 	} else {

@@ -6,6 +6,7 @@
  * (the first included), token_seen only creates rows.
  */
 #include "store_internal.h"
+#include "store_obs_cache.h"
 #include "store_obs_id.h"
 
 #include <json-c/json.h>
@@ -23,6 +24,12 @@ struct tok_note {
 	uint64_t requests;
 };
 
+/* An observation id this batch verified or created; cached after commit. */
+struct obs_note {
+	uint8_t digest[OBS_DIGEST_LEN];
+	int64_t id;
+};
+
 struct apply_ctx {
 	struct store *st;
 	const Tokentap__V1__Batch *b;
@@ -31,6 +38,8 @@ struct apply_ctx {
 	size_t errlen;
 	struct tok_note *notes;   /* one per token event, n_events at most */
 	size_t n_notes;
+	struct obs_note *fresh;   /* n_events at most */
+	size_t n_fresh;
 };
 
 static int fail(struct apply_ctx *c, const char *what)
@@ -83,6 +92,23 @@ static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64
 
 #define OBS_MAX_PROBES 64
 
+/* Updates the counters of an id known to hold the identity; 1 done, 0 no row, -1 error. */
+static int update_counts(struct apply_ctx *c, const Tokentap__V1__Destination *d, int64_t id,
+			 int64_t first, int64_t last, uint64_t requests)
+{
+	sqlite3_stmt *s = store_stmt(c->st, SQ_OBS_COUNTS_UPDATE);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, first);
+	sqlite3_bind_int64(s, 3, last);
+	sqlite3_bind_int64(s, 4, (int64_t)requests);
+	bind_text(s, 5, c->b->node);
+	sqlite3_bind_int(s, 6, !!d->tls);
+	if (run(c, s, "observation") < 0)
+		return -1;
+	return sqlite3_changes(c->st->db) == 1;
+}
+
 /* The identity and the counts, bound alike in the update and the insert. */
 static void bind_obs(sqlite3_stmt *s, struct apply_ctx *c, const Tokentap__V1__Token *t,
 		     const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
@@ -101,6 +127,26 @@ static void bind_obs(sqlite3_stmt *s, struct apply_ctx *c, const Tokentap__V1__T
 	sqlite3_bind_int(s, 12, !!d->tls);
 }
 
+/* The counters row of an identity just inserted; the id, or -1. */
+static int64_t insert_counts(struct apply_ctx *c, const Tokentap__V1__Token *t,
+			     const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
+			     int64_t id, int64_t first, int64_t last, uint64_t requests)
+{
+	sqlite3_stmt *s = store_stmt(c->st, SQ_OBS_COUNTS_INSERT);
+
+	bind_obs(s, c, t, p, d, first, last, requests);
+	sqlite3_bind_int64(s, 1, id);
+	return run(c, s, "observation") < 0 ? -1 : id;
+}
+
+/* Keeps the id verified by this batch (its digest is already in place). */
+static int64_t fresh_id(struct apply_ctx *c, int64_t id, int known)
+{
+	if (known)
+		c->fresh[c->n_fresh++].id = id;
+	return id;
+}
+
 /* Returns the observation id, or -1. */
 static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			  const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
@@ -108,13 +154,25 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			  uint64_t requests)
 {
 	static const Tokentap__V1__Destination no_dst = TOKENTAP__V1__DESTINATION__INIT;
+	struct obs_note *fresh = &c->fresh[c->n_fresh];
 	sqlite3_stmt *up, *ins;
 	int64_t id;
+	int rc, known;
 
 	if (!d)
 		d = &no_dst;
-	id = store_obs_id(c->st->hasher, t->fingerprint, c->b->sensor_id, p->pid, p->exe, d->dst,
-			  d->host);
+	known = store_obs_digest(c->st->hasher, t->fingerprint, c->b->sensor_id, p->pid, p->exe,
+				 d->dst, d->host, fresh->digest) == 0;
+	id = known ? obs_cache_get(c->st->verified, fresh->digest) : 0;
+	if (id) {
+		rc = update_counts(c, d, id, first, last, requests);
+		if (rc != 0)
+			return rc < 0 ? -1 : id;
+		/* not where it was: verify from scratch */
+		obs_cache_drop(c->st->verified, fresh->digest);
+	}
+	/* no digest is not expected; probing from 1 still finds the right row */
+	id = known ? store_obs_id_of(fresh->digest) : 1;
 	up = store_stmt(c->st, SQ_OBS_UPDATE);
 	bind_obs(up, c, t, p, d, first, last, requests);
 	ins = NULL;
@@ -124,7 +182,7 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 		if (run(c, up, "observation") < 0)
 			return -1;
 		if (sqlite3_changes(c->st->db) == 1)
-			return id;
+			return fresh_id(c, id, known);
 		if (!ins) {
 			ins = store_stmt(c->st, SQ_OBS_INSERT);
 			bind_obs(ins, c, t, p, d, first, last, requests);
@@ -140,7 +198,8 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 		if (run(c, ins, "observation") < 0)
 			return -1;
 		if (sqlite3_changes(c->st->db) == 1)
-			return id;
+			return insert_counts(c, t, p, d, id, first, last, requests) < 0 ?
+				       -1 : fresh_id(c, id, known);
 		/* that id belongs to another identity */
 		id = store_obs_id_next(id);
 	}
@@ -323,13 +382,17 @@ static int apply_all(struct apply_ctx *c)
 enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch *b, int64_t now_ms,
 				    char *err, size_t errlen)
 {
-	struct apply_ctx c = { st, b, now_ms, err, errlen, NULL, 0 };
+	struct apply_ctx c = { st, b, now_ms, err, errlen, NULL, 0, NULL, 0 };
 	enum store_result res = STORE_ERROR;
+	size_t n = b->n_events ? b->n_events : 1;
 	int rc;
 
-	c.notes = malloc((b->n_events ? b->n_events : 1) * sizeof(*c.notes));
-	if (!c.notes) {
+	c.notes = malloc(n * sizeof(*c.notes));
+	c.fresh = malloc(n * sizeof(*c.fresh));
+	if (!c.notes || !c.fresh) {
 		snprintf(err, errlen, "out of memory");
+		free(c.notes);
+		free(c.fresh);
 		return STORE_ERROR;
 	}
 	pthread_mutex_lock(&st->lock);
@@ -349,9 +412,13 @@ enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch 
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
+	/* only committed rows are vouched for: a rolled-back id may go to another identity */
+	for (size_t i = 0; i < c.n_fresh; i++)
+		obs_cache_put(st->verified, c.fresh[i].digest, c.fresh[i].id);
 	res = STORE_APPLIED;
 out:
 	pthread_mutex_unlock(&st->lock);
 	free(c.notes);
+	free(c.fresh);
 	return res;
 }

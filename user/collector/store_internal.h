@@ -16,6 +16,8 @@ enum store_stmt {
 	SQ_TOKEN_UPSERT,
 	SQ_OBS_UPDATE,
 	SQ_OBS_INSERT,
+	SQ_OBS_COUNTS_INSERT,
+	SQ_OBS_COUNTS_UPDATE,
 	SQ_USAGE_UPSERT,
 	/* reads */
 	SQ_TOKENS_BY_LAST_SEEN,
@@ -35,6 +37,7 @@ struct store {
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[SQ__COUNT];
 	struct obs_hasher *hasher;
+	struct obs_cache *verified; /* ids known to hold their identity */
 };
 
 /* Resets and clears st->stmt[i] for a new use. Caller holds st->lock. */

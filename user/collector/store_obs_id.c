@@ -46,13 +46,13 @@ static size_t put(uint8_t *buf, size_t off, size_t cap, const void *p, size_t n)
 	return off + sizeof(len) + n;
 }
 
-int64_t store_obs_id(struct obs_hasher *h, const char *fingerprint, const char *sensor_id,
-		     uint32_t pid, const char *exe, const char *dst, const char *host)
+int store_obs_digest(struct obs_hasher *h, const char *fingerprint, const char *sensor_id,
+		     uint32_t pid, const char *exe, const char *dst, const char *host,
+		     uint8_t out[OBS_DIGEST_LEN])
 {
-	uint8_t buf[2048], md[EVP_MAX_MD_SIZE];
+	uint8_t buf[2048];
 	unsigned int mdlen = 0;
 	size_t off = 0;
-	uint64_t v = 0;
 
 	off = put(buf, off, sizeof(buf), fingerprint, strlen(fingerprint));
 	off = put(buf, off, sizeof(buf), sensor_id, strlen(sensor_id));
@@ -61,12 +61,29 @@ int64_t store_obs_id(struct obs_hasher *h, const char *fingerprint, const char *
 	off = put(buf, off, sizeof(buf), dst, strlen(dst));
 	off = put(buf, off, sizeof(buf), host, strlen(host));
 	if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 || EVP_DigestUpdate(h->ctx, buf, off) != 1 ||
-	    EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen < 8)
-		return 1; /* not expected; probing from 1 still finds the right row */
+	    EVP_DigestFinal_ex(h->ctx, out, &mdlen) != 1 || mdlen != OBS_DIGEST_LEN)
+		return -1;
+	return 0;
+}
+
+int64_t store_obs_id_of(const uint8_t digest[OBS_DIGEST_LEN])
+{
+	uint64_t v = 0;
+
 	for (int i = 0; i < 8; i++)
-		v = v << 8 | md[i];
+		v = v << 8 | digest[i];
 	v &= INT64_MAX;
 	return v ? (int64_t)v : 1;
+}
+
+int64_t store_obs_id(struct obs_hasher *h, const char *fingerprint, const char *sensor_id,
+		     uint32_t pid, const char *exe, const char *dst, const char *host)
+{
+	uint8_t md[OBS_DIGEST_LEN];
+
+	if (store_obs_digest(h, fingerprint, sensor_id, pid, exe, dst, host, md) < 0)
+		return 1; /* not expected; probing from 1 still finds the right row */
+	return store_obs_id_of(md);
 }
 
 int64_t store_obs_id_next(int64_t id)

@@ -17,6 +17,17 @@ struct obs_hasher;
 struct obs_hasher *obs_hasher_new(void);
 void obs_hasher_free(struct obs_hasher *h);
 
+#define OBS_DIGEST_LEN 32
+
+/*
+ * The identity's SHA-256 (the id is its first 63 bits). 0, or -1 when
+ * hashing failed.
+ */
+int store_obs_digest(struct obs_hasher *h, const char *fingerprint, const char *sensor_id,
+		     uint32_t pid, const char *exe, const char *dst, const char *host,
+		     uint8_t out[OBS_DIGEST_LEN]);
+/* The first id for that digest, in 1..INT64_MAX. */
+int64_t store_obs_id_of(const uint8_t digest[OBS_DIGEST_LEN]);
 /* The first id to try, in 1..INT64_MAX. h is used by one thread at a time. */
 int64_t store_obs_id(struct obs_hasher *h, const char *fingerprint, const char *sensor_id,
 		     uint32_t pid, const char *exe, const char *dst, const char *host);

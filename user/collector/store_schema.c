@@ -96,6 +96,62 @@ static const char *const migrations[] = {
 	" minute INTEGER NOT NULL,"
 	" count INTEGER NOT NULL,"
 	" PRIMARY KEY (obs_id, minute)) WITHOUT ROWID;",
+	/*
+	 * 2: an observation's counters, rewritten by nearly every event, move
+	 * to a narrow table of their own, so a batch dirties (and commits) a
+	 * few small pages instead of every page of the wide identity rows.
+	 * "observations" stays as a view with an insert trigger.
+	 */
+	"CREATE TABLE obs_ident ("
+	" id INTEGER PRIMARY KEY,"
+	" fingerprint TEXT NOT NULL,"
+	" sensor_id TEXT NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" exe TEXT NOT NULL,"
+	" dst TEXT NOT NULL,"
+	" host TEXT NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" comm TEXT NOT NULL,"
+	" cgroup_id INTEGER NOT NULL,"
+	" src TEXT NOT NULL,"
+	" tls_library TEXT NOT NULL,"
+	" method TEXT NOT NULL,"
+	" path TEXT NOT NULL);"
+	"CREATE TABLE obs_counts ("
+	" id INTEGER PRIMARY KEY,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" requests INTEGER NOT NULL DEFAULT 0,"
+	" tls INTEGER NOT NULL,"
+	" node TEXT NOT NULL);"
+	"INSERT INTO obs_ident SELECT id, fingerprint, sensor_id, pid, exe, dst, host, uid, comm,"
+	" cgroup_id, src, tls_library, method, path FROM observations;"
+	"INSERT INTO obs_counts SELECT id, first_seen, last_seen, requests, tls, node"
+	" FROM observations;"
+	/* usage referenced the old table: rebuilt without the reference */
+	"CREATE TABLE usage_v2 ("
+	" obs_id INTEGER NOT NULL,"
+	" minute INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (obs_id, minute)) WITHOUT ROWID;"
+	"INSERT INTO usage_v2 SELECT obs_id, minute, count FROM usage;"
+	"DROP TABLE usage;"
+	"ALTER TABLE usage_v2 RENAME TO usage;"
+	"DROP TABLE observations;"
+	"CREATE INDEX obs_ident_fingerprint ON obs_ident (fingerprint);"
+	"CREATE VIEW observations AS SELECT i.id AS id, i.fingerprint AS fingerprint,"
+	" i.sensor_id AS sensor_id, i.pid AS pid, i.exe AS exe, i.dst AS dst, i.host AS host,"
+	" c.node AS node, i.uid AS uid, i.comm AS comm, i.cgroup_id AS cgroup_id, i.src AS src,"
+	" c.tls AS tls, i.tls_library AS tls_library, i.method AS method, i.path AS path,"
+	" c.first_seen AS first_seen, c.last_seen AS last_seen, c.requests AS requests"
+	" FROM obs_ident i JOIN obs_counts c ON c.id = i.id;"
+	"CREATE TRIGGER observations_insert INSTEAD OF INSERT ON observations BEGIN"
+	" INSERT INTO obs_ident VALUES (NEW.id, NEW.fingerprint, NEW.sensor_id, NEW.pid, NEW.exe,"
+	" NEW.dst, NEW.host, NEW.uid, NEW.comm, NEW.cgroup_id, NEW.src, NEW.tls_library,"
+	" NEW.method, NEW.path);"
+	" INSERT INTO obs_counts VALUES (NEW.id, NEW.first_seen, NEW.last_seen, NEW.requests,"
+	" NEW.tls, NEW.node);"
+	" END;",
 };
 
 int store_schema_latest(void)
