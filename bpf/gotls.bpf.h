@@ -67,6 +67,7 @@ static __always_inline void go_bind_from_conn(struct tt_go_bin *gb, __u64 conn)
 		return;
 	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
 	stat_inc(TT_STAT_BIND);
+	track_fd(key.tgid, ss.fd, conn);
 }
 
 static __always_inline int go_tls_write(void *ctx, __u64 conn, __u64 buf, __s64 len)

@@ -39,6 +39,7 @@ static __always_inline bool on_plain_write(int fd, const void *buf, __u64 len)
 		key.tgid = bpf_get_current_pid_tgid() >> 32;
 		key.conn = (__u64)fd | CONN_PLAIN;
 		cont_open(&key, buf, len, true);
+		track_fd(key.tgid, fd, 0);
 		return true;
 	}
 	if (slow_until_ns == 0 || bpf_ktime_get_ns() > slow_until_ns)

@@ -162,6 +162,7 @@ static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const vo
 	ss.sk = (__u64)socket_sk(sock);
 	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
 	stat_inc(TT_STAT_BIND);
+	track_fd(key.tgid, fd, key.conn);
 
 	h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
 	if (!h) {

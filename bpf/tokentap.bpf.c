@@ -13,6 +13,7 @@
 #include "maps.bpf.h"
 #include "sock.bpf.h"
 #include "capture.bpf.h"
+#include "close.bpf.h"
 #include "tls.bpf.h"
 #include "gotls.bpf.h"
 #include "plaintext.bpf.h"

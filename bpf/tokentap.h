@@ -17,6 +17,7 @@ enum tt_event_kind {
 	TT_EV_EXEC = 3,  /* a process called execve */
 	TT_EV_MMAP = 4,  /* a process mapped a file executable (dlopen) */
 	TT_EV_EXIT = 5,  /* a process exited */
+	TT_EV_CLOSE = 6, /* a tracked connection's fd was closed; conn: its TLS session or 0 */
 };
 
 enum tt_event_flags {

@@ -6,7 +6,10 @@ BENCH_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I$(BENCH_DIR)
 BENCH_BPF     := empty_uprobe write_floor
 BENCH_LOADERS := $(addprefix $(BENCH_DIR)/,$(BENCH_BPF))
 BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load)
-BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS) $(BENCH_DIR)/ingest_bench
+# The Go workload (go-tls and h2 benchmarks) is built only where Go is installed.
+GO            ?= $(shell command -v go 2>/dev/null)
+BENCH_GO      := $(if $(GO),$(BENCH_DIR)/go_tls_client)
+BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS) $(BENCH_DIR)/ingest_bench $(BENCH_GO)
 ROUNDS        ?= 7
 
 .PHONY: bench-bins
@@ -36,6 +39,12 @@ $(BENCH_DIR)/tls_client $(BENCH_DIR)/tls_server: $(BENCH_DIR)/%: tests/bench/%.c
 
 $(BENCH_DIR)/write_load: tests/bench/write_load.c | $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+# Standard library only; a private cache in the build directory. Not
+# stripped: the empty-uprobe floor finds crypto/tls.(*Conn).Write by symbol.
+$(BENCH_DIR)/go_tls_client: tests/bench/go_tls_client/main.go | $(BENCH_DIR)
+	cd $(BENCH_DIR) && GOCACHE=$(abspath $(BENCH_DIR))/gocache GOPATH=$(abspath $(BENCH_DIR))/gopath \
+		CGO_ENABLED=0 GOFLAGS= GOTOOLCHAIN=local $(GO) build -o $(abspath $@) $(abspath $<)
 
 # The ingest benchmark links the collector's objects exactly as the
 # collector binary uses them (same flags, no sanitizers), minus main().

@@ -2,7 +2,8 @@
 # Benchmark runner for `make bench`: runs each sensor workload with no sensor,
 # with a floor BPF program, and with tokentap, alternating the modes in every
 # round, then prints per-round figures, per-pair ratios and their medians;
-# then the collector's ingest rate and the end-to-end latency.
+# the Go TLS (go-tls) and HTTP/2 (h2) workloads likewise; then the
+# collector's ingest rate and the end-to-end latency.
 # Usage: tests/bench/run.sh [BUILD_DIR]    (as root; see tests/bench/README.md)
 set -euo pipefail
 
@@ -12,7 +13,20 @@ ROUNDS=${ROUNDS:-7}
 TLS_REQUESTS=${TLS_REQUESTS:-20000}
 WRITES=${WRITES:-1000000}
 BENCH_CPU=${BENCH_CPU:-0}
-BENCH_ONLY=${BENCH_ONLY:-tls,write,ingest,latency}
+GO_REQUESTS=${GO_REQUESTS:-$TLS_REQUESTS}
+H2_REQUESTS=${H2_REQUESTS:-5000}
+NODE=${NODE:-$(command -v node || true)}
+# The Go benchmarks run by default only where their workload could be built.
+if [ -z "${BENCH_ONLY:-}" ]; then
+	BENCH_ONLY=tls,write
+	if [ -x "$BENCH/go_tls_client" ]; then
+		BENCH_ONLY+=,go-tls
+		if [ -n "$NODE" ]; then BENCH_ONLY+=,h2; else echo "bench: node not found: h2 left out" >&2; fi
+	else
+		echo "bench: Go not installed ($BENCH/go_tls_client not built): go-tls and h2 left out" >&2
+	fi
+	BENCH_ONLY+=,ingest,latency
+fi
 INGEST_BATCHES=${INGEST_BATCHES:-200}
 INGEST_EVENTS=${INGEST_EVENTS:-1000}
 INGEST_TOKENS=${INGEST_TOKENS:-100}
@@ -29,13 +43,13 @@ die() { echo "bench: $*" >&2; exit 1; }
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | write | ingest | latency) ;; *) die "unknown benchmark in BENCH_ONLY: $b" ;; esac
+	case $b in tls | write | go-tls | h2 | ingest | latency) ;; *) die "unknown benchmark in BENCH_ONLY: $b" ;; esac
 done
-if selected tls || selected write || selected latency; then
+if selected tls || selected write || selected go-tls || selected h2 || selected latency; then
 	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
 	[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
 fi
-for n in ROUNDS TLS_REQUESTS WRITES INGEST_BATCHES INGEST_EVENTS INGEST_TOKENS INGEST_RUNS; do
+for n in ROUNDS TLS_REQUESTS WRITES GO_REQUESTS H2_REQUESTS INGEST_BATCHES INGEST_EVENTS INGEST_TOKENS INGEST_RUNS; do
 	[[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
 done
 if selected tls || selected write; then
@@ -44,6 +58,18 @@ if selected tls || selected write; then
 	done
 	[ -r "$LIBSSL" ] || die "missing $LIBSSL"
 	command -v openssl >/dev/null || die "openssl CLI not found"
+fi
+if selected go-tls || selected h2; then
+	[ -x "$BENCH/go_tls_client" ] || die "missing $BENCH/go_tls_client (install golang-go, run: make bench)"
+	command -v openssl >/dev/null || die "openssl CLI not found"
+fi
+if selected go-tls; then
+	for bin in tls_server empty_uprobe; do
+		[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
+	done
+fi
+if selected h2; then
+	[ -n "$NODE" ] || die "node not found (the h2 benchmark's server is tests/e2e/h2_server.js)"
 fi
 if selected ingest; then
 	[ -x "$BENCH/ingest_bench" ] || die "missing $BENCH/ingest_bench (run: make bench)"
@@ -64,6 +90,8 @@ fi
 TMP=$(mktemp -d /tmp/tokentap-bench.XXXXXX)
 SENSOR_PID=
 SERVER_PID=
+# extra --probe arguments of the empty-uprobe floor (the Go benchmark's Write)
+EMPTY_EXTRA=()
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
 	set +e
@@ -101,7 +129,8 @@ start_sensor() {
 	SENSOR_PID=
 	case $mode in
 	none) return 0 ;;
-	empty) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" 2>"$err" & pattern='empty_uprobe: ready' ;;
+	empty) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" "${EMPTY_EXTRA[@]}" 2>"$err" &
+		pattern='empty_uprobe: ready' ;;
 	floor) "${run[@]}" "$BENCH/write_floor" 2>"$err" & pattern='write_floor: ready' ;;
 	tokentap)
 		TAP_RUNS=$((TAP_RUNS + 1))
@@ -154,6 +183,8 @@ run_mode() {
 	case $name in
 	tls) out=$("${PIN[@]}" "$BENCH/tls_client" --port "$TLS_PORT" -n "$TLS_REQUESTS") ;;
 	write) out=$("${PIN[@]}" "$BENCH/write_load" -n "$WRITES" -s 64) ;;
+	go-tls) out=$("${PIN[@]}" "$BENCH/go_tls_client" -port "$TLS_PORT" -n "$GO_REQUESTS") ;;
+	h2) out=$("${PIN[@]}" "$BENCH/go_tls_client" -h2 -port "$H2_PORT" -n "$H2_REQUESTS") ;;
 	esac
 	[ -n "$SENSOR_PID" ] && t1=$(cpu_ticks "$SENSOR_PID")
 	stop_sensor
@@ -182,6 +213,56 @@ bench() {
 			"${ns[none]}" "$floor" "${ns[$floor]}" "${ns[tokentap]}" >&2
 		unset ns cpu
 	done
+}
+
+# bench2 NAME: as bench, with two modes (none, tokentap) alternated.
+bench2() {
+	local name=$1 r i m
+	local modes=(none tokentap)
+	: >"$TMP/$name.rows"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		declare -A ns=() cpu=()
+		for ((i = 0; i < 2; i++)); do
+			m=${modes[$(((r + i) % 2))]}
+			run_mode "$name" "$m"
+			ns[$m]=$RUN_NS
+			cpu[$m]=$RUN_CPU_MS
+		done
+		echo "$r ${ns[none]} ${ns[tokentap]} ${cpu[tokentap]}" >>"$TMP/$name.rows"
+		printf '  round %d/%d: none %s  tokentap %s ns\n' "$r" "$ROUNDS" "${ns[none]}" \
+			"${ns[tokentap]}" >&2
+		unset ns cpu
+	done
+}
+
+# report2 NAME TITLE UNIT: the table and summary line of a bench2 run.
+report2() {
+	awk -v name="$1" -v title="$2" -v unit="$3" -f /dev/stdin "$TMP/$1.rows" <<'AWK'
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+BEGIN {
+	printf "\n== %s ==\n", title
+	printf "%-6s %10s %10s %8s %9s\n", "round", "none", "tokentap", "tap/none", "tapCPUms"
+}
+{
+	n++
+	none[n] = $2; tap[n] = $3; cpu[n] = $4; rt[n] = $3 / $2
+	printf "%-6d %10.1f %10.1f %8.3f %9d\n", $1, $2, $3, rt[n], $4
+}
+END {
+	m_none = median(none, n); m_tap = median(tap, n); m_rt = median(rt, n); m_cpu = median(cpu, n)
+	printf "%-6s %10.1f %10.1f %8.3f %9d\n", "median", m_none, m_tap, m_rt, m_cpu
+	printf "(%s; the ratio is per round, then the median; tapCPUms = sensor CPU time " \
+		"during the run)\n", unit
+	printf "SUMMARY %s: none %.1f %s, tokentap %.1f; tokentap/none %.3f\n", name, m_none, unit,
+		m_tap, m_rt
+}
+AWK
 }
 
 # report NAME TITLE FLOOR UNIT TARGET: the table and the summary line.
@@ -248,26 +329,66 @@ echo "tokentap bench ($BENCH_ONLY): $ROUNDS rounds; workloads pinned to CPU $BEN
 	"sensor: $TOKENTAP; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULT=0
 
-if selected tls; then
+if selected tls || selected go-tls || selected h2; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-subj /CN=localhost -days 1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 		2>/dev/null || die "cannot generate a certificate"
-	"${PIN[@]}" "$BENCH/tls_server" --cert "$TMP/cert.pem" --key "$TMP/key.pem" \
-		>"$TMP/server.out" &
+fi
+
+# start_server NAME CMD...: starts a server that prints its port; sets PORT.
+start_server() {
+	local name=$1
+	shift
+	"${PIN[@]}" "$@" >"$TMP/$name.out" &
 	SERVER_PID=$!
-	for _ in $(seq 100); do
-		grep -q '^port=' "$TMP/server.out" 2>/dev/null && break
+	for _ in $(seq 200); do
+		grep -qE '^port[= ]' "$TMP/$name.out" 2>/dev/null && break
 		sleep 0.05
 	done
-	TLS_PORT=$(sed -n 's/^port=//p' "$TMP/server.out")
-	[ -n "$TLS_PORT" ] || die "tls_server did not start"
+	PORT=$(sed -nE 's/^port[= ]//p' "$TMP/$name.out")
+	[ -n "$PORT" ] || die "$name server did not start"
+}
+
+stop_server() {
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+if selected tls || selected go-tls; then
+	start_server tls "$BENCH/tls_server" --cert "$TMP/cert.pem" --key "$TMP/key.pem"
+	TLS_PORT=$PORT
+fi
+
+if selected tls; then
 	echo "TLS: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
 	bench tls empty
 	report tls "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
 		empty ns/request 0.4
-	kill -TERM "$SERVER_PID"
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=
+fi
+
+# The Go client against the same C server: the floor probes the server's
+# SSL_write and SSL_write_ex and the client's crypto/tls.(*Conn).Write.
+if selected go-tls; then
+	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write")
+	echo "go-tls: $GO_REQUESTS keep-alive requests per run (one crypto/tls Write each)..." >&2
+	bench go-tls empty
+	report go-tls "Go crypto/tls keep-alive request, $GO_REQUESTS per run, Go client, C server" \
+		empty ns/request n/a
+	EMPTY_EXTRA=()
+fi
+if [ -n "$SERVER_PID" ]; then stop_server; fi
+
+# Go net/http over HTTP/2 against node's http2 server: every request on one
+# connection, so after the first the token is an HPACK table index.
+if selected h2; then
+	start_server h2 "$NODE" "$HERE/../e2e/h2_server.js" "$TMP/cert.pem" "$TMP/key.pem"
+	H2_PORT=$PORT
+	echo "h2: $H2_REQUESTS HTTP/2 requests per run on one connection..." >&2
+	bench2 h2
+	report2 h2 "HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection" \
+		ns/request
+	stop_server
 fi
 
 if selected write; then

@@ -141,7 +141,7 @@ class Sensor:
         self.lock = threading.Lock()
         self.proc = spawn(
             [sensor_bin(), "--json", "--state-dir", self.state_dir, "--key-file", key_path,
-             "--interval", "1"],
+             "--interval", "1", "--release-interval", "1"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.threads = [threading.Thread(target=self._read_out, daemon=True),
                         threading.Thread(target=self._read_err, daemon=True)]
@@ -221,14 +221,14 @@ class Sensor:
 # ---- servers and clients -------------------------------------------------------
 
 class Server:
-    def __init__(self, workdir, name, tls, cmd=None):
+    def __init__(self, workdir, name, tls, cmd=None, env=None):
         if not cmd:
             cmd = [PY, os.path.join(HERE, "http_server.py")]
         if tls and cmd[-1].endswith("http_server.py"):
             cmd += ["--cert", os.path.join(workdir, "cert.pem"), "--key", os.path.join(workdir, "key.pem")]
         self.err_path = os.path.join(workdir, name + ".err")
         self.err = open(self.err_path, "wb")
-        self.proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err)
+        self.proc = spawn(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err, env=env)
         self.port = None
         deadline = time.monotonic() + 10
         line = b""
@@ -714,6 +714,7 @@ def t_late_library(ctx):
     shutil.copy2(src, os.path.join(libdir, "libssl.so.3"))
     tok, fp = new_token(ctx)
     port = ctx.tls.port
+    ctx.late_before = last_status(ctx)
     c = run_client(ctx, [PY, os.path.join(HERE, "late_ssl.py"),
                          "https://127.0.0.1:%d/s10/late" % port, "1.0"],
                    {"TT_TOKEN": tok, "TT_LIBDIR": libdir, "LD_LIBRARY_PATH": libdir})
@@ -723,6 +724,108 @@ def t_late_library(ctx):
     check_fields(ev, {
         "exe": os.path.realpath(PY), "pid": c.pid, "tls": True, "tls_library": "openssl",
         "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s10/late"})
+
+
+def last_status(ctx):
+    """The sensor's latest sensor_status event (waiting for one)."""
+    evs = ctx.sensor.wait_for(lambda e: e.get("event") == "sensor_status", timeout=5)
+    if not evs:
+        raise Fail("no sensor_status event")
+    return [e for e in ctx.sensor.snapshot() if e.get("event") == "sensor_status"][-1]
+
+
+def status_after(ctx, start, pred, timeout=EVENT_TIMEOUT):
+    """The first sensor_status among the events from index start on that
+    satisfies pred, waiting up to timeout; None if none does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for e in ctx.sensor.snapshot()[start:]:
+            if e.get("event") == "sensor_status" and pred(e):
+                return e
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def t_late_library_released(ctx):
+    """The late-loaded library copy's process has exited and nothing else
+    maps the file: its probes are released (detached_files up, the library
+    count back), and a new process mapping it is attached and caught again."""
+    before = getattr(ctx, "late_before", None)
+    if not before:
+        raise Skip("late_loaded_library did not run")
+    libdir = os.path.join(ctx.workdir, "latelib")
+    st = status_after(ctx, 0, lambda e: e.get("detached_files", 0) > before.get("detached_files", 0)
+                      and e.get("attached_libraries", 0) <= before.get("attached_libraries", 0))
+    if not st:
+        last = last_status(ctx)
+        raise Fail("library copy not released: detached_files %s -> %s, attached_libraries %s -> %s"
+                   % (before.get("detached_files"), last.get("detached_files"),
+                      before.get("attached_libraries"), last.get("attached_libraries")))
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    c = run_client(ctx, [PY, os.path.join(HERE, "late_ssl.py"),
+                         "https://127.0.0.1:%d/s10/again" % port, "1.0"],
+                   {"TT_TOKEN": tok, "TT_LIBDIR": libdir, "LD_LIBRARY_PATH": libdir})
+    if b"mapped_copy=1" not in c.out:
+        raise Fail("the client did not map the library copy")
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"pid": c.pid, "tls": True, "tls_library": "openssl",
+                      "dst": "127.0.0.1:%d" % port, "path": "/s10/again"})
+
+
+def read_line(p, timeout=CLIENT_TIMEOUT):
+    """One stdout line of a running client, or b"" on timeout or EOF."""
+    r, _, _ = select.select([p.stdout], [], [], timeout)
+    return p.stdout.readline().strip() if r else b""
+
+
+def t_close_frees_sessions(ctx):
+    """A client closes a plaintext and a TLS keep-alive connection but lives
+    on: both sessions are freed at the close (sensor_status: sessions down by
+    two, sessions_closed up by two), not at its exit or an idle timeout."""
+    tok, fp = new_token(ctx)
+    close_f = os.path.join(ctx.workdir, "close-now")
+    done_f = os.path.join(ctx.workdir, "close-done")
+    env = dict(os.environ, TT_TOKEN=tok, TT_CLOSE_FILE=close_f, TT_DONE_FILE=done_f)
+    p = spawn([PY, os.path.join(HERE, "close_client.py"),
+               "http://127.0.0.1:%d/s13/plain" % ctx.plain.port,
+               "https://127.0.0.1:%d/s13/tls" % ctx.tls.port],
+              env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if read_line(p) != b"sent":
+            raise Fail("close_client did not send its requests")
+        deadline = time.monotonic() + EVENT_TIMEOUT
+        while True:
+            seen = {e.get("dst") for e in ctx.sensor.snapshot() if e.get("event") == "token_seen"
+                    and e.get("fingerprint") == fp and e.get("pid") == p.pid}
+            if len(seen) >= 2:
+                break
+            if time.monotonic() > deadline:
+                raise Fail("expected token_seen for 2 connections, got %d" % len(seen))
+            time.sleep(0.05)
+        open_st = status_after(ctx, len(ctx.sensor.snapshot()), lambda e: True)
+        if not open_st:
+            raise Fail("no sensor_status while the connections were open")
+        open(close_f, "w").close()
+        if read_line(p) != b"closed":
+            raise Fail("close_client did not close its connections")
+        st = status_after(ctx, len(ctx.sensor.snapshot()),
+                          lambda e: e.get("sessions_closed", 0) >= open_st.get("sessions_closed", 0) + 2
+                          and e.get("sessions", 0) <= open_st.get("sessions", 0) - 2)
+        if not st:
+            last = last_status(ctx)
+            raise Fail("sessions not freed at close: sessions %s -> %s, sessions_closed %s -> %s"
+                       % (open_st.get("sessions"), last.get("sessions"),
+                          open_st.get("sessions_closed"), last.get("sessions_closed")))
+    finally:
+        open(done_f, "w").close()
+        try:
+            out, err = p.communicate(timeout=CLIENT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            reap(p)
+            out, err = p.communicate()
+        ctx.outputs += [out, err]
 
 
 def build_go_clients(ctx):
@@ -779,6 +882,95 @@ def t_go_https_http11(ctx):
 
 def t_go_https_http11_stripped(ctx):
     return go_https(ctx, ctx.go[1] if ctx.go else None, "/s12/go-stripped")
+
+
+def go_h2(ctx, exe, path):
+    """Go's net/http with HTTP/2 negotiated (its default over TLS): n requests
+    as streams of one connection. Go's HPACK encoder marks no field
+    sensitive, so Authorization and X-Api-Key both enter its dynamic table
+    and requests 2..n send them as indices: the TLS write probe plus the
+    stateful decoder must count both exactly n times."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go clients not built")
+    port = h2_server(ctx).port
+    tok, fp = new_token(ctx, "ghp")
+    key, key_fp = new_token(ctx)
+    n = 5
+    c = run_client(ctx, [exe, "https://127.0.0.1:%d%s?q=secret-ish" % (port, path), str(n)],
+                   {"TT_TOKEN": tok, "TT_TOKEN2": key, "TT_H2": "1", "TT_DELAY_MS": "1000"})
+    if b"requests=%d connections=1 proto=HTTP/2.0" % n not in c.out:
+        raise Fail("client did not make %d HTTP/2 requests on one connection: %s"
+                   % (n, c.out.decode(errors="replace").strip()))
+    want = {"exe": os.path.realpath(exe), "pid": c.pid, "tls": True, "tls_library": "go",
+            "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port, "method": "GET",
+            "path": path + "?q="}
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"))
+    ev = seen_for(ctx, key_fp, c.pid)[0]
+    check_fields(ev, dict(want, header="x-api-key"))
+    counts = [h2_counts(ctx, fp, c.pid, n), h2_counts(ctx, key_fp, c.pid, n)]
+    return lambda: [f() for f in counts]
+
+
+def t_go_https_http2(ctx):
+    return go_h2(ctx, ctx.go[0] if ctx.go else None, "/h2/go")
+
+
+def t_go_https_http2_stripped(ctx):
+    return go_h2(ctx, ctx.go[1] if ctx.go else None, "/h2/go-stripped")
+
+
+def install_grpc(ctx):
+    """@grpc/grpc-js from npm into the work dir, before the sensor starts (so
+    npm's own traffic is not part of the run). Sets ctx.grpc_modules, or
+    ctx.grpc_err when npm or the network is not there."""
+    npm = shutil.which("npm")
+    if not npm or not NODE:
+        ctx.grpc_err = "npm or node not installed"
+        return
+    d = os.path.join(ctx.workdir, "grpc")
+    os.makedirs(d, exist_ok=True)
+    try:
+        p = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", d,
+                            "@grpc/grpc-js"], cwd=d, capture_output=True, timeout=120,
+                           env=dict(os.environ, npm_config_cache=os.path.join(d, "cache")))
+    except subprocess.TimeoutExpired:
+        ctx.grpc_err = "npm install @grpc/grpc-js timed out"
+        return
+    mods = os.path.join(d, "node_modules")
+    if p.returncode != 0 or not os.path.isdir(os.path.join(mods, "@grpc", "grpc-js")):
+        ctx.grpc_err = "npm install @grpc/grpc-js failed"
+        return
+    ctx.grpc_modules = mods
+
+
+def t_grpc_unary_authorization(ctx):
+    """grpc-js unary calls over TLS on one channel with authorization metadata:
+    gRPC metadata travels as HTTP/2 header fields of each call's HEADERS."""
+    mods = getattr(ctx, "grpc_modules", None)
+    if not mods:
+        raise Skip(getattr(ctx, "grpc_err", None) or "@grpc/grpc-js not installed")
+    env = {"NODE_PATH": mods}
+    cert = os.path.join(ctx.workdir, "cert.pem")
+    if not getattr(ctx, "grpc", None):
+        full = dict(os.environ, NODE_PATH=mods)
+        ctx.grpc = Server(ctx.workdir, "grpc", True, cmd=[
+            NODE, os.path.join(HERE, "grpc_server.js"), cert, os.path.join(ctx.workdir, "key.pem")],
+            env=full)
+    port = ctx.grpc.port
+    tok, fp = new_token(ctx)
+    n = 3
+    c = run_client(ctx, [NODE, os.path.join(HERE, "grpc_client.js"), "127.0.0.1:%d" % port, cert, str(n)],
+                   dict(env, TT_TOKEN=tok))
+    if b"calls=%d" % n not in c.out:
+        raise Fail("grpc client did not finish %d calls: %s" % (n, c.out.decode(errors="replace").strip()))
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(NODE), "pid": c.pid, "tls": True, "host": "127.0.0.1:%d" % port,
+        "method": "POST", "path": "/tt.Echo/Call", "scheme": "Bearer", "header": "authorization"})
+    if "dst" in ev:
+        check_fields(ev, {"dst": "127.0.0.1:%d" % port})
+    return h2_counts(ctx, fp, c.pid, n)
 
 
 def t_go_pclntab_matches_symbols(ctx):
@@ -878,6 +1070,8 @@ SCENARIOS = [
     ("keepalive_50_exact_count", t_keepalive_counts),
     ("basic_auth_curl", t_basic_auth),
     ("late_loaded_library", t_late_library),
+    ("late_library_released_after_exit", t_late_library_released),
+    ("close_frees_sessions", t_close_frees_sessions),
     ("mount_namespace_library_copy", t_mount_namespace),
     ("container_id_from_cgroup", t_container_id),
     ("wget_gnutls", t_wget_gnutls),
@@ -888,6 +1082,9 @@ SCENARIOS = [
     ("curl_http2_three_on_one_connection", t_curl_h2),
     ("node_http2_three_on_one_connection", t_node_h2),
     ("prestarted_http2_connection", t_prestarted_h2),
+    ("go_https_http2", t_go_https_http2),
+    ("go_https_http2_stripped", t_go_https_http2_stripped),
+    ("grpc_unary_authorization", t_grpc_unary_authorization),
 ]
 
 
@@ -915,7 +1112,7 @@ def secret_hits(ctx):
              ("sensor stderr", b"".join(ctx.sensor.err_raw)),
              ("runner output", "\n".join(R.lines).encode())]
     blobs += [("client output", b) for b in ctx.outputs]
-    for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None)):
+    for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None)):
         if srv:
             with open(srv.err_path, "rb") as f:
                 blobs.append(("server output", f.read()))
@@ -961,6 +1158,7 @@ def run_sensor_group(group):
         ctx.tls = Server(workdir, "tls", True)
         ctx.plain = Server(workdir, "plain", False)
         build_go_clients(ctx)
+        install_grpc(ctx)
         start_prestarted(ctx)
         start_prestarted_h2(ctx)
         ctx.sensor = Sensor(workdir, ctx.key_path)
@@ -1008,7 +1206,7 @@ def run_sensor_group(group):
             ctx.sensor.stop()
         for pre in ctx.pre.values():
             reap(pre["client"].proc)
-        for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None)):
+        for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None)):
             if srv:
                 srv.close()
         shutil.rmtree(workdir, ignore_errors=True)

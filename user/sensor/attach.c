@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "elfsym.h"
@@ -21,6 +23,20 @@
 
 #define MAX_FILES 65536
 #define CODE_MAX 4096
+/*
+ * A file attached or seen mapped this recently is never released: a
+ * process may be mapping it right now, before its mapping shows in /proc.
+ */
+#define RELEASE_GRACE_NS (2LL * 1000 * 1000 * 1000)
+#define RELEASE_BATCH 256
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,
 		   bool entry_probes, int verbose)
@@ -196,11 +212,25 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 		snprintf(path, sizeof(path), "%s", mapped_path);
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
-	if (find_file(a, st.st_dev, st.st_ino))
+	f = find_file(a, st.st_dev, st.st_ino);
+	if (f && !f->released) {
+		f->seen_ns = mono_ns();
 		return 0;
-	f = add_file(a, st.st_dev, st.st_ino);
-	if (!f)
-		return 0;
+	}
+	if (f) {
+		/* released when its last user exited; mapped again now */
+		memset(f->links, 0, sizeof(f->links));
+		f->go_link = NULL;
+		f->released = false;
+		f->lib = TT_LIB_NONE;
+	} else {
+		f = add_file(a, st.st_dev, st.st_ino);
+		if (!f)
+			return 0;
+		/* the glob runs before any process scan, with pid 0 */
+		f->keep = pid == 0;
+	}
+	f->seen_ns = mono_ns();
 	base = strrchr(mapped_path, '/');
 	base = base ? base + 1 : mapped_path;
 	f->is_lib = !is_exe && strstr(base, ".so") != NULL;
@@ -294,4 +324,123 @@ int attacher_scan_all(struct attacher *a)
 	}
 	closedir(d);
 	return added;
+}
+
+bool attacher_has_releasable(const struct attacher *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->files[i].tls && !a->files[i].keep)
+			return true;
+	return false;
+}
+
+static void release_file(struct attacher *a, struct attach_file *f)
+{
+	for (int k = 0; k < PROBE_MAX; k++) {
+		if (!f->links[k])
+			continue;
+		bpf_link__destroy(f->links[k]);
+		f->links[k] = NULL;
+		a->probes--;
+	}
+	if (f->go_link) {
+		bpf_link__destroy(f->go_link);
+		f->go_link = NULL;
+		a->probes--;
+	}
+	a->files_by_lib[f->lib]--;
+	if (f->is_lib)
+		a->tls_libs--;
+	else
+		a->tls_exes--;
+	f->tls = false;
+	f->released = true;
+	a->released_files++;
+}
+
+/* Marks the candidates (indexes into a->files) that pid maps executable. */
+static void mark_mapped(struct attacher *a, uint32_t pid, const size_t *cand, bool *mapped,
+			size_t ncand)
+{
+	char maps[64], line[4096 + 256];
+	FILE *fp;
+
+	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
+	fp = fopen(maps, "re");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		char perms[8] = "";
+		unsigned maj = 0, min = 0;
+		unsigned long long ino = 0;
+
+		/* a line longer than the buffer: skip its rest */
+		if (!strchr(line, '\n')) {
+			int c;
+
+			while ((c = fgetc(fp)) != EOF && c != '\n')
+				;
+		}
+		if (sscanf(line, "%*x-%*x %7s %*x %x:%x %llu", perms, &maj, &min, &ino) != 4)
+			continue;
+		if (perms[2] != 'x' || ino == 0)
+			continue;
+		for (size_t i = 0; i < ncand; i++) {
+			const struct attach_file *f = &a->files[cand[i]];
+
+			if (f->ino == (ino_t)ino && major(f->dev) == maj && minor(f->dev) == min)
+				mapped[i] = true;
+		}
+	}
+	fclose(fp);
+}
+
+int attacher_release_unmapped(struct attacher *a)
+{
+	size_t cand[RELEASE_BATCH];
+	bool mapped[RELEASE_BATCH];
+	size_t ncand = 0;
+	int64_t now = mono_ns();
+	int released = 0, nproc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	for (size_t i = 0; i < a->n && ncand < RELEASE_BATCH; i++) {
+		const struct attach_file *f = &a->files[i];
+
+		if (f->tls && !f->keep && now - f->seen_ns >= RELEASE_GRACE_NS)
+			cand[ncand++] = i;
+	}
+	if (ncand == 0)
+		return 0;
+	memset(mapped, 0, sizeof(mapped));
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid == 0 || pid >= UINT32_MAX)
+			continue;
+		nproc++;
+		mark_mapped(a, (uint32_t)pid, cand, mapped, ncand);
+	}
+	closedir(d);
+	/* no process readable at all: /proc is not what we think, release nothing */
+	if (nproc == 0)
+		return 0;
+	for (size_t i = 0; i < ncand; i++) {
+		struct attach_file *f = &a->files[cand[i]];
+
+		if (mapped[i]) {
+			f->seen_ns = now;
+			continue;
+		}
+		release_file(a, f);
+		released++;
+		log_verbose(a->verbose, "released the probes of a file no process maps (dev %u:%u inode %llu)",
+			    major(f->dev), minor(f->dev), (unsigned long long)f->ino);
+	}
+	return released;
 }

@@ -31,6 +31,10 @@ struct attach_file {
 	unsigned lib;           /* enum tt_tls_lib */
 	struct bpf_link *links[PROBE_MAX];
 	struct bpf_link *go_link;  /* Go crypto/tls (goattach.h) */
+	bool keep;              /* found by the startup glob: never released */
+	bool released;          /* links destroyed: no process mapped it any more */
+	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */
+	unsigned go_slot;       /* 1 + its go_bins index, kept across release and re-attach; 0: none */
 };
 
 struct attacher {
@@ -44,6 +48,7 @@ struct attacher {
 	/* counts for the startup line and sensor_status */
 	unsigned tls_libs, tls_exes, probes, probes_at_call, attach_errors;
 	unsigned files_by_lib[TT_LIB_MAX];
+	unsigned released_files;    /* attachments released since start */
 };
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,
@@ -53,5 +58,13 @@ void attacher_free(struct attacher *a);
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
 /* Every process (or only_pid), plus libssl in the standard library directories. */
 int attacher_scan_all(struct attacher *a);
+/* True when some attached file could be released (not from the startup glob). */
+bool attacher_has_releasable(const struct attacher *a);
+/*
+ * Releases the attachments of files no process maps any more (one pass over
+ * every /proc/PID/maps), except the standard libraries found at startup. A file
+ * mapped again later is attached again. Returns files released.
+ */
+int attacher_release_unmapped(struct attacher *a);
 
 #endif

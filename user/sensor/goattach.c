@@ -252,7 +252,8 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 			 info.version);
 		return 0;
 	}
-	if (next_bin >= TT_GO_BINS_MAX) {
+	/* a file released and mapped again reuses its slot */
+	if (!f->go_slot && next_bin >= TT_GO_BINS_MAX) {
 		log_warn("Go executable %s: too many Go executables, not probed", path);
 		return 0;
 	}
@@ -270,7 +271,7 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 		gb.tcpconn_fd_off = go_layouts[i].tcpconn_fd;
 		gb.netfd_sysfd_off = go_layouts[i].netfd_sysfd;
 	}
-	idx = next_bin;
+	idx = f->go_slot ? f->go_slot - 1 : next_bin;
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.go_bins), &idx, &gb, BPF_ANY) != 0) {
 		log_warn("Go executable %s: cannot store its settings: %s", path, strerror(errno));
 		return 0;
@@ -292,7 +293,10 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 		log_warn("cannot attach crypto/tls.(*Conn).Write in %s: %s", path, strerror(errno));
 		return 0;
 	}
-	next_bin++;
+	if (!f->go_slot) {
+		f->go_slot = idx + 1;
+		next_bin++;
+	}
 	f->lib = TT_LIB_GO;
 	a->probes++;
 	log_verbose(a->verbose, "%s: Go %s, %s ABI, crypto/tls.(*Conn).Write from %s%s", path,

@@ -106,6 +106,7 @@ struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t 
 		{ skel->progs.tp_exec, &skel->links.tp_exec, "sched", "sched_process_exec" },
 		{ skel->progs.tp_mmap, &skel->links.tp_mmap, "syscalls", "sys_enter_mmap" },
 		{ skel->progs.tp_exit, &skel->links.tp_exit, "sched", "sched_process_exit" },
+		{ skel->progs.tp_close, &skel->links.tp_close, "syscalls", "sys_enter_close" },
 	};
 	n_tracepoints = 0;
 	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {

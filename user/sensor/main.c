@@ -53,6 +53,7 @@ struct options {
 	const char *ca_file, *client_cert, *client_key;
 	const char *node;
 	uint64_t spool_max_bytes;
+	int release_interval_s;
 	const char *headers[EXTRA_NAMES];
 	size_t n_headers;
 	const char *params[EXTRA_NAMES];
@@ -67,6 +68,7 @@ struct app {
 	uint32_t scan_pids[SCAN_QUEUE];
 	size_t nscan;
 	uint64_t scan_overflow;
+	bool exits_seen;            /* a process exited since the last release pass */
 };
 
 static const char usage[] =
@@ -90,6 +92,8 @@ static const char usage[] =
 "  --param NAME            also treat query parameter NAME as one (repeatable)\n"
 "  --entry-probes          always probe function entries (see README: probe points)\n"
 "  --quiet                 no events on stdout (with --collector)\n"
+"  --release-interval SECONDS   how often probes on files no process maps any\n"
+"                          more are released (default 30; sooner after exits)\n"
 "\n"
 "Shipping to a collector (see tokentap-collector --help):\n"
 "  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
@@ -131,7 +135,8 @@ static const char *lowercase_dup(const char *s)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
-	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX };
+	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
+	       O_RELEASE };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -150,6 +155,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "client-key", required_argument, NULL, O_CKEY },
 		{ "node", required_argument, NULL, O_NODE },
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
+		{ "release-interval", required_argument, NULL, O_RELEASE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -241,6 +247,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->spool_max_bytes = v;
 			break;
+		case O_RELEASE:
+			if (numarg_uint(optarg, 1, 86400, &v)) {
+				log_error("--release-interval: expected seconds between 1 and 86400, got '%s'", optarg);
+				return -1;
+			}
+			o->release_interval_s = (int)v;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -325,6 +338,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		queue_scan(a, h->pid);
 		return 0;
 	}
+	if (h->kind == TT_EV_EXIT)
+		a->exits_seen = true;
 	pipeline_handle(a->pipe, data, size);
 	return 0;
 }
@@ -349,6 +364,7 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "uprobes", a->att.probes },
 		{ "uprobes_at_call_site", a->att.probes_at_call },
 		{ "attach_errors", a->att.attach_errors },
+		{ "detached_files", a->att.released_files },
 		{ "tracepoints", loader_tracepoints() },
 		{ "events", k[TT_STAT_EVENTS] },
 		{ "ringbuf_drops", k[TT_STAT_RB_DROP] },
@@ -364,6 +380,8 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "bad_events", ps->bad_events },
 		{ "unbound_tls", ps->unbound_tls },
 		{ "tls_retries", ps->tls_retries },
+		{ "sessions", ps->sessions },
+		{ "sessions_closed", ps->sessions_closed },
 		{ "session_overflow", ps->session_overflow },
 		{ "aggregation_overflow", ps->agg_overflow },
 		{ "scan_overflow", a->scan_overflow },
@@ -393,7 +411,7 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 int main(int argc, char **argv)
 {
 	struct options opt = { .interval_s = 10, .state_dir = "/var/lib/tokentap",
-			       .max_header_bytes = 16384 };
+			       .max_header_bytes = 16384, .release_interval_s = 30 };
 	struct loader_opts lo = { 0 };
 	struct pipeline_opts po = { 0 };
 	struct app a = { .opt = &opt };
@@ -403,7 +421,7 @@ int main(int argc, char **argv)
 	struct rlimit no_core = { 0, 0 };
 	struct ship_sink ssink;
 	char err[512];
-	int64_t next_status;
+	int64_t next_status, next_release, last_release, release_gap;
 
 	if (parse_args(argc, argv, &opt) != 0)
 		return 1;
@@ -480,6 +498,10 @@ int main(int argc, char **argv)
 		 opt.collector ? "; shipping to " : "", opt.collector ? opt.collector : "");
 
 	next_status = clock_mono_ns() + (int64_t)opt.interval_s * 1000000000LL;
+	last_release = clock_mono_ns();
+	next_release = last_release + (int64_t)opt.release_interval_s * 1000000000LL;
+	/* exits bring the pass forward, but a busy host does not get one per exit */
+	release_gap = (int64_t)(opt.release_interval_s < 5 ? opt.release_interval_s : 5) * 1000000000LL;
 	while (!stopping) {
 		int64_t now;
 
@@ -494,6 +516,16 @@ int main(int argc, char **argv)
 		pipeline_tick(a.pipe, now);
 		if (a.shipper)
 			shipper_tick(a.shipper, now);
+		if (a.exits_seen) {
+			a.exits_seen = false;
+			if (next_release > last_release + release_gap && attacher_has_releasable(&a.att))
+				next_release = last_release + release_gap;
+		}
+		if (now >= next_release) {
+			attacher_release_unmapped(&a.att);
+			last_release = now;
+			next_release = now + (int64_t)opt.release_interval_s * 1000000000LL;
+		}
 		if (now >= next_status) {
 			report_status(&a, skel, false);
 			next_status = now + (int64_t)opt.interval_s * 1000000000LL;

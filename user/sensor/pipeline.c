@@ -32,6 +32,8 @@
  */
 #define H2_SESSION_MAX 1024
 #define H2_BLOCK_MAX 16384
+/* A plaintext session's conn: the fd with this bit, as the BPF side's CONN_PLAIN. */
+#define PLAIN_CONN (1ULL << 63)
 
 struct session {
 	uint32_t pid;
@@ -40,6 +42,7 @@ struct session {
 	struct h2_parser *h2;       /* HTTP/2 frame stream and HPACK state, or NULL */
 	bool tls;
 	bool bound;                 /* TLS: socket known (or known to be unknowable) */
+	int fd;                     /* TLS: the socket's fd once bound, else -1 */
 	char src[64], dst[64];
 	struct sighting *parked;    /* waiting for the TLS bind, PARK_MAX */
 	size_t nparked;
@@ -283,11 +286,28 @@ static struct session *session_get(struct pipeline *p, uint32_t pid, uint64_t co
 	s->pid = pid;
 	s->conn = conn;
 	s->tls = tls;
+	s->fd = -1;
 	b = session_bucket(pid, conn);
 	s->next = p->buckets[b];
 	p->buckets[b] = s;
 	p->nsessions++;
+	p->st.sessions = p->nsessions;
 	return s;
+}
+
+/* Unlinks and frees one session; what it still holds is reported first. */
+static void session_remove(struct pipeline *p, struct session *s)
+{
+	struct session **pp = &p->buckets[session_bucket(s->pid, s->conn)];
+
+	while (*pp && *pp != s)
+		pp = &(*pp)->next;
+	if (!*pp)
+		return;
+	*pp = s->next;
+	session_free(p, s);
+	p->nsessions--;
+	p->st.sessions = p->nsessions;
 }
 
 /* Frees sessions matching pid (all when pid is 0) or idle since before cutoff. */
@@ -303,6 +323,7 @@ static void session_sweep(struct pipeline *p, uint32_t pid, int64_t cutoff)
 				*pp = s->next;
 				session_free(p, s);
 				p->nsessions--;
+				p->st.sessions = p->nsessions;
 			} else {
 				pp = &s->next;
 			}
@@ -475,6 +496,8 @@ static void on_h2_request(const struct h2_request *r, void *arg)
 
 static void set_addrs(struct session *s, const struct tt_event_hdr *h)
 {
+	if (h->fd >= 0)
+		s->fd = h->fd;
 	if (!(h->flags & TT_F_ADDR))
 		return;
 	sighting_format_addr(s->src, sizeof(s->src), h->src.family, h->src.addr, h->src.port);
@@ -605,6 +628,33 @@ static void handle_bind(struct pipeline *p, const struct tt_event_hdr *h)
 	session_flush_parked(p, s);
 }
 
+/*
+ * The process closed a connection the kernel side tracked: its plaintext
+ * session (keyed by fd) and its TLS session (keyed by the session pointer,
+ * if still on that fd) are done. Parked sightings are reported first.
+ */
+static void handle_close(struct pipeline *p, const struct tt_event_hdr *h)
+{
+	struct session *s;
+
+	if (h->fd < 0) {
+		p->st.bad_events++;
+		return;
+	}
+	s = session_find(p, h->pid, (uint64_t)(uint32_t)h->fd | PLAIN_CONN);
+	if (s) {
+		session_remove(p, s);
+		p->st.sessions_closed++;
+	}
+	if (!h->conn)
+		return;
+	s = session_find(p, h->pid, h->conn);
+	if (s && s->tls && s->fd == h->fd) {
+		session_remove(p, s);
+		p->st.sessions_closed++;
+	}
+}
+
 void pipeline_handle(struct pipeline *p, const void *data, size_t size)
 {
 	const struct tt_event_hdr *h = data;
@@ -622,6 +672,9 @@ void pipeline_handle(struct pipeline *p, const void *data, size_t size)
 		break;
 	case TT_EV_EXIT:
 		session_sweep(p, h->pid, 0);
+		break;
+	case TT_EV_CLOSE:
+		handle_close(p, h);
 		break;
 	default:
 		p->st.bad_events++;

@@ -53,13 +53,15 @@ struct pipeline_stats {
 	uint64_t agg_overflow;
 	uint64_t creds_dropped;     /* more credentials in a request than reported */
 	uint64_t h2_undecodable;    /* HTTP/2 header blocks lost or decodable only in part */
+	uint64_t sessions;          /* connection sessions held now */
+	uint64_t sessions_closed;   /* sessions freed because their fd was closed */
 };
 
 struct pipeline;
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o);
 void pipeline_free(struct pipeline *p);
-/* One record from the ring buffer (TT_EV_DATA, TT_EV_BIND, TT_EV_EXIT). */
+/* One record from the ring buffer (TT_EV_DATA, TT_EV_BIND, TT_EV_EXIT, TT_EV_CLOSE). */
 void pipeline_handle(struct pipeline *p, const void *data, size_t size);
 /* Timers: parked TLS sightings, usage intervals, idle state. now: CLOCK_MONOTONIC ns. */
 void pipeline_tick(struct pipeline *p, int64_t now_mono_ns);

@@ -3,9 +3,13 @@
 //
 //	go_client URL N
 //
+// TT_H2=1: HTTP/2 instead (net/http's default negotiation over ALPN), all N
+// requests as streams of one connection, with "X-Api-Key: $TT_TOKEN2" as
+// well. Go's HPACK encoder marks no field sensitive: both headers enter
+// its dynamic table, so requests 2..N carry them as table indices.
 // TT_DELAY_MS: wait this long before the first request (lets the sensor
 // attach to a freshly started executable). Prints
-// "requests=N connections=C"; never prints the token.
+// "requests=N connections=C proto=P"; never prints the token.
 package main
 
 import (
@@ -37,17 +41,21 @@ func main() {
 	}
 	var conns int32
 	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	h2 := os.Getenv("TT_H2") == "1"
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			atomic.AddInt32(&conns, 1)
 			return dialer.DialContext(ctx, network, addr)
 		},
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
-		// A non-nil empty map turns HTTP/2 off: HTTP/1.1 over TLS.
-		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{},
-		ForceAttemptHTTP2:   false,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: true},
+		ForceAttemptHTTP2:   h2,
 		MaxIdleConnsPerHost: 1,
 	}
+	if !h2 {
+		// A non-nil empty map turns HTTP/2 off: HTTP/1.1 over TLS.
+		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+	proto := ""
 	client := &http.Client{Transport: tr, Timeout: 20 * time.Second}
 	for i := 0; i < n; i++ {
 		req, err := http.NewRequest("GET", url, nil)
@@ -56,6 +64,9 @@ func main() {
 			os.Exit(1)
 		}
 		req.Header.Set("Authorization", "Bearer "+os.Getenv("TT_TOKEN"))
+		if h2 {
+			req.Header.Set("X-Api-Key", os.Getenv("TT_TOKEN2"))
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "request failed")
@@ -64,10 +75,11 @@ func main() {
 		// Drained and closed, so the connection goes back to the pool.
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+		proto = resp.Proto
 		if resp.StatusCode != 200 {
 			fmt.Fprintf(os.Stderr, "status %d\n", resp.StatusCode)
 			os.Exit(1)
 		}
 	}
-	fmt.Printf("requests=%d connections=%d proto=%s\n", n, atomic.LoadInt32(&conns), "HTTP/1.1")
+	fmt.Printf("requests=%d connections=%d proto=%s\n", n, atomic.LoadInt32(&conns), proto)
 }
