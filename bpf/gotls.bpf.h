@@ -88,6 +88,22 @@ int probe_go_tls_write_reg(struct pt_regs *ctx)
 	return go_tls_write(ctx, ctx->ax, ctx->bx, (__s64)ctx->cx);
 }
 
+#define TT_EFLAGS_CF 0x01
+#define TT_EFLAGS_ZF 0x40
+
+/*
+ * The same, probed on the jbe of the stack check (emulated, unlike the
+ * entry's lea/cmp). Taken, it grows the stack and the function restarts at
+ * its entry, reaching this probe again: only the fall-through counts.
+ */
+SEC("uprobe")
+int probe_go_tls_write_reg_check(struct pt_regs *ctx)
+{
+	if (ctx->flags & (TT_EFLAGS_CF | TT_EFLAGS_ZF))
+		return 0;
+	return go_tls_write(ctx, ctx->ax, ctx->bx, (__s64)ctx->cx);
+}
+
 /* Go < 1.17: receiver, b.ptr, b.len at SP+8, SP+16, SP+24 (SP holds the return address). */
 SEC("uprobe")
 int probe_go_tls_write_stack(struct pt_regs *ctx)

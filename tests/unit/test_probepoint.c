@@ -620,6 +620,31 @@ static void test_getter_offset(void **state)
 	}
 }
 
+/* Go's stack-check prologue: the jbe is the probe point, anything else is not. */
+static void test_go_stack_check(void **state)
+{
+	/* go1.19 crypto/tls.(*Conn).Write: lea -0x68(%rsp),%r12; cmp 0x10(%r14),%r12; jbe */
+	static const uint8_t big[] = { 0x4c, 0x8d, 0x64, 0x24, 0x98, 0x4d, 0x3b, 0x66, 0x10,
+				       0x0f, 0x86, 0x64, 0x07, 0x00, 0x00, 0x48, 0x81, 0xec };
+	/* small frame: cmp 0x10(%r14),%rsp; jbe rel8 */
+	static const uint8_t small[] = { 0x49, 0x3b, 0x66, 0x10, 0x76, 0x20, 0x55 };
+	/* the guard read from another register than %r14 is not Go's */
+	static const uint8_t other[] = { 0x49, 0x3b, 0x67, 0x10, 0x76, 0x20, 0x55 };
+	/* jae instead of jbe */
+	static const uint8_t jae[] = { 0x49, 0x3b, 0x66, 0x10, 0x73, 0x20, 0x55 };
+	/* an argument written before the check */
+	static const uint8_t clobber[] = { 0x48, 0x31, 0xc0, 0x49, 0x3b, 0x66, 0x10, 0x76, 0x20 };
+
+	(void)state;
+	assert_int_equal(probe_go_stack_check(big, sizeof(big), 0x590920), 9);
+	assert_int_equal(probe_go_stack_check(small, sizeof(small), 0x1000), 4);
+	assert_int_equal(probe_go_stack_check(other, sizeof(other), 0x1000), 0);
+	assert_int_equal(probe_go_stack_check(jae, sizeof(jae), 0x1000), 0);
+	assert_int_equal(probe_go_stack_check(clobber, sizeof(clobber), 0x1000), 0);
+	assert_int_equal(probe_go_stack_check(big, 7, 0x590920), 0);
+	assert_int_equal(probe_go_stack_check(big, 0, 0x590920), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_getter_offset),
+		cmocka_unit_test(test_go_stack_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -322,3 +322,59 @@ out:
 	cs_close(&h);
 	return ret;
 }
+
+/* mem operand base+0x10 with base %r14 (the Go g register) */
+static bool is_g_stackguard(const cs_x86_op *op)
+{
+	return op->type == X86_OP_MEM && op->mem.base == X86_REG_R14 &&
+	       op->mem.index == X86_REG_INVALID && op->mem.segment == X86_REG_INVALID &&
+	       op->mem.disp == 0x10;
+}
+
+uint64_t probe_go_stack_check(const uint8_t *code, size_t len, uint64_t vaddr)
+{
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t addr = vaddr, result = 0;
+	x86_reg sp = X86_REG_RSP; /* the register compared with the stack guard */
+	int step = 0;
+	cs_insn *in;
+	csh h;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return 0;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	while (in && step < 3) {
+		uint64_t at = addr;
+		const cs_x86 *x;
+
+		if (!cs_disasm_iter(h, &p, &left, &addr, in))
+			break;
+		x = &in->detail->x86;
+		if (step == 0 && in->id == X86_INS_LEA && x->op_count == 2 &&
+		    x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_R12 &&
+		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.base == X86_REG_RSP &&
+		    x->operands[1].mem.index == X86_REG_INVALID) {
+			/* large frames compare rsp minus the frame size */
+			sp = X86_REG_R12;
+			step = 1;
+			continue;
+		}
+		if (step <= 1 && in->id == X86_INS_CMP && x->op_count == 2 &&
+		    ((x->operands[0].type == X86_OP_REG && x->operands[0].reg == sp &&
+		      is_g_stackguard(&x->operands[1])) ||
+		     (x->operands[1].type == X86_OP_REG && x->operands[1].reg == sp &&
+		      is_g_stackguard(&x->operands[0])))) {
+			step = 2;
+			continue;
+		}
+		if (step == 2 && in->id == X86_INS_JBE && direct_target(in) != 0)
+			result = at - vaddr;
+		break;
+	}
+	if (in)
+		cs_free(in, 1);
+	cs_close(&h);
+	return result;
+}

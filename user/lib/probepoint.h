@@ -35,4 +35,14 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
  */
 int probe_getter_offset(const uint8_t *code, size_t len, uint64_t vaddr, int32_t *off);
 
+/*
+ * Go functions begin with a stack check: [lea -N(%rsp),%r12;]
+ * cmp 0x10(%r14),%rsp|%r12; jbe morestack. The jbe is emulated and the
+ * arguments are still in their registers there. When it is taken the
+ * stack grows and the function restarts at its entry, so a probe on it
+ * must ignore the taken case (CF or ZF set). Returns the jbe's distance
+ * from the function start, or 0 when the prologue is anything else.
+ */
+uint64_t probe_go_stack_check(const uint8_t *code, size_t len, uint64_t vaddr);
+
 #endif

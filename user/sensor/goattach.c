@@ -16,6 +16,7 @@
 #include "gopclntab.h"
 #include "gotls.h"
 #include "log.h"
+#include "probepoint.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
 
@@ -242,6 +243,7 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 	struct tt_go_bin gb = { 0 };
 	struct go_exe_info info;
 	struct bpf_program *prog;
+	uint64_t probe_at;
 	uint32_t idx;
 
 	if (go_exe_inspect(path, &info) != 0 || !info.write_vaddr)
@@ -278,14 +280,31 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 	}
 	prog = gb.abi == TT_GO_ABI_REG ? a->skel->progs.probe_go_tls_write_reg :
 					 a->skel->progs.probe_go_tls_write_stack;
+	probe_at = info.write_offset;
+	/* the stack check's jbe is emulated; the entry's lea/cmp are single-stepped */
+	if (gb.abi == TT_GO_ABI_REG && !a->entry_probes) {
+		uint8_t code[32];
+		uint64_t delta = 0;
+
+		if (elf_read_bytes(path, info.write_offset, code, sizeof(code)) == (ssize_t)sizeof(code))
+			delta = probe_go_stack_check(code, sizeof(code), info.write_vaddr);
+		if (delta) {
+			prog = a->skel->progs.probe_go_tls_write_reg_check;
+			probe_at += delta;
+			a->probes_at_call++;
+		}
+		log_verbose(a->verbose, "%s: crypto/tls.(*Conn).Write at +%llu (%s)", path,
+			    (unsigned long long)delta,
+			    delta ? "stack-check jbe, taken branch ignored" : "entry");
+	}
 	{
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = TT_GO_COOKIE | idx);
 
-		f->go_link = bpf_program__attach_uprobe_opts(prog, -1, path, info.write_offset, &uo);
+		f->go_link = bpf_program__attach_uprobe_opts(prog, -1, path, probe_at, &uo);
 		/* kernels before 5.15 have no attach cookies: no socket walk, the nested write binds */
 		if (!f->go_link) {
 			uo.bpf_cookie = 0;
-			f->go_link = bpf_program__attach_uprobe_opts(prog, -1, path, info.write_offset, &uo);
+			f->go_link = bpf_program__attach_uprobe_opts(prog, -1, path, probe_at, &uo);
 		}
 	}
 	if (!f->go_link) {
