@@ -15,8 +15,7 @@ static int name_matches(const char *sym, const char *want)
 	return strncmp(sym, want, n) == 0 && (sym[n] == '\0' || sym[n] == '@');
 }
 
-/* Translates a virtual address into a file offset through the PT_LOAD headers. */
-static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
+int elf_vaddr_to_offset(Elf *elf, uint64_t vaddr, int exec_only, uint64_t *off)
 {
 	size_t phnum;
 
@@ -25,14 +24,40 @@ static int vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    (exec_only && !(ph.p_flags & PF_X)))
 			continue;
-		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz) {
 			*off = vaddr - ph.p_vaddr + ph.p_offset;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+Elf *elf_open_file(const char *path, int *fd)
+{
+	Elf *elf;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return NULL;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return NULL;
+	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_close_file(elf, *fd);
+		return NULL;
+	}
+	return elf;
+}
+
+void elf_close_file(Elf *elf, int fd)
+{
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void scan_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *const *names, size_t n,
@@ -57,7 +82,7 @@ static void scan_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, const char *const
 		for (size_t k = 0; k < n; k++) {
 			if (found[k] || !name_matches(name, names[k]))
 				continue;
-			if (vaddr_to_offset(elf, sym.st_value, &out[k].offset) != 0)
+			if (elf_vaddr_to_offset(elf, sym.st_value, 1, &out[k].offset) != 0)
 				continue;
 			out[k].vaddr = sym.st_value;
 			out[k].size = sym.st_size;
@@ -73,18 +98,9 @@ int elf_find_funcs(const char *path, const char *const *names, size_t n, struct 
 	Elf *elf;
 
 	memset(found, 0, n * sizeof(*found));
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	elf = elf_open_file(path, &fd);
+	if (!elf)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		if (elf)
-			elf_end(elf);
-		close(fd);
-		return -1;
-	}
 	/* .dynsym first: it is what the dynamic linker resolves calls to. */
 	for (int pass = 0; pass < 2; pass++) {
 		Elf_Scn *scn = NULL;
@@ -100,8 +116,7 @@ int elf_find_funcs(const char *path, const char *const *names, size_t n, struct 
 	}
 	for (size_t k = 0; k < n; k++)
 		nfound += found[k];
-	elf_end(elf);
-	close(fd);
+	elf_close_file(elf, fd);
 	return nfound;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <libelf.h>
 
 struct elf_func {
 	uint64_t vaddr;    /* st_value */
@@ -21,6 +22,13 @@ struct elf_func {
  */
 int elf_find_funcs(const char *path, const char *const *names, size_t n, struct elf_func *out,
 		   int *found);
+
+/* Opens path as an ELF object; NULL when it is not one. Close with elf_close_file. */
+Elf *elf_open_file(const char *path, int *fd);
+void elf_close_file(Elf *elf, int fd);
+
+/* File offset of vaddr through the PT_LOAD headers (exec_only: code only). 0 or -1. */
+int elf_vaddr_to_offset(Elf *elf, uint64_t vaddr, int exec_only, uint64_t *off);
 
 /* Reads up to len bytes at offset of path into buf; returns bytes read or -1. */
 ssize_t elf_read_bytes(const char *path, uint64_t offset, void *buf, size_t len);

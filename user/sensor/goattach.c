@@ -63,27 +63,6 @@ int go_version_parse(const char *v, int *major, int *minor)
 	return 0;
 }
 
-/* File offset of vaddr through any PT_LOAD header (exec_only: code only). */
-static int vaddr_off(Elf *elf, uint64_t vaddr, int exec_only, uint64_t *off)
-{
-	size_t phnum;
-
-	if (elf_getphdrnum(elf, &phnum) != 0)
-		return -1;
-	for (size_t i = 0; i < phnum; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
-		    (exec_only && !(ph.p_flags & PF_X)))
-			continue;
-		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz) {
-			*off = vaddr - ph.p_vaddr + ph.p_offset;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static Elf_Data *section(Elf *elf, const char *name, GElf_Shdr *out)
 {
 	size_t shstrndx;
@@ -161,11 +140,11 @@ static void read_build_version(int fd, Elf *elf, struct go_exe_info *info)
 		uint8_t hdr[16], s[sizeof(info->version)];
 		uint64_t off, len;
 
-		if (vaddr_off(elf, le64(b + 16), 0, &off) != 0 ||
+		if (elf_vaddr_to_offset(elf, le64(b + 16), 0, &off) != 0 ||
 		    pread(fd, hdr, sizeof(hdr), (off_t)off) != (ssize_t)sizeof(hdr))
 			return;
 		len = le64(hdr + 8);
-		if (len == 0 || len >= sizeof(s) || vaddr_off(elf, le64(hdr), 0, &off) != 0 ||
+		if (len == 0 || len >= sizeof(s) || elf_vaddr_to_offset(elf, le64(hdr), 0, &off) != 0 ||
 		    pread(fd, s, len, (off_t)off) != (ssize_t)len)
 			return;
 		set_version(info, s, len);
@@ -185,7 +164,7 @@ static void find_in_pclntab(Elf *elf, struct go_exe_info *info)
 	if (gopclntab_find(d->d_buf, d->d_size, go_funcs, 2, entries, found) <= 0)
 		return;
 	info->from_pclntab = 1;
-	if (found[0] && vaddr_off(elf, entries[0], 1, &info->write_offset) == 0)
+	if (found[0] && elf_vaddr_to_offset(elf, entries[0], 1, &info->write_offset) == 0)
 		info->write_vaddr = entries[0];
 	if (found[1])
 		info->tcpconn_close = entries[1];
@@ -200,25 +179,18 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 	Elf *elf;
 
 	memset(info, 0, sizeof(*info));
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	elf = elf_open_file(path, &fd);
+	if (!elf)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
-	    eh.e_machine != EM_X86_64) {
-		if (elf)
-			elf_end(elf);
-		close(fd);
+	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64) {
+		elf_close_file(elf, fd);
 		return -1;
 	}
 	info->pie = eh.e_type == ET_DYN;
 	read_build_version(fd, elf, info);
 	/* most executables are not Go: stop before the symbol scan */
 	if (!info->is_go && !section(elf, ".gopclntab", &sh)) {
-		elf_end(elf);
-		close(fd);
+		elf_close_file(elf, fd);
 		return -1;
 	}
 	if (info->version[0] && go_version_parse(info->version, &info->major, &info->minor) != 0)
@@ -231,8 +203,7 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 	} else {
 		find_in_pclntab(elf, info);
 	}
-	elf_end(elf);
-	close(fd);
+	elf_close_file(elf, fd);
 	return info->is_go ? 0 : -1;
 }
 
