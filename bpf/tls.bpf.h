@@ -88,6 +88,13 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 		}
 	}
 	if (!ss) {
+		/*
+		 * GnuTLS and NSS have no handshake flag to read: a write on a
+		 * session not yet bound to its socket may be one made during the
+		 * handshake, failed with EAGAIN and retried with the same bytes.
+		 */
+		if ((flags & TT_F_START) && (lib == TT_LIB_GNUTLS || lib == TT_LIB_NSS))
+			e->h.flags |= TT_F_IN_INIT;
 		struct tls_mark m = { .ssl = (__u64)ssl, .ts_ns = e->h.ts_ns };
 		__u32 tid = (__u32)pid_tgid;
 
@@ -129,6 +136,26 @@ SEC("uprobe")
 int BPF_KPROBE(probe_gnutls_send, void *session, const void *data, __u64 size)
 {
 	return on_tls_write(ctx, session, data, size > (1ULL << 62) ? 0 : (__s64)size, TT_LIB_GNUTLS);
+}
+
+/*
+ * NSS: PR_Write(fd, buf, PRInt32 amount) and PR_Send(fd, buf, amount,
+ * flags, timeout) on the top PRFileDesc, whose identity (a public NSPR
+ * struct: methods, secret, lower, higher, dtor, identity) tells the layer.
+ * A bare NSPR socket (PR_NSPR_IO_LAYER, 0) or a file is not TLS: the
+ * syscall tracepoints see its plaintext, so it is left to them.
+ */
+#define TT_PRFD_IDENTITY_OFF 40
+
+SEC("uprobe")
+int BPF_KPROBE(probe_nss_write, void *fd, const void *buf, int amount)
+{
+	int identity = 0;
+
+	if (amount <= 0 || bpf_probe_read_user(&identity, sizeof(identity), fd + TT_PRFD_IDENTITY_OFF) ||
+	    identity == 0)
+		return 0;
+	return on_tls_write(ctx, fd, buf, amount, TT_LIB_NSS);
 }
 
 /*

@@ -35,7 +35,8 @@ enum tt_tls_lib {
 	TT_LIB_NONE = 0,
 	TT_LIB_OPENSSL = 1,
 	TT_LIB_GNUTLS = 2,
-	TT_LIB_GO = 3,      /* Go crypto/tls */
+	TT_LIB_GO = 3,
+	TT_LIB_NSS = 4,      /* Go crypto/tls */
 	TT_LIB_MAX,
 };
 

@@ -700,6 +700,34 @@ def t_gnutls_cli(ctx):
         "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s11/gnutls-cli"})
 
 
+def t_nss_tstclnt(ctx):
+    """NSS (PR_Write/PR_Send in libnspr4) with NSS's own test client."""
+    cli, certutil = shutil.which("tstclnt"), shutil.which("certutil")
+    need(cli, "tstclnt (libnss3-tools)")
+    need(certutil, "certutil (libnss3-tools)")
+    db = os.path.join(ctx.workdir, "nssdb")
+    os.makedirs(db, exist_ok=True)
+    subprocess.run([certutil, "-N", "-d", "sql:" + db, "--empty-password"], check=True,
+                   capture_output=True, timeout=30)
+    tok, fp = new_token(ctx)
+    port = ctx.tls.port
+    req = ("GET /s14/nss?q=secret-ish HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+           "Connection: close\r\n\r\n" % (port, tok)).encode()
+    p = spawn([cli, "-h", "127.0.0.1", "-p", str(port), "-o", "-d", "sql:" + db], stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(req, timeout=CLIENT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        reap(p)
+        out, err = p.communicate()
+    ctx.outputs += [out, err]
+    ev = seen_for(ctx, fp, p.pid)[0]
+    check_fields(ev, {
+        "exe": os.path.realpath(cli), "pid": p.pid, "tls": True, "tls_library": "nss",
+        "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/s14/nss?q=",
+        "host": "127.0.0.1:%d" % port})
+
+
 def t_late_library(ctx):
     """A libssl copy at a path no process mapped when the sensor started,
     loaded by a lazy `import ssl`: attached at run time within 1 s."""
@@ -1076,6 +1104,7 @@ SCENARIOS = [
     ("container_id_from_cgroup", t_container_id),
     ("wget_gnutls", t_wget_gnutls),
     ("gnutls_cli", t_gnutls_cli),
+    ("nss_tstclnt", t_nss_tstclnt),
     ("go_https_http11", t_go_https_http11),
     ("go_https_http11_stripped", t_go_https_http11_stripped),
     ("go_pclntab_matches_symbols", t_go_pclntab_matches_symbols),

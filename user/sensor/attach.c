@@ -137,6 +137,8 @@ static const struct {
 	[PROBE_SSL_WRITE] = { "SSL_write", TT_LIB_OPENSSL },
 	[PROBE_SSL_WRITE_EX] = { "SSL_write_ex", TT_LIB_OPENSSL },
 	[PROBE_GNUTLS_SEND] = { "gnutls_record_send2", TT_LIB_GNUTLS },
+	[PROBE_NSS_WRITE] = { "PR_Write", TT_LIB_NSS },
+	[PROBE_NSS_SEND] = { "PR_Send", TT_LIB_NSS },
 };
 
 static struct bpf_program *probe_prog(struct attacher *a, int k)
@@ -146,8 +148,10 @@ static struct bpf_program *probe_prog(struct attacher *a, int k)
 		return a->skel->progs.probe_ssl_write;
 	case PROBE_SSL_WRITE_EX:
 		return a->skel->progs.probe_ssl_write_ex;
-	default:
+	case PROBE_GNUTLS_SEND:
 		return a->skel->progs.probe_gnutls_send;
+	default:
+		return a->skel->progs.probe_nss_write;
 	}
 }
 
@@ -295,6 +299,7 @@ int attacher_scan_all(struct attacher *a)
 		"/usr/lib64/libssl.so*", "/usr/lib/libssl.so*", "/usr/local/lib/libssl.so*",
 		"/usr/local/lib64/libssl.so*", "/usr/lib/x86_64-linux-gnu/libgnutls.so*",
 		"/lib/x86_64-linux-gnu/libgnutls.so*", "/usr/lib64/libgnutls.so*",
+		"/usr/lib/x86_64-linux-gnu/libnspr4.so*", "/usr/lib64/libnspr4.so*",
 	};
 	int added = 0;
 	DIR *d;

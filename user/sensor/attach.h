@@ -20,6 +20,8 @@ enum tls_probe {
 	PROBE_SSL_WRITE,     /* OpenSSL, BoringSSL */
 	PROBE_SSL_WRITE_EX,
 	PROBE_GNUTLS_SEND,   /* GnuTLS gnutls_record_send2 */
+	PROBE_NSS_WRITE,     /* NSS (NSPR) PR_Write */
+	PROBE_NSS_SEND,      /* NSS (NSPR) PR_Send */
 	PROBE_MAX,
 };
 

@@ -361,6 +361,7 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "attached_openssl", a->att.files_by_lib[TT_LIB_OPENSSL] },
 		{ "attached_gnutls", a->att.files_by_lib[TT_LIB_GNUTLS] },
 		{ "attached_go", a->att.files_by_lib[TT_LIB_GO] },
+		{ "attached_nss", a->att.files_by_lib[TT_LIB_NSS] },
 		{ "uprobes", a->att.probes },
 		{ "uprobes_at_call_site", a->att.probes_at_call },
 		{ "attach_errors", a->att.attach_errors },
@@ -490,10 +491,10 @@ int main(int argc, char **argv)
 
 	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
 	attacher_scan_all(&a.att);
-	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u files; %u uprobes, %u at call sites)%s%s%s",
+	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
 		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes,
 		 a.att.files_by_lib[TT_LIB_OPENSSL], a.att.files_by_lib[TT_LIB_GNUTLS],
-		 a.att.files_by_lib[TT_LIB_GO], a.att.probes,
+		 a.att.files_by_lib[TT_LIB_GO], a.att.files_by_lib[TT_LIB_NSS], a.att.probes,
 		 a.att.probes_at_call, opt.pid ? " for one process" : "",
 		 opt.collector ? "; shipping to " : "", opt.collector ? opt.collector : "");
 

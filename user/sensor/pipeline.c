@@ -407,7 +407,8 @@ static void on_request(const struct http1_request *req, void *arg)
 		snprintf(base.tls_library, sizeof(base.tls_library), "%s",
 			 h->tls_lib == TT_LIB_OPENSSL ? "openssl" :
 			 h->tls_lib == TT_LIB_GNUTLS ? "gnutls" :
-			 h->tls_lib == TT_LIB_GO ? "go" : "unknown");
+			 h->tls_lib == TT_LIB_GO ? "go" :
+			 h->tls_lib == TT_LIB_NSS ? "nss" : "unknown");
 	snprintf(base.src, sizeof(base.src), "%s", s->src);
 	snprintf(base.dst, sizeof(base.dst), "%s", s->dst);
 	if (host)
