@@ -78,7 +78,8 @@ static __always_inline int go_tls_write(void *ctx, __u64 conn, __u64 buf, __s64 
 		return 0;
 	if (gb)
 		go_bind_from_conn(gb, conn);
-	return on_tls_write(ctx, (void *)conn, (const void *)buf, len, TT_LIB_GO);
+	return on_tls_write(ctx, (void *)conn, (const void *)buf, len, TT_LIB_GO,
+			    !(gb && gb->hf_hooked));
 }
 
 /* Go >= 1.17: receiver in RAX, b's pointer in RBX, its length in RCX. */
@@ -113,6 +114,77 @@ int probe_go_tls_write_stack(struct pt_regs *ctx)
 	if (bpf_probe_read_user(args, sizeof(args), (void *)(ctx->sp + 8)))
 		return 0;
 	return go_tls_write(ctx, args[0], args[1], (__s64)args[2]);
+}
+
+/*
+ * Go's HPACK encoder, hpack.(*Encoder).WriteField(f HeaderField), with
+ * HeaderField{Name, Value string; Sensitive bool}. Register ABI: the struct
+ * is split into its fields, which take the next integer registers in order:
+ * RAX the *Encoder, RBX/RCX Name's pointer and length, RDI/RSI Value's.
+ * Each field becomes one event, name NUL value, keyed by the encoder (one
+ * per HTTP/2 connection); a value longer than TT_HF_VALUE_MAX is cut and
+ * flagged TT_F_TRUNC (userspace never reports a cut credential).
+ */
+#define TT_HF_NAME_MAX 256
+#define TT_HF_VALUE_MAX 8192
+
+static __always_inline int go_hfield(void *ctx, __u64 enc, __u64 np, __u64 nl, __u64 vp, __u64 vl)
+{
+	struct tt_go_bin *gb = go_bin_of(ctx);
+	struct tt_data_event *e;
+	__u64 vn = vl;
+
+	/* without the cookie the TLS writes are decoded as HTTP/2 instead */
+	if (!gb || !enc || !np || nl == 0 || nl > TT_HF_NAME_MAX ||
+	    !tgid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = event_begin(TT_F_TLS | TT_F_HFIELD, -1, enc);
+	if (!e)
+		return 0;
+	e->h.tls_lib = TT_LIB_GO;
+	if (vn > TT_HF_VALUE_MAX) {
+		vn = TT_HF_VALUE_MAX;
+		e->h.flags |= TT_F_TRUNC;
+		stat_inc(TT_STAT_TRUNC);
+	}
+	barrier_var(nl);
+	nl &= 2 * TT_HF_NAME_MAX - 1;
+	if (nl > TT_HF_NAME_MAX)
+		return 0;
+	if (bpf_probe_read_user(e->data, nl, (void *)np))
+		goto fail;
+	e->data[nl] = 0;
+	barrier_var(vn);
+	vn &= 2 * TT_HF_VALUE_MAX - 1;
+	if (vn > TT_HF_VALUE_MAX)
+		return 0;
+	if (vn && bpf_probe_read_user(e->data + nl + 1, vn, (void *)vp))
+		goto fail;
+	e->h.len = nl + 1 + vn;
+	e->h.orig_len = vl > 0xffffff00ULL ? 0xffffffffU : (__u32)(nl + 1 + vl);
+	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + nl + 1 + vn, wake_flag()))
+		stat_inc(TT_STAT_RB_DROP);
+	else
+		stat_inc(TT_STAT_EVENTS);
+	return 0;
+fail:
+	stat_inc(TT_STAT_READ_FAIL);
+	return 0;
+}
+
+SEC("uprobe")
+int probe_go_hfield_reg(struct pt_regs *ctx)
+{
+	return go_hfield(ctx, ctx->ax, ctx->bx, ctx->cx, ctx->di, ctx->si);
+}
+
+/* On the stack check's jbe, as probe_go_tls_write_reg_check. */
+SEC("uprobe")
+int probe_go_hfield_reg_check(struct pt_regs *ctx)
+{
+	if (ctx->flags & (TT_EFLAGS_CF | TT_EFLAGS_ZF))
+		return 0;
+	return go_hfield(ctx, ctx->ax, ctx->bx, ctx->cx, ctx->di, ctx->si);
 }
 
 #endif

@@ -34,7 +34,12 @@ struct tt_go_bin {
 	unsigned int itab_fun0_off;   /* runtime.itab.fun[0] */
 	unsigned int tcpconn_fd_off;  /* net.TCPConn{conn{fd *netFD}} */
 	unsigned int netfd_sysfd_off; /* net.netFD.pfd (poll.FD) .Sysfd */
-	unsigned int pad;
+	/*
+	 * hpack.(*Encoder).WriteField is probed: header fields are captured
+	 * before encoding, so this binary's TLS writes are not decoded as
+	 * HTTP/2 as well (each request would be counted twice).
+	 */
+	unsigned int hf_hooked;
 };
 
 #endif

@@ -32,9 +32,11 @@ static __always_inline bool ssl_in_init(void *ctx, void *ssl)
 /*
  * A TLS library is about to encrypt num bytes of buf for session ssl (an
  * SSL*, a gnutls_session_t: any pointer that identifies the session).
+ * h2_ok false: HTTP/2 writes are left alone (their header fields are
+ * captured before encoding, see gotls.bpf.h).
  */
 static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
-					__u32 lib)
+					__u32 lib, bool h2_ok)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -58,10 +60,12 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 		flags |= TT_F_START;
 		bpf_map_delete_elem(&h2_conns, &key);
 	} else if (head == H2_PREFACE_HEAD || bpf_map_lookup_elem(&h2_conns, &key)) {
+		if (!h2_ok)
+			return 0;
 		flags |= TT_F_H2;
 	} else if (cont_take(&key, buf, num)) {
 		flags |= TT_F_CONT;
-	} else if (is_h2_headers(buf, num)) {
+	} else if (h2_ok && is_h2_headers(buf, num)) {
 		flags |= TT_F_H2;
 	} else {
 		return 0;
@@ -117,14 +121,14 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write, void *ssl, const void *buf, int num)
 {
-	return on_tls_write(ctx, ssl, buf, num, TT_LIB_OPENSSL);
+	return on_tls_write(ctx, ssl, buf, num, TT_LIB_OPENSSL, true);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write_ex, void *ssl, const void *buf, __u64 num)
 {
 	/* size_t: anything past 2^62 is nonsense, not a write */
-	return on_tls_write(ctx, ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num, TT_LIB_OPENSSL);
+	return on_tls_write(ctx, ssl, buf, num > (1ULL << 62) ? 0 : (__s64)num, TT_LIB_OPENSSL, true);
 }
 
 /*
@@ -135,7 +139,7 @@ int BPF_KPROBE(probe_ssl_write_ex, void *ssl, const void *buf, __u64 num)
 SEC("uprobe")
 int BPF_KPROBE(probe_gnutls_send, void *session, const void *data, __u64 size)
 {
-	return on_tls_write(ctx, session, data, size > (1ULL << 62) ? 0 : (__s64)size, TT_LIB_GNUTLS);
+	return on_tls_write(ctx, session, data, size > (1ULL << 62) ? 0 : (__s64)size, TT_LIB_GNUTLS, true);
 }
 
 /*
@@ -155,7 +159,7 @@ int BPF_KPROBE(probe_nss_write, void *fd, const void *buf, int amount)
 	if (amount <= 0 || bpf_probe_read_user(&identity, sizeof(identity), fd + TT_PRFD_IDENTITY_OFF) ||
 	    identity == 0)
 		return 0;
-	return on_tls_write(ctx, fd, buf, amount, TT_LIB_NSS);
+	return on_tls_write(ctx, fd, buf, amount, TT_LIB_NSS, true);
 }
 
 /*

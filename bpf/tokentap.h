@@ -29,6 +29,7 @@ enum tt_event_flags {
 	TT_F_ADDR = 1 << 5,      /* src/dst are set */
 	TT_F_IN_INIT = 1 << 6,   /* TLS handshake still in progress: the call may fail and be retried */
 	TT_F_H2 = 1 << 7,        /* an HTTP/2 frame stream (TLS session marked by its preface or a HEADERS frame) */
+	TT_F_HFIELD = 1 << 8,    /* one HTTP/2 header field before HPACK encoding: name, NUL, value; conn: the encoder */
 };
 
 enum tt_tls_lib {

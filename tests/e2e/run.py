@@ -916,8 +916,10 @@ def go_h2(ctx, exe, path):
     """Go's net/http with HTTP/2 negotiated (its default over TLS): n requests
     as streams of one connection. Go's HPACK encoder marks no field
     sensitive, so Authorization and X-Api-Key both enter its dynamic table
-    and requests 2..n send them as indices: the TLS write probe plus the
-    stateful decoder must count both exactly n times."""
+    and requests 2..n send them as indices. The fields are captured at the
+    encoder, hpack.(*Encoder).WriteField, before that: both counted exactly
+    n times, never twice (the TLS writes are not decoded as well). The
+    encoder does not know its socket: no dst."""
     if not ctx.go:
         raise Skip(ctx.go_err or "Go clients not built")
     port = h2_server(ctx).port
@@ -930,12 +932,11 @@ def go_h2(ctx, exe, path):
         raise Fail("client did not make %d HTTP/2 requests on one connection: %s"
                    % (n, c.out.decode(errors="replace").strip()))
     want = {"exe": os.path.realpath(exe), "pid": c.pid, "tls": True, "tls_library": "go",
-            "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port, "method": "GET",
-            "path": path + "?q="}
+            "host": "127.0.0.1:%d" % port, "method": "GET", "path": path + "?q="}
     ev = seen_for(ctx, fp, c.pid)[0]
-    check_fields(ev, dict(want, scheme="Bearer", header="authorization"))
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"), absent=("dst",))
     ev = seen_for(ctx, key_fp, c.pid)[0]
-    check_fields(ev, dict(want, header="x-api-key"))
+    check_fields(ev, dict(want, header="x-api-key"), absent=("dst",))
     counts = [h2_counts(ctx, fp, c.pid, n), h2_counts(ctx, key_fp, c.pid, n)]
     return lambda: [f() for f in counts]
 
@@ -946,6 +947,58 @@ def t_go_https_http2(ctx):
 
 def t_go_https_http2_stripped(ctx):
     return go_h2(ctx, ctx.go[1] if ctx.go else None, "/h2/go-stripped")
+
+
+def start_prestarted_go_h2(ctx):
+    """Before the sensor: go_client's HTTP/2 connection with one request made,
+    so Go's HPACK table already holds the credentials when the sensor starts."""
+    if not ctx.go or not NODE:
+        return
+    try:
+        port = h2_server(ctx).port
+    except (Fail, Skip) as e:
+        ctx.pre_go_h2 = {"error": str(e)}
+        return
+    tok, fp = new_token(ctx, "ghp")
+    key, key_fp = new_token(ctx)
+    ready = os.path.join(ctx.workdir, "pre-goh2.ready")
+    go = os.path.join(ctx.workdir, "pre-goh2.go")
+    n = 4
+    cmd = [ctx.go[0], "https://127.0.0.1:%d/h2/go-pre?q=secret-ish" % port, str(n)]
+    pre = ctx.pre_go_h2 = {"fp": fp, "key_fp": key_fp, "go": go, "port": port, "n": n,
+                           "client": Client(cmd, {"TT_TOKEN": tok, "TT_TOKEN2": key, "TT_H2": "1",
+                                                  "TT_READY": ready, "TT_GO": go})}
+    deadline = time.monotonic() + 15
+    while not os.path.exists(ready):
+        if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
+            pre["error"] = "pre-started Go HTTP/2 client did not connect"
+            break
+        time.sleep(0.05)
+
+
+def t_prestarted_go_h2(ctx):
+    """A Go HTTP/2 connection opened before the sensor: its HPACK table holds
+    the credentials as indices the sensor never saw, but the encoder probe
+    sees the fields before encoding: the 3 requests made after the start
+    are counted exactly, with host and path (no dst: see go_h2)."""
+    pre = getattr(ctx, "pre_go_h2", None)
+    if not pre:
+        raise Skip(ctx.go_err or "node not installed")
+    if "error" in pre:
+        raise Fail(pre["error"])
+    open(pre["go"], "w").close()
+    client = pre["client"].finish(ctx)
+    if b"requests=%d connections=1 proto=HTTP/2.0" % pre["n"] not in client.out:
+        raise Fail("client did not reuse one HTTP/2 connection: %s" % client.out.decode(errors="replace").strip())
+    want = {"exe": os.path.realpath(ctx.go[0]), "pid": client.pid, "tls": True, "tls_library": "go",
+            "host": "127.0.0.1:%d" % pre["port"], "method": "GET", "path": "/h2/go-pre?q="}
+    ev = seen_for(ctx, pre["fp"], client.pid)[0]
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"), absent=("dst",))
+    ev = seen_for(ctx, pre["key_fp"], client.pid)[0]
+    check_fields(ev, dict(want, header="x-api-key"), absent=("dst",))
+    counts = [h2_counts(ctx, pre["fp"], client.pid, pre["n"] - 1),
+              h2_counts(ctx, pre["key_fp"], client.pid, pre["n"] - 1)]
+    return lambda: [f() for f in counts]
 
 
 def install_grpc(ctx):
@@ -1113,6 +1166,7 @@ SCENARIOS = [
     ("prestarted_http2_connection", t_prestarted_h2),
     ("go_https_http2", t_go_https_http2),
     ("go_https_http2_stripped", t_go_https_http2_stripped),
+    ("prestarted_go_http2", t_prestarted_go_h2),
     ("grpc_unary_authorization", t_grpc_unary_authorization),
 ]
 
@@ -1190,6 +1244,7 @@ def run_sensor_group(group):
         install_grpc(ctx)
         start_prestarted(ctx)
         start_prestarted_h2(ctx)
+        start_prestarted_go_h2(ctx)
         ctx.sensor = Sensor(workdir, ctx.key_path)
         why = ctx.sensor.wait_ready()
         if why:
@@ -1235,6 +1290,8 @@ def run_sensor_group(group):
             ctx.sensor.stop()
         for pre in ctx.pre.values():
             reap(pre["client"].proc)
+        if "client" in (getattr(ctx, "pre_go_h2", None) or {}):
+            reap(ctx.pre_go_h2["client"].proc)
         for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None)):
             if srv:
                 srv.close()

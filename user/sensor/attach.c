@@ -55,6 +55,8 @@ void attacher_free(struct attacher *a)
 		for (int k = 0; k < PROBE_MAX; k++)
 			bpf_link__destroy(a->files[i].links[k]);
 		bpf_link__destroy(a->files[i].go_link);
+		for (int k = 0; k < 2; k++)
+			bpf_link__destroy(a->files[i].go_hf_links[k]);
 	}
 	free(a->files);
 	memset(a, 0, sizeof(*a));
@@ -225,6 +227,7 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 		/* released when its last user exited; mapped again now */
 		memset(f->links, 0, sizeof(f->links));
 		f->go_link = NULL;
+		memset(f->go_hf_links, 0, sizeof(f->go_hf_links));
 		f->released = false;
 		f->lib = TT_LIB_NONE;
 	} else {
@@ -351,6 +354,13 @@ static void release_file(struct attacher *a, struct attach_file *f)
 	if (f->go_link) {
 		bpf_link__destroy(f->go_link);
 		f->go_link = NULL;
+		a->probes--;
+	}
+	for (int k = 0; k < 2; k++) {
+		if (!f->go_hf_links[k])
+			continue;
+		bpf_link__destroy(f->go_hf_links[k]);
+		f->go_hf_links[k] = NULL;
 		a->probes--;
 	}
 	a->files_by_lib[f->lib]--;

@@ -23,7 +23,13 @@
 #define PCLNTAB_MAX (256u << 20)
 #define BUILDINFO_MAGIC "\xff Go buildinf:"
 
-static const char *const go_funcs[] = { "crypto/tls.(*Conn).Write", "net.(*TCPConn).Close" };
+static const char *const go_funcs[] = {
+	"crypto/tls.(*Conn).Write",
+	"net.(*TCPConn).Close",
+	"vendor/golang.org/x/net/http2/hpack.(*Encoder).WriteField",
+	"golang.org/x/net/http2/hpack.(*Encoder).WriteField",
+};
+#define GO_NFUNCS (sizeof(go_funcs) / sizeof(go_funcs[0]))
 
 /*
  * Struct layouts behind the *tls.Conn -> socket walk, per Go release. Each
@@ -155,25 +161,28 @@ static void find_in_pclntab(Elf *elf, struct go_exe_info *info)
 {
 	GElf_Shdr sh;
 	Elf_Data *d = section(elf, ".gopclntab", &sh);
-	uint64_t entries[2] = { 0 };
-	int found[2] = { 0 };
+	uint64_t entries[GO_NFUNCS] = { 0 };
+	int found[GO_NFUNCS] = { 0 };
 
 	if (!d || !d->d_buf || d->d_size > PCLNTAB_MAX)
 		return;
 	info->is_go = 1;
-	if (gopclntab_find(d->d_buf, d->d_size, go_funcs, 2, entries, found) <= 0)
+	if (gopclntab_find(d->d_buf, d->d_size, go_funcs, GO_NFUNCS, entries, found) <= 0)
 		return;
 	info->from_pclntab = 1;
 	if (found[0] && elf_vaddr_to_offset(elf, entries[0], 1, &info->write_offset) == 0)
 		info->write_vaddr = entries[0];
 	if (found[1])
 		info->tcpconn_close = entries[1];
+	for (int k = 0; k < 2; k++)
+		if (found[2 + k] && elf_vaddr_to_offset(elf, entries[2 + k], 1, &info->hf_offset[k]) == 0)
+			info->hf_vaddr[k] = entries[2 + k];
 }
 
 int go_exe_inspect(const char *path, struct go_exe_info *info)
 {
-	struct elf_func fn[2];
-	int found[2], fd;
+	struct elf_func fn[GO_NFUNCS];
+	int found[GO_NFUNCS], fd;
 	GElf_Shdr sh;
 	GElf_Ehdr eh;
 	Elf *elf;
@@ -196,10 +205,16 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 	if (info->version[0] && go_version_parse(info->version, &info->major, &info->minor) != 0)
 		info->major = info->minor = 0;
 	/* the symbol table when there is one, else the Go function table */
-	if (elf_find_funcs(path, go_funcs, 2, fn, found) > 0 && found[0]) {
+	if (elf_find_funcs(path, go_funcs, GO_NFUNCS, fn, found) > 0 && found[0]) {
 		info->write_vaddr = fn[0].vaddr;
 		info->write_offset = fn[0].offset;
 		info->tcpconn_close = found[1] ? fn[1].vaddr : 0;
+		for (int k = 0; k < 2; k++) {
+			if (!found[2 + k])
+				continue;
+			info->hf_vaddr[k] = fn[2 + k].vaddr;
+			info->hf_offset[k] = fn[2 + k].offset;
+		}
 	} else {
 		find_in_pclntab(elf, info);
 	}
@@ -208,6 +223,51 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 }
 
 static unsigned next_bin;
+
+/*
+ * The HPACK encoder probes (register ABI only), with the same cookie as the
+ * crypto/tls probe. Returns how many were attached. Without attach cookies
+ * the probe cannot find its go_bins entry: not attached, and HTTP/2 stays
+ * decoded from the TLS writes.
+ */
+static int go_attach_hfield(struct attacher *a, struct attach_file *f, const char *path,
+			    const struct go_exe_info *info, uint32_t idx)
+{
+	int n = 0;
+
+	for (int k = 0; k < 2; k++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = TT_GO_COOKIE | idx);
+		struct bpf_program *prog = a->skel->progs.probe_go_hfield_reg;
+		uint64_t probe_at = info->hf_offset[k];
+
+		if (!info->hf_vaddr[k] || f->go_hf_links[k])
+			continue;
+		if (!a->entry_probes) {
+			uint8_t code[32];
+			uint64_t delta = 0;
+
+			if (elf_read_bytes(path, info->hf_offset[k], code, sizeof(code)) ==
+			    (ssize_t)sizeof(code))
+				delta = probe_go_stack_check(code, sizeof(code), info->hf_vaddr[k]);
+			if (delta) {
+				prog = a->skel->progs.probe_go_hfield_reg_check;
+				probe_at += delta;
+			}
+		}
+		f->go_hf_links[k] = bpf_program__attach_uprobe_opts(prog, -1, path, probe_at, &uo);
+		if (!f->go_hf_links[k]) {
+			log_verbose(a->verbose, "%s: %s not probed: %s", path, go_funcs[2 + k],
+				    strerror(errno));
+			continue;
+		}
+		if (probe_at != info->hf_offset[k])
+			a->probes_at_call++;
+		a->probes++;
+		n++;
+		log_verbose(a->verbose, "%s: %s probed", path, go_funcs[2 + k]);
+	}
+	return n;
+}
 
 int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 {
@@ -286,6 +346,12 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 	if (!f->go_slot) {
 		f->go_slot = idx + 1;
 		next_bin++;
+	}
+	if (gb.abi == TT_GO_ABI_REG && go_attach_hfield(a, f, path, &info, idx)) {
+		/* only now: until the encoder is probed, HTTP/2 is decoded from the TLS writes */
+		gb.hf_hooked = 1;
+		if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.go_bins), &idx, &gb, BPF_ANY) != 0)
+			log_warn("Go executable %s: cannot store its settings: %s", path, strerror(errno));
 	}
 	f->lib = TT_LIB_GO;
 	a->probes++;

@@ -23,6 +23,9 @@ struct go_exe_info {
 	uint64_t write_offset; /* its file offset */
 	uint64_t tcpconn_close;/* net.(*TCPConn).Close, 0 when absent */
 	int from_pclntab;      /* addresses came from .gopclntab (no symbol table) */
+	/* hpack.(*Encoder).WriteField: vendored in the standard library, and from x/net */
+	uint64_t hf_vaddr[2];  /* 0 when absent */
+	uint64_t hf_offset[2];
 };
 
 /*
@@ -40,8 +43,9 @@ int go_version_parse(const char *v, int *major, int *minor);
 
 /*
  * Attaches the Go crypto/tls probe to the executable at path when it is a
- * Go program that uses crypto/tls. Returns the number of probes attached
- * (0 or 1); the link is kept in f.
+ * Go program that uses crypto/tls, and with the register ABI the HPACK
+ * encoder probes (f->go_hf_links). Returns 1 when the crypto/tls probe is
+ * attached, else 0; the links are kept in f.
  */
 int go_attach(struct attacher *a, struct attach_file *f, const char *path);
 

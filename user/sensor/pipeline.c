@@ -10,6 +10,7 @@
 #include "agg.h"
 #include "classify.h"
 #include "http1.h"
+#include "hfgroup.h"
 #include "http2.h"
 #include "procinfo.h"
 #include "sighting.h"
@@ -34,12 +35,24 @@
 #define H2_BLOCK_MAX 16384
 /* A plaintext session's conn: the fd with this bit, as the BPF side's CONN_PLAIN. */
 #define PLAIN_CONN (1ULL << 63)
+/* An HPACK encoder's header fields: the encoder pointer with this bit. */
+#define HF_CONN (1ULL << 62)
+/* Fields of one request come in a burst: this long without one ends it. */
+#define HF_QUIET_NS (20LL * 1000 * 1000)
+/* Requests being grouped at once (each holds a struct hf_group). */
+#define HF_GROUP_MAX 1024
 
 struct session {
 	uint32_t pid;
 	uint64_t conn;
 	struct http1_parser parser;
 	struct h2_parser *h2;       /* HTTP/2 frame stream and HPACK state, or NULL */
+	/*
+	 * Header fields from an HPACK encoder being grouped into a request, or
+	 * NULL; hf_h is the header of its first field's event.
+	 */
+	struct hf_group *hf;
+	struct tt_event_hdr hf_h;
 	bool tls;
 	bool bound;                 /* TLS: socket known (or known to be unknowable) */
 	int fd;                     /* TLS: the socket's fd once bound, else -1 */
@@ -73,6 +86,7 @@ struct pipeline {
 	struct session *buckets[SESSION_BUCKETS];
 	size_t nsessions;
 	size_t nh2;
+	size_t nhf;
 	struct agg agg;
 	struct class_slot *classes;
 	int64_t mono_to_real;
@@ -246,8 +260,11 @@ static void session_drop_h2(struct pipeline *p, struct session *s)
 	p->nh2--;
 }
 
+static void hf_complete(struct pipeline *p, struct session *s);
+
 static void session_free(struct pipeline *p, struct session *s)
 {
+	hf_complete(p, s);
 	session_flush_retry(p, s, s->last_ns);
 	session_flush_parked(p, s);
 	http1_parser_free(&s->parser);
@@ -570,6 +587,69 @@ static void handle_h2(struct pipeline *p, const struct tt_data_event *e, struct 
 	p->st.h2_undecodable += s->h2->stats.undecodable - before;
 }
 
+/*
+ * The group of encoder fields is a whole request: reported as a decoded
+ * HTTP/2 one (no address: the encoder does not know its socket). The
+ * group is wiped and freed either way.
+ */
+static void hf_complete(struct pipeline *p, struct session *s)
+{
+	struct feed_ctx fc = { .p = p, .s = s, .h = &s->hf_h };
+
+	if (!s->hf)
+		return;
+	if (hf_is_request(s->hf)) {
+		struct h2_request r = { .fields = s->hf->f, .n = s->hf->n };
+
+		on_h2_request(&r, &fc);
+	}
+	hf_reset(s->hf);
+	free(s->hf);
+	s->hf = NULL;
+	p->nhf--;
+}
+
+/* One header field captured before HPACK encoding (Go's hpack.(*Encoder).WriteField). */
+static void handle_hfield(struct pipeline *p, const struct tt_data_event *e)
+{
+	const struct tt_event_hdr *h = &e->h;
+	const char *name, *value;
+	size_t nl, vl;
+	struct session *s;
+
+	if (hf_split(e->data, h->len, &name, &nl, &value, &vl) != 0) {
+		p->st.bad_events++;
+		return;
+	}
+	s = session_get(p, h->pid, h->conn | HF_CONN, true);
+	if (!s)
+		return;
+	s->bound = true;
+	if (s->hf && hf_opens_next(s->hf, name, nl))
+		hf_complete(p, s);
+	s->last_ns = (int64_t)h->ts_ns;
+	if (!s->hf) {
+		if (p->nhf >= HF_GROUP_MAX) {
+			p->st.session_overflow++;
+			return;
+		}
+		s->hf = malloc(sizeof(*s->hf));
+		if (!s->hf)
+			return;
+		s->hf->n = s->hf->used = 0;
+		s->hf->regular = s->hf->lost = false;
+		s->hf_h = *h;
+		p->nhf++;
+	}
+	/* a cut value is never fingerprinted: the field is left out */
+	if (h->flags & TT_F_TRUNC) {
+		p->st.headers_truncated++;
+		s->hf->lost = true;
+		return;
+	}
+	hf_add(s->hf, name, nl, value, vl);
+}
+
 static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_t size)
 {
 	const struct tt_event_hdr *h = &e->h;
@@ -578,8 +658,12 @@ static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_
 	struct session *s;
 
 	if (h->len > TT_DATA_MAX || sizeof(*h) + h->len > size ||
-	    !(h->flags & (TT_F_START | TT_F_CONT | TT_F_H2))) {
+	    !(h->flags & (TT_F_START | TT_F_CONT | TT_F_H2 | TT_F_HFIELD))) {
 		p->st.bad_events++;
+		return;
+	}
+	if (h->flags & TT_F_HFIELD) {
+		handle_hfield(p, e);
 		return;
 	}
 	if (h->flags & TT_F_H2) {
@@ -704,6 +788,8 @@ static void flush_parked_due(struct pipeline *p, int64_t now, bool all)
 {
 	for (size_t b = 0; b < SESSION_BUCKETS; b++)
 		for (struct session *s = p->buckets[b]; s; s = s->next) {
+			if (s->hf && (all || now >= s->last_ns + HF_QUIET_NS))
+				hf_complete(p, s);
 			if (s->nretry && (all || now >= s->retry_deadline))
 				session_flush_retry(p, s, now);
 			if (s->nparked && (all || now >= s->park_deadline)) {

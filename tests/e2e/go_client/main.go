@@ -8,7 +8,9 @@
 // well. Go's HPACK encoder marks no field sensitive: both headers enter
 // its dynamic table, so requests 2..N carry them as table indices.
 // TT_DELAY_MS: wait this long before the first request (lets the sensor
-// attach to a freshly started executable). Prints
+// attach to a freshly started executable). TT_READY and TT_GO (files):
+// after the first request, create TT_READY and wait until TT_GO exists
+// before the others (a connection opened before the sensor started). Prints
 // "requests=N connections=C proto=P"; never prints the token.
 package main
 
@@ -58,6 +60,9 @@ func main() {
 	proto := ""
 	client := &http.Client{Transport: tr, Timeout: 20 * time.Second}
 	for i := 0; i < n; i++ {
+		if i == 1 && os.Getenv("TT_READY") != "" {
+			waitFor(os.Getenv("TT_READY"), os.Getenv("TT_GO"))
+		}
 		req, err := http.NewRequest("GET", url, nil)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bad request")
@@ -82,4 +87,19 @@ func main() {
 		}
 	}
 	fmt.Printf("requests=%d connections=%d proto=%s\n", n, atomic.LoadInt32(&conns), proto)
+}
+
+// waitFor creates ready, then waits (up to a minute) until goFile exists.
+func waitFor(ready, goFile string) {
+	if f, err := os.Create(ready); err == nil {
+		f.Close()
+	}
+	for i := 0; i < 1200; i++ {
+		if _, err := os.Stat(goFile); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fmt.Fprintln(os.Stderr, "never told to go on")
+	os.Exit(1)
 }
