@@ -162,6 +162,11 @@ static __always_inline int go_hfield(void *ctx, __u64 enc, __u64 np, __u64 nl, _
 		goto fail;
 	e->h.len = nl + 1 + vn;
 	e->h.orig_len = vl > 0xffffff00ULL ? 0xffffffffU : (__u32)(nl + 1 + vl);
+	{
+		__u32 tid = e->h.tid;
+
+		bpf_map_update_elem(&hf_pending, &tid, &enc, BPF_ANY);
+	}
 	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + nl + 1 + vn, wake_flag()))
 		stat_inc(TT_STAT_RB_DROP);
 	else

@@ -81,6 +81,17 @@ struct {
 } h2_conns SEC(".maps");
 
 /*
+ * thread -> the Go HPACK encoder it last wrote a field with, until that
+ * thread's next TLS write (the HEADERS frame), which names the session
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} hf_pending SEC(".maps");
+
+/*
  * One event under construction per CPU: too large for the BPF stack, and
  * over the 32 KiB per-CPU value limit, so an array indexed by CPU whose
  * size the loader sets to the number of possible CPUs.

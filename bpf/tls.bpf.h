@@ -30,6 +30,67 @@ static __always_inline bool ssl_in_init(void *ctx, void *ssl)
 }
 
 /*
+ * Fills h's fd and addresses from the socket the session is bound to.
+ * False when it is not bound, or when the SSL* was freed and reused for
+ * another socket (then the binding is forgotten).
+ */
+static __always_inline bool session_addrs(struct conn_key *key, struct tt_event_hdr *h)
+{
+	struct ssl_sock *ss = bpf_map_lookup_elem(&ssl_socks, key);
+	struct socket *sock;
+
+	if (!ss)
+		return false;
+	sock = fd_to_socket(ss->fd);
+	if (sock && (__u64)socket_sk(sock) == ss->sk) {
+		h->fd = ss->fd;
+		fill_addrs(h, (struct sock *)ss->sk);
+		return true;
+	}
+	bpf_map_delete_elem(&ssl_socks, key);
+	return false;
+}
+
+/* The write this thread makes next, a TLS record, binds the session (tls_bind). */
+static __always_inline void mark_for_bind(struct tt_event_hdr *h, __u64 pid_tgid, __u64 ssl)
+{
+	struct tls_mark m = { .ssl = ssl, .ts_ns = h->ts_ns };
+	__u32 tid = (__u32)pid_tgid;
+
+	h->flags |= TT_F_NEED_BIND;
+	bpf_map_update_elem(&tls_marks, &tid, &m, BPF_ANY);
+	if (slow_until_ns < m.ts_ns + TLS_BIND_WINDOW_NS)
+		slow_until_ns = m.ts_ns + TLS_BIND_WINDOW_NS;
+}
+
+/*
+ * The thread encoded header fields (Go's HPACK encoder) and now writes to
+ * a TLS session: the HEADERS frame. Tells userspace which session, so the
+ * request gets that session's addresses.
+ */
+static __always_inline void hf_end(struct conn_key *key, __u64 pid_tgid)
+{
+	__u32 tid = (__u32)pid_tgid;
+	__u64 *enc = bpf_map_lookup_elem(&hf_pending, &tid);
+	struct tt_data_event *e;
+
+	if (!enc)
+		return;
+	e = event_begin(TT_F_TLS, -1, key->conn);
+	if (!e)
+		return;
+	e->h.kind = TT_EV_HFEND;
+	e->h.tls_lib = TT_LIB_GO;
+	__builtin_memcpy(e->data, enc, sizeof(*enc));
+	bpf_map_delete_elem(&hf_pending, &tid);
+	if (!session_addrs(key, &e->h))
+		mark_for_bind(&e->h, pid_tgid, key->conn);
+	e->h.len = sizeof(__u64);
+	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + sizeof(__u64), wake_flag()))
+		stat_inc(TT_STAT_RB_DROP);
+}
+
+/*
  * A TLS library is about to encrypt num bytes of buf for session ssl (an
  * SSL*, a gnutls_session_t: any pointer that identifies the session).
  * h2_ok false: HTTP/2 writes are left alone (their header fields are
@@ -42,14 +103,14 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 	__u32 tgid = pid_tgid >> 32;
 	struct conn_key key = { .tgid = tgid, .conn = (__u64)ssl };
 	struct tt_data_event *e;
-	struct ssl_sock *ss;
-	struct socket *sock;
 	__u64 head = 0;
 	__u32 flags = TT_F_TLS;
-	int fd = -1;
 
 	if (num <= 0 || !tgid_wanted(tgid))
 		return 0;
+	/* a Go binary whose HPACK encoder is probed: its fields name this session */
+	if (!h2_ok)
+		hf_end(&key, pid_tgid);
 	if (num >= 8)
 		bpf_probe_read_user(&head, sizeof(head), buf);
 	/*
@@ -78,20 +139,7 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 	if ((flags & TT_F_START) && ssl_in_init(ctx, ssl))
 		e->h.flags |= TT_F_IN_INIT;
 
-	ss = bpf_map_lookup_elem(&ssl_socks, &key);
-	if (ss) {
-		fd = ss->fd;
-		sock = fd_to_socket(fd);
-		/* The SSL* may have been freed and reused for another socket. */
-		if (sock && (__u64)socket_sk(sock) == ss->sk) {
-			e->h.fd = fd;
-			fill_addrs(&e->h, (struct sock *)ss->sk);
-		} else {
-			bpf_map_delete_elem(&ssl_socks, &key);
-			ss = NULL;
-		}
-	}
-	if (!ss) {
+	if (!session_addrs(&key, &e->h)) {
 		/*
 		 * GnuTLS and NSS have no handshake flag to read: a write on a
 		 * session not yet bound to its socket may be one made during the
@@ -99,13 +147,7 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 		 */
 		if ((flags & TT_F_START) && (lib == TT_LIB_GNUTLS || lib == TT_LIB_NSS))
 			e->h.flags |= TT_F_IN_INIT;
-		struct tls_mark m = { .ssl = (__u64)ssl, .ts_ns = e->h.ts_ns };
-		__u32 tid = (__u32)pid_tgid;
-
-		e->h.flags |= TT_F_NEED_BIND;
-		bpf_map_update_elem(&tls_marks, &tid, &m, BPF_ANY);
-		if (slow_until_ns < m.ts_ns + TLS_BIND_WINDOW_NS)
-			slow_until_ns = m.ts_ns + TLS_BIND_WINDOW_NS;
+		mark_for_bind(&e->h, pid_tgid, (__u64)ssl);
 	}
 	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, &key)) {
 		__u8 one = 1;

@@ -18,6 +18,8 @@ enum tt_event_kind {
 	TT_EV_MMAP = 4,  /* a process mapped a file executable (dlopen) */
 	TT_EV_EXIT = 5,  /* a process exited */
 	TT_EV_CLOSE = 6, /* a tracked connection's fd was closed; conn: its TLS session or 0 */
+	TT_EV_HFEND = 7, /* the thread that encoded header fields now writes them: conn is the
+			  * TLS session, data[0..8) the encoder; addresses as for TT_EV_BIND */
 };
 
 enum tt_event_flags {

@@ -919,7 +919,7 @@ def go_h2(ctx, exe, path):
     and requests 2..n send them as indices. The fields are captured at the
     encoder, hpack.(*Encoder).WriteField, before that: both counted exactly
     n times, never twice (the TLS writes are not decoded as well). The
-    encoder does not know its socket: no dst."""
+    thread's next TLS write, the HEADERS frame, names the session: dst."""
     if not ctx.go:
         raise Skip(ctx.go_err or "Go clients not built")
     port = h2_server(ctx).port
@@ -932,11 +932,12 @@ def go_h2(ctx, exe, path):
         raise Fail("client did not make %d HTTP/2 requests on one connection: %s"
                    % (n, c.out.decode(errors="replace").strip()))
     want = {"exe": os.path.realpath(exe), "pid": c.pid, "tls": True, "tls_library": "go",
-            "host": "127.0.0.1:%d" % port, "method": "GET", "path": path + "?q="}
+            "host": "127.0.0.1:%d" % port, "method": "GET", "path": path + "?q=",
+            "dst": "127.0.0.1:%d" % port}
     ev = seen_for(ctx, fp, c.pid)[0]
-    check_fields(ev, dict(want, scheme="Bearer", header="authorization"), absent=("dst",))
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"))
     ev = seen_for(ctx, key_fp, c.pid)[0]
-    check_fields(ev, dict(want, header="x-api-key"), absent=("dst",))
+    check_fields(ev, dict(want, header="x-api-key"))
     counts = [h2_counts(ctx, fp, c.pid, n), h2_counts(ctx, key_fp, c.pid, n)]
     return lambda: [f() for f in counts]
 
@@ -980,7 +981,7 @@ def t_prestarted_go_h2(ctx):
     """A Go HTTP/2 connection opened before the sensor: its HPACK table holds
     the credentials as indices the sensor never saw, but the encoder probe
     sees the fields before encoding: the 3 requests made after the start
-    are counted exactly, with host and path (no dst: see go_h2)."""
+    are counted exactly, with host, path and dst (see go_h2)."""
     pre = getattr(ctx, "pre_go_h2", None)
     if not pre:
         raise Skip(ctx.go_err or "node not installed")
@@ -991,11 +992,12 @@ def t_prestarted_go_h2(ctx):
     if b"requests=%d connections=1 proto=HTTP/2.0" % pre["n"] not in client.out:
         raise Fail("client did not reuse one HTTP/2 connection: %s" % client.out.decode(errors="replace").strip())
     want = {"exe": os.path.realpath(ctx.go[0]), "pid": client.pid, "tls": True, "tls_library": "go",
-            "host": "127.0.0.1:%d" % pre["port"], "method": "GET", "path": "/h2/go-pre?q="}
+            "host": "127.0.0.1:%d" % pre["port"], "method": "GET", "path": "/h2/go-pre?q=",
+            "dst": "127.0.0.1:%d" % pre["port"]}
     ev = seen_for(ctx, pre["fp"], client.pid)[0]
-    check_fields(ev, dict(want, scheme="Bearer", header="authorization"), absent=("dst",))
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"))
     ev = seen_for(ctx, pre["key_fp"], client.pid)[0]
-    check_fields(ev, dict(want, header="x-api-key"), absent=("dst",))
+    check_fields(ev, dict(want, header="x-api-key"))
     counts = [h2_counts(ctx, pre["fp"], client.pid, pre["n"] - 1),
               h2_counts(ctx, pre["key_fp"], client.pid, pre["n"] - 1)]
     return lambda: [f() for f in counts]

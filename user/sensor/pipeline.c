@@ -260,7 +260,8 @@ static void session_drop_h2(struct pipeline *p, struct session *s)
 	p->nh2--;
 }
 
-static void hf_complete(struct pipeline *p, struct session *s);
+static void hf_complete_via(struct pipeline *p, struct session *s, struct session *tls);
+#define hf_complete(p, s) hf_complete_via((p), (s), NULL)
 
 static void session_free(struct pipeline *p, struct session *s)
 {
@@ -589,12 +590,14 @@ static void handle_h2(struct pipeline *p, const struct tt_data_event *e, struct 
 
 /*
  * The group of encoder fields is a whole request: reported as a decoded
- * HTTP/2 one (no address: the encoder does not know its socket). The
- * group is wiped and freed either way.
+ * HTTP/2 one through the TLS session that wrote it (tls, from a
+ * TT_EV_HFEND: its addresses), or with no address when that write was not
+ * seen (the encoder does not know its socket). The group is wiped and
+ * freed either way.
  */
-static void hf_complete(struct pipeline *p, struct session *s)
+static void hf_complete_via(struct pipeline *p, struct session *s, struct session *tls)
 {
-	struct feed_ctx fc = { .p = p, .s = s, .h = &s->hf_h };
+	struct feed_ctx fc = { .p = p, .s = tls ? tls : s, .h = &s->hf_h };
 
 	if (!s->hf)
 		return;
@@ -702,6 +705,34 @@ static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_
 	}
 }
 
+/*
+ * The thread that encoded a request's header fields writes to a TLS
+ * session: the fields are that request, and go out through the session.
+ */
+static void handle_hfend(struct pipeline *p, const struct tt_data_event *e, size_t size)
+{
+	const struct tt_event_hdr *h = &e->h;
+	struct session *hf, *tls;
+	uint64_t enc;
+
+	if (h->len != sizeof(enc) || sizeof(*h) + h->len > size) {
+		p->st.bad_events++;
+		return;
+	}
+	memcpy(&enc, e->data, sizeof(enc));
+	hf = session_find(p, h->pid, enc | HF_CONN);
+	if (!hf || !hf->hf)
+		return;
+	tls = session_get(p, h->pid, h->conn, true);
+	if (tls && !(h->flags & TT_F_NEED_BIND)) {
+		set_addrs(tls, h);
+		tls->bound = true;
+	}
+	if (tls)
+		tls->last_ns = (int64_t)h->ts_ns;
+	hf_complete_via(p, hf, tls);
+}
+
 static void handle_bind(struct pipeline *p, const struct tt_event_hdr *h)
 {
 	struct session *s = session_get(p, h->pid, h->conn, true);
@@ -760,6 +791,9 @@ void pipeline_handle(struct pipeline *p, const void *data, size_t size)
 		break;
 	case TT_EV_CLOSE:
 		handle_close(p, h);
+		break;
+	case TT_EV_HFEND:
+		handle_hfend(p, data, size);
 		break;
 	default:
 		p->st.bad_events++;
