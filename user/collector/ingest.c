@@ -18,44 +18,114 @@
 #define DECODE_BUDGET_FACTOR 16
 #define DECODE_BUDGET_BASE (1u << 20)
 
+/*
+ * The decoded batch lives in an arena: protobuf-c asks for a block per
+ * sub-message, string and array, and one malloc (and free) each cost
+ * more than the decoding. Chunks grow geometrically and all go back at
+ * once when the batch is done. The budget charges every block as a
+ * malloc'd one would, so the limits are those of a plain allocator; a
+ * freed block is not refunded (only the newest one is reused), so
+ * repeated frees cannot let memory grow past the budget.
+ */
+#define ARENA_CHUNK_MIN (64u << 10)
+#define ARENA_CHUNK_MAX (1u << 20)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
 struct budget {
 	size_t left;
 	int exhausted;
+	struct arena_chunk *chunks; /* newest first */
+	void *last;                 /* the newest block, which free can take back */
+	size_t last_size;
 };
 
-/* Each block carries its size in front, so free can give it back. */
-union block_head {
-	size_t size;
-	max_align_t align;
-};
+/* What a malloc'd block used to be charged: its size plus a header. */
+#define BLOCK_HEAD sizeof(max_align_t)
+
+static size_t align_up(size_t n)
+{
+	return (n + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
+}
+
+static struct arena_chunk *arena_grow(struct budget *b, size_t need)
+{
+	size_t size = b->chunks ? b->chunks->size * 2 : ARENA_CHUNK_MIN;
+	struct arena_chunk *c;
+
+	if (size > ARENA_CHUNK_MAX)
+		size = ARENA_CHUNK_MAX;
+	if (size < need)
+		size = need;
+	c = malloc(sizeof(*c) + size);
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->used = 0;
+	c->next = b->chunks;
+	b->chunks = c;
+	return c;
+}
 
 static void *budget_alloc(void *data, size_t size)
 {
 	struct budget *b = data;
-	union block_head *h;
+	struct arena_chunk *c = b->chunks;
+	size_t n;
+	void *p;
 
-	if (size > b->left || size + sizeof(*h) > b->left) {
+	if (size > b->left || size + BLOCK_HEAD > b->left) {
 		b->exhausted = 1;
 		return NULL;
 	}
-	h = malloc(sizeof(*h) + size);
-	if (!h)
-		return NULL;
-	h->size = size + sizeof(*h);
-	b->left -= h->size;
-	return h + 1;
+	n = align_up(size ? size : 1);
+	if (!c || c->size - c->used < n) {
+		c = arena_grow(b, n);
+		if (!c)
+			return NULL;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	b->left -= size + BLOCK_HEAD;
+	b->last = p;
+	b->last_size = n;
+	return p;
 }
 
 static void budget_free(void *data, void *p)
 {
 	struct budget *b = data;
-	union block_head *h;
 
-	if (!p)
-		return;
-	h = (union block_head *)p - 1;
-	b->left += h->size;
-	free(h);
+	/* only the newest block can be reused; the charge stays */
+	if (p && p == b->last) {
+		b->chunks->used -= b->last_size;
+		b->last = NULL;
+	}
+}
+
+static void budget_init(struct budget *b, size_t left)
+{
+	b->left = left;
+	b->exhausted = 0;
+	b->chunks = NULL;
+	b->last = NULL;
+	b->last_size = 0;
+}
+
+/* Frees everything the decoder allocated: no walk over the message. */
+static void budget_release(struct budget *b)
+{
+	while (b->chunks) {
+		struct arena_chunk *c = b->chunks;
+
+		b->chunks = c->next;
+		free(c);
+	}
+	b->last = NULL;
 }
 
 void ingest_limits_default(struct ingest_limits *l)
@@ -95,7 +165,7 @@ static int parse_encoding(const char *ce)
 }
 
 /*
- * Decodes into *out (free with free_unpacked and alloc); 0 or -1 with res
+ * Decodes into *out (free with budget_release(bud)); 0 or -1 with res
  * filled. *raw holds the decompressed buffer to free (may be NULL).
  */
 static int decode(const struct ingest_limits *lim, const char *ce, const uint8_t *body, size_t len,
@@ -143,14 +213,14 @@ static int decode(const struct ingest_limits *lim, const char *ce, const uint8_t
 		return -1;
 	}
 
-	bud->left = pblen * DECODE_BUDGET_FACTOR + DECODE_BUDGET_BASE;
-	bud->exhausted = 0;
+	budget_init(bud, pblen * DECODE_BUDGET_FACTOR + DECODE_BUDGET_BASE);
 	alloc->alloc = budget_alloc;
 	alloc->free = budget_free;
 	alloc->allocator_data = bud;
 	*out = tokentap__v1__batch__unpack(alloc, pblen, pb);
 	free(raw);
 	if (!*out) {
+		budget_release(bud);
 		if (bud->exhausted)
 			reject(res, REJECT_DECOMPRESSED_TOO_LARGE, 413,
 			       "batch needs too much memory to decode");
@@ -163,7 +233,7 @@ static int decode(const struct ingest_limits *lim, const char *ce, const uint8_t
 
 		snprintf(msg, sizeof(msg), "invalid batch: %s", why);
 		reject(res, REJECT_INVALID_BATCH, 400, msg);
-		tokentap__v1__batch__free_unpacked(*out, alloc);
+		budget_release(bud);
 		*out = NULL;
 		return -1;
 	}
@@ -185,7 +255,7 @@ int ingest_decode(const struct ingest_limits *lim, const char *content_encoding,
 
 	if (decode(lim, content_encoding, body, len, res, &bud, &alloc, &b) < 0)
 		return -1;
-	tokentap__v1__batch__free_unpacked(b, &alloc);
+	budget_release(&bud);
 	return 0;
 }
 
@@ -212,7 +282,7 @@ void ingest_body(struct store *st, const struct ingest_limits *lim, const char *
 	t0 = mono_ns();
 	sr = store_apply_batch(st, b, now_ms, err, sizeof(err));
 	res->store_ns = mono_ns() - t0;
-	tokentap__v1__batch__free_unpacked(b, &alloc);
+	budget_release(&bud);
 	switch (sr) {
 	case STORE_APPLIED:
 		res->status = INGEST_STORED;

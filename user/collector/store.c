@@ -18,6 +18,9 @@
 /* A later non-empty value replaces an earlier one; "" never erases. */
 #define KEEP(c) c " = CASE WHEN excluded." c " <> '' THEN excluded." c " ELSE " c " END"
 
+/* KEEP(c) would leave c as it is: the new value is "" or the same. */
+#define SAME(c, n) "(?" n " = '' OR " c " = ?" n ")"
+
 /* Picks the newest process with that pid (and exe, when known). */
 #define PROC_OF(col)                                                                   \
 	"(SELECT p." col " FROM processes p WHERE p.sensor_id = o.sensor_id AND "         \
@@ -58,6 +61,21 @@ static const char *const stmt_sql[SQ__COUNT] = {
 		" last_seen = MAX(last_seen, excluded.last_seen),"
 		" requests = requests + excluded.requests",
 	/*
+	 * The upsert's outcome when the metadata would stay as it is: only
+	 * the counters change, without the insert attempt and the CASEs.
+	 * Same parameters; no row changed means the upsert has to run.
+	 */
+	[SQ_TOKEN_COUNTERS] =
+		"UPDATE tokens SET first_seen = MIN(first_seen, ?18), last_seen = MAX(last_seen, ?19),"
+		" requests = requests + ?20 WHERE fingerprint = ?1 AND " SAME("token_type", "2")
+		" AND " SAME("scheme", "3") " AND " SAME("header", "4") " AND "
+		SAME("token_prefix", "5") " AND token_length = ?6 AND has_checksum = ?7"
+		" AND checksum_valid = ?8 AND confidence = ?9 AND " SAME("key_id", "10") " AND "
+		SAME("aws_key_kind", "11") " AND " SAME("aws_account", "12") " AND "
+		SAME("aws_region", "13") " AND " SAME("aws_service", "14") " AND "
+		SAME("basic_user", "15") " AND " SAME("basic_password_type", "16") " AND "
+		SAME("jwt_json", "17"),
+	/*
 	 * An observation's row is found by its derived id and checked
 	 * against its identity: an id held by another identity updates
 	 * nothing and the caller probes the next id. Only counts, times,
@@ -85,6 +103,7 @@ static const char *const stmt_sql[SQ__COUNT] = {
 		" tls = MAX(tls, ?6) WHERE id = ?1",
 	[SQ_USAGE_UPSERT] = "INSERT INTO usage (obs_id, minute, count) VALUES (?1, ?2, ?3)"
 			    " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
+	/* SQ_USAGE_UPSERT_MANY is built at open: usage_many_sql() */
 	[SQ_TOKENS_BY_LAST_SEEN] = "SELECT " TOKEN_COLS " FROM tokens"
 				   " ORDER BY last_seen DESC, fingerprint LIMIT ?1",
 	[SQ_TOKENS_BY_REQUESTS] = "SELECT " TOKEN_COLS " FROM tokens"
@@ -113,6 +132,25 @@ static const char *const stmt_sql[SQ__COUNT] = {
 	[SQ_SENSORS] = "SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches,"
 		       " events, status_ts, status_json FROM sensors ORDER BY node, sensor_id",
 };
+
+/* SQ_USAGE_UPSERT with STORE_USAGE_ROWS rows of VALUES; free() it. */
+static char *usage_many_sql(void)
+{
+	static const char head[] = "INSERT INTO usage (obs_id, minute, count) VALUES ";
+	static const char tail[] = " ON CONFLICT (obs_id, minute) DO UPDATE SET"
+				   " count = count + excluded.count";
+	size_t cap = sizeof(head) + sizeof(tail) + STORE_USAGE_ROWS * 8;
+	char *sql = malloc(cap);
+	size_t off;
+
+	if (!sql)
+		return NULL;
+	off = (size_t)snprintf(sql, cap, "%s", head);
+	for (int i = 0; i < STORE_USAGE_ROWS; i++)
+		off += (size_t)snprintf(sql + off, cap - off, i ? ",(?,?,?)" : "(?,?,?)");
+	snprintf(sql + off, cap - off, "%s", tail);
+	return sql;
+}
 
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt i)
 {
@@ -244,8 +282,17 @@ struct store *store_open(const char *path, int flags, char *err, size_t errlen)
 		}
 	}
 	for (int i = 0; i < SQ__COUNT; i++) {
-		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &st->stmt[i], NULL) != SQLITE_OK) {
+		char *built = i == SQ_USAGE_UPSERT_MANY ? usage_many_sql() : NULL;
+		int rc;
+
+		if (i == SQ_USAGE_UPSERT_MANY && !built) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		rc = sqlite3_prepare_v3(st->db, built ? built : stmt_sql[i], -1,
+					SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		free(built);
+		if (rc != SQLITE_OK) {
 			snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
 			goto fail;
 		}

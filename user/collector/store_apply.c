@@ -10,6 +10,7 @@
 #include "store_obs_id.h"
 
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,28 @@ struct obs_note {
 	int64_t id;
 };
 
+/* A usage row of the batch; written together at the end. */
+struct usage_note {
+	int64_t obs_id, minute, count;
+	ptrdiff_t pend; /* >= 0: obs_id is c->pend[pend].id, final after flush_counts */
+};
+
+/*
+ * A counters update of an id the cache vouches for, deferred to the end
+ * of the batch so an id gets one update per batch, in id order. The
+ * event's identity is kept for the case the row is not there after all.
+ */
+struct pend_note {
+	int64_t id;
+	int64_t first, last;
+	uint64_t requests;
+	int tls;
+	const Tokentap__V1__Token *t;
+	const Tokentap__V1__ProcessRef *p;
+	const Tokentap__V1__Destination *d;
+	const char *method, *path;
+};
+
 struct apply_ctx {
 	struct store *st;
 	const Tokentap__V1__Batch *b;
@@ -40,6 +63,12 @@ struct apply_ctx {
 	size_t n_notes;
 	struct obs_note *fresh;   /* n_events at most */
 	size_t n_fresh;
+	struct usage_note *usage; /* n_events at most */
+	size_t n_usage;
+	struct pend_note *pend;   /* n_events at most */
+	size_t n_pend;
+	struct pend_note **ord;   /* pend entries in id order */
+	ptrdiff_t last_pend;      /* the pend entry of the last upsert_obs, or -1 */
 };
 
 static int fail(struct apply_ctx *c, const char *what)
@@ -62,11 +91,9 @@ static int run(struct apply_ctx *c, sqlite3_stmt *s, const char *what)
 	return rc == SQLITE_DONE ? 0 : fail(c, what);
 }
 
-static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64_t first,
-			int64_t last, uint64_t requests)
+static void bind_token(sqlite3_stmt *s, const Tokentap__V1__Token *t, int64_t first, int64_t last,
+		       uint64_t requests)
 {
-	sqlite3_stmt *s = store_stmt(c->st, SQ_TOKEN_UPSERT);
-
 	bind_text(s, 1, t->fingerprint);
 	bind_text(s, 2, t->token_type);
 	bind_text(s, 3, t->scheme);
@@ -87,14 +114,29 @@ static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64
 	sqlite3_bind_int64(s, 18, first);
 	sqlite3_bind_int64(s, 19, last);
 	sqlite3_bind_int64(s, 20, (int64_t)requests);
+}
+
+/* The counters alone when the metadata is unchanged (the usual case), else the upsert. */
+static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64_t first,
+			int64_t last, uint64_t requests)
+{
+	sqlite3_stmt *s = store_stmt(c->st, SQ_TOKEN_COUNTERS);
+
+	bind_token(s, t, first, last, requests);
+	if (run(c, s, "token") < 0)
+		return -1;
+	if (sqlite3_changes(c->st->db) == 1)
+		return 0;
+	s = store_stmt(c->st, SQ_TOKEN_UPSERT);
+	bind_token(s, t, first, last, requests);
 	return run(c, s, "token");
 }
 
 #define OBS_MAX_PROBES 64
 
 /* Updates the counters of an id known to hold the identity; 1 done, 0 no row, -1 error. */
-static int update_counts(struct apply_ctx *c, const Tokentap__V1__Destination *d, int64_t id,
-			 int64_t first, int64_t last, uint64_t requests)
+static int update_counts(struct apply_ctx *c, int tls, int64_t id, int64_t first, int64_t last,
+			 uint64_t requests)
 {
 	sqlite3_stmt *s = store_stmt(c->st, SQ_OBS_COUNTS_UPDATE);
 
@@ -103,7 +145,7 @@ static int update_counts(struct apply_ctx *c, const Tokentap__V1__Destination *d
 	sqlite3_bind_int64(s, 3, last);
 	sqlite3_bind_int64(s, 4, (int64_t)requests);
 	bind_text(s, 5, c->b->node);
-	sqlite3_bind_int(s, 6, !!d->tls);
+	sqlite3_bind_int(s, 6, tls);
 	if (run(c, s, "observation") < 0)
 		return -1;
 	return sqlite3_changes(c->st->db) == 1;
@@ -151,26 +193,29 @@ static int64_t fresh_id(struct apply_ctx *c, int64_t id, int known)
 static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			  const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
 			  const char *method, const char *path, int64_t first, int64_t last,
-			  uint64_t requests)
+			  uint64_t requests, int verify)
 {
 	static const Tokentap__V1__Destination no_dst = TOKENTAP__V1__DESTINATION__INIT;
 	struct obs_note *fresh = &c->fresh[c->n_fresh];
 	sqlite3_stmt *up, *ins;
 	int64_t id;
-	int rc, known;
+	int known;
 
+	c->last_pend = -1;
 	if (!d)
 		d = &no_dst;
 	known = store_obs_digest(c->st->hasher, t->fingerprint, c->b->sensor_id, p->pid, p->exe,
 				 d->dst, d->host, fresh->digest) == 0;
-	id = known ? obs_cache_get(c->st->verified, fresh->digest) : 0;
+	id = known && !verify ? obs_cache_get(c->st->verified, fresh->digest) : 0;
 	if (id) {
-		rc = update_counts(c, d, id, first, last, requests);
-		if (rc != 0)
-			return rc < 0 ? -1 : id;
+		c->last_pend = (ptrdiff_t)c->n_pend;
+		c->pend[c->n_pend++] = (struct pend_note){ id, first, last, requests, !!d->tls,
+							    t, p, d, method, path };
+		return id;
+	}
+	if (verify)
 		/* not where it was: verify from scratch */
 		obs_cache_drop(c->st->verified, fresh->digest);
-	}
 	/* no digest is not expected; probing from 1 still finds the right row */
 	id = known ? store_obs_id_of(fresh->digest) : 1;
 	up = store_stmt(c->st, SQ_OBS_UPDATE);
@@ -253,7 +298,7 @@ static int apply_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
 {
 	note_token(c, e->token, e->ts_ms, e->ts_ms, 0);
 	return upsert_obs(c, e->token, e->process, e->destination, e->method, e->path, e->ts_ms,
-			  e->ts_ms, 0) < 0 ? -1 : 0;
+			  e->ts_ms, 0, 0) < 0 ? -1 : 0;
 }
 
 static int apply_usage(struct apply_ctx *c, const Tokentap__V1__TokenUsage *e)
@@ -261,19 +306,144 @@ static int apply_usage(struct apply_ctx *c, const Tokentap__V1__TokenUsage *e)
 	/* the last request's time; first_seen takes the minimum over events,
 	 * so a triple whose TokenSeen arrived keeps that exact time */
 	int64_t last = e->last_seen_ms ? e->last_seen_ms : e->end_ms ? e->end_ms : e->start_ms;
-	sqlite3_stmt *s;
 	int64_t id;
 
 	note_token(c, e->token, last, last, e->count);
 	id = upsert_obs(c, e->token, e->process, e->destination, e->method, e->path, last, last,
-			e->count);
+			e->count, 0);
 	if (id < 0)
 		return -1;
-	s = store_stmt(c->st, SQ_USAGE_UPSERT);
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, last - last % MINUTE_MS);
-	sqlite3_bind_int64(s, 3, (int64_t)e->count);
-	return run(c, s, "usage");
+	c->usage[c->n_usage++] = (struct usage_note){ id, last - last % MINUTE_MS, (int64_t)e->count,
+						      c->last_pend };
+	return 0;
+}
+
+/* By id, then in event order (the entries' addresses). */
+static int pend_cmp(const void *a, const void *b)
+{
+	const struct pend_note *x = *(struct pend_note *const *)a, *y = *(struct pend_note *const *)b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* One id's deferred updates summed: the same MIN, MAX, sum and MAX as one by one. */
+struct pend_sum {
+	int64_t id, first, last;
+	uint64_t requests;
+	int tls;
+	size_t from, to; /* its entries: ord[from..to) */
+};
+
+/* The row was not there: each event of it goes the verifying way. */
+static int pend_redo(struct apply_ctx *c, const struct pend_sum *m)
+{
+	for (size_t k = m->from; k < m->to; k++) {
+		struct pend_note *e = c->ord[k];
+		int64_t id = upsert_obs(c, e->t, e->p, e->d, e->method, e->path, e->first, e->last,
+					e->requests, 1);
+
+		if (id < 0)
+			return -1;
+		e->id = id;
+	}
+	return 0;
+}
+
+/*
+ * The deferred counters, one update per id in id order: neighbouring ids
+ * share pages, and an id's events of the batch add up first. An id the
+ * cache was wrong about is dropped from it and its events are verified
+ * and stored one by one, as before.
+ */
+static int flush_counts(struct apply_ctx *c)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; k < c->n_pend; k++)
+		c->ord[k] = &c->pend[k];
+	qsort(c->ord, c->n_pend, sizeof(*c->ord), pend_cmp);
+	while (i < c->n_pend) {
+		const struct pend_note *e = c->ord[i];
+		struct pend_sum m = { e->id, e->first, e->last, e->requests, e->tls, i, i + 1 };
+		int rc;
+
+		for (i++; i < c->n_pend && c->ord[i]->id == m.id; i++) {
+			uint64_t sum;
+
+			e = c->ord[i];
+			/* an overflowing sum goes in two updates, as SQLite would add it */
+			if (__builtin_add_overflow(m.requests, e->requests, &sum) || sum > INT64_MAX)
+				break;
+			m.requests = sum;
+			m.first = e->first < m.first ? e->first : m.first;
+			m.last = e->last > m.last ? e->last : m.last;
+			m.tls = e->tls > m.tls ? e->tls : m.tls;
+			m.to = i + 1;
+		}
+		rc = update_counts(c, m.tls, m.id, m.first, m.last, m.requests);
+		if (rc < 0 || (rc == 0 && pend_redo(c, &m) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int usage_cmp(const void *a, const void *b)
+{
+	const struct usage_note *x = a, *y = b;
+
+	if (x->obs_id != y->obs_id)
+		return x->obs_id < y->obs_id ? -1 : 1;
+	return (x->minute > y->minute) - (x->minute < y->minute);
+}
+
+/*
+ * The batch's usage rows, in key order and STORE_USAGE_ROWS per
+ * statement: one statement per event cost more than the rows it wrote.
+ * Rows of one key are summed first; a sum that would overflow stays two
+ * rows so SQLite adds them exactly as before.
+ */
+static int flush_usage(struct apply_ctx *c)
+{
+	struct usage_note *u = c->usage;
+	size_t n = 0, i = 0;
+
+	for (size_t j = 0; j < c->n_usage; j++)
+		if (u[j].pend >= 0)
+			u[j].obs_id = c->pend[u[j].pend].id;
+	qsort(u, c->n_usage, sizeof(*u), usage_cmp);
+	for (size_t j = 0; j < c->n_usage; j++) {
+		int64_t sum;
+
+		if (n && u[n - 1].obs_id == u[j].obs_id && u[n - 1].minute == u[j].minute &&
+		    !__builtin_add_overflow(u[n - 1].count, u[j].count, &sum)) {
+			u[n - 1].count = sum;
+			continue;
+		}
+		u[n++] = u[j];
+	}
+	for (; n - i >= STORE_USAGE_ROWS; i += STORE_USAGE_ROWS) {
+		sqlite3_stmt *s = store_stmt(c->st, SQ_USAGE_UPSERT_MANY);
+
+		for (int k = 0; k < STORE_USAGE_ROWS; k++) {
+			sqlite3_bind_int64(s, 3 * k + 1, u[i + k].obs_id);
+			sqlite3_bind_int64(s, 3 * k + 2, u[i + k].minute);
+			sqlite3_bind_int64(s, 3 * k + 3, u[i + k].count);
+		}
+		if (run(c, s, "usage") < 0)
+			return -1;
+	}
+	for (; i < n; i++) {
+		sqlite3_stmt *s = store_stmt(c->st, SQ_USAGE_UPSERT);
+
+		sqlite3_bind_int64(s, 1, u[i].obs_id);
+		sqlite3_bind_int64(s, 2, u[i].minute);
+		sqlite3_bind_int64(s, 3, u[i].count);
+		if (run(c, s, "usage") < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e)
@@ -376,23 +546,32 @@ static int apply_all(struct apply_ctx *c)
 	for (size_t i = 0; i < b->n_events; i++)
 		if (apply_event(c, b->events[i]) < 0)
 			return -1;
+	if (flush_counts(c) < 0 || flush_usage(c) < 0)
+		return -1;
 	return flush_tokens(c) < 0 ? -1 : 1;
 }
 
 enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch *b, int64_t now_ms,
 				    char *err, size_t errlen)
 {
-	struct apply_ctx c = { st, b, now_ms, err, errlen, NULL, 0, NULL, 0 };
+	struct apply_ctx c = { .st = st, .b = b, .now_ms = now_ms, .err = err, .errlen = errlen,
+			       .last_pend = -1 };
 	enum store_result res = STORE_ERROR;
 	size_t n = b->n_events ? b->n_events : 1;
 	int rc;
 
 	c.notes = malloc(n * sizeof(*c.notes));
 	c.fresh = malloc(n * sizeof(*c.fresh));
-	if (!c.notes || !c.fresh) {
+	c.usage = malloc(n * sizeof(*c.usage));
+	c.pend = malloc(n * sizeof(*c.pend));
+	c.ord = malloc(n * sizeof(*c.ord));
+	if (!c.notes || !c.fresh || !c.usage || !c.pend || !c.ord) {
 		snprintf(err, errlen, "out of memory");
 		free(c.notes);
 		free(c.fresh);
+		free(c.usage);
+		free(c.pend);
+		free(c.ord);
 		return STORE_ERROR;
 	}
 	pthread_mutex_lock(&st->lock);
@@ -420,5 +599,8 @@ out:
 	pthread_mutex_unlock(&st->lock);
 	free(c.notes);
 	free(c.fresh);
+	free(c.usage);
+	free(c.pend);
+	free(c.ord);
 	return res;
 }

@@ -14,11 +14,13 @@ enum store_stmt {
 	SQ_SENSOR_STATUS,
 	SQ_PROCESS_UPSERT,
 	SQ_TOKEN_UPSERT,
+	SQ_TOKEN_COUNTERS,
 	SQ_OBS_UPDATE,
 	SQ_OBS_INSERT,
 	SQ_OBS_COUNTS_INSERT,
 	SQ_OBS_COUNTS_UPDATE,
 	SQ_USAGE_UPSERT,
+	SQ_USAGE_UPSERT_MANY,
 	/* reads */
 	SQ_TOKENS_BY_LAST_SEEN,
 	SQ_TOKENS_BY_REQUESTS,
@@ -31,6 +33,9 @@ enum store_stmt {
 	SQ_SENSORS,
 	SQ__COUNT
 };
+
+/* Rows per multi-row usage upsert (3 parameters each). */
+#define STORE_USAGE_ROWS 64
 
 struct store {
 	sqlite3 *db;
