@@ -261,7 +261,12 @@ static void session_drop_h2(struct pipeline *p, struct session *s)
 }
 
 static void hf_complete_via(struct pipeline *p, struct session *s, struct session *tls);
-#define hf_complete(p, s) hf_complete_via((p), (s), NULL)
+
+/* An encoder group reported without a TLS session: no address. */
+static void hf_complete(struct pipeline *p, struct session *s)
+{
+	hf_complete_via(p, s, NULL);
+}
 
 static void session_free(struct pipeline *p, struct session *s)
 {
@@ -384,6 +389,16 @@ static void classify_cached(struct pipeline *p, const char *fp, const struct cre
 		json_object_get(out->jwt);
 }
 
+static const char *tls_library_name(unsigned lib)
+{
+	static const char *const names[TT_LIB_MAX] = {
+		[TT_LIB_OPENSSL] = "openssl", [TT_LIB_GNUTLS] = "gnutls",
+		[TT_LIB_GO] = "go", [TT_LIB_NSS] = "nss",
+	};
+
+	return lib < TT_LIB_MAX && names[lib] ? names[lib] : "unknown";
+}
+
 static void on_request(const struct http1_request *req, void *arg)
 {
 	struct feed_ctx *fc = arg;
@@ -422,11 +437,7 @@ static void on_request(const struct http1_request *req, void *arg)
 	base.cgroup_id = h->cgroup_id;
 	base.tls = s->tls;
 	if (s->tls)
-		snprintf(base.tls_library, sizeof(base.tls_library), "%s",
-			 h->tls_lib == TT_LIB_OPENSSL ? "openssl" :
-			 h->tls_lib == TT_LIB_GNUTLS ? "gnutls" :
-			 h->tls_lib == TT_LIB_GO ? "go" :
-			 h->tls_lib == TT_LIB_NSS ? "nss" : "unknown");
+		snprintf(base.tls_library, sizeof(base.tls_library), "%s", tls_library_name(h->tls_lib));
 	snprintf(base.src, sizeof(base.src), "%s", s->src);
 	snprintf(base.dst, sizeof(base.dst), "%s", s->dst);
 	if (host)
