@@ -164,30 +164,37 @@ static Tokentap__V1__Destination *make_destination(const struct sighting *s)
 	return d;
 }
 
-static batch_event *new_event(void)
+/*
+ * A new Event of the given kind in *evp, and its message (of descriptor
+ * d), allocated and initialised; the caller links it into the oneof.
+ * NULL when out of memory.
+ */
+static void *new_event(const ProtobufCMessageDescriptor *d, Tokentap__V1__Event__KindCase kind,
+		       batch_event **evp)
 {
 	batch_event *ev = malloc(sizeof(*ev));
+	void *m = ev ? malloc(d->sizeof_message) : NULL;
 
-	if (ev)
-		tokentap__v1__event__init(ev);
-	return ev;
-}
-
-batch_event *batch_event_token_seen(const struct sighting *s)
-{
-	batch_event *ev = new_event();
-	Tokentap__V1__TokenSeen *m;
-	int bad = 0;
-
-	if (!ev)
-		return NULL;
-	m = malloc(sizeof(*m));
 	if (!m) {
 		free(ev);
 		return NULL;
 	}
-	tokentap__v1__token_seen__init(m);
-	ev->kind_case = TOKENTAP__V1__EVENT__KIND_TOKEN_SEEN;
+	tokentap__v1__event__init(ev);
+	protobuf_c_message_init(d, m);
+	ev->kind_case = kind;
+	*evp = ev;
+	return m;
+}
+
+batch_event *batch_event_token_seen(const struct sighting *s)
+{
+	batch_event *ev;
+	Tokentap__V1__TokenSeen *m;
+	int bad = 0;
+
+	m = new_event(&tokentap__v1__token_seen__descriptor, TOKENTAP__V1__EVENT__KIND_TOKEN_SEEN, &ev);
+	if (!m)
+		return NULL;
 	ev->token_seen = m;
 	m->ts_ms = ns_to_ms(s->ts_unix_ns);
 	m->token = make_token(s);
@@ -206,19 +213,13 @@ batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, 
 				     int64_t end_ns)
 {
 	const struct sighting *s = &e->first;
-	batch_event *ev = new_event();
+	batch_event *ev;
 	Tokentap__V1__TokenUsage *m;
 	int bad = 0;
 
-	if (!ev)
+	m = new_event(&tokentap__v1__token_usage__descriptor, TOKENTAP__V1__EVENT__KIND_TOKEN_USAGE, &ev);
+	if (!m)
 		return NULL;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		free(ev);
-		return NULL;
-	}
-	tokentap__v1__token_usage__init(m);
-	ev->kind_case = TOKENTAP__V1__EVENT__KIND_TOKEN_USAGE;
 	ev->token_usage = m;
 	m->start_ms = ns_to_ms(start_ns);
 	m->end_ms = ns_to_ms(end_ns);
@@ -268,18 +269,13 @@ static const struct status_map status_fields[] = {
 
 batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, size_t n)
 {
-	batch_event *ev = new_event();
+	batch_event *ev;
 	Tokentap__V1__SensorStatus *m;
 
-	if (!ev)
+	m = new_event(&tokentap__v1__sensor_status__descriptor,
+		      TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS, &ev);
+	if (!m)
 		return NULL;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		free(ev);
-		return NULL;
-	}
-	tokentap__v1__sensor_status__init(m);
-	ev->kind_case = TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS;
 	ev->sensor_status = m;
 	m->ts_ms = ns_to_ms(ts_ns);
 	for (size_t i = 0; i < n; i++) {
@@ -304,19 +300,14 @@ batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, siz
 
 batch_event *batch_event_process_info(const struct procdesc *d)
 {
-	batch_event *ev = new_event();
+	batch_event *ev;
 	Tokentap__V1__ProcessInfo *m;
 	int bad = 0;
 
-	if (!ev)
+	m = new_event(&tokentap__v1__process_info__descriptor,
+		      TOKENTAP__V1__EVENT__KIND_PROCESS_INFO, &ev);
+	if (!m)
 		return NULL;
-	m = malloc(sizeof(*m));
-	if (!m) {
-		free(ev);
-		return NULL;
-	}
-	tokentap__v1__process_info__init(m);
-	ev->kind_case = TOKENTAP__V1__EVENT__KIND_PROCESS_INFO;
 	ev->process_info = m;
 	m->pid = d->pid;
 	m->start_time_ms = d->start_time_ms;
