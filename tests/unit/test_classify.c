@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Credential classifier: one synthetic sample of every type, checksum
- * valid and invalid, Basic, AWS SigV4, opaque fallback, and the rule that
- * no secret byte ends up in token_info. Samples are built at run time
- * from random characters (never a real token), and assertions compare
- * only types and metadata, so a failure never prints a token.
+ * valid and invalid, Basic, AWS SigV4 and key ids, Azure identifiable
+ * keys, JWT-derived types, opaque fallback, finding prefixed credentials
+ * in free text, and the rule that no secret byte ends up in token_info.
+ * Samples are built at run time from random characters (never a real
+ * token), and assertions compare only types and metadata, so a failure
+ * never prints a token. The last test checks that every type id of
+ * token-formats.md was produced by some test above.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,7 @@
 #define B64URL B62 "-_"
 #define B64 B62 "+/"
 #define TOK_MAX 1024
+#define B32 "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 static struct fp_key test_key = { .bytes = "classify-test-key", .len = 17 };
 static uint32_t rng_state = 12345;
@@ -74,6 +78,33 @@ static size_t build_grafana(char *out, bool valid)
 	return len;
 }
 
+/* Every type id of token-formats.md; each must be produced by some test. */
+static const char *const all_types[] = {
+	"github_pat", "github_oauth", "github_user_app", "github_app_install", "github_refresh",
+	"github_fine_grained", "gitlab_pat", "gitlab_other", "slack_bot", "slack_user", "slack_app",
+	"stripe", "openai", "anthropic", "aws_sigv4", "aws_bedrock", "google_oauth",
+	"google_api_key", "azure_entra", "azure_sas", "azure_sharedkey", "azure_apim", "npm", "pypi",
+	"twilio", "sendgrid", "datadog", "shopify", "vault", "k8s_serviceaccount", "docker", "jwt",
+	"huggingface", "databricks", "grafana", "atlassian", "okta", "newrelic", "digitalocean",
+	"sentry", "cloudflare", "onepassword", "terraform", "linear", "postman", "tailscale",
+	"ai_misc", "basic", "opaque",
+};
+#define N_TYPES (sizeof(all_types) / sizeof(all_types[0]))
+static bool type_seen[N_TYPES];
+
+static void note_type(const char *type)
+{
+	for (size_t i = 0; i < N_TYPES; i++)
+		if (strcmp(type, all_types[i]) == 0)
+			type_seen[i] = true;
+}
+
+static void classify_cred(const struct credential *c, struct token_info *t)
+{
+	classify_credential(c, &test_key, t);
+	note_type(t->type);
+}
+
 static void classify_full(const char *v, size_t len, const char *header, const char *scheme,
 			  struct token_info *t)
 {
@@ -84,7 +115,13 @@ static void classify_full(const char *v, size_t len, const char *header, const c
 	snprintf(c.scheme, sizeof(c.scheme), "%s", scheme ? scheme : "Bearer");
 	c.value = v;
 	c.value_len = len;
-	classify_credential(&c, &test_key, t);
+	classify_cred(&c, t);
+}
+
+/* A value with no header and no scheme, as a process holds it. */
+static void classify_value(const char *v, size_t len, struct token_info *t)
+{
+	classify_full(v, len, "", "", t);
 }
 
 /* Fails (without printing the token) when any byte window of the secret shows up in t. */
@@ -172,6 +209,28 @@ static const struct sample samples[] = {
 	{ "cloudflare", "cfut_", B64URL, 40, NULL, NULL, "cfut_" },
 	{ "azure_apim", "", HEX, 32, "ocp-apim-subscription-key", "", "" },
 	{ "azure_sas", "", B64URL, 80, NULL, "SharedAccessSignature", "" },
+	{ "azure_sas", "", B64URL, 43, "sig", "", "" },
+	{ "azure_sharedkey", "", B62, 12, NULL, "SharedKey", "" },
+	{ "azure_sharedkey", "", B62, 12, NULL, "SharedKeyLite", "" },
+	{ "azure_apim", "", B62, 44, "x-functions-key", "", "" },
+	{ "gitlab_other", "gldt-", B64URL, 20, NULL, NULL, "gldt-" },
+	{ "gitlab_other", "glptt-", B64URL, 40, NULL, NULL, "glptt-" },
+	{ "gitlab_other", "glft-", B64URL, 20, NULL, NULL, "glft-" },
+	{ "gitlab_other", "glagent-", B64URL, 50, NULL, NULL, "glagent-" },
+	{ "gitlab_other", "gloas-", B64URL, 64, NULL, NULL, "gloas-" },
+	{ "openai", "sk-None-", B64URL, 120, NULL, NULL, "sk-None-" },
+	{ "linear", "lin_oauth_", B62, 64, NULL, "", "lin_oauth_" },
+	{ "cloudflare", "cfat_", B64URL, 40, NULL, NULL, "cfat_" },
+	{ "cloudflare", "", HEX, 37, "x-auth-key", "", "" },
+	{ "vault", "hvr.", B64URL, 90, NULL, NULL, "hvr." },
+	{ "vault", "", B62, 24, "x-vault-token", "", "" },
+	{ "shopify", "shpca_", HEX, 32, NULL, NULL, "shpca_" },
+	{ "shopify", "shppa_", HEX, 32, NULL, NULL, "shppa_" },
+	{ "digitalocean", "dor_v1_", HEX, 64, NULL, NULL, "dor_v1_" },
+	{ "tailscale", "tskey-client-", B64URL, 40, NULL, NULL, "tskey-client-" },
+	{ "pypi", "pypi-AgENdGVzdC5weXBpLm9yZw", B64URL, 150, NULL, NULL, "pypi-" },
+	{ "ai_misc", "lsv2_sk_", B64URL, 40, NULL, NULL, "lsv2_sk_" },
+	{ "slack_bot", "xoxe.xoxb-", B64URL, 140, NULL, NULL, "xoxe.xoxb-" },
 	{ "opaque", "", B64URL, 40, NULL, NULL, "" },
 	{ "opaque", "", HEX, 32, "x-api-key", "", "" },
 };
@@ -402,7 +461,7 @@ static void test_aws_sigv4(void **state)
 	snprintf(c.aws_service, sizeof(c.aws_service), "s3");
 	c.value = id;
 	c.value_len = strlen(id);
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.type, "aws_sigv4");
 	assert_string_equal(t.key_id, id);
 	assert_string_equal(t.aws_key_kind, "temporary");
@@ -416,7 +475,7 @@ static void test_aws_sigv4(void **state)
 	c.value = id;
 	c.value_len = strlen(id);
 	snprintf(c.scheme, sizeof(c.scheme), "aws4-hmac-sha256");
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.type, "aws_sigv4");
 	assert_string_equal(t.aws_key_kind, "long-term");
 	assert_string_equal(t.aws_account, "581039954779");
@@ -427,7 +486,7 @@ static void test_aws_sigv4(void **state)
 	snprintf(c.header, sizeof(c.header), "x-amz-credential");
 	c.value = id;
 	c.value_len = strlen(id);
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.type, "aws_sigv4");
 	assert_string_equal(t.key_id, "ASIAQNZGKIQY56JQ7WML");
 	assert_string_equal(t.aws_account, "029608264753");
@@ -436,12 +495,12 @@ static void test_aws_sigv4(void **state)
 	id = "ABIAQNZGKIQY56JQ7WML";
 	c.value = id;
 	c.value_len = strlen(id);
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.aws_key_kind, "bearer");
 	assert_string_equal(t.aws_account, "");
 	id = "ACCAQNZGKIQY56JQ7WML";
 	c.value = id;
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.aws_key_kind, "context");
 
 	/* not a key id: nothing of it is kept */
@@ -450,7 +509,7 @@ static void test_aws_sigv4(void **state)
 	snprintf(c.scheme, sizeof(c.scheme), "AWS4-HMAC-SHA256");
 	c.value = id;
 	c.value_len = strlen(id);
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.type, "aws_sigv4");
 	assert_string_equal(t.key_id, "");
 	assert_string_equal(t.aws_account, "");
@@ -557,7 +616,7 @@ static void test_opaque_fallback(void **state)
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
-	classify_credential(&c, &test_key, &t);
+	classify_cred(&c, &t);
 	assert_string_equal(t.type, "opaque");
 	assert_int_equal(t.length, 0);
 	classify_credential(NULL, &test_key, &t);
@@ -577,6 +636,477 @@ static void test_opaque_fallback(void **state)
 	token_info_release(NULL);
 }
 
+/* A checksum-invalid GitHub token is still a GitHub token, with lower confidence. */
+static void test_github_checksum_invalid_still_typed(void **state)
+{
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	len = build_github(tok, "ghp_", false);
+	classify_value(tok, len, &t);
+	assert_string_equal(t.type, "github_pat");
+	assert_string_equal(t.prefix, "ghp_");
+	assert_true(t.has_checksum);
+	assert_false(t.checksum_valid);
+	assert_true(t.confidence < 100);
+	assert_no_secret(&t, tok + 4, len - 4);
+	len = build_github(tok, "ghp_", true);
+	classify_value(tok, len, &t);
+	assert_int_equal(t.confidence, 100);
+}
+
+/* A key id alone (as in AWS_ACCESS_KEY_ID) classifies as its SigV4 use does. */
+static void test_aws_key_id_value(void **state)
+{
+	static const struct { const char *id, *kind, *account; } ids[] = {
+		{ "AKIAIOSFODNN7EXAMPLE", "long-term", "581039954779" },
+		{ "ASIAY34FZKBOKMUTVV7A", "temporary", "609629065308" },
+		{ "ABIAQNZGKIQY56JQ7WML", "bearer", "" },
+		{ "ACCAQNZGKIQY56JQ7WML", "context", "" },
+	};
+	struct credential c;
+	struct token_info t, wire;
+	char tok[TOK_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		classify_value(ids[i].id, 20, &t);
+		assert_string_equal(t.type, "aws_sigv4");
+		assert_string_equal(t.key_id, ids[i].id);
+		assert_string_equal(t.aws_key_kind, ids[i].kind);
+		assert_string_equal(t.aws_account, ids[i].account);
+		assert_string_equal(t.prefix, "");
+		assert_int_equal(t.confidence, 90);
+		assert_false(t.has_checksum);
+
+		/* the same id in a SigV4 header: same type, prefix and metadata */
+		memset(&c, 0, sizeof(c));
+		snprintf(c.header, sizeof(c.header), "authorization");
+		snprintf(c.scheme, sizeof(c.scheme), "AWS4-HMAC-SHA256");
+		snprintf(c.aws_region, sizeof(c.aws_region), "us-east-1");
+		snprintf(c.aws_service, sizeof(c.aws_service), "sts");
+		c.value = ids[i].id;
+		c.value_len = 20;
+		classify_cred(&c, &wire);
+		assert_string_equal(wire.type, t.type);
+		assert_string_equal(wire.prefix, t.prefix);
+		assert_string_equal(wire.key_id, t.key_id);
+		assert_string_equal(wire.aws_account, t.aws_account);
+		assert_int_equal(wire.confidence, t.confidence);
+		/* the scheme rule still wins: it keeps region and service */
+		assert_string_equal(wire.aws_region, "us-east-1");
+		assert_string_equal(wire.aws_service, "sts");
+	}
+	/* the old SigV2 header names its key id too */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.header, sizeof(c.header), "authorization");
+	snprintf(c.scheme, sizeof(c.scheme), "AWS");
+	c.value = ids[0].id;
+	c.value_len = 20;
+	classify_cred(&c, &t);
+	assert_string_equal(t.type, "aws_sigv4");
+	assert_string_equal(t.key_id, ids[0].id);
+
+	/* not key ids: wrong length, alphabet, case or kind */
+	build(tok, "AKIA", B32, 15);
+	classify_value(tok, 19, &t);
+	assert_string_equal(t.type, "opaque");
+	build(tok, "AKIA", B32, 17);
+	classify_value(tok, 21, &t);
+	assert_string_equal(t.type, "opaque");
+	memcpy(tok, "AKIAIOSFODNN7EXAMPL0", 20);
+	classify_value(tok, 20, &t);
+	assert_string_equal(t.type, "opaque");
+	memcpy(tok, "AKIAIOSFODNN7EXAMPLe", 20);
+	classify_value(tok, 20, &t);
+	assert_string_equal(t.type, "opaque");
+	memcpy(tok, "AXIAIOSFODNN7EXAMPLE", 20);
+	classify_value(tok, 20, &t);
+	assert_string_equal(t.type, "opaque");
+}
+
+static void test_twilio(void **state)
+{
+	char plain[TOK_MAX], enc[TOK_MAX * 2];
+	struct token_info t;
+	size_t len, n;
+
+	(void)state;
+	/* account SID and auth token */
+	n = build(plain, "AC", HEX, 32);
+	plain[n++] = ':';
+	n += build(plain + n, "", HEX, 32);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.type, "twilio");
+	assert_memory_equal(t.basic_user, plain, 34);
+	assert_int_equal(strlen(t.basic_user), 34);
+	assert_string_equal(t.basic_password_type, "opaque");
+	assert_false(t.has_checksum);
+	assert_int_equal(t.confidence, 90);
+	assert_no_secret(&t, plain + 35, 32);
+	assert_no_secret(&t, enc, len);
+
+	/* API key SID and secret */
+	n = build(plain, "SK", HEX, 32);
+	plain[n++] = ':';
+	n += build(plain + n, "", B62, 32);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.type, "twilio");
+	assert_memory_equal(t.basic_user, "SK", 2);
+
+	/* not a SID: one hex digit short, or another letter pair */
+	n = build(plain, "AC", HEX, 31);
+	plain[n++] = ':';
+	n += build(plain + n, "", HEX, 32);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.type, "basic");
+	n = build(plain, "AX", HEX, 32);
+	plain[n++] = ':';
+	n += build(plain + n, "", HEX, 32);
+	len = b64(enc, plain, n);
+	classify_full(enc, len, NULL, "Basic", &t);
+	assert_string_equal(t.type, "basic");
+}
+
+/* A random base64 key of total bytes, the signature at "at", then the padding of its layout. */
+static size_t build_azure(char *out, size_t total, size_t at, const char *sig, size_t pad)
+{
+	build(out, "", B62, at);
+	memcpy(out + at, sig, 4);
+	build(out + at + 4, "", B64, total - at - 4 - pad);
+	memset(out + total - pad, '=', pad);
+	out[total] = '\0';
+	return total;
+}
+
+static void test_azure_identifiable_keys(void **state)
+{
+	static const struct {
+		const char *header, *sig;
+		size_t len, at, pad;
+	} keys[] = {
+		{ "ocp-apim-subscription-key", "APIM", 88, 76, 2 },
+		{ "x-functions-key", "AzFu", 56, 44, 2 },
+		{ "api-key", "AzSe", 52, 42, 0 },
+		{ "api-key", "+ACR", 52, 42, 0 },
+		{ "api-key", "+ASb", 44, 33, 1 },
+		{ "ocp-apim-subscription-key", "+ASt", 88, 76, 2 },
+	};
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		len = build_azure(tok, keys[i].len, keys[i].at, keys[i].sig, keys[i].pad);
+		classify_full(tok, len, keys[i].header, "", &t);
+		if (strcmp(t.type, "azure_apim") != 0)
+			fail_msg("key %zu: got %s", i, t.type);
+		assert_string_equal(t.azure_signature, keys[i].sig);
+		assert_false(t.has_checksum);
+		assert_int_equal(t.confidence, 90);
+		assert_string_equal(t.prefix, "");
+		assert_no_secret(&t, tok, keys[i].at);
+		/* only in the headers that carry them */
+		classify_full(tok, len, NULL, NULL, &t);
+		assert_string_not_equal(t.type, "azure_apim");
+	}
+	/* the signature in the wrong place, or a stray '=' */
+	len = build_azure(tok, 88, 75, "APIM", 2);
+	classify_full(tok, len, "api-key", "", &t);
+	assert_string_equal(t.type, "opaque");
+	len = build_azure(tok, 56, 44, "AzFu", 2);
+	tok[10] = '=';
+	classify_full(tok, len, "api-key", "", &t);
+	assert_string_equal(t.type, "opaque");
+	/* api-key is generic: without a signature it says nothing */
+	len = build(tok, "", HEX, 32);
+	classify_full(tok, len, "api-key", "", &t);
+	assert_string_equal(t.type, "opaque");
+	/* the subscription-key header alone still names APIM, with less confidence */
+	classify_full(tok, len, "ocp-apim-subscription-key", "", &t);
+	assert_string_equal(t.type, "azure_apim");
+	assert_string_equal(t.azure_signature, "");
+	assert_int_equal(t.confidence, 60);
+}
+
+/* base64url without padding */
+static size_t b64url(char *out, const char *plain)
+{
+	size_t n = b64(out, plain, strlen(plain));
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	while (n > 0 && out[n - 1] == '=')
+		n--;
+	out[n] = '\0';
+	return n;
+}
+
+static size_t make_jwt(char *out, const char *header, const char *payload, bool signature)
+{
+	size_t n = b64url(out, header);
+
+	out[n++] = '.';
+	n += b64url(out + n, payload);
+	out[n++] = '.';
+	if (signature)
+		n += build(out + n, "", B64URL, 43);
+	out[n] = '\0';
+	return n;
+}
+
+static struct json_object *jget(struct json_object *o, const char *name)
+{
+	struct json_object *v = NULL;
+
+	return json_object_object_get_ex(o, name, &v) ? v : NULL;
+}
+
+static const char *jstr(struct json_object *o, const char *name)
+{
+	struct json_object *v = jget(o, name);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "(none)";
+}
+
+static void test_jwt_types(void **state)
+{
+	char tok[TOK_MAX];
+	struct token_info t;
+	size_t len;
+
+	(void)state;
+	/* legacy service account token: fixed issuer, no exp */
+	len = make_jwt(tok, "{\"alg\":\"RS256\"}",
+		       "{\"iss\":\"kubernetes/serviceaccount\","
+		       "\"kubernetes.io/serviceaccount/namespace\":\"ci\","
+		       "\"kubernetes.io/serviceaccount/service-account.name\":\"deployer\","
+		       "\"sub\":\"system:serviceaccount:ci:deployer\"}", true);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "k8s_serviceaccount");
+	assert_string_equal(jstr(t.jwt, "k8s_namespace"), "ci");
+	assert_string_equal(jstr(t.jwt, "k8s_service_account"), "deployer");
+	assert_true(json_object_get_boolean(jget(t.jwt, "k8s_legacy")));
+	assert_null(jget(t.jwt, "sub"));
+	token_info_release(&t);
+
+	/* bound token: kubernetes.io claim with namespace, service account, pod */
+	len = make_jwt(tok, "{\"alg\":\"RS256\",\"kid\":\"k\"}",
+		       "{\"iss\":\"https://kubernetes.default.svc\",\"exp\":4000000000,\"iat\":3999996400,"
+		       "\"kubernetes.io\":{\"namespace\":\"shop\",\"pod\":{\"name\":\"cart-1\"},"
+		       "\"serviceaccount\":{\"name\":\"cart\"}},\"sub\":\"s\"}", true);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "k8s_serviceaccount");
+	assert_string_equal(jstr(t.jwt, "k8s_namespace"), "shop");
+	assert_string_equal(jstr(t.jwt, "k8s_service_account"), "cart");
+	assert_string_equal(jstr(t.jwt, "k8s_pod"), "cart-1");
+	assert_false(json_object_get_boolean(jget(t.jwt, "k8s_legacy")));
+	token_info_release(&t);
+
+	/* Entra ID, delegated (scp) */
+	len = make_jwt(tok, "{\"alg\":\"RS256\"}",
+		       "{\"iss\":\"https://login.microsoftonline.com/t-1/v2.0\",\"tid\":\"t-1\","
+		       "\"azp\":\"client-1\",\"scp\":\"User.Read Mail.Send\",\"name\":\"Some One\"}", true);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "azure_entra");
+	assert_string_equal(jstr(t.jwt, "tid"), "t-1");
+	assert_string_equal(jstr(t.jwt, "azp"), "client-1");
+	assert_string_equal(jstr(t.jwt, "scp"), "User.Read Mail.Send");
+	assert_null(jget(t.jwt, "roles"));
+	assert_null(jget(t.jwt, "name"));
+	token_info_release(&t);
+
+	/* Entra ID, application (roles) */
+	len = make_jwt(tok, "{\"alg\":\"RS256\"}",
+		       "{\"iss\":\"https://sts.windows.net/t-2/\",\"tid\":\"t-2\",\"appid\":\"app-2\","
+		       "\"roles\":[\"Sites.Read.All\"]}", true);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "azure_entra");
+	assert_string_equal(jstr(t.jwt, "appid"), "app-2");
+	assert_non_null(jget(t.jwt, "roles"));
+	assert_null(jget(t.jwt, "scp"));
+	token_info_release(&t);
+
+	/* alg none: nothing of the payload is kept */
+	len = make_jwt(tok, "{\"alg\":\"none\"}",
+		       "{\"iss\":\"https://sts.windows.net/t-3/\",\"tid\":\"t-3\"}", false);
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "jwt");
+	assert_string_equal(json_object_to_json_string_ext(t.jwt, JSON_C_TO_STRING_PLAIN),
+			    "{\"alg\":\"none\"}");
+	token_info_release(&t);
+
+	/* five segments: encrypted, not decoded */
+	len = b64url(tok, "{\"alg\":\"dir\",\"enc\":\"A128GCM\"}");
+	memcpy(tok + len, "..aXZpdg.Y2lwaGVydGV4dA.dGFn", 28);
+	len += 28;
+	tok[len] = '\0';
+	classify_full(tok, len, NULL, NULL, &t);
+	assert_string_equal(t.type, "jwt");
+	assert_string_equal(json_object_to_json_string_ext(t.jwt, JSON_C_TO_STRING_PLAIN),
+			    "{\"jwe\":true}");
+	token_info_release(&t);
+}
+
+/* classify_find_prefixed on s; off and n are set only when found. */
+static bool find(const char *s, size_t len, size_t *off, size_t *n)
+{
+	*off = *n = (size_t)-1;
+	return classify_find_prefixed(s, len, off, n);
+}
+
+static void test_find_prefixed(void **state)
+{
+	char tok[TOK_MAX], text[TOK_MAX * 2], jwt[TOK_MAX];
+	size_t len, tl, off, n;
+
+	(void)state;
+	len = build_github(tok, "ghp_", true);
+
+	/* alone, after a scheme, inside a URL, after an option, in quotes */
+	assert_true(find(tok, len, &off, &n));
+	assert_int_equal(off, 0);
+	assert_int_equal(n, len);
+	tl = (size_t)snprintf(text, sizeof(text), "Bearer %s", tok);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 7);
+	assert_int_equal(n, len);
+	tl = (size_t)snprintf(text, sizeof(text), "https://x-access-token:%s@github.com/o/r.git", tok);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 23);
+	assert_int_equal(n, len);
+	tl = (size_t)snprintf(text, sizeof(text), "--token=%s", tok);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 8);
+	tl = (size_t)snprintf(text, sizeof(text), "{\"token\":\"%s\"}", tok);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 10);
+	assert_int_equal(n, len);
+
+	/* not at a boundary, or running on into a longer word */
+	tl = (size_t)snprintf(text, sizeof(text), "xghp_%s", tok + 4);
+	assert_false(find(text, tl, &off, &n));
+	tl = (size_t)snprintf(text, sizeof(text), "a-%s", tok);
+	assert_false(find(text, tl, &off, &n));
+	tl = (size_t)snprintf(text, sizeof(text), "%s-x", tok);
+	assert_false(find(text, tl, &off, &n));
+	tl = (size_t)snprintf(text, sizeof(text), "%s.", tok);
+	assert_false(find(text, tl, &off, &n));
+
+	/* checksum-invalid tokens are still found */
+	len = build_github(tok, "npm_", false);
+	tl = (size_t)snprintf(text, sizeof(text), "//registry.npmjs.org/:_authToken=%s", tok);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(n, len);
+
+	/* AWS key ids, exactly 20 characters */
+	tl = (size_t)snprintf(text, sizeof(text), "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n");
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 20);
+	assert_int_equal(n, 20);
+	tl = (size_t)snprintf(text, sizeof(text), "AKIAIOSFODNN7EXAMPLEX");
+	assert_false(find(text, tl, &off, &n));
+	tl = (size_t)snprintf(text, sizeof(text), "AKIAIOSFODNN7EXAMPLe");
+	assert_false(find(text, tl, &off, &n));
+
+	/* a JWT in text (its dots are part of it) */
+	len = make_jwt(jwt, "{\"alg\":\"HS256\"}", "{\"iss\":\"x\"}", true);
+	tl = (size_t)snprintf(text, sizeof(text), "Authorization: Bearer %s", jwt);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 22);
+	assert_int_equal(n, len);
+	/* two segments only: not a JWT */
+	tl = (size_t)snprintf(text, sizeof(text), "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0");
+	assert_false(find(text, tl, &off, &n));
+
+	/* a base64 token may contain '/' and '+' */
+	len = build(tok, "glc_", B64, 80);
+	tl = (size_t)snprintf(text, sizeof(text), "key: %s ", tok);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 5);
+	assert_int_equal(n, len);
+
+	/* the first of several, then the next */
+	len = build(tok, "xoxb-", B64URL, 40);
+	tl = (size_t)snprintf(text, sizeof(text), "a=%s b=", tok);
+	tl += build_github(text + tl, "ghs_", true);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 2);
+	assert_int_equal(n, len);
+	tl -= off + n;
+	memmove(text, text + off + n, tl);
+	assert_true(find(text, tl, &off, &n));
+	assert_int_equal(off, 3);
+	assert_int_equal(n, 40);
+
+	/* a prefix alone, or too short: nothing */
+	assert_false(find("sk-", 3, &off, &n));
+	assert_false(find("use sk- keys", 12, &off, &n));
+	assert_false(find("ghp_", 4, &off, &n));
+	assert_false(find("AKIA", 4, &off, &n));
+	assert_false(find("eyJ", 3, &off, &n));
+	assert_false(find("hf_abc", 6, &off, &n));
+	assert_false(find("", 0, &off, &n));
+	assert_false(classify_find_prefixed(NULL, 5, &off, &n));
+	assert_false(classify_find_prefixed("ghp_", 4, NULL, &n));
+
+	/* only prefix rules: header-bound, scheme-bound and prefix-less rules are not guessed */
+	len = build(tok, "s.", B62, 24);
+	assert_false(find(tok, len, &off, &n));
+	len = build(tok, "", HEX, 32);
+	assert_false(find(tok, len, &off, &n));
+	len = build(tok, "", B62, 14);
+	memcpy(tok + len, ".atlasv1.", 9);
+	len += 9;
+	len += build(tok + len, "", B64URL, 67);
+	assert_false(find(tok, len, &off, &n));
+	len = build_azure(tok, 88, 76, "APIM", 2);
+	assert_false(find(tok, len, &off, &n));
+	/* long random hex and base64 */
+	for (size_t k = 0; k < 50; k++) {
+		len = build(tok, "", k % 2 ? HEX : B64, 200 + k * 10);
+		if (find(tok, len, &off, &n))
+			fail_msg("random string %zu matched at %zu", k, off);
+	}
+}
+
+/* Long adversarial inputs stay fast: candidates are not walked again and again. */
+static void test_find_prefixed_linear(void **state)
+{
+	static const char *const patterns[] = { "glc_/", "sk-ant-api03-/", "eyJ. ", "A", "ABSK+" };
+	const size_t len = 1 << 20;
+	char *s = malloc(len);
+	size_t off, n;
+
+	(void)state;
+	assert_non_null(s);
+	for (size_t p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+		size_t pl = strlen(patterns[p]);
+
+		for (size_t i = 0; i < len; i++)
+			s[i] = patterns[p][i % pl];
+		/* a word byte outside every alphabet at the end: no run ends on a boundary */
+		s[len - 1] = '.';
+		if (classify_find_prefixed(s, len, &off, &n))
+			fail_msg("pattern %zu matched at %zu", p, off);
+	}
+	free(s);
+}
+
+static void test_every_type_covered(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_TYPES; i++)
+		if (!type_seen[i])
+			fail_msg("no test produced type %s", all_types[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +1120,15 @@ int main(void)
 		cmocka_unit_test(test_aws_sigv4),
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_opaque_fallback),
+		cmocka_unit_test(test_github_checksum_invalid_still_typed),
+		cmocka_unit_test(test_aws_key_id_value),
+		cmocka_unit_test(test_twilio),
+		cmocka_unit_test(test_azure_identifiable_keys),
+		cmocka_unit_test(test_jwt_types),
+		cmocka_unit_test(test_find_prefixed),
+		cmocka_unit_test(test_find_prefixed_linear),
+		/* last: every type id was produced above */
+		cmocka_unit_test(test_every_type_covered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,9 @@
 /* The read side of the HTTP API: inventory queries, health and metrics. */
 #include "batch_check.h"
 #include "server_internal.h"
+#include "numarg.h"
+#include "risk.h"
+#include "store_alerts.h"
 #include "store_query.h"
 
 #include <stdbool.h>
@@ -45,7 +48,7 @@ static enum MHD_Result get_tokens(struct server *srv, struct MHD_Connection *con
 
 	if (token_sort_parse(sort, &ts) < 0)
 		return reply_reject(srv, conn, method, url, MHD_HTTP_BAD_REQUEST,
-				    REJECT_BAD_REQUEST, "sort must be last_seen or requests");
+				    REJECT_BAD_REQUEST, "sort must be last_seen, requests or risk");
 	if (store_query_tokens(srv->cfg.store, ts, &out, err, sizeof(err)) < 0)
 		return query_failed(srv, conn, method, url, err);
 	return reply_json(conn, MHD_HTTP_OK, out);
@@ -68,6 +71,45 @@ static enum MHD_Result get_token(struct server *srv, struct MHD_Connection *conn
 	if (rc == 0)
 		return reply_reject(srv, conn, method, url, MHD_HTTP_NOT_FOUND, REJECT_NOT_FOUND,
 				    "unknown token");
+	return reply_json(conn, MHD_HTTP_OK, out);
+}
+
+/* GET /v1/alerts?min_severity=&fingerprint=&since=<unix ms>&limit= */
+static enum MHD_Result get_alerts(struct server *srv, struct MHD_Connection *conn,
+				  const char *method, const char *url)
+{
+	const char *sev = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "min_severity");
+	const char *fp = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "fingerprint");
+	const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
+	const char *limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+	struct alert_filter f = { 0 };
+	enum risk_severity s = RISK_SEV_INFO;
+	struct json_object *out;
+	uint64_t v;
+	char err[256];
+
+	if (sev && risk_severity_parse(sev, &s) < 0)
+		return reply_reject(srv, conn, method, url, MHD_HTTP_BAD_REQUEST, REJECT_BAD_REQUEST,
+				    "min_severity must be info, low, medium, high or critical");
+	if (fp && !fingerprint_valid(fp))
+		return reply_reject(srv, conn, method, url, MHD_HTTP_BAD_REQUEST, REJECT_BAD_REQUEST,
+				    "a fingerprint is 32 lowercase hexadecimal characters");
+	if (since) {
+		if (numarg_uint(since, 0, INT64_MAX, &v) < 0)
+			return reply_reject(srv, conn, method, url, MHD_HTTP_BAD_REQUEST,
+					    REJECT_BAD_REQUEST, "since must be Unix milliseconds");
+		f.since_ms = (int64_t)v;
+	}
+	if (limit) {
+		if (numarg_uint(limit, 1, 100000, &v) < 0)
+			return reply_reject(srv, conn, method, url, MHD_HTTP_BAD_REQUEST,
+					    REJECT_BAD_REQUEST, "limit must be 1..100000");
+		f.limit = (unsigned)v;
+	}
+	f.min_severity = (int)s;
+	f.fingerprint = fp;
+	if (store_query_alerts(srv->cfg.store, &f, &out, err, sizeof(err)) < 0)
+		return query_failed(srv, conn, method, url, err);
 	return reply_json(conn, MHD_HTTP_OK, out);
 }
 
@@ -94,6 +136,8 @@ static enum MHD_Result get_v1(struct server *srv, struct MHD_Connection *conn,
 	}
 	if (!strcmp(url, "/v1/tokens"))
 		return get_tokens(srv, conn, method, url);
+	if (!strcmp(url, "/v1/alerts"))
+		return get_alerts(srv, conn, method, url);
 	if (!strncmp(url, TOKENS_PREFIX, strlen(TOKENS_PREFIX)))
 		return get_token(srv, conn, method, url, url + strlen(TOKENS_PREFIX));
 	if (!strcmp(url, "/v1/sensors")) {

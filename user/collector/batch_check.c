@@ -198,6 +198,19 @@ static int check_usage(struct ck *c, Tokentap__V1__TokenUsage *e)
 	return 0;
 }
 
+static int check_held(struct ck *c, Tokentap__V1__TokenHeld *e)
+{
+	if (e->ts_ms <= 0 || !time_ok(e->ts_ms) || !time_ok(e->process_start_ms))
+		return bad(c, "token_held time out of range");
+	if (e->source != TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ENVIRON &&
+	    e->source != TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ARGV)
+		return bad(c, "token_held.source unknown");
+	if (check_token(c, e->token) || check_process_ref(c, e->process) ||
+	    text(c, e->name, MAX_HEADER, "token_held.name"))
+		return -1;
+	return 0;
+}
+
 static int check_process_info(struct ck *c, Tokentap__V1__ProcessInfo *e)
 {
 	if (!time_ok(e->start_time_ms))
@@ -220,6 +233,8 @@ static int check_event(struct ck *c, Tokentap__V1__Event *e)
 	case TOKENTAP__V1__EVENT__KIND_PROCESS_INFO:
 		return e->process_info ? check_process_info(c, e->process_info)
 				       : bad(c, "empty process_info");
+	case TOKENTAP__V1__EVENT__KIND_TOKEN_HELD:
+		return e->token_held ? check_held(c, e->token_held) : bad(c, "empty token_held");
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
 		if (!e->sensor_status || !time_ok(e->sensor_status->ts_ms))
 			return bad(c, "sensor_status.ts_ms out of range");

@@ -2,6 +2,7 @@
 #include "cli_fetch.h"
 #include "auth.h"
 #include "fingerprint.h"
+#include "risk.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -153,8 +154,8 @@ int cli_fetch_tokens(struct cli_source *s, enum token_sort sort, struct json_obj
 {
 	if (s->st)
 		return store_query_tokens(s->st, sort, out, err, errlen);
-	return http_get(s, sort == TOKEN_SORT_REQUESTS ? "/v1/tokens?sort=requests"
-							: "/v1/tokens?sort=last_seen",
+	return http_get(s, sort == TOKEN_SORT_REQUESTS ? "/v1/tokens?sort=requests" :
+			   sort == TOKEN_SORT_RISK ? "/v1/tokens?sort=risk" : "/v1/tokens?sort=last_seen",
 			out, err, errlen) == 1 ? 0 : -1;
 }
 
@@ -168,6 +169,20 @@ int cli_fetch_token(struct cli_source *s, const char *fingerprint, struct json_o
 	/* the caller validated the fingerprint: nothing to escape */
 	snprintf(path, sizeof(path), "/v1/tokens/%s", fingerprint);
 	return http_get(s, path, out, err, errlen);
+}
+
+int cli_fetch_alerts(struct cli_source *s, const struct alert_filter *f, struct json_object **out,
+		     char *err, size_t errlen)
+{
+	char path[160];
+
+	if (s->st)
+		return store_query_alerts(s->st, f, out, err, errlen);
+	/* every value is validated by the caller: nothing to escape */
+	snprintf(path, sizeof(path), "/v1/alerts?min_severity=%s&limit=%u%s%s",
+		 risk_severity_name((enum risk_severity)f->min_severity), f->limit,
+		 f->fingerprint ? "&fingerprint=" : "", f->fingerprint ? f->fingerprint : "");
+	return http_get(s, path, out, err, errlen) == 1 ? 0 : -1;
 }
 
 int cli_fetch_sensors(struct cli_source *s, struct json_object **out, char *err, size_t errlen)

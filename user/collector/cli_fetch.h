@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include "store_alerts.h"
 #include "store_query.h"
 
 struct cli_source {
@@ -30,6 +31,9 @@ int cli_fetch_tokens(struct cli_source *s, enum token_sort sort, struct json_obj
 /* 1 found (*out), 0 unknown fingerprint, -1 error. */
 int cli_fetch_token(struct cli_source *s, const char *fingerprint, struct json_object **out,
 		    char *err, size_t errlen);
+/* Alerts matching f, newest first. 0 and *out, or -1 with err. */
+int cli_fetch_alerts(struct cli_source *s, const struct alert_filter *f, struct json_object **out,
+		     char *err, size_t errlen);
 int cli_fetch_sensors(struct cli_source *s, struct json_object **out, char *err, size_t errlen);
 
 #endif

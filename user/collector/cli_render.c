@@ -127,14 +127,28 @@ void render_json(FILE *out, struct json_object *o)
 								   JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* "73" or "-" when the token was not assessed yet. */
+static void score_text(struct json_object *t, char *out, size_t cap)
+{
+	struct json_object *risk = json_object_object_get(t, "risk"), *sc;
+
+	if (risk && json_object_object_get_ex(risk, "score", &sc) && sc)
+		snprintf(out, cap, "%" PRId64, json_object_get_int64(sc));
+	else
+		snprintf(out, cap, "-");
+}
+
 void render_tokens(FILE *out, struct json_object *tokens, int fp_width)
 {
-	char procs[256], dsts[256], seen[32], req[32];
+	char procs[256], dsts[256], seen[32], req[32], score[16];
 
-	fprintf(out, "%-18s %-*s %9s %-30s %-30s %s\n", "TYPE", fp_width, "FINGERPRINT", "REQUESTS",
-		"PROCESSES", "DESTINATIONS", "LAST SEEN");
+	fprintf(out, "%4s %-18s %-*s %9s %-30s %-30s %s\n", "RISK", "TYPE", fp_width, "FINGERPRINT",
+		"REQUESTS", "PROCESSES", "DESTINATIONS", "LAST SEEN");
 	for (size_t i = 0; i < arr_len(tokens); i++) {
 		struct json_object *t = json_object_array_get_idx(tokens, i);
+
+		score_text(t, score, sizeof(score));
+		fprintf(out, "%4s ", score);
 
 		summarize_processes(arr(t, "processes"), procs, sizeof(procs));
 		summarize_destinations(arr(t, "destinations"), dsts, sizeof(dsts));
@@ -170,6 +184,81 @@ static void render_metadata(FILE *out, struct json_object *md)
 	}
 }
 
+/* Score, reasons, held inventory and revocations of the single-token view. */
+static void render_risk(FILE *out, struct json_object *t)
+{
+	struct json_object *risk = json_object_object_get(t, "risk"), *a;
+	char buf[512], score[16], b1[32];
+
+	score_text(t, score, sizeof(score));
+	fprintf(out, "\nRISK %s/100", score);
+	clean(str(risk, "impact_why"), 200, buf, sizeof(buf));
+	if (buf[0])
+		fprintf(out, " (impact: %s)", buf);
+	clean(str(t, "held_state"), 40, buf, sizeof(buf));
+	fprintf(out, "  held: %s\n", buf[0] ? buf : "-");
+	a = arr(risk, "reasons");
+	for (size_t i = 0; i < arr_len(a); i++) {
+		struct json_object *r = json_object_array_get_idx(a, i);
+
+		fprintf(out, "  %-8s ", str(r, "severity"));
+		cell(out, str(r, "rule"), 26);
+		clean(str(r, "reason"), 300, buf, sizeof(buf));
+		fprintf(out, "%s\n", buf);
+	}
+	a = arr(t, "held");
+	if (arr_len(a)) {
+		fprintf(out, "\nHELD BY (%zu)\n  %-16s %8s %-40s %-8s %s\n", arr_len(a), "NODE", "PID",
+			"EXE", "SOURCE", "NAME");
+		for (size_t i = 0; i < arr_len(a); i++) {
+			struct json_object *h = json_object_array_get_idx(a, i);
+
+			fprintf(out, "  ");
+			cell(out, str(h, "node"), 16);
+			fprintf(out, "%8" PRId64 " ", num(h, "pid"));
+			cell(out, str(h, "exe"), 40);
+			cell(out, str(h, "source"), 8);
+			clean(str(h, "name"), 64, buf, sizeof(buf));
+			fprintf(out, "%s\n", buf);
+		}
+	}
+	a = arr(t, "revocations");
+	for (size_t i = 0; i < arr_len(a); i++) {
+		struct json_object *r = json_object_array_get_idx(a, i);
+
+		if (i == 0)
+			fprintf(out, "\nREVOCATIONS\n");
+		when(str(r, "ts"), b1, sizeof(b1));
+		fprintf(out, "  %s ", b1);
+		cell(out, str(r, "hook"), 24);
+		cell(out, str(r, "outcome"), 8);
+		clean(str(r, "detail"), 200, buf, sizeof(buf));
+		fprintf(out, "%s\n", buf);
+	}
+}
+
+void render_alerts(FILE *out, struct json_object *alerts)
+{
+	char b1[32], buf[512];
+
+	fprintf(out, "%-19s %-8s %-26s %-18s %-12s %s\n", "FIRST SEEN", "SEVERITY", "RULE", "TYPE",
+		"TOKEN", "REASON");
+	for (size_t i = 0; i < arr_len(alerts); i++) {
+		struct json_object *a = json_object_array_get_idx(alerts, i);
+
+		when(str(a, "first_seen"), b1, sizeof(b1));
+		fprintf(out, "%-19s ", b1);
+		cell(out, str(a, "severity"), 8);
+		cell(out, str(a, "rule"), 26);
+		cell(out, str(a, "token_type"), 18);
+		cell(out, str(a, "fingerprint"), 12);
+		clean(str(a, "reason"), 300, buf, sizeof(buf));
+		fprintf(out, "%s\n", buf);
+	}
+	if (arr_len(alerts) == 0)
+		fprintf(out, "(no alerts)\n");
+}
+
 void render_token(FILE *out, struct json_object *t)
 {
 	struct json_object *a;
@@ -192,6 +281,7 @@ void render_token(FILE *out, struct json_object *t)
 	}
 	fprintf(out, "\nmetadata\n");
 	render_metadata(out, json_object_object_get(t, "metadata"));
+	render_risk(out, t);
 
 	a = arr(t, "processes");
 	fprintf(out, "\nPROCESSES (%zu)\n  %-16s %8s %-40s %9s %-19s %-19s %s\n", arr_len(a), "NODE",

@@ -15,6 +15,8 @@ void render_json(FILE *out, struct json_object *o);
 /* fp_width: characters of the fingerprint to show (32 all, 12 for top). */
 void render_tokens(FILE *out, struct json_object *tokens, int fp_width);
 void render_token(FILE *out, struct json_object *token);
+/* Findings, newest first: severity, rule, token, reason. */
+void render_alerts(FILE *out, struct json_object *alerts);
 void render_sensors(FILE *out, struct json_object *sensors);
 
 #endif

@@ -17,13 +17,16 @@ static void usage(FILE *out)
 		"  token     the forensics view of one token (FINGERPRINT)\n"
 		"  sensors   list the sensors that reported\n"
 		"  top       live view of the inventory\n"
+		"  alerts    the risk engine's findings, newest first\n"
+		"  evaluate  run the risk engine once over a database\n"
 		"\n"
 		"tokentap-collector COMMAND --help describes a command.\n"
 		"\n"
 		"Examples:\n"
 		"  tokentap-collector serve --listen 127.0.0.1:7733 --db ./state/collector.db \\\n"
 		"      --auth-file ./state/sensor-tokens\n"
-		"  tokentap-collector tokens --url http://127.0.0.1:7733\n"
+		"  tokentap-collector tokens --url http://127.0.0.1:7733 --sort risk\n"
+		"  tokentap-collector alerts --db ./state/collector.db --min-severity high\n"
 		"  tokentap-collector top --db ./state/collector.db\n");
 }
 

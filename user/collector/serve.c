@@ -2,6 +2,7 @@
 #include "serve.h"
 #include "auth.h"
 #include "numarg.h"
+#include "riskd.h"
 #include "server.h"
 #include "store.h"
 
@@ -36,6 +37,10 @@ void serve_usage(FILE *out)
 		"  --threads N             worker threads (default 4)\n"
 		"  --max-connections N     concurrent connections (default 256)\n"
 		"  --timeout SECONDS       idle connection timeout (default 30)\n"
+		"  --risk-config FILE      risk engine settings (JSON; README \"Risk model\"):\n"
+		"                          learning window, rule weights and severities,\n"
+		"                          provider hosts, alert webhooks, revocation hooks\n"
+		"  --no-risk               store only: no risk evaluation, alerts or hooks\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"Examples:\n"
@@ -46,8 +51,8 @@ void serve_usage(FILE *out)
 }
 
 struct serve_opts {
-	const char *listen, *db, *auth_file, *read_token_file;
-	bool insecure;
+	const char *listen, *db, *auth_file, *read_token_file, *risk_config;
+	bool insecure, no_risk;
 	struct ingest_limits limits;
 	unsigned threads, max_connections, timeout_s;
 };
@@ -55,7 +60,7 @@ struct serve_opts {
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
 	enum { O_LISTEN = 256, O_DB, O_AUTH, O_INSECURE, O_READ, O_BODY, O_DECOMP, O_THREADS,
-	       O_CONNS, O_TIMEOUT };
+	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "db", required_argument, NULL, O_DB },
@@ -67,6 +72,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-connections", required_argument, NULL, O_CONNS },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "risk-config", required_argument, NULL, O_RISK },
+		{ "no-risk", no_argument, NULL, O_NORISK },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -81,6 +88,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case O_AUTH: o->auth_file = optarg; break;
 		case O_INSECURE: o->insecure = true; break;
 		case O_READ: o->read_token_file = optarg; break;
+		case O_RISK: o->risk_config = optarg; break;
+		case O_NORISK: o->no_risk = true; break;
 		case O_BODY:
 		case O_DECOMP:
 			if (numarg_size(optarg, (uint64_t)1 << 32, &v) < 0) {
@@ -150,18 +159,28 @@ int serve_main(int argc, char **argv)
 	struct server_config cfg;
 	struct server *srv = NULL;
 	struct store *st = NULL;
+	struct risk_config risk;
+	struct riskd *engine = NULL;
 	sigset_t sigs;
 	char err[512];
 	int rc, sig = 0, status = 1;
 
 	ingest_limits_default(&o.limits);
+	risk_config_default(&risk);
 	rc = parse_opts(argc, argv, &o);
-	if (rc >= 0)
+	if (rc >= 0) {
+		risk_config_free(&risk);
 		return rc;
+	}
+	if (o.risk_config && risk_config_load(&risk, o.risk_config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tokentap-collector: --risk-config %s\n", err);
+		risk_config_free(&risk);
+		return 2;
+	}
 	if (o.auth_file) {
 		if (auth_load(&sensor_auth, o.auth_file, err, sizeof(err)) < 0) {
 			fprintf(stderr, "tokentap-collector: --auth-file %s\n", err);
-			return 1;
+			goto out;
 		}
 		if (sensor_auth.n == 0 && !o.insecure) {
 			fprintf(stderr, "tokentap-collector: --auth-file %s holds no token (add"
@@ -210,18 +229,31 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "tokentap-collector: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "tokentap-collector: listening on %s (port %u), database %s, %s\n",
+	if (!o.no_risk) {
+		engine = riskd_start(st, &risk, err, sizeof(err));
+		if (!engine) {
+			fprintf(stderr, "tokentap-collector: %s\n", err);
+			server_stop(srv, 0);
+			goto out;
+		}
+	}
+	fprintf(stderr, "tokentap-collector: listening on %s (port %u), database %s, %s, %s\n",
 		o.listen, server_port(srv), o.db,
-		cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication");
+		cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication",
+		engine ? "risk engine on" : "risk engine off");
 	fflush(stderr);
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	fprintf(stderr, "tokentap-collector: %s, shutting down\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
 	server_stop(srv, 5000);
+	riskd_stop(engine);
+	engine = NULL;
 	status = 0;
 out:
+	riskd_stop(engine);
 	store_close(st);
+	risk_config_free(&risk);
 	auth_free(&sensor_auth);
 	auth_free(&read_auth);
 	return status;

@@ -104,10 +104,28 @@ static const char *const stmt_sql[SQ__COUNT] = {
 	[SQ_USAGE_UPSERT] = "INSERT INTO usage (obs_id, minute, count) VALUES (?1, ?2, ?3)"
 			    " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
 	/* SQ_USAGE_UPSERT_MANY is built at open: usage_many_sql() */
+	[SQ_SEEN_LOG_INSERT] =
+		"INSERT INTO seen_log (fingerprint, sensor_id, node, ts, pid, uid, comm, exe, src, dst,"
+		" host, tls, method, path, header, in_query) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[SQ_HELD_UPSERT] =
+		"INSERT INTO held (fingerprint, sensor_id, node, pid, start_time, uid, exe, source,"
+		" name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+		" ON CONFLICT (fingerprint, sensor_id, pid, start_time, exe, source, name) DO UPDATE"
+		" SET first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen), node = excluded.node",
+	/* a token only held so far: known, never used (requests 0); use fills the rest */
+	[SQ_TOKEN_INSERT_HELD] =
+		"INSERT OR IGNORE INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	[SQ_TOKENS_BY_LAST_SEEN] = "SELECT " TOKEN_COLS " FROM tokens"
 				   " ORDER BY last_seen DESC, fingerprint LIMIT ?1",
 	[SQ_TOKENS_BY_REQUESTS] = "SELECT " TOKEN_COLS " FROM tokens"
 				  " ORDER BY requests DESC, fingerprint LIMIT ?1",
+	/* highest score first; tokens not assessed yet last */
+	[SQ_TOKENS_BY_RISK] = "SELECT " TOKEN_COLS " FROM tokens LEFT JOIN risk USING (fingerprint)"
+			      " ORDER BY COALESCE(risk.score, -1) DESC, last_seen DESC, fingerprint"
+			      " LIMIT ?1",
 	[SQ_TOKEN_ONE] = "SELECT " TOKEN_COLS " FROM tokens WHERE fingerprint = ?1",
 	[SQ_TOKEN_PROCESSES] =
 		"SELECT o.sensor_id, o.node, o.pid, o.exe, o.comm, o.uid, SUM(o.requests),"

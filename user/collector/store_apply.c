@@ -294,11 +294,60 @@ static int flush_tokens(struct apply_ctx *c)
 	return 0;
 }
 
+/* The sighting's detail, for the risk engine and for forensics. */
+static int log_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
+{
+	static const Tokentap__V1__Destination no_dst = TOKENTAP__V1__DESTINATION__INIT;
+	const Tokentap__V1__Destination *d = e->destination ? e->destination : &no_dst;
+	sqlite3_stmt *s = store_stmt(c->st, SQ_SEEN_LOG_INSERT);
+
+	bind_text(s, 1, e->token->fingerprint);
+	bind_text(s, 2, c->b->sensor_id);
+	bind_text(s, 3, c->b->node);
+	sqlite3_bind_int64(s, 4, e->ts_ms);
+	sqlite3_bind_int64(s, 5, e->process->pid);
+	sqlite3_bind_int64(s, 6, e->process->uid);
+	bind_text(s, 7, e->process->comm);
+	bind_text(s, 8, e->process->exe);
+	bind_text(s, 9, d->src);
+	bind_text(s, 10, d->dst);
+	bind_text(s, 11, d->host);
+	sqlite3_bind_int(s, 12, !!d->tls);
+	bind_text(s, 13, e->method);
+	bind_text(s, 14, e->path);
+	bind_text(s, 15, e->token->header);
+	sqlite3_bind_int(s, 16, !!e->token->in_query);
+	return run(c, s, "seen log");
+}
+
 static int apply_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
 {
 	note_token(c, e->token, e->ts_ms, e->ts_ms, 0);
+	if (log_seen(c, e) < 0)
+		return -1;
 	return upsert_obs(c, e->token, e->process, e->destination, e->method, e->path, e->ts_ms,
 			  e->ts_ms, 0, 0) < 0 ? -1 : 0;
+}
+
+static int apply_held(struct apply_ctx *c, const Tokentap__V1__TokenHeld *e)
+{
+	sqlite3_stmt *s = store_stmt(c->st, SQ_TOKEN_INSERT_HELD);
+
+	bind_token(s, e->token, e->ts_ms, e->ts_ms, 0);
+	if (run(c, s, "token") < 0)
+		return -1;
+	s = store_stmt(c->st, SQ_HELD_UPSERT);
+	bind_text(s, 1, e->token->fingerprint);
+	bind_text(s, 2, c->b->sensor_id);
+	bind_text(s, 3, c->b->node);
+	sqlite3_bind_int64(s, 4, e->process->pid);
+	sqlite3_bind_int64(s, 5, e->process_start_ms);
+	sqlite3_bind_int64(s, 6, e->process->uid);
+	bind_text(s, 7, e->process->exe);
+	bind_text(s, 8, e->source == TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ARGV ? "argv" : "environ");
+	bind_text(s, 9, e->name);
+	sqlite3_bind_int64(s, 10, e->ts_ms);
+	return run(c, s, "held");
 }
 
 static int apply_usage(struct apply_ctx *c, const Tokentap__V1__TokenUsage *e)
@@ -508,6 +557,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 		return apply_usage(c, e->token_usage);
 	case TOKENTAP__V1__EVENT__KIND_PROCESS_INFO:
 		return apply_process(c, e->process_info);
+	case TOKENTAP__V1__EVENT__KIND_TOKEN_HELD:
+		return apply_held(c, e->token_held);
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
 		return apply_status(c, e->sensor_status);
 	default:

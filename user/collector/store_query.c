@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the inventory into json-c objects. Caller-facing times are RFC 3339. */
 #include "store_query.h"
+#include "store_alerts.h"
 #include "store_internal.h"
 #include "timefmt.h"
 
@@ -27,6 +28,8 @@ int token_sort_parse(const char *name, enum token_sort *out)
 		*out = TOKEN_SORT_LAST_SEEN;
 	else if (!strcmp(name, "requests"))
 		*out = TOKEN_SORT_REQUESTS;
+	else if (!strcmp(name, "risk"))
+		*out = TOKEN_SORT_RISK;
 	else
 		return -1;
 	return 0;
@@ -243,7 +246,8 @@ static int add_relations(struct store *st, struct json_object *t, int limit)
 	const char *fp = json_object_get_string(json_object_object_get(t, "fingerprint"));
 
 	if (add_processes(st, t, fp, limit) < 0 || add_destinations(st, t, fp, limit) < 0 ||
-	    add_nodes(st, t, fp, limit) < 0)
+	    add_nodes(st, t, fp, limit) < 0 ||
+	    store_add_risk_locked(st, t, fp, limit == MAX_ROWS_ONE) < 0)
 		return -1;
 	return 0;
 }
@@ -257,7 +261,8 @@ int store_query_tokens(struct store *st, enum token_sort sort, struct json_objec
 
 	pthread_mutex_lock(&st->lock);
 	/* the token rows are read first: the relation queries reuse nothing of s */
-	s = store_stmt(st, sort == TOKEN_SORT_REQUESTS ? SQ_TOKENS_BY_REQUESTS : SQ_TOKENS_BY_LAST_SEEN);
+	s = store_stmt(st, sort == TOKEN_SORT_REQUESTS ? SQ_TOKENS_BY_REQUESTS :
+			   sort == TOKEN_SORT_RISK ? SQ_TOKENS_BY_RISK : SQ_TOKENS_BY_LAST_SEEN);
 	sqlite3_bind_int(s, 1, MAX_TOKENS);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		json_object_array_add(arr, token_object(s));

@@ -13,9 +13,10 @@
 enum token_sort {
 	TOKEN_SORT_LAST_SEEN,
 	TOKEN_SORT_REQUESTS,
+	TOKEN_SORT_RISK,
 };
 
-/* "last_seen"/"requests" (NULL: last_seen). Returns -1 for other names. */
+/* "last_seen"/"requests"/"risk" (NULL: last_seen). Returns -1 for other names. */
 int token_sort_parse(const char *name, enum token_sort *out);
 
 /* Every token, without the per-minute series. 0 and *out, or -1. */

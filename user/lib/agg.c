@@ -16,10 +16,15 @@ static uint64_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
-/* The triple: token, process (pid and program), destination (address and Host). */
+/*
+ * The triple: token, process (pid and program), destination (address and
+ * Host), and the method, so that a write after reads is reported as a new
+ * sighting the collector can judge.
+ */
 static int make_key(const struct sighting *s, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s|%u|%s|%s|%s", s->fingerprint, s->pid, s->exe, s->dst, s->host);
+	int n = snprintf(buf, len, "%s|%u|%s|%s|%s|%s", s->fingerprint, s->pid, s->exe, s->dst,
+			 s->host, s->method);
 
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
@@ -65,7 +70,8 @@ void agg_free(struct agg *a)
 
 enum agg_result agg_add(struct agg *a, const struct sighting *s, const struct agg_entry **entry)
 {
-	char key[sizeof(s->fingerprint) + 16 + sizeof(s->exe) + sizeof(s->dst) + sizeof(s->host) + 8];
+	char key[sizeof(s->fingerprint) + 16 + sizeof(s->exe) + sizeof(s->dst) + sizeof(s->host) +
+		 sizeof(s->method) + 8];
 	int klen = make_key(s, key, sizeof(key));
 	uint64_t h;
 	struct agg_entry *e;

@@ -93,6 +93,7 @@ static Tokentap__V1__Token *make_token(const struct sighting *s)
 	bad |= set_str(&k->token_type, t->type, sizeof(t->type));
 	bad |= set_str(&k->scheme, s->scheme, sizeof(s->scheme));
 	bad |= set_str(&k->header, s->header, sizeof(s->header));
+	k->in_query = s->in_query;
 	bad |= set_str(&k->token_prefix, t->prefix, sizeof(t->prefix));
 	k->token_length = t->length > UINT32_MAX ? UINT32_MAX : (uint32_t)t->length;
 	k->has_checksum = t->has_checksum;
@@ -231,6 +232,29 @@ batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, 
 	m->count = count;
 	m->last_seen_ms = ns_to_ms(e->last_seen_ns);
 	if (bad || !m->token || !m->process || !m->destination) {
+		batch_event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+batch_event *batch_event_token_held(const struct sighting *s, enum held_source src,
+				    const char *name, int64_t process_start_ms)
+{
+	batch_event *ev;
+	Tokentap__V1__TokenHeld *m;
+
+	m = new_event(&tokentap__v1__token_held__descriptor, TOKENTAP__V1__EVENT__KIND_TOKEN_HELD, &ev);
+	if (!m)
+		return NULL;
+	ev->token_held = m;
+	m->ts_ms = ns_to_ms(s->ts_unix_ns);
+	m->token = make_token(s);
+	m->process = make_process_ref(s);
+	m->source = src == HELD_ARGV ? TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ARGV
+				     : TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ENVIRON;
+	m->process_start_ms = process_start_ms;
+	if (set_str(&m->name, name, 64) || !m->token || !m->process) {
 		batch_event_free(ev);
 		return NULL;
 	}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "agg.h"
+#include "heldscan.h"
 #include "jsonout.h"
 #include "procdesc.h"
 #include "sighting.h"
@@ -29,6 +30,9 @@ typedef Tokentap__V1__Event batch_event;
 batch_event *batch_event_token_seen(const struct sighting *s);
 batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, int64_t start_ns,
 				     int64_t end_ns);
+/* A credential held by s's process (s carries the token and process; no destination). */
+batch_event *batch_event_token_held(const struct sighting *s, enum held_source src,
+				    const char *name, int64_t process_start_ms);
 /* Known counter names map to SensorStatus fields; unknown names are ignored. */
 batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, size_t n);
 batch_event *batch_event_process_info(const struct procdesc *d);

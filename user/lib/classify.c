@@ -31,6 +31,8 @@ enum alphabet {
 	AL_B64URL,   /* base62 - _ */
 	AL_TOKEN,    /* base62 - _ . */
 	AL_B64,      /* base62 + / = - _ (either base64 flavour) */
+	AL_BASE32,   /* A-Z 2-7 (RFC 4648) */
+	AL_COUNT,
 };
 
 struct rule {
@@ -56,9 +58,11 @@ static bool match_sendgrid(const char *v, size_t len);
 static bool match_databricks(const char *v, size_t len);
 static bool match_terraform(const char *v, size_t len);
 static bool match_jwt(const char *v, size_t len);
+static bool match_azure_key(const char *v, size_t len);
 static void meta_aws(const struct credential *c, const struct fp_key *key, struct token_info *out);
 static void meta_basic(const struct credential *c, const struct fp_key *key, struct token_info *out);
 static void meta_jwt(const struct credential *c, const struct fp_key *key, struct token_info *out);
+static void meta_azure_key(const struct credential *c, const struct fp_key *key, struct token_info *out);
 
 /* A prefix-only rule: type, prefix, minimum and maximum length, alphabet. */
 #define P(t, p, lo, hi, al) { .type = t, .prefix = p, .min_len = lo, .max_len = hi, .alpha = al }
@@ -67,6 +71,17 @@ static void meta_jwt(const struct credential *c, const struct fp_key *key, struc
 /* GitHub classic and npm: prefix + 36 base62, CRC32 (other lengths: no checksum). */
 #define GH(t, p) { .type = t, .prefix = p, .min_len = 40, .max_len = 255, .alpha = AL_BASE62, \
 		   .checksum = checksum_github }
+/*
+ * AWS access key id: kind + 16 base32. Reported like the key id of a SigV4
+ * header (no prefix, meta_aws), so a key id held by a process and the same
+ * id on the wire classify alike.
+ */
+#define AWS_KEY_ID(p) { .type = "aws_sigv4", .prefix = p, .keep = "", .min_len = 20, .max_len = 20, \
+			.alpha = AL_BASE32, .meta = meta_aws }
+/* Azure identifiable key in one of the headers that carry them (signature inside the value). */
+#define AZURE_KEY(h) { .type = "azure_apim", .header = h, .min_len = 44, .max_len = 88, \
+		       .alpha = AL_B64, .match = match_azure_key, .meta = meta_azure_key, \
+		       .confidence = CONF_STRUCTURE }
 
 /*
  * First match wins: scheme- and header-bound rules first, then prefixes
@@ -80,6 +95,12 @@ static const struct rule rules[] = {
 	{ .type = "okta", .scheme = "SSWS", .min_len = 1, .confidence = CONF_SCHEME },
 	{ .type = "azure_sas", .scheme = "SharedAccessSignature", .min_len = 1, .confidence = CONF_SCHEME },
 	{ .type = "azure_sharedkey", .scheme = "SharedKey", .min_len = 1, .confidence = CONF_SCHEME },
+	{ .type = "azure_sharedkey", .scheme = "SharedKeyLite", .min_len = 1, .confidence = CONF_SCHEME },
+	/* a SAS in a URL: only its sig parameter is extracted */
+	{ .type = "azure_sas", .header = "sig", .min_len = 1, .confidence = CONF_HEADER },
+	AZURE_KEY("ocp-apim-subscription-key"),
+	AZURE_KEY("x-functions-key"),
+	AZURE_KEY("api-key"),
 	{ .type = "datadog", .header = "dd-api-key", .min_len = 32, .max_len = 32, .alpha = AL_HEX },
 	{ .type = "datadog", .header = "dd-application-key", .min_len = 40, .max_len = 40, .alpha = AL_HEX },
 
@@ -133,6 +154,10 @@ static const struct rule rules[] = {
 
 	P("aws_bedrock", "bedrock-api-key-", 40, 0, AL_B64),
 	P("aws_bedrock", "ABSK", 40, 0, AL_B64),
+	AWS_KEY_ID("AKIA"),
+	AWS_KEY_ID("ASIA"),
+	AWS_KEY_ID("ABIA"),
+	AWS_KEY_ID("ACCA"),
 	P("google_oauth", "ya29.", 20, 0, AL_TOKEN),
 	{ .type = "google_api_key", .prefix = "AIza", .min_len = 39, .max_len = 39,
 	  .alpha = AL_B64URL, .confidence = CONF_STRUCTURE },
@@ -189,6 +214,7 @@ static const struct rule rules[] = {
 
 	{ .type = "vault", .header = "x-vault-token", .min_len = 1, .confidence = CONF_HEADER },
 	{ .type = "azure_apim", .header = "ocp-apim-subscription-key", .min_len = 1, .confidence = CONF_HEADER },
+	{ .type = "azure_apim", .header = "x-functions-key", .min_len = 1, .confidence = CONF_HEADER },
 	{ .type = "cloudflare", .header = "x-auth-key", .min_len = 1, .confidence = CONF_HEADER },
 	{ .type = "ai_misc", .header = "xi-api-key", .min_len = 1, .confidence = CONF_HEADER },
 };
@@ -212,6 +238,10 @@ static bool in_alphabet(unsigned char ch, enum alphabet a)
 		return alnum || ch == '-' || ch == '_' || ch == '.';
 	case AL_B64:
 		return alnum || ch == '+' || ch == '/' || ch == '=' || ch == '-' || ch == '_';
+	case AL_BASE32:
+		return (ch >= 'A' && ch <= 'Z') || (ch >= '2' && ch <= '7');
+	case AL_COUNT:
+		break;
 	}
 	return false;
 }
@@ -280,6 +310,55 @@ static bool match_terraform(const char *v, size_t len)
 static bool match_jwt(const char *v, size_t len)
 {
 	return jwt_shape(v, len) != JWT_NONE;
+}
+
+/*
+ * Azure "identifiable" keys carry a fixed 4-character signature naming
+ * the service at a fixed place of a fixed-length base64 key, then a
+ * checksum (Marvin32, not verified here) and the padding of the key's
+ * byte length (Microsoft security-utilities, IdentifiableMetadata).
+ */
+static const struct azure_sig {
+	size_t len;        /* of the whole key */
+	size_t at;         /* offset of the signature */
+	const char *sig;
+	size_t pad;        /* trailing '=' */
+} azure_sigs[] = {
+	{ 88, 76, "APIM", 2 }, /* API Management */
+	{ 88, 76, "ACDb", 2 }, /* Cosmos DB */
+	{ 88, 76, "+ABa", 2 }, /* Batch */
+	{ 88, 76, "+AMC", 2 }, /* Machine Learning classic */
+	{ 88, 76, "+ASt", 2 }, /* Storage */
+	{ 56, 44, "AzFu", 2 }, /* Functions */
+	{ 52, 42, "AzSe", 0 }, /* Cognitive Search */
+	{ 52, 42, "+ACR", 0 }, /* Container Registry */
+	{ 44, 33, "AzCa", 1 }, /* Cache for Redis */
+	{ 44, 33, "AIoT", 1 }, /* IoT */
+	{ 44, 33, "+ASb", 1 }, /* Service Bus */
+	{ 44, 33, "+AEh", 1 }, /* Event Hubs */
+	{ 44, 33, "+ARm", 1 }, /* Relay */
+};
+
+static const struct azure_sig *azure_key_sig(const char *v, size_t len)
+{
+	for (size_t i = 0; i < sizeof(azure_sigs) / sizeof(azure_sigs[0]); i++) {
+		const struct azure_sig *s = &azure_sigs[i];
+		bool padded = true;
+
+		if (len != s->len || memcmp(v + s->at, s->sig, 4) != 0)
+			continue;
+		for (size_t k = 0; k < s->pad; k++)
+			padded = padded && v[len - 1 - k] == '=';
+		/* '=' only as padding */
+		if (padded && !memchr(v, '=', len - s->pad))
+			return s;
+	}
+	return NULL;
+}
+
+static bool match_azure_key(const char *v, size_t len)
+{
+	return azure_key_sig(v, len) != NULL;
 }
 
 /* Fixed-size field copies cannot be compared without a bound. */
@@ -459,6 +538,13 @@ static int basic_decode(const char *v, size_t len, unsigned char *out)
 	return n - (int)(padded - body);
 }
 
+/* Twilio account or API key SID: "AC" or "SK" + 32 hex. An identifier, not a secret. */
+static bool is_twilio_sid(const unsigned char *u, size_t len)
+{
+	return len == 34 && (memcmp(u, "AC", 2) == 0 || memcmp(u, "SK", 2) == 0) &&
+	       all_in((const char *)u + 2, 32, AL_HEX);
+}
+
 static void meta_basic(const struct credential *c, const struct fp_key *key, struct token_info *out)
 {
 	unsigned char plain[BASIC_PLAIN_MAX + 3];
@@ -483,6 +569,8 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 	}
 	copy_printable(out->basic_user, sizeof(out->basic_user), (const char *)plain,
 		       (size_t)(colon - plain));
+	if (is_twilio_sid(plain, (size_t)(colon - plain)))
+		snprintf(out->type, sizeof(out->type), "twilio");
 	/* The password is classified by value alone: no header or scheme applies to it. */
 	pw.value = (const char *)colon + 1;
 	pw.value_len = (size_t)n - (size_t)(colon + 1 - plain);
@@ -503,6 +591,18 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "opaque");
 	}
 	secure_wipe(plain, sizeof(plain));
+}
+
+/* ---- Azure identifiable keys ------------------------------------------ */
+
+/* The signature names the service; it is a constant of the format, not secret. */
+static void meta_azure_key(const struct credential *c, const struct fp_key *key, struct token_info *out)
+{
+	const struct azure_sig *s = azure_key_sig(c->value, c->value_len);
+
+	(void)key;
+	if (s)
+		snprintf(out->azure_signature, sizeof(out->azure_signature), "%s", s->sig);
 }
 
 /* ---- JWT ------------------------------------------------------------- */
@@ -547,4 +647,90 @@ void token_info_release(struct token_info *t)
 		return;
 	json_object_put(t->jwt);
 	t->jwt = NULL;
+}
+
+/* ---- finding credentials in free text ----------------------------------- */
+
+/* Bytes that continue a word: a credential must not start or end next to one. */
+static bool is_word_byte(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '-' || ch == '.';
+}
+
+/* Rules that a value alone can satisfy from its prefix. */
+static bool is_findable(const struct rule *r)
+{
+	return r->prefix && r->prefix[0] && !r->header && !r->scheme && r->alpha != AL_ANY;
+}
+
+/*
+ * End of the run of alphabet bytes starting at j. A run is the same from
+ * every position inside it, so the last run of each alphabet is kept:
+ * base64 runs cross word boundaries ('/', '+', '=') and would otherwise be
+ * walked again from every candidate inside them.
+ */
+struct run_cache {
+	size_t from[AL_COUNT], end[AL_COUNT];
+	bool valid[AL_COUNT];
+};
+
+static size_t run_end(struct run_cache *rc, const char *s, size_t len, size_t j, enum alphabet a)
+{
+	size_t e;
+
+	if (rc->valid[a] && j >= rc->from[a] && j <= rc->end[a])
+		return rc->end[a];
+	for (e = j; e < len && in_alphabet((unsigned char)s[e], a); e++) {
+		/* joined the cached run (a longer prefix at the same place was tried first) */
+		if (rc->valid[a] && e == rc->from[a]) {
+			e = rc->end[a];
+			break;
+		}
+	}
+	rc->valid[a] = true;
+	rc->from[a] = j;
+	rc->end[a] = e;
+	return e;
+}
+
+bool classify_find_prefixed(const char *s, size_t len, size_t *off, size_t *n)
+{
+	const size_t n_rules = sizeof(rules) / sizeof(rules[0]);
+	bool first[256] = { false };
+	struct run_cache rc;
+
+	if (!s || !off || !n)
+		return false;
+	for (size_t k = 0; k < n_rules; k++)
+		if (is_findable(&rules[k]))
+			first[(unsigned char)rules[k].prefix[0]] = true;
+	memset(&rc, 0, sizeof(rc));
+	for (size_t i = 0; i < len; i++) {
+		if (!first[(unsigned char)s[i]] || (i > 0 && is_word_byte((unsigned char)s[i - 1])))
+			continue;
+		for (size_t k = 0; k < n_rules; k++) {
+			const struct rule *r = &rules[k];
+			size_t plen, max, e;
+
+			if (!is_findable(r) || r->prefix[0] != s[i])
+				continue;
+			plen = strlen(r->prefix);
+			if (!has_prefix(s + i, len - i, r->prefix))
+				continue;
+			max = r->max_len ? r->max_len : DEFAULT_MAX_LEN;
+			e = run_end(&rc, s, len, i + plen, r->alpha);
+			/* the run must end where the word ends, not inside a longer one */
+			if (e < len && is_word_byte((unsigned char)s[e]))
+				continue;
+			if (e - i < r->min_len || e - i > max)
+				continue;
+			if (r->match && !r->match(s + i, e - i))
+				continue;
+			*off = i;
+			*n = e - i;
+			return true;
+		}
+	}
+	return false;
 }

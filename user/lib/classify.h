@@ -31,6 +31,8 @@ struct token_info {
 	/* Basic */
 	char basic_user[128];   /* user name of Basic credentials */
 	char basic_password_type[32]; /* type id of the password part ("opaque" when unknown) */
+	/* Azure identifiable keys: the service signature inside the key ("APIM", "AzFu", ...) */
+	char azure_signature[8];
 	/* JWT: safe header fields and claims only, sub/oid/jti keyed-hashed; NULL when not a JWT */
 	struct json_object *jwt;
 };
@@ -43,5 +45,18 @@ struct token_info {
 void classify_credential(const struct credential *c, const struct fp_key *key,
 			 struct token_info *out);
 void token_info_release(struct token_info *t);
+
+/*
+ * Finds the first credential in s[0..len) recognisable by a prefix rule
+ * (rules with a prefix that are bound to no header and no scheme, plus the
+ * AWS key id rule). A match must start at a boundary (start of s or a
+ * byte that is not [A-Za-z0-9_-.]) and extend over the rule's alphabet up
+ * to a boundary; it must then satisfy the rule fully (length, match()).
+ * Checksum-invalid gh*_ and npm tokens still match (confidence is lowered by
+ * classify_credential). Returns true and sets *off and *n, else false.
+ * No guessing from length or entropy: a string no prefix rule names is
+ * never found. Linear in len.
+ */
+bool classify_find_prefixed(const char *s, size_t len, size_t *off, size_t *n);
 
 #endif

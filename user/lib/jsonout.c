@@ -51,6 +51,8 @@ struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const 
 	put_str(o, "token_type", t->type);
 	put_str(o, "scheme", s->scheme);
 	put_str(o, "header", s->header);
+	if (s->in_query)
+		json_object_object_add(o, "in_query", json_object_new_boolean(true));
 	put_u64(o, "pid", s->pid);
 	put_u64(o, "tid", s->tid);
 	put_u64(o, "uid", s->uid);
@@ -86,6 +88,20 @@ struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const 
 	return o;
 }
 
+struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, const char *source,
+				       const char *name)
+{
+	struct json_object *o = jsonout_token_event("token_held", ts_ns, s, 0);
+
+	if (!o)
+		return NULL;
+	/* a held token has no destination: the socket fields are meaningless */
+	json_object_object_del(o, "tls");
+	put_str(o, "source", source);
+	put_str(o, "name", name);
+	return o;
+}
+
 struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n)
 {
 	struct json_object *o = json_object_new_object();
@@ -114,6 +130,16 @@ void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const stru
 	if (count)
 		fprintf(out, " count=%llu", (unsigned long long)count);
 	fputc('\n', out);
+}
+
+void textout_held_event(FILE *out, int64_t ts_ns, const struct sighting *s, const char *source,
+			const char *name)
+{
+	char ts[40];
+
+	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s %s\n", ts, "token_held", s->info.type,
+		s->fingerprint, s->pid, s->exe[0] ? s->exe : s->comm, source, name);
 }
 
 void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size_t n)

@@ -23,11 +23,17 @@ void jsonout_rfc3339(int64_t unix_ns, char *buf, size_t len);
 struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const struct sighting *s,
 					uint64_t count);
 
+/* "token_held": a credential in a process's environment or argv (source "environ"/"argv"). */
+struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, const char *source,
+				       const char *name);
+
 struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n);
 
 /* One line per event: what a person reads in a terminal. */
 void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const struct sighting *s,
 			 uint64_t count);
+void textout_held_event(FILE *out, int64_t ts_ns, const struct sighting *s, const char *source,
+			const char *name);
 void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size_t n);
 
 #endif

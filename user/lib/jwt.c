@@ -24,15 +24,15 @@ static bool is_b64url(unsigned char c)
 enum jwt_shape jwt_shape(const char *v, size_t len)
 {
 	size_t dots = 0, seg_start = 0;
+	bool second_empty = false;
 
 	if (!v || len < 5 || len > JWT_MAX_LEN || memcmp(v, "eyJ", 3) != 0)
 		return JWT_NONE;
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || v[i] == '.') {
-			/* Header and payload (JWS) or header (JWE) must not be empty;
-			 * the signature of an unsecured JWS and a JWE's key may be. */
-			if (i == seg_start && (dots == 0 || dots == 1))
-				return JWT_NONE;
+			/* The header is never empty (it starts with "eyJ"). */
+			if (dots == 1)
+				second_empty = i == seg_start;
 			if (i < len)
 				dots++;
 			seg_start = i + 1;
@@ -41,7 +41,12 @@ enum jwt_shape jwt_shape(const char *v, size_t len)
 		if (!is_b64url((unsigned char)v[i]))
 			return JWT_NONE;
 	}
-	if (dots == 2)
+	/*
+	 * A JWS needs its payload; the signature of an unsecured JWS may be
+	 * empty. The second segment of a JWE is the encrypted key, empty
+	 * with direct encryption ("alg": "dir").
+	 */
+	if (dots == 2 && !second_empty)
 		return JWT_JWS;
 	if (dots == 4)
 		return JWT_JWE;

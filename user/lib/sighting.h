@@ -21,6 +21,7 @@ struct sighting {
 	struct token_info info;         /* owned: release with sighting_release() */
 	char scheme[32];
 	char header[64];
+	bool in_query;                  /* the credential was a query parameter (header names it) */
 	uint32_t pid, tid, uid;
 	char comm[17];
 	char exe[SIGHT_EXE_MAX];        /* "" when unknown */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "procinfo.h"
+#include "heldwatch.h"
 #include "ship_sink.h"
 #include "shipper.h"
 #include "tokentap.h"
@@ -54,6 +55,7 @@ struct options {
 	const char *node;
 	uint64_t spool_max_bytes;
 	int release_interval_s;
+	bool no_held;
 	const char *headers[EXTRA_NAMES];
 	size_t n_headers;
 	const char *params[EXTRA_NAMES];
@@ -65,6 +67,7 @@ struct app {
 	struct pipeline *pipe;
 	struct attacher att;
 	struct shipper *shipper; /* NULL without --collector */
+	struct heldwatch *held;  /* NULL with --no-held-scan */
 	uint32_t scan_pids[SCAN_QUEUE];
 	size_t nscan;
 	uint64_t scan_overflow;
@@ -80,7 +83,7 @@ static const char usage[] =
 "\n"
 "Options:\n"
 "  --json                  one JSON object per line on stdout (token_seen,\n"
-"                          token_usage, sensor_status)\n"
+"                          token_usage, token_held, sensor_status)\n"
 "  --interval SECONDS      usage and status reporting interval (default 10)\n"
 "  --key-file FILE         fingerprint key: the file's raw bytes (share one key\n"
 "                          across a fleet so fingerprints match)\n"
@@ -92,6 +95,8 @@ static const char usage[] =
 "  --param NAME            also treat query parameter NAME as one (repeatable)\n"
 "  --entry-probes          always probe function entries (see README: probe points)\n"
 "  --quiet                 no events on stdout (with --collector)\n"
+"  --no-held-scan          do not inventory credentials held in processes'\n"
+"                          environments and arguments (token_held events)\n"
 "  --release-interval SECONDS   how often probes on files no process maps any\n"
 "                          more are released (default 30; sooner after exits)\n"
 "\n"
@@ -136,7 +141,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
-	       O_RELEASE };
+	       O_RELEASE, O_NOHELD };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -148,6 +153,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "param", required_argument, NULL, O_PARAM },
 		{ "entry-probes", no_argument, NULL, O_ENTRY },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "no-held-scan", no_argument, NULL, O_NOHELD },
 		{ "collector", required_argument, NULL, O_COLLECTOR },
 		{ "collector-token-file", required_argument, NULL, O_CTOKEN },
 		{ "ca-file", required_argument, NULL, O_CA },
@@ -210,6 +216,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_ENTRY:
 			o->entry_probes = true;
+			break;
+		case O_NOHELD:
+			o->no_held = true;
 			break;
 		case O_QUIET:
 			o->quiet = true;
@@ -332,6 +341,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		filename[sizeof(filename) - 1] = '\0';
 		procinfo_exec(h->pid, filename);
 		queue_scan(a, h->pid);
+		/* now, while the program's environment is fresh and the process alive */
+		if (a->held && (!a->opt->pid || a->opt->pid == h->pid))
+			heldwatch_scan_pid(a->held, h->pid);
 		return 0;
 	}
 	if (h->kind == TT_EV_MMAP) {
@@ -392,6 +404,8 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "batches_sent", ss.batches_sent },
 		{ "batches_rejected", ss.batches_rejected },
 		{ "batch_retries", ss.retries },
+		{ "held_scanned", a->held ? heldwatch_stats(a->held)->scanned : 0 },
+		{ "held_reported", a->held ? heldwatch_stats(a->held)->reported : 0 },
 	};
 	uint64_t drops = k[TT_STAT_RB_DROP] + k[TT_STAT_TRUNC] + ps->headers_truncated +
 			 ps->session_overflow + ps->agg_overflow + a->scan_overflow + ss.spool_dropped +
@@ -491,6 +505,14 @@ int main(int argc, char **argv)
 
 	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
 	attacher_scan_all(&a.att);
+	if (!opt.no_held) {
+		a.held = heldwatch_new(key, "/proc", opt.json, po.out, po.sink);
+		if (!a.held) {
+			log_error("out of memory");
+			return 1;
+		}
+		heldwatch_scan_all(a.held, opt.pid);
+	}
 	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
 		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes,
 		 a.att.files_by_lib[TT_LIB_OPENSSL], a.att.files_by_lib[TT_LIB_GNUTLS],
@@ -544,6 +566,7 @@ int main(int argc, char **argv)
 	}
 	ring_buffer__free(rb);
 	pipeline_free(a.pipe);
+	heldwatch_free(a.held);
 	attacher_free(&a.att);
 	loader_destroy(skel);
 	procinfo_free();

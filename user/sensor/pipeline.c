@@ -455,6 +455,7 @@ static void on_request(const struct http1_request *req, void *arg)
 		p->st.credentials++;
 		snprintf(sg.scheme, sizeof(sg.scheme), "%s", c->scheme);
 		snprintf(sg.header, sizeof(sg.header), "%s", c->header);
+		sg.in_query = c->source == CRED_SRC_QUERY;
 		classify_cached(p, sg.fingerprint, c, &sg.info);
 
 		if (fc->in_init && s->nretry < PARK_MAX &&

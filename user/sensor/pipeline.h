@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include "cred.h"
 #include "fingerprint.h"
+#include "heldscan.h"
 #include "jsonout.h"
 #include "sighting.h"
 
@@ -21,11 +22,15 @@
  * callback may be NULL. Times are wall clock ns.
  */
 struct agg_entry;
+struct procdesc;
 struct pipeline_sink {
 	void (*seen)(void *ctx, const struct sighting *s);
 	void (*usage)(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
 		      int64_t end_ns);
 	void (*status)(void *ctx, const struct status_field *f, size_t n);
+	/* a credential held by the process d describes (heldwatch.c) */
+	void (*held)(void *ctx, const struct sighting *s, const struct procdesc *d,
+		     enum held_source src, const char *name);
 	void *ctx;
 };
 

@@ -60,6 +60,21 @@ static void on_usage(void *ctx, const struct agg_entry *e, uint64_t count, int64
 	shipper_add(ss->shipper, batch_event_token_usage(e, count, start_ns, end_ns));
 }
 
+static void on_held(void *ctx, const struct sighting *s, const struct procdesc *d,
+		    enum held_source src, const char *name)
+{
+	struct ship_sink *ss = ctx;
+	uint64_t key = process_key(s);
+	uint64_t *slot = &ss->described[key % DESCRIBED_SLOTS];
+
+	/* the holder is described already: no second read of /proc */
+	if (*slot != key) {
+		*slot = key;
+		shipper_add(ss->shipper, batch_event_process_info(d));
+	}
+	shipper_add(ss->shipper, batch_event_token_held(s, src, name, d->start_time_ms));
+}
+
 static void on_status(void *ctx, const struct status_field *f, size_t n)
 {
 	struct ship_sink *ss = ctx;
@@ -75,6 +90,7 @@ int ship_sink_init(struct ship_sink *ss, struct shipper *sh)
 		return -1;
 	ss->shipper = sh;
 	ss->sink.seen = on_seen;
+	ss->sink.held = on_held;
 	ss->sink.usage = on_usage;
 	ss->sink.status = on_status;
 	ss->sink.ctx = ss;
