@@ -81,13 +81,13 @@ static size_t build_grafana(char *out, bool valid)
 /* Every type id of token-formats.md; each must be produced by some test. */
 static const char *const all_types[] = {
 	"github_pat", "github_oauth", "github_user_app", "github_app_install", "github_refresh",
-	"github_fine_grained", "gitlab_pat", "gitlab_other", "slack_bot", "slack_user", "slack_app",
-	"stripe", "openai", "anthropic", "aws_sigv4", "aws_bedrock", "google_oauth",
-	"google_api_key", "azure_entra", "azure_sas", "azure_sharedkey", "azure_apim", "npm", "pypi",
-	"twilio", "sendgrid", "datadog", "shopify", "vault", "k8s_serviceaccount", "docker", "jwt",
-	"huggingface", "databricks", "grafana", "atlassian", "okta", "newrelic", "digitalocean",
-	"sentry", "cloudflare", "onepassword", "terraform", "linear", "postman", "tailscale",
-	"ai_misc", "basic", "opaque",
+	"github_fine_grained", "gitlab_pat", "gitlab_other", "slack_bot", "slack_user",
+	"slack_app", "stripe", "openai", "anthropic", "aws_sigv4", "aws_bedrock", "google_oauth",
+	"google_api_key", "azure_entra", "azure_sas", "azure_sharedkey", "azure_apim", "npm",
+	"pypi", "twilio", "sendgrid", "datadog", "shopify", "vault", "k8s_serviceaccount",
+	"docker", "jwt", "huggingface", "databricks", "grafana", "atlassian", "okta", "newrelic",
+	"digitalocean", "sentry", "cloudflare", "onepassword", "terraform", "linear", "postman",
+	"tailscale", "ai_misc", "basic", "opaque",
 };
 #define N_TYPES (sizeof(all_types) / sizeof(all_types[0]))
 static bool type_seen[N_TYPES];
@@ -898,7 +898,8 @@ static void test_jwt_types(void **state)
 
 	/* bound token: kubernetes.io claim with namespace, service account, pod */
 	len = make_jwt(tok, "{\"alg\":\"RS256\",\"kid\":\"k\"}",
-		       "{\"iss\":\"https://kubernetes.default.svc\",\"exp\":4000000000,\"iat\":3999996400,"
+		       "{\"iss\":\"https://kubernetes.default.svc\","
+		       "\"exp\":4000000000,\"iat\":3999996400,"
 		       "\"kubernetes.io\":{\"namespace\":\"shop\",\"pod\":{\"name\":\"cart-1\"},"
 		       "\"serviceaccount\":{\"name\":\"cart\"}},\"sub\":\"s\"}", true);
 	classify_full(tok, len, NULL, NULL, &t);
@@ -912,7 +913,8 @@ static void test_jwt_types(void **state)
 	/* Entra ID, delegated (scp) */
 	len = make_jwt(tok, "{\"alg\":\"RS256\"}",
 		       "{\"iss\":\"https://login.microsoftonline.com/t-1/v2.0\",\"tid\":\"t-1\","
-		       "\"azp\":\"client-1\",\"scp\":\"User.Read Mail.Send\",\"name\":\"Some One\"}", true);
+		       "\"azp\":\"client-1\",\"scp\":\"User.Read Mail.Send\","
+		       "\"name\":\"Some One\"}", true);
 	classify_full(tok, len, NULL, NULL, &t);
 	assert_string_equal(t.type, "azure_entra");
 	assert_string_equal(jstr(t.jwt, "tid"), "t-1");
@@ -924,7 +926,8 @@ static void test_jwt_types(void **state)
 
 	/* Entra ID, application (roles) */
 	len = make_jwt(tok, "{\"alg\":\"RS256\"}",
-		       "{\"iss\":\"https://sts.windows.net/t-2/\",\"tid\":\"t-2\",\"appid\":\"app-2\","
+		       "{\"iss\":\"https://sts.windows.net/t-2/\",\"tid\":\"t-2\","
+		       "\"appid\":\"app-2\","
 		       "\"roles\":[\"Sites.Read.All\"]}", true);
 	classify_full(tok, len, NULL, NULL, &t);
 	assert_string_equal(t.type, "azure_entra");
@@ -977,7 +980,8 @@ static void test_find_prefixed(void **state)
 	assert_true(find(text, tl, &off, &n));
 	assert_int_equal(off, 7);
 	assert_int_equal(n, len);
-	tl = (size_t)snprintf(text, sizeof(text), "https://x-access-token:%s@github.com/o/r.git", tok);
+	tl = (size_t)snprintf(text, sizeof(text), "https://x-access-token:%s@github.com/o/r.git",
+			      tok);
 	assert_true(find(text, tl, &off, &n));
 	assert_int_equal(off, 23);
 	assert_int_equal(n, len);

@@ -112,7 +112,8 @@ static void fp_of(const char *tok, char out[FINGERPRINT_HEX_LEN + 1])
 }
 
 /* The report for (source, name), or fails. */
-static const struct found *expect(const struct found_list *l, enum held_source src, const char *name)
+static const struct found *expect(const struct found_list *l, enum held_source src,
+				   const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].source == src && strcmp(l->items[i].name, name) == 0)
@@ -147,7 +148,8 @@ static size_t scan(const char *img, size_t len, enum held_source src, struct fou
 
 static void test_environ_image(void **state)
 {
-	char img[IMG_MAX], pat[TOK_MAX], pat2[TOK_MAX], bad[TOK_MAX], glpat[TOK_MAX], fp[FINGERPRINT_HEX_LEN + 1];
+	char img[IMG_MAX], pat[TOK_MAX], pat2[TOK_MAX], bad[TOK_MAX], glpat[TOK_MAX];
+	char fp[FINGERPRINT_HEX_LEN + 1];
 	struct found_list l;
 	const struct found *f;
 	size_t len = 0;
@@ -244,29 +246,11 @@ static void test_duplicates(void **state)
 	assert_string_equal(l.items[0].fingerprint, l.items[1].fingerprint);
 	expect(&l, HELD_ENVIRON, "A");
 	expect(&l, HELD_ENVIRON, "B");
-
-	/* many distinct tokens in one value: every one reported (the set grows) */
-	len = 0;
-	memset(img, 0, sizeof(img));
-	memcpy(img, "MANY=", 5);
-	len = 5;
-	for (int i = 0; i < 100; i++) {
-		len += build_github(img + len, "ghu_", true);
-		img[len++] = ' ';
-	}
-	memset(&l, 0, sizeof(l));
-	{
-		size_t count = 0;
-		struct found_list *big = &l;
-
-		(void)big;
-		count = heldscan_buffer(img, len, HELD_ENVIRON, &test_key,
-					(held_cb)(void (*)(void))NULL == NULL ? NULL : NULL, NULL);
-		assert_int_equal(count, 0); /* no callback: nothing reported */
-	}
 }
 
+/* Many distinct tokens in one value: every one reported (the seen set grows). */
 static size_t counted;
+
 static void count_cb(void *ctx, const struct held_token *t)
 {
 	(void)ctx;
@@ -380,9 +364,9 @@ static void test_argv_image(void **state)
 static void test_no_false_positives(void **state)
 {
 	static const char *const words[] = {
-		"sk-", "sk-abc", "ghp_", "ghp_short", "AKIA", "AKIA1234", "eyJ", "eyJhbGciOiJIUzI1NiJ9",
-		"xoxb-", "hf_", "glpat-", "Bearer", "token=abc", "dapi", "npm_",
-		"550e8400-e29b-41d4-a716-446655440000", "LS_COLORS=rs=0:di=01;34:ln=01;36",
+		"sk-", "sk-abc", "ghp_", "ghp_short", "AKIA", "AKIA1234", "eyJ",
+		"eyJhbGciOiJIUzI1NiJ9", "xoxb-", "hf_", "glpat-", "Bearer", "token=abc", "dapi",
+		"npm_", "550e8400-e29b-41d4-a716-446655440000", "LS_COLORS=rs=0:di=01;34:ln=01;36",
 		"https://example.com/path?query=1", "/usr/lib/x86_64-linux-gnu",
 	};
 	char img[IMG_MAX * 4], name[32];
@@ -551,7 +535,7 @@ static void test_real_process(void **state)
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	if (!wait_exec(pid, "sh\0-c\0sleep 30", 15)) {
+	if (!wait_exec(pid, "sh\0-c\0sleep 30", 14)) {
 		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		fail_msg("child did not start");

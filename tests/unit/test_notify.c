@@ -197,6 +197,12 @@ static int setup(void **state)
 	const union MHD_DaemonInfo *info;
 
 	(void)state;
+	/* the requests go to 127.0.0.1, never through a proxy of the environment */
+	unsetenv("http_proxy");
+	unsetenv("https_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
 	big_reply = malloc(BODY_MAX);
@@ -204,9 +210,9 @@ static int setup(void **state)
 		return -1;
 	memset(big_reply, 'x', BODY_MAX);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-				   NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handler, NULL,
+				   MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
+				   NULL, MHD_OPTION_END);
 	if (!daemon_)
 		return -1;
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
@@ -410,8 +416,8 @@ static void test_refused_urls_send_nothing(void **state)
 {
 	static const char *const bad[] = {
 		"file:///etc/passwd", "ftp://127.0.0.1:%u/x", "gopher://127.0.0.1:%u/",
-		"dict://127.0.0.1:%u/", "127.0.0.1:%u/hook", "http://", "", "http://127.0.0.1:%u/a\nb",
-		"scp://127.0.0.1:%u/x",
+		"dict://127.0.0.1:%u/", "127.0.0.1:%u/hook", "http://", "",
+		"http://127.0.0.1:%u/a\nb", "scp://127.0.0.1:%u/x",
 	};
 	struct notify_result r;
 
@@ -636,7 +642,8 @@ static void test_json_body(void **state)
 
 	/* hostile strings: escaped, and invalid UTF-8 replaced */
 	a = json_object_new_object();
-	json_object_object_add(a, "reason", json_object_new_string("q\"\\\n\r\t\x01\x1f/</script>"));
+	json_object_object_add(a, "reason",
+			       json_object_new_string("q\"\\\n\r\t\x01\x1f/</script>"));
 	json_object_object_add(a, "host", json_object_new_string("bad\xff\xc3 \xe2\x82 end"));
 	json_object_object_add(a, "ba\xfe key", json_object_new_string("v"));
 	s = notify_json_body(a, now);

@@ -211,6 +211,23 @@ static int check_held(struct ck *c, Tokentap__V1__TokenHeld *e)
 	return 0;
 }
 
+static int check_revocation(struct ck *c, Tokentap__V1__RevocationResult *e)
+{
+	static const char *const outcomes[] = { "ok", "failed", "timeout", "error" };
+	bool known = false;
+
+	if (e->ts_ms <= 0 || !time_ok(e->ts_ms))
+		return bad(c, "revocation_result.ts_ms out of range");
+	if (!fingerprint_valid(e->fingerprint))
+		return bad(c, "revocation_result.fingerprint is not 32 lowercase hex characters");
+	for (size_t i = 0; e->outcome && i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+		known |= !strcmp(e->outcome, outcomes[i]);
+	if (!known)
+		return bad(c, "revocation_result.outcome unknown");
+	return text(c, e->detail, 1024, "revocation_result.detail") ||
+	       text(c, e->token_type, MAX_TYPE, "revocation_result.token_type") ? -1 : 0;
+}
+
 static int check_process_info(struct ck *c, Tokentap__V1__ProcessInfo *e)
 {
 	if (!time_ok(e->start_time_ms))
@@ -233,6 +250,9 @@ static int check_event(struct ck *c, Tokentap__V1__Event *e)
 	case TOKENTAP__V1__EVENT__KIND_PROCESS_INFO:
 		return e->process_info ? check_process_info(c, e->process_info)
 				       : bad(c, "empty process_info");
+	case TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT:
+		return e->revocation_result ? check_revocation(c, e->revocation_result)
+					    : bad(c, "empty revocation_result");
 	case TOKENTAP__V1__EVENT__KIND_TOKEN_HELD:
 		return e->token_held ? check_held(c, e->token_held) : bad(c, "empty token_held");
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:

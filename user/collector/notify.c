@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,23 +95,25 @@ static void utf8_scrub(char *s)
 
 /* ---- POST --------------------------------------------------------------- */
 
-struct sink {
-	size_t got;
-	bool capped;
-};
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
 
+/* libcurl's global state, set up once whichever thread posts first. */
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Counts and discards the reply; past NOTIFY_REPLY_MAX, returning 0 makes libcurl stop. */
 static size_t on_reply(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct sink *s = arg;
+	size_t *got = arg;
 	size_t n = size * nmemb;
 
 	(void)p;
-	if (n > NOTIFY_REPLY_MAX - s->got) {
-		/* returning less than n makes libcurl stop the transfer */
-		s->capped = true;
+	if (n > NOTIFY_REPLY_MAX - *got)
 		return 0;
-	}
-	s->got += n;
+	*got += n;
 	return n;
 }
 
@@ -182,6 +185,8 @@ static void transport_error(CURL *c, CURLcode rc, long timeout_ms, char *errbuf,
 			    const char *bearer, struct notify_result *r)
 {
 	const char *detail = clean_detail(errbuf, userinfo, bearer);
+	const char *why = detail ? detail : curl_easy_strerror(rc);
+	size_t cap = sizeof(r->error);
 	long os_errno = 0;
 
 	r->retry = true;
@@ -189,25 +194,21 @@ static void transport_error(CURL *c, CURLcode rc, long timeout_ms, char *errbuf,
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno > 0)
-			snprintf(r->error, sizeof(r->error), "connect: %s", strerror((int)os_errno));
-		else
-			snprintf(r->error, sizeof(r->error), "connect: %.200s",
-				 detail ? detail : curl_easy_strerror(rc));
+			why = strerror((int)os_errno);
+		snprintf(r->error, cap, "connect: %.200s", why);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		snprintf(r->error, sizeof(r->error), "timeout: no answer within %ld ms", timeout_ms);
+		snprintf(r->error, cap, "timeout: no answer within %ld ms", timeout_ms);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
-		snprintf(r->error, sizeof(r->error), "resolve: %.200s",
-			 detail ? detail : curl_easy_strerror(rc));
+		snprintf(r->error, cap, "resolve: %.200s", why);
 		break;
 	default:
 		if (detail)
-			snprintf(r->error, sizeof(r->error), "%.60s: %.180s", curl_easy_strerror(rc),
-				 detail);
+			snprintf(r->error, cap, "%.60s: %.180s", curl_easy_strerror(rc), detail);
 		else
-			snprintf(r->error, sizeof(r->error), "%.200s", curl_easy_strerror(rc));
+			snprintf(r->error, cap, "%.200s", why);
 		break;
 	}
 }
@@ -218,13 +219,15 @@ static void http_outcome(CURL *c, long status, struct notify_result *r)
 
 	r->http_status = status;
 	r->ok = status >= 200 && status <= 299;
-	r->retry = status == 408 || status == 425 || status == 429 || (status >= 500 && status <= 599);
+	r->retry = status == 408 || status == 425 || status == 429 ||
+		   (status >= 500 && status <= 599);
 	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
-		r->retry_after_ms = (ra > RETRY_AFTER_KEEP_S ? RETRY_AFTER_KEEP_S : (int64_t)ra) * 1000;
+		r->retry_after_ms = (ra > RETRY_AFTER_KEEP_S ? RETRY_AFTER_KEEP_S : ra) * 1000;
 	if (r->ok)
 		return;
 	if (status >= 300 && status <= 399)
-		snprintf(r->error, sizeof(r->error), "HTTP %ld (redirects are not followed)", status);
+		snprintf(r->error, sizeof(r->error), "HTTP %ld (redirects are not followed)",
+			 status);
 	else
 		snprintf(r->error, sizeof(r->error), "HTTP %ld", status);
 }
@@ -271,7 +274,7 @@ int notify_post(const char *url, const char *bearer, const char *body, size_t le
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = NULL;
-	struct sink sink = { 0 };
+	size_t reply_bytes = 0;
 	bool userinfo = false;
 	long status = 0;
 	CURLcode rc;
@@ -288,6 +291,9 @@ int notify_post(const char *url, const char *bearer, const char *body, size_t le
 	if (bearer && (!*bearer || strlen(bearer) > NOTIFY_TOKEN_MAX ||
 		       !visible_ascii(bearer, strlen(bearer))))
 		return setup_error(r, "bearer token must be 1 to 4096 visible ASCII characters");
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc != CURLE_OK)
+		return setup_error(r, "cannot initialise libcurl");
 	if (check_url(url, &userinfo, r) < 0)
 		return -1;
 	headers = make_headers(bearer);
@@ -318,7 +324,7 @@ int notify_post(const char *url, const char *bearer, const char *body, size_t le
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 			 timeout_ms < CONNECT_TIMEOUT_MAX_MS ? timeout_ms : CONNECT_TIMEOUT_MAX_MS);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply_bytes);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
 	rc = curl_easy_perform(c);
@@ -421,8 +427,10 @@ static void put_field(struct text *t, const char *s, size_t max, bool upper)
 		} else if (p[i] == '>') {
 			put_str(t, "&gt;");
 		} else {
-			char c = upper && p[i] >= 'a' && p[i] <= 'z' ? (char)(p[i] - 32) : (char)p[i];
+			char c = (char)p[i];
 
+			if (upper && c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
 			put(t, &c, 1);
 		}
 		i += k;

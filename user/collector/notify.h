@@ -35,8 +35,7 @@ struct notify_result {
  * request was attempted (see r->ok, r->retry), -1 on a setup error such
  * as a bad URL or scheme (r->error says; nothing was sent).
  *
- * Thread-safe provided curl_global_init() ran once before any thread
- * calls it.
+ * Thread-safe: libcurl's global state is initialised once, on first use.
  */
 int notify_post(const char *url, const char *bearer, const char *body, size_t len,
 		long timeout_ms, struct notify_result *r);

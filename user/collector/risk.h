@@ -41,25 +41,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum risk_severity { RISK_SEV_INFO = 0, RISK_SEV_LOW, RISK_SEV_MEDIUM, RISK_SEV_HIGH, RISK_SEV_CRITICAL };
+enum risk_severity {
+	RISK_SEV_INFO = 0,
+	RISK_SEV_LOW,
+	RISK_SEV_MEDIUM,
+	RISK_SEV_HIGH,
+	RISK_SEV_CRITICAL
+};
 #define RISK_SEV__COUNT (RISK_SEV_CRITICAL + 1)
 
 enum risk_rule {
-	RULE_NEW_WORKLOAD,            /* used by a workload not in the baseline, after the learning window */
-	RULE_NEW_DESTINATION,         /* new (host, port) after the window */
-	RULE_NEW_NODE,                /* new node after the window */
-	RULE_PLAINTEXT,               /* sent without TLS to a non-loopback peer */
-	RULE_EXPIRED_JWT,             /* a JWT presented after its exp */
-	RULE_WRONG_PROVIDER,          /* token type sent to a host that is not its provider's */
-	RULE_SHARED,                  /* used by more than N workloads or more than M nodes */
-	RULE_HUMAN_TOKEN_DAEMON,      /* a human token used by a daemon */
+	RULE_NEW_WORKLOAD,      /* a workload not in the baseline, after the learning window */
+	RULE_NEW_DESTINATION,   /* new (host, port) after the window */
+	RULE_NEW_NODE,          /* new node after the window */
+	RULE_PLAINTEXT,         /* sent without TLS to a non-loopback peer */
+	RULE_EXPIRED_JWT,       /* a JWT presented after its exp */
+	RULE_WRONG_PROVIDER,    /* token type sent to a host that is not its provider's */
+	RULE_SHARED,            /* used by more than N workloads or more than M nodes */
+	RULE_HUMAN_TOKEN_DAEMON, /* a human token used by a daemon */
 	RULE_SERVICE_TOKEN_INTERACTIVE, /* a machine token used from an interactive tool */
-	RULE_DORMANT_ACTIVE,          /* no use for the dormant period, then used */
-	RULE_NEW_WRITE_METHOD,        /* a write method where only reads were seen (after the window) */
-	RULE_QUERY_STRING,            /* credential carried in the URL query */
-	RULE_BASIC_PASSWORD,          /* HTTP Basic with a plain password */
-	RULE_HELD_IN_ARGV,            /* held in a process's argv: readable by any local user with ps */
-	RULE_HELD_NEVER_USED,         /* held for the unused period and never used: revocation candidate */
+	RULE_DORMANT_ACTIVE,    /* no use for the dormant period, then used */
+	RULE_NEW_WRITE_METHOD,  /* a write method where only reads were seen (after the window) */
+	RULE_QUERY_STRING,      /* credential carried in the URL query */
+	RULE_BASIC_PASSWORD,    /* HTTP Basic with a plain password */
+	RULE_HELD_IN_ARGV,      /* held in a process's argv: readable by any local user with ps */
+	RULE_HELD_NEVER_USED,   /* held for the unused period, never used: revocation candidate */
 	RULE__COUNT
 };
 
@@ -93,7 +99,8 @@ struct risk_revoke_hook {
 	char token_type[32];              /* "" = any type; else exact type id (e.g. "aws_sigv4") */
 	int rule;                         /* -1 = any rule, else enum risk_rule */
 	enum risk_severity min_severity;  /* default high */
-	char *argv[RISK_HOOK_ARGV_MAX + 1]; /* command (NULL-terminated, malloc'd) or argv[0] == NULL */
+	/* command (NULL-terminated, each malloc'd) or argv[0] == NULL */
+	char *argv[RISK_HOOK_ARGV_MAX + 1];
 	char url[512];                    /* or a webhook URL ("" when a command) */
 	unsigned timeout_s;               /* default 30 */
 	bool mark_for_sensor;             /* also mark the token for sensor-side revocation */
@@ -130,7 +137,8 @@ void risk_config_default(struct risk_config *c);
 /*
  * Applies a JSON document over c (defaults first). -1 with a one-line
  * reason naming the key on any unknown key, wrong type or out-of-range
- * value; c is then left as it was. Keys (all optional):
+ * value; c is then left as it was. "provider_hosts" adds to what c has;
+ * "webhooks" and "revocation_hooks" replace c's lists. Keys (all optional):
  *   "learning_window", "dormant_after", "held_unused_after": seconds
  *       (integer or fractional; 0 allowed for the learning window only;
  *       at most RISK_MAX_SECONDS)
@@ -144,7 +152,8 @@ void risk_config_default(struct risk_config *c);
  *                 "min_severity": "high", "command": ["/abs/prog", "arg", ...] | "url": "...",
  *                 "timeout": seconds 1..3600, "mark_for_sensor": bool}]
  */
-int risk_config_parse(struct risk_config *c, const char *json, size_t len, char *err, size_t errlen);
+int risk_config_parse(struct risk_config *c, const char *json, size_t len, char *err,
+		      size_t errlen);
 /* risk_config_parse of a regular file of at most RISK_CONFIG_MAX_BYTES. */
 int risk_config_load(struct risk_config *c, const char *path, char *err, size_t errlen);
 /* Frees what c holds and leaves it empty (no providers, no hooks). */
@@ -159,7 +168,8 @@ struct risk_token {
 	const char *type, *prefix, *scheme, *header;
 	const char *aws_key_kind;          /* "long-term", "temporary", ... */
 	const char *basic_password_type;   /* "opaque" = a plain password */
-	const char *jwt_json;              /* safe claims JSON (exp, iat, lifetime, scp, roles, k8s_legacy ...) or "" */
+	/* safe claims JSON (exp, iat, lifetime, scp, roles, k8s_legacy ...) or "" */
+	const char *jwt_json;
 	bool has_checksum, checksum_valid;
 };
 
@@ -195,7 +205,7 @@ struct risk_use {
 
 /* What the store knew of the token before this use. */
 struct risk_history {
-	int64_t first_used_ms;       /* first use of the token (window start); 0: this is the first */
+	int64_t first_used_ms;       /* first use of the token (window start); 0: this is it */
 	int64_t prev_last_used_ms;   /* last use before this one; 0 when none */
 	bool workload_known, dest_known, node_known, method_known;
 	bool baseline_reads_only;    /* baseline has methods and all are reads (GET HEAD OPTIONS) */
@@ -208,7 +218,8 @@ struct risk_finding {
 	enum risk_rule rule;
 	enum risk_severity severity;
 	double weight;
-	char subject[RISK_SUBJECT_MAX];  /* dedupe key within (token, rule): the workload, dest, node, method, "" */
+	/* dedupe key within (token, rule): the workload, dest, node, method, "" */
+	char subject[RISK_SUBJECT_MAX];
 	char reason[RISK_REASON_MAX];    /* one sentence for people, no secret */
 };
 
@@ -217,8 +228,9 @@ struct risk_finding {
  * (<= cap). Disabled rules never fire. Subjects and reasons are printable
  * ASCII (other bytes become '?'), truncated to fit.
  */
-size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t, const struct risk_use *u,
-		     const struct risk_history *h, struct risk_finding *out, size_t cap);
+size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t,
+		     const struct risk_use *u, const struct risk_history *h,
+		     struct risk_finding *out, size_t cap);
 
 /* A token held by a process. */
 struct risk_held {
@@ -227,11 +239,13 @@ struct risk_held {
 	int64_t first_held_ms;  /* 0 when unknown: never "held unused" */
 	bool ever_used;
 };
-size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t, const struct risk_held *hd,
-		      int64_t now_ms, struct risk_finding *out, size_t cap);
+size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t,
+		      const struct risk_held *hd, int64_t now_ms, struct risk_finding *out,
+		      size_t cap);
 
 /* Activity after silence: prev_last_used_ms and the first new use. */
-bool risk_dormant_then_active(const struct risk_config *c, int64_t prev_last_used_ms, int64_t first_new_use_ms);
+bool risk_dormant_then_active(const struct risk_config *c, int64_t prev_last_used_ms,
+			      int64_t first_new_use_ms);
 
 /* ---- score ---------------------------------------------------------------- */
 
@@ -258,8 +272,9 @@ struct risk_score {
  * (the order of rules does not matter); now_ms is accepted for time-aware
  * factors and does not change the result today.
  */
-void risk_score_token(const struct risk_config *c, const struct risk_token *t, const enum risk_rule *rules,
-		      size_t n, int64_t now_ms, struct risk_score *out);
+void risk_score_token(const struct risk_config *c, const struct risk_token *t,
+		      const enum risk_rule *rules, size_t n, int64_t now_ms,
+		      struct risk_score *out);
 
 /* ---- subject helpers ------------------------------------------------------ */
 

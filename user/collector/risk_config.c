@@ -194,7 +194,9 @@ struct pctx {
 };
 
 /* "key: message" into the error buffer; always -1. key is already printable. */
-__attribute__((format(printf, 3, 4)))
+static int fail(struct pctx *p, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static int fail(struct pctx *p, const char *key, const char *fmt, ...)
 {
 	char msg[200];
@@ -227,8 +229,8 @@ static bool is_number(struct json_object *v)
 	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
 
-static int get_number(struct pctx *p, const char *key, struct json_object *v, double min, double max,
-		      double *out)
+static int get_number(struct pctx *p, const char *key, struct json_object *v, double min,
+		      double max, double *out)
 {
 	double d;
 
@@ -241,8 +243,8 @@ static int get_number(struct pctx *p, const char *key, struct json_object *v, do
 	return 0;
 }
 
-static int get_uint(struct pctx *p, const char *key, struct json_object *v, unsigned min, unsigned max,
-		    unsigned *out)
+static int get_uint(struct pctx *p, const char *key, struct json_object *v, unsigned min,
+		    unsigned max, unsigned *out)
 {
 	int64_t i;
 
@@ -305,8 +307,10 @@ static int get_string(struct pctx *p, const char *key, struct json_object *v, si
 static int get_severity(struct pctx *p, const char *key, struct json_object *v,
 			enum risk_severity *out)
 {
-	if (!json_object_is_type(v, json_type_string) || risk_severity_parse(json_object_get_string(v), out))
-		return fail(p, key, "must be one of \"info\", \"low\", \"medium\", \"high\", \"critical\"");
+	if (!json_object_is_type(v, json_type_string) ||
+	    risk_severity_parse(json_object_get_string(v), out))
+		return fail(p, key,
+			    "must be one of \"info\", \"low\", \"medium\", \"high\", \"critical\"");
 	return 0;
 }
 
@@ -389,8 +393,10 @@ static int get_suffix(struct pctx *p, const char *key, struct json_object *v, ch
 
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (char)(ch - 'A' + 'a');
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
-			return fail(p, key, "must be a host name suffix (letters, digits, '-', '.')");
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '.'))
+			return fail(p, key,
+				    "must be a host name suffix (letters, digits, '-', '.')");
 		out[i] = ch;
 	}
 	out[n] = '\0';
@@ -405,7 +411,8 @@ static int add_provider(struct risk_config *c, struct pctx *p, const char *key, 
 	struct provider_host *grown;
 
 	for (size_t i = 0; i < c->n_providers; i++)
-		if (strcmp(c->providers[i].type, type) == 0 && strcmp(c->providers[i].suffix, suffix) == 0)
+		if (strcmp(c->providers[i].type, type) == 0 &&
+		    strcmp(c->providers[i].suffix, suffix) == 0)
 			return 0;
 	if (c->n_providers >= N_DEFAULT_PROVIDERS + RISK_MAX_PROVIDER_ADDS)
 		return fail(p, key, "too many provider hosts (at most %d)", RISK_MAX_PROVIDER_ADDS);
@@ -430,13 +437,15 @@ static int apply_providers(struct risk_config *c, struct pctx *p, struct json_ob
 
 		key_path(path, sizeof(path), "provider_hosts", key);
 		if (!risk_type_id_valid(key))
-			return fail(p, path, "must be a token type id ([a-z0-9_], 1..31 characters)");
+			return fail(p, path,
+				    "must be a token type id ([a-z0-9_], 1..31 characters)");
 		if (!json_object_is_type(val, json_type_array))
 			return fail(p, path, "must be an array of host suffixes");
 		n = json_object_array_length(val);
 		for (size_t i = 0; i < n; i++) {
 			index_path(elem, sizeof(elem), path, i);
-			if (get_suffix(p, elem, json_object_array_get_idx(val, i), suffix, sizeof(suffix)) ||
+			if (get_suffix(p, elem, json_object_array_get_idx(val, i), suffix,
+				       sizeof(suffix)) ||
 			    add_provider(c, p, elem, key, suffix))
 				return -1;
 		}
@@ -444,7 +453,8 @@ static int apply_providers(struct risk_config *c, struct pctx *p, struct json_ob
 	return 0;
 }
 
-static int apply_webhook(struct risk_webhook *w, struct pctx *p, const char *path, struct json_object *v)
+static int apply_webhook(struct risk_webhook *w, struct pctx *p, const char *path,
+			 struct json_object *v)
 {
 	char sub[PATH2];
 	bool has_url = false;
@@ -461,8 +471,9 @@ static int apply_webhook(struct risk_webhook *w, struct pctx *p, const char *pat
 			if (get_severity(p, sub, val, &w->min_severity))
 				return -1;
 		} else if (strcmp(key, "format") == 0) {
-			const char *f = json_object_is_type(val, json_type_string) ?
-						json_object_get_string(val) : "";
+			const char *f = json_object_is_type(val, json_type_string)
+						? json_object_get_string(val)
+						: "";
 
 			if (strcmp(f, "json") != 0 && strcmp(f, "slack") != 0)
 				return fail(p, sub, "must be \"json\" or \"slack\"");
@@ -511,7 +522,8 @@ static int apply_webhooks(struct risk_config *c, struct pctx *p, struct json_obj
 }
 
 /* The command array into h->argv (each element malloc'd, freed with the configuration). */
-static int get_command(struct risk_revoke_hook *h, struct pctx *p, const char *path, struct json_object *v)
+static int get_command(struct risk_revoke_hook *h, struct pctx *p, const char *path,
+		       struct json_object *v)
 {
 	char elem[PATH3];
 	size_t n;
@@ -536,8 +548,8 @@ static int get_command(struct risk_revoke_hook *h, struct pctx *p, const char *p
 	return 0;
 }
 
-static int apply_hook_key(struct risk_revoke_hook *h, struct pctx *p, const char *sub, const char *key,
-			  struct json_object *val)
+static int apply_hook_key(struct risk_revoke_hook *h, struct pctx *p, const char *sub,
+			  const char *key, struct json_object *val)
 {
 	const char *s;
 	double secs;
@@ -552,10 +564,13 @@ static int apply_hook_key(struct risk_revoke_hook *h, struct pctx *p, const char
 			return fail(p, sub, "must be a string");
 		s = json_object_get_string(val);
 		if (s[0] && !risk_type_id_valid(s))
-			return fail(p, sub, "must be a token type id ([a-z0-9_], 1..31 characters) or \"\"");
+			return fail(
+				p, sub,
+				"must be a token type id ([a-z0-9_], 1..31 characters) or \"\"");
 		snprintf(h->token_type, sizeof(h->token_type), "%s", s);
 	} else if (strcmp(key, "rule") == 0) {
-		if (!json_object_is_type(val, json_type_string) || risk_rule_parse(json_object_get_string(val), &r))
+		if (!json_object_is_type(val, json_type_string) ||
+		    risk_rule_parse(json_object_get_string(val), &r))
 			return fail(p, sub, "must be a rule name");
 		h->rule = (int)r;
 	} else if (strcmp(key, "min_severity") == 0) {
@@ -578,8 +593,8 @@ static int apply_hook_key(struct risk_revoke_hook *h, struct pctx *p, const char
 	return 0;
 }
 
-static int apply_hook(struct risk_config *c, struct risk_revoke_hook *h, struct pctx *p, const char *path,
-		      struct json_object *v)
+static int apply_hook(struct risk_config *c, struct risk_revoke_hook *h, struct pctx *p,
+		      const char *path, struct json_object *v)
 {
 	char sub[PATH2];
 
@@ -693,7 +708,8 @@ static struct json_object *parse_document(struct pctx *p, const char *json, size
 		if (e == json_tokener_continue || e == json_tokener_success)
 			fail(p, "", "invalid JSON: unexpected end of document");
 		else
-			fail(p, "", "invalid JSON at byte %zu: %s", end, json_tokener_error_desc(e));
+			fail(p, "", "invalid JSON at byte %zu: %s", end,
+			     json_tokener_error_desc(e));
 		return NULL;
 	}
 	for (size_t i = end; i < len; i++)

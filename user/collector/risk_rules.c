@@ -79,16 +79,24 @@ static int64_t elapsed(int64_t a, int64_t b)
 	return d;
 }
 
-bool risk_dormant_then_active(const struct risk_config *c, int64_t prev_last_used_ms, int64_t first_new_use_ms)
+bool risk_dormant_then_active(const struct risk_config *c, int64_t prev_last_used_ms,
+			      int64_t first_new_use_ms)
 {
-	return c && prev_last_used_ms > 0 && elapsed(prev_last_used_ms, first_new_use_ms) >= c->dormant_ms;
+	return c && prev_last_used_ms > 0 &&
+	       elapsed(prev_last_used_ms, first_new_use_ms) >= c->dormant_ms;
 }
 
 /* "45 days", "3 hours", "1 minute", "20 seconds": the largest whole unit. */
 static void duration(char *out, size_t cap, int64_t ms)
 {
-	static const struct { int64_t ms; const char *unit; } units[] = {
-		{ 86400000, "day" }, { 3600000, "hour" }, { 60000, "minute" }, { 1000, "second" },
+	static const struct {
+		int64_t ms;
+		const char *unit;
+	} units[] = {
+		{ 86400000, "day" },
+		{ 3600000, "hour" },
+		{ 60000, "minute" },
+		{ 1000, "second" },
 	};
 	int64_t n = 0;
 	size_t i;
@@ -108,7 +116,9 @@ struct emit {
 	size_t cap, n;
 };
 
-__attribute__((format(printf, 4, 5)))
+static void add(struct emit *e, enum risk_rule r, const char *subject, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static void add(struct emit *e, enum risk_rule r, const char *subject, const char *fmt, ...)
 {
 	struct risk_finding *f;
@@ -167,16 +177,18 @@ static void eval_baseline(struct emit *e, const struct risk_use *u, const struct
 	if (!h->workload_known && str(u->workload)[0]) {
 		risk_text(a, sizeof(a), u->workload);
 		on_node(b, sizeof(b), u->node);
-		add(e, RULE_NEW_WORKLOAD, u->workload, "used by a new workload %s%s after the learning window",
-		    a, b);
+		add(e, RULE_NEW_WORKLOAD, u->workload,
+		    "used by a new workload %s%s after the learning window", a, b);
 	}
 	if (!h->dest_known && dest[0]) {
 		risk_text(a, sizeof(a), dest);
-		add(e, RULE_NEW_DESTINATION, dest, "sent to a new destination %s after the learning window", a);
+		add(e, RULE_NEW_DESTINATION, dest,
+		    "sent to a new destination %s after the learning window", a);
 	}
 	if (!h->node_known && str(u->node)[0]) {
 		risk_text(a, sizeof(a), u->node);
-		add(e, RULE_NEW_NODE, u->node, "used on a new node %s after the learning window", a);
+		add(e, RULE_NEW_NODE, u->node, "used on a new node %s after the learning window",
+		    a);
 	}
 }
 
@@ -191,7 +203,8 @@ static void eval_transport(struct emit *e, const struct risk_token *t, const str
 		risk_text(a, sizeof(a), dest[0] ? dest : u->dst);
 		risk_text(b, sizeof(b), u->dst);
 		if (strcmp(a, b) != 0)
-			add(e, RULE_PLAINTEXT, dest[0] ? dest : u->dst, "sent in plaintext to %s (%s)", a, b);
+			add(e, RULE_PLAINTEXT, dest[0] ? dest : u->dst,
+			    "sent in plaintext to %s (%s)", a, b);
 		else
 			add(e, RULE_PLAINTEXT, u->dst, "sent in plaintext to %s", a);
 	}
@@ -205,7 +218,8 @@ static void eval_transport(struct emit *e, const struct risk_token *t, const str
 		risk_destination(u->host, "", host, sizeof(host));
 		risk_text(a, sizeof(a), host);
 		risk_text(ty, sizeof(ty), type);
-		add(e, RULE_WRONG_PROVIDER, host, "a %s token sent to %s, not a %s provider host", ty, a, ty);
+		add(e, RULE_WRONG_PROVIDER, host, "a %s token sent to %s, not a %s provider host",
+		    ty, a, ty);
 	}
 }
 
@@ -218,19 +232,22 @@ static void eval_process(struct emit *e, const struct risk_token *t, const struc
 	char a[EVIDENCE_MAX], ty[32];
 
 	if (h->workloads > e->c->shared_workloads || h->nodes > e->c->shared_nodes)
-		add(e, RULE_SHARED, "", "used by %u workloads on %u nodes (more than %u workloads or %u nodes)",
+		add(e, RULE_SHARED, "",
+		    "used by %u workloads on %u nodes (more than %u workloads or %u nodes)",
 		    h->workloads, h->nodes, e->c->shared_workloads, e->c->shared_nodes);
 	risk_text(a, sizeof(a), who);
 	risk_text(ty, sizeof(ty), risk_effective_type(t));
 	if (cls == TOKEN_CLASS_HUMAN && risk_daemon(exe, str(u->cmdline), str(u->cgroup)))
-		add(e, RULE_HUMAN_TOKEN_DAEMON, who, "a person's %s token used by the daemon %s", ty, a);
+		add(e, RULE_HUMAN_TOKEN_DAEMON, who, "a person's %s token used by the daemon %s",
+		    ty, a);
 	if (cls == TOKEN_CLASS_MACHINE && risk_interactive(exe, str(u->cmdline), str(u->cgroup)))
 		add(e, RULE_SERVICE_TOKEN_INTERACTIVE, who,
 		    "a machine %s token used from the interactive tool %s", ty, a);
 }
 
-size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t, const struct risk_use *u,
-		     const struct risk_history *h, struct risk_finding *out, size_t cap)
+size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t,
+		     const struct risk_use *u, const struct risk_history *h,
+		     struct risk_finding *out, size_t cap)
 {
 	struct emit e = { .c = c, .out = out, .cap = cap };
 	const char *dest;
@@ -260,7 +277,8 @@ size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t, co
 		    "carried in the URL query parameter %s%s%s, where logs and proxies keep it",
 		    a[0] ? a : "?", b[0] ? " to " : "", b);
 	}
-	if (strcmp(str(t->type), "basic") == 0 && strcmp(str(t->basic_password_type), "opaque") == 0) {
+	if (strcmp(str(t->type), "basic") == 0 &&
+	    strcmp(str(t->basic_password_type), "opaque") == 0) {
 		risk_text(b, sizeof(b), dest);
 		add(&e, RULE_BASIC_PASSWORD, "", "HTTP Basic with a plain password sent%s%s",
 		    b[0] ? " to " : "", b);
@@ -268,11 +286,13 @@ size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t, co
 	return e.n;
 }
 
-size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t, const struct risk_held *hd,
-		      int64_t now_ms, struct risk_finding *out, size_t cap)
+size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t,
+		      const struct risk_held *hd, int64_t now_ms, struct risk_finding *out,
+		      size_t cap)
 {
 	struct emit e = { .c = c, .out = out, .cap = cap };
-	char exe[EVIDENCE_MAX], node[EVIDENCE_MAX + 16], name[EVIDENCE_MAX], where[EVIDENCE_MAX + 40];
+	char exe[EVIDENCE_MAX], node[EVIDENCE_MAX + 16], name[EVIDENCE_MAX],
+		where[EVIDENCE_MAX + 40];
 	char d[32];
 	bool argv;
 
@@ -290,13 +310,14 @@ size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t, c
 		snprintf(where, sizeof(where), "the environment");
 	if (argv)
 		add(&e, RULE_HELD_IN_ARGV, str(hd->exe),
-		    "held in the command line of %s%s, readable by any local user with ps", exe, node);
+		    "held in the command line of %s%s, readable by any local user with ps", exe,
+		    node);
 	if (!hd->ever_used && hd->first_held_ms > 0 &&
 	    elapsed(hd->first_held_ms, now_ms) >= c->held_unused_ms) {
 		duration(d, sizeof(d), elapsed(hd->first_held_ms, now_ms));
 		add(&e, RULE_HELD_NEVER_USED, "",
-		    "held in %s of %s%s for %s and never used: a candidate for revocation", where, exe, node,
-		    d);
+		    "held in %s of %s%s for %s and never used: a candidate for revocation", where,
+		    exe, node, d);
 	}
 	return e.n;
 }

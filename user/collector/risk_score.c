@@ -184,19 +184,22 @@ static double lifetime(const struct risk_token *t, const char *type, const char 
 	/* static keys and passwords: valid until someone revokes them */
 	static const char *const long_lived[] = {
 		"github_pat", "github_fine_grained", "github_oauth", "npm", "pypi", "gitlab_pat",
-		"stripe", "openai", "anthropic", "slack_bot", "slack_user", "slack_app", "sendgrid",
-		"huggingface", "linear", "postman", "shopify", "datadog", "newrelic", "sentry",
-		"twilio", "atlassian", "google_api_key", "okta", "azure_sharedkey", "azure_apim",
-		"grafana", "databricks", "digitalocean", "docker", "terraform", "cloudflare", "basic",
+		"stripe", "openai", "anthropic", "slack_bot", "slack_user", "slack_app",
+		"sendgrid", "huggingface", "linear", "postman", "shopify", "datadog", "newrelic",
+		"sentry", "twilio", "atlassian", "google_api_key", "okta", "azure_sharedkey",
+		"azure_apim", "grafana", "databricks", "digitalocean", "docker", "terraform",
+		"cloudflare", "basic",
 	};
 	static const char *const short_lived[] = { "github_app_install", "google_oauth" };
 	const char *kind = str(t->aws_key_kind);
 	struct risk_jwt jwt;
 
-	if ((strcmp(type, "aws_sigv4") == 0 && strcmp(kind, "long-term") == 0) || IN(type, long_lived) ||
+	if ((strcmp(type, "aws_sigv4") == 0 && strcmp(kind, "long-term") == 0) ||
+	    IN(type, long_lived) ||
 	    (strcmp(type, "aws_bedrock") == 0 && starts_with(str(t->prefix), "ABSK")))
 		goto long_lived;
-	if ((strcmp(type, "aws_sigv4") == 0 && strcmp(kind, "temporary") == 0) || IN(type, short_lived) ||
+	if ((strcmp(type, "aws_sigv4") == 0 && strcmp(kind, "temporary") == 0) ||
+	    IN(type, short_lived) ||
 	    (strcmp(type, "aws_bedrock") == 0 && starts_with(str(t->prefix), "bedrock-api-key-")))
 		goto short_lived;
 	if (risk_jwt_read(t->jwt_json, &jwt)) {
@@ -220,8 +223,8 @@ static double clamp01(double v)
 	return isfinite(v) ? (v < 0 ? 0 : v > 1 ? 1 : v) : 0;
 }
 
-void risk_score_token(const struct risk_config *c, const struct risk_token *t, const enum risk_rule *rules,
-		      size_t n, int64_t now_ms, struct risk_score *out)
+void risk_score_token(const struct risk_config *c, const struct risk_token *t,
+		      const enum risk_rule *rules, size_t n, int64_t now_ms, struct risk_score *out)
 {
 	bool seen[RULE__COUNT] = { false };
 	const char *pwhy, *lwhy;

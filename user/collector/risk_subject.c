@@ -153,7 +153,8 @@ static bool is_interpreter(const char *name)
 	for (size_t i = 0; i < sizeof(stems) / sizeof(stems[0]); i++) {
 		size_t n = strlen(stems[i]);
 
-		if (strncmp(name, stems[i], n) == 0 && strspn(name + n, "0123456789.") == strlen(name + n))
+		if (strncmp(name, stems[i], n) == 0 &&
+		    strspn(name + n, "0123456789.") == strlen(name + n))
 			return true;
 	}
 	return false;
@@ -193,7 +194,8 @@ static bool interpreter_repl(const char *cmdline)
 		p += n;
 		if (strcmp(word, "-i") == 0 || strcmp(word, "--interactive") == 0)
 			return true;
-		if (in_list(word, code_opts, sizeof(code_opts) / sizeof(code_opts[0])) || word[0] != '-')
+		if (in_list(word, code_opts, sizeof(code_opts) / sizeof(code_opts[0])) ||
+		    word[0] != '-')
 			script = true;
 	}
 	return !script;

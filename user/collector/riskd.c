@@ -188,6 +188,16 @@ static struct json_object *hook_input(struct store *st, const struct risk_action
 	return in;
 }
 
+/* A string field of the alert, "" when absent or not a string. */
+static const char *alert_str(struct json_object *alert, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(alert, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
 static void run_hook(struct store *st, const struct risk_config *c, const struct risk_action *a,
 		     int64_t now_ms, struct risk_outcome *o, struct notify_result *r,
 		     struct hook_result *hr)
@@ -210,15 +220,13 @@ static void run_hook(struct store *st, const struct risk_config *c, const struct
 		http_outcome(r, a->attempts, 5, now_ms, o);
 	} else {
 		char fp_env[64], type_env[64], rule_env[64];
-		struct json_object *v;
 		const char *env[4];
 
 		snprintf(fp_env, sizeof(fp_env), "TOKENTAP_FINGERPRINT=%s",
-			 json_object_object_get_ex(a->alert, "fingerprint", &v) ? json_object_get_string(v) : "");
+			 alert_str(a->alert, "fingerprint"));
 		snprintf(type_env, sizeof(type_env), "TOKENTAP_TOKEN_TYPE=%s",
-			 json_object_object_get_ex(a->alert, "token_type", &v) ? json_object_get_string(v) : "");
-		snprintf(rule_env, sizeof(rule_env), "TOKENTAP_RULE=%s",
-			 json_object_object_get_ex(a->alert, "rule", &v) ? json_object_get_string(v) : "");
+			 alert_str(a->alert, "token_type"));
+		snprintf(rule_env, sizeof(rule_env), "TOKENTAP_RULE=%s", alert_str(a->alert, "rule"));
 		env[0] = fp_env;
 		env[1] = type_env;
 		env[2] = rule_env;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon, request dispatch and POST /v1/batches. */
 #include "server_internal.h"
+#include "store_alerts.h"
 #include "timefmt.h"
 
 #include <arpa/inet.h>
@@ -229,6 +230,15 @@ static enum MHD_Result batch_finish(struct server *srv, struct MHD_Connection *c
 	json_object_object_add(o, "status", json_object_new_string(
 				       res.status == INGEST_DUPLICATE ? "duplicate" : "stored"));
 	json_object_object_add(o, "events", json_object_new_uint64(res.events));
+	{
+		/* tokens marked for sensor-side revocation: sensors learn them here */
+		struct json_object *revoke = json_object_new_array();
+
+		if (store_pending_revocations(srv->cfg.store, revoke, STORE_REVOKE_REPLY_MAX) > 0)
+			json_object_object_add(o, "revoke", revoke);
+		else
+			json_object_put(revoke);
+	}
 	return reply_json(conn, MHD_HTTP_OK, o);
 }
 

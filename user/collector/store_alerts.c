@@ -347,3 +347,24 @@ int store_add_risk_locked(struct store *st, struct json_object *tok, const char 
 		return -1;
 	return 0;
 }
+
+int store_pending_revocations(struct store *st, struct json_object *arr, unsigned max)
+{
+	sqlite3_stmt *s;
+	int n = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (sqlite3_prepare_v2(st->db, "SELECT fingerprint FROM revoke_marks WHERE done_at IS NULL"
+				       " ORDER BY marked_at LIMIT ?1", -1, &s, NULL) != SQLITE_OK) {
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
+	sqlite3_bind_int(s, 1, (int)max);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_object_array_add(arr, json_object_new_string(col_text(s, 0)));
+		n++;
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}

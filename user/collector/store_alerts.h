@@ -34,4 +34,11 @@ struct json_object *store_open_reasons(struct store *st, const char *fingerprint
 int store_add_risk_locked(struct store *st, struct json_object *tok, const char *fingerprint,
 			  int full);
 
+/*
+ * Fingerprints marked for sensor-side revocation and not done yet, oldest
+ * first, appended to arr (at most max). Returns the number, or -1.
+ */
+#define STORE_REVOKE_REPLY_MAX 64
+int store_pending_revocations(struct store *st, struct json_object *arr, unsigned max);
+
 #endif

@@ -548,6 +548,43 @@ static int apply_status(struct apply_ctx *c, const Tokentap__V1__SensorStatus *e
 	return rc;
 }
 
+/* A sensor ran its revocation command for a marked token: the mark is done. */
+static int apply_revocation(struct apply_ctx *c, const Tokentap__V1__RevocationResult *e)
+{
+	char hook[300];
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(c->st->db, "UPDATE revoke_marks SET done_at = ?2, done_node = ?3,"
+					  " outcome = ?4 WHERE fingerprint = ?1", -1, &s, NULL) != SQLITE_OK)
+		return fail(c, "revocation");
+	bind_text(s, 1, e->fingerprint);
+	sqlite3_bind_int64(s, 2, e->ts_ms);
+	bind_text(s, 3, c->b->node);
+	bind_text(s, 4, e->outcome);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return fail(c, "revocation");
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(c->st->db, "INSERT INTO revocations (fingerprint, finding_id, hook, ts,"
+					  " outcome, exit_code, http_status, detail) VALUES (?1, 0, ?2,"
+					  " ?3, ?4, ?5, 0, ?6)", -1, &s, NULL) != SQLITE_OK)
+		return fail(c, "revocation");
+	snprintf(hook, sizeof(hook), "sensor:%s", c->b->node ? c->b->node : "");
+	bind_text(s, 1, e->fingerprint);
+	sqlite3_bind_text(s, 2, hook, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, e->ts_ms);
+	bind_text(s, 4, e->outcome);
+	sqlite3_bind_int(s, 5, e->exit_code);
+	bind_text(s, 6, e->detail);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return fail(c, "revocation");
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 {
 	switch (e->kind_case) {
@@ -559,6 +596,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 		return apply_process(c, e->process_info);
 	case TOKENTAP__V1__EVENT__KIND_TOKEN_HELD:
 		return apply_held(c, e->token_held);
+	case TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT:
+		return apply_revocation(c, e->revocation_result);
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
 		return apply_status(c, e->sensor_status);
 	default:

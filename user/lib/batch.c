@@ -261,6 +261,31 @@ batch_event *batch_event_token_held(const struct sighting *s, enum held_source s
 	return ev;
 }
 
+batch_event *batch_event_revocation(int64_t ts_ns, const char *fingerprint, const char *type,
+				    const char *outcome, int exit_code, const char *detail)
+{
+	batch_event *ev;
+	Tokentap__V1__RevocationResult *m;
+	int bad = 0;
+
+	m = new_event(&tokentap__v1__revocation_result__descriptor,
+		      TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT, &ev);
+	if (!m)
+		return NULL;
+	ev->revocation_result = m;
+	m->ts_ms = ns_to_ms(ts_ns);
+	m->exit_code = exit_code;
+	bad |= set_str(&m->fingerprint, fingerprint, FINGERPRINT_HEX_LEN + 1);
+	bad |= set_str(&m->token_type, type, 32);
+	bad |= set_str(&m->outcome, outcome, 16);
+	bad |= set_str(&m->detail, detail, 1024);
+	if (bad) {
+		batch_event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
 /* Status counter names (as the sensor reports them) -> SensorStatus fields. */
 struct status_map {
 	const char *name;

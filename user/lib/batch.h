@@ -33,6 +33,9 @@ batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, 
 /* A credential held by s's process (s carries the token and process; no destination). */
 batch_event *batch_event_token_held(const struct sighting *s, enum held_source src,
 				    const char *name, int64_t process_start_ms);
+/* The outcome of a sensor-side revocation (no secret: the detail is already masked). */
+batch_event *batch_event_revocation(int64_t ts_ns, const char *fingerprint, const char *type,
+				    const char *outcome, int exit_code, const char *detail);
 /* Known counter names map to SensorStatus fields; unknown names are ignored. */
 batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, size_t n);
 batch_event *batch_event_process_info(const struct procdesc *d);

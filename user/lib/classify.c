@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -62,7 +63,8 @@ static bool match_azure_key(const char *v, size_t len);
 static void meta_aws(const struct credential *c, const struct fp_key *key, struct token_info *out);
 static void meta_basic(const struct credential *c, const struct fp_key *key, struct token_info *out);
 static void meta_jwt(const struct credential *c, const struct fp_key *key, struct token_info *out);
-static void meta_azure_key(const struct credential *c, const struct fp_key *key, struct token_info *out);
+static void meta_azure_key(const struct credential *c, const struct fp_key *key,
+			   struct token_info *out);
 
 /* A prefix-only rule: type, prefix, minimum and maximum length, alphabet. */
 #define P(t, p, lo, hi, al) { .type = t, .prefix = p, .min_len = lo, .max_len = hi, .alpha = al }
@@ -76,8 +78,8 @@ static void meta_azure_key(const struct credential *c, const struct fp_key *key,
  * header (no prefix, meta_aws), so a key id held by a process and the same
  * id on the wire classify alike.
  */
-#define AWS_KEY_ID(p) { .type = "aws_sigv4", .prefix = p, .keep = "", .min_len = 20, .max_len = 20, \
-			.alpha = AL_BASE32, .meta = meta_aws }
+#define AWS_KEY_ID(p) { .type = "aws_sigv4", .prefix = p, .keep = "", .min_len = 20, \
+			.max_len = 20, .alpha = AL_BASE32, .meta = meta_aws }
 /* Azure identifiable key in one of the headers that carry them (signature inside the value). */
 #define AZURE_KEY(h) { .type = "azure_apim", .header = h, .min_len = 44, .max_len = 88, \
 		       .alpha = AL_B64, .match = match_azure_key, .meta = meta_azure_key, \
@@ -95,7 +97,8 @@ static const struct rule rules[] = {
 	{ .type = "okta", .scheme = "SSWS", .min_len = 1, .confidence = CONF_SCHEME },
 	{ .type = "azure_sas", .scheme = "SharedAccessSignature", .min_len = 1, .confidence = CONF_SCHEME },
 	{ .type = "azure_sharedkey", .scheme = "SharedKey", .min_len = 1, .confidence = CONF_SCHEME },
-	{ .type = "azure_sharedkey", .scheme = "SharedKeyLite", .min_len = 1, .confidence = CONF_SCHEME },
+	{ .type = "azure_sharedkey", .scheme = "SharedKeyLite", .min_len = 1,
+	  .confidence = CONF_SCHEME },
 	/* a SAS in a URL: only its sig parameter is extracted */
 	{ .type = "azure_sas", .header = "sig", .min_len = 1, .confidence = CONF_HEADER },
 	AZURE_KEY("ocp-apim-subscription-key"),
@@ -214,7 +217,8 @@ static const struct rule rules[] = {
 
 	{ .type = "vault", .header = "x-vault-token", .min_len = 1, .confidence = CONF_HEADER },
 	{ .type = "azure_apim", .header = "ocp-apim-subscription-key", .min_len = 1, .confidence = CONF_HEADER },
-	{ .type = "azure_apim", .header = "x-functions-key", .min_len = 1, .confidence = CONF_HEADER },
+	{ .type = "azure_apim", .header = "x-functions-key", .min_len = 1,
+	  .confidence = CONF_HEADER },
 	{ .type = "cloudflare", .header = "x-auth-key", .min_len = 1, .confidence = CONF_HEADER },
 	{ .type = "ai_misc", .header = "xi-api-key", .min_len = 1, .confidence = CONF_HEADER },
 };
@@ -596,7 +600,8 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 /* ---- Azure identifiable keys ------------------------------------------ */
 
 /* The signature names the service; it is a constant of the format, not secret. */
-static void meta_azure_key(const struct credential *c, const struct fp_key *key, struct token_info *out)
+static void meta_azure_key(const struct credential *c, const struct fp_key *key,
+			   struct token_info *out)
 {
 	const struct azure_sig *s = azure_key_sig(c->value, c->value_len);
 
@@ -694,17 +699,26 @@ static size_t run_end(struct run_cache *rc, const char *s, size_t len, size_t j,
 	return e;
 }
 
+/* The first bytes of findable prefixes: most positions are rejected by one lookup. */
+static bool first_bytes[256];
+static pthread_once_t first_bytes_once = PTHREAD_ONCE_INIT;
+
+static void first_bytes_init(void)
+{
+	for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++)
+		if (is_findable(&rules[k]))
+			first_bytes[(unsigned char)rules[k].prefix[0]] = true;
+}
+
 bool classify_find_prefixed(const char *s, size_t len, size_t *off, size_t *n)
 {
 	const size_t n_rules = sizeof(rules) / sizeof(rules[0]);
-	bool first[256] = { false };
+	const bool *first = first_bytes;
 	struct run_cache rc;
 
 	if (!s || !off || !n)
 		return false;
-	for (size_t k = 0; k < n_rules; k++)
-		if (is_findable(&rules[k]))
-			first[(unsigned char)rules[k].prefix[0]] = true;
+	pthread_once(&first_bytes_once, first_bytes_init);
 	memset(&rc, 0, sizeof(rc));
 	for (size_t i = 0; i < len; i++) {
 		if (!first[(unsigned char)s[i]] || (i > 0 && is_word_byte((unsigned char)s[i - 1])))

@@ -22,7 +22,8 @@ enum held_source { HELD_ENVIRON = 0, HELD_ARGV = 1 };
 
 struct held_token {
 	enum held_source source;
-	char name[HELDSCAN_NAME_MAX]; /* environment variable name (printable, truncated), or "argv[N]" */
+	/* environment variable name (printable, truncated), or "argv[N]" */
+	char name[HELDSCAN_NAME_MAX];
 	char fingerprint[FINGERPRINT_HEX_LEN + 1];
 	struct token_info info;       /* owned by the scanner: valid only during the callback */
 };

@@ -29,6 +29,7 @@
 #include "pipeline.h"
 #include "procinfo.h"
 #include "heldwatch.h"
+#include "revoker.h"
 #include "ship_sink.h"
 #include "shipper.h"
 #include "tokentap.h"
@@ -56,6 +57,8 @@ struct options {
 	uint64_t spool_max_bytes;
 	int release_interval_s;
 	bool no_held;
+	const char *revoke_command;
+	unsigned revoke_timeout_s;
 	const char *headers[EXTRA_NAMES];
 	size_t n_headers;
 	const char *params[EXTRA_NAMES];
@@ -68,6 +71,7 @@ struct app {
 	struct attacher att;
 	struct shipper *shipper; /* NULL without --collector */
 	struct heldwatch *held;  /* NULL with --no-held-scan */
+	struct revoker *revoker; /* NULL without --revoke-command */
 	uint32_t scan_pids[SCAN_QUEUE];
 	size_t nscan;
 	uint64_t scan_overflow;
@@ -108,6 +112,10 @@ static const char usage[] =
 "  --ca-file FILE          CA bundle for an https collector\n"
 "  --client-cert FILE, --client-key FILE   client certificate (mutual TLS)\n"
 "  --node NAME             node name reported (default: the host name)\n"
+"  --revoke-command PATH   off by default: when a token the collector marked\n"
+"                          for revocation is captured again, run PATH once with\n"
+"                          the raw token on stdin (README: sensor-side revocation)\n"
+"  --revoke-timeout SECONDS   kill the command after this long (default 30)\n"
 "  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
 "                          batches are dropped first when it is full\n"
 "  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
@@ -141,7 +149,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
-	       O_RELEASE, O_NOHELD };
+	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -154,6 +162,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "entry-probes", no_argument, NULL, O_ENTRY },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "no-held-scan", no_argument, NULL, O_NOHELD },
+		{ "revoke-command", required_argument, NULL, O_REVOKE },
+		{ "revoke-timeout", required_argument, NULL, O_REVOKE_TIMEOUT },
 		{ "collector", required_argument, NULL, O_COLLECTOR },
 		{ "collector-token-file", required_argument, NULL, O_CTOKEN },
 		{ "ca-file", required_argument, NULL, O_CA },
@@ -220,6 +230,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_NOHELD:
 			o->no_held = true;
 			break;
+		case O_REVOKE:
+			if (optarg[0] != '/' || access(optarg, X_OK) != 0) {
+				log_error("--revoke-command needs the absolute path of an executable");
+				return -1;
+			}
+			o->revoke_command = optarg;
+			break;
+		case O_REVOKE_TIMEOUT: {
+			uint64_t v;
+
+			if (numarg_uint(optarg, 1, 3600, &v) < 0) {
+				log_error("--revoke-timeout takes 1..3600 seconds");
+				return -1;
+			}
+			o->revoke_timeout_s = (unsigned)v;
+			break;
+		}
 		case O_QUIET:
 			o->quiet = true;
 			break;
@@ -285,6 +312,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		log_error("--collector-token-file, --ca-file, --client-cert and --client-key need --collector");
 		return -1;
 	}
+	if (o->revoke_command && !o->collector) {
+		log_error("--revoke-command needs --collector (the collector marks what to revoke)");
+		return -1;
+	}
 	if (!!o->client_cert != !!o->client_key) {
 		log_error("--client-cert and --client-key go together");
 		return -1;
@@ -324,6 +355,30 @@ static void queue_scan(struct app *a, uint32_t pid)
 		return;
 	}
 	a->scan_pids[a->nscan++] = pid;
+}
+
+static bool raw_wants(void *ctx, const char *fp)
+{
+	return revoker_wants(ctx, fp);
+}
+
+static void raw_take(void *ctx, const char *fp, const char *type, const char *value, size_t len)
+{
+	log_info("token %s is marked for revocation: running the revoke command", fp);
+	revoker_take(ctx, fp, type, value, len);
+}
+
+/* A revoke command finished: report it like any event (it holds no secret). */
+static void on_revoked(void *ctx, const struct revoker_result *res)
+{
+	struct app *a = ctx;
+
+	log_info("revocation of token %s: %s (exit %d)", res->fingerprint, res->outcome,
+		 res->exit_code);
+	if (a->shipper)
+		shipper_add(a->shipper, batch_event_revocation(res->ts_ns, res->fingerprint,
+							       res->token_type, res->outcome,
+							       res->exit_code, res->detail));
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -435,6 +490,7 @@ int main(int argc, char **argv)
 	struct fp_key *key;
 	struct rlimit no_core = { 0, 0 };
 	struct ship_sink ssink;
+	struct pipeline_raw_hook raw_hook;
 	char err[512];
 	int64_t next_status, next_release, last_release, release_gap;
 
@@ -492,6 +548,17 @@ int main(int argc, char **argv)
 	po.key = key;
 	po.cred = build_cred_config(&opt);
 	po.out = opt.quiet ? NULL : stdout;
+	if (opt.revoke_command) {
+		a.revoker = revoker_new(opt.revoke_command, opt.revoke_timeout_s);
+		if (!a.revoker) {
+			log_error("out of memory");
+			return 1;
+		}
+		raw_hook = (struct pipeline_raw_hook){ raw_wants, raw_take, a.revoker };
+		po.raw = &raw_hook;
+		log_info("sensor-side revocation on: %s runs for tokens the collector marks",
+			 opt.revoke_command);
+	}
 	a.pipe = pipeline_new(&po);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &a, NULL);
 	if (!a.pipe || !rb) {
@@ -537,6 +604,13 @@ int main(int argc, char **argv)
 		a.nscan = 0;
 		now = clock_mono_ns();
 		pipeline_tick(a.pipe, now);
+		if (a.revoker) {
+			char marked[SHIPPER_REVOKE_MAX][33];
+			size_t n = shipper_revoke_list(a.shipper, marked, SHIPPER_REVOKE_MAX);
+
+			revoker_set_marked(a.revoker, marked, n);
+			revoker_results(a.revoker, on_revoked, &a);
+		}
 		if (a.shipper)
 			shipper_tick(a.shipper, now);
 		if (a.exits_seen) {
@@ -557,6 +631,13 @@ int main(int argc, char **argv)
 
 	ring_buffer__consume(rb);
 	pipeline_flush_all(a.pipe);
+	if (a.revoker) {
+		/* commands under way finish; their outcomes are shipped with the rest */
+		revoker_stop(a.revoker);
+		revoker_results(a.revoker, on_revoked, &a);
+		revoker_free(a.revoker);
+		a.revoker = NULL;
+	}
 	report_status(&a, skel, true);
 	/* Deliver what is left, or leave it spooled for the next start. */
 	if (a.shipper) {

@@ -457,6 +457,9 @@ static void on_request(const struct http1_request *req, void *arg)
 		snprintf(sg.header, sizeof(sg.header), "%s", c->header);
 		sg.in_query = c->source == CRED_SRC_QUERY;
 		classify_cached(p, sg.fingerprint, c, &sg.info);
+		if (p->o.raw && p->o.raw->wants(p->o.raw->ctx, sg.fingerprint))
+			p->o.raw->take(p->o.raw->ctx, sg.fingerprint, sg.info.type, c->value,
+				       c->value_len);
 
 		if (fc->in_init && s->nretry < PARK_MAX &&
 		    (s->retry || (s->retry = calloc(PARK_MAX, sizeof(*s->retry))))) {

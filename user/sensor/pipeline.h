@@ -34,6 +34,17 @@ struct pipeline_sink {
 	void *ctx;
 };
 
+/*
+ * Sensor-side revocation (revoker.h): asked for each credential's
+ * fingerprint; only a wanted one is handed over raw, before it is wiped.
+ */
+struct pipeline_raw_hook {
+	bool (*wants)(void *ctx, const char *fp);
+	void (*take)(void *ctx, const char *fp, const char *token_type, const char *value,
+		     size_t len);
+	void *ctx;
+};
+
 struct pipeline_opts {
 	bool json;
 	int interval_s;
@@ -42,6 +53,7 @@ struct pipeline_opts {
 	const struct cred_config *cred;
 	FILE *out;                       /* NULL: print nothing */
 	const struct pipeline_sink *sink; /* NULL: none */
+	const struct pipeline_raw_hook *raw; /* NULL: off (the default) */
 };
 
 struct pipeline_stats {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "shipper.h"
 
+#include <json-c/json.h>
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +36,8 @@
 #define RETRY_AFTER_MAX_S 600
 #define TOKEN_MAX 4096
 #define SEQ_BLOCK 64         /* seqs reserved per write of the seq file */
-#define REPLY_KEEP 200       /* bytes of a rejection message kept for the log */
+#define REPLY_KEEP 4096      /* bytes of a reply kept: a rejection message, the revoke list */
+#define REPLY_LOG 200        /* of which a log line shows */
 
 struct shipper {
 	/* configuration, fixed after shipper_new */
@@ -64,6 +67,10 @@ struct shipper {
 	unsigned attempt;             /* consecutive failures */
 	struct shipper_stats st;
 	atomic_int abort_transfer;    /* makes a transfer in flight give up */
+
+	/* tokens the collector marked for sensor-side revocation, under mu */
+	char revoke[SHIPPER_REVOKE_MAX][33];
+	size_t n_revoke;
 
 	/* sender thread only */
 	pthread_t thread;
@@ -623,8 +630,8 @@ static void report(struct shipper *s, enum outcome r, uint64_t seq, long code, C
 		log_verbose(s->verbose > 1, "batch %llu delivered", (unsigned long long)seq);
 		break;
 	case OUT_REJECTED:
-		log_warn("collector rejected batch %llu (HTTP %ld): %s", (unsigned long long)seq, code,
-			 s->reply[0] ? s->reply : "no reason given");
+		log_warn("collector rejected batch %llu (HTTP %ld): %.*s", (unsigned long long)seq,
+			 code, REPLY_LOG, s->reply[0] ? s->reply : "no reason given");
 		break;
 	case OUT_AUTH:
 		if (!s->auth_logged)
@@ -643,6 +650,40 @@ static void report(struct shipper *s, enum outcome r, uint64_t seq, long code, C
 		s->down_logged = true;
 		break;
 	}
+}
+
+/*
+ * A stored batch's reply may list fingerprints marked for revocation
+ * ("revoke"); the latest reply replaces the list. Called under mu.
+ */
+static void take_revoke_list(struct shipper *s)
+{
+	struct json_object *o = json_tokener_parse(s->reply), *arr;
+
+	s->n_revoke = 0;
+	if (o && json_object_object_get_ex(o, "revoke", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(arr) && s->n_revoke < SHIPPER_REVOKE_MAX;
+		     i++) {
+			const char *fp = json_object_get_string(json_object_array_get_idx(arr, i));
+			size_t n = fp ? strspn(fp, "0123456789abcdef") : 0;
+
+			if (n == 32 && fp[32] == '\0')
+				memcpy(s->revoke[s->n_revoke++], fp, 33);
+		}
+	}
+	json_object_put(o);
+}
+
+size_t shipper_revoke_list(struct shipper *s, char (*out)[33], size_t cap)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->n_revoke < cap ? s->n_revoke : cap;
+	memcpy(out, s->revoke, n * sizeof(*out));
+	pthread_mutex_unlock(&s->mu);
+	return n;
 }
 
 static void *sender_main(void *arg)
@@ -686,6 +727,7 @@ static void *sender_main(void *arg)
 		switch (r) {
 		case OUT_SENT:
 			spool_remove(s->spool, seq);
+			take_revoke_list(s);
 			s->st.batches_sent++;
 			s->attempt = 0;
 			s->retry_at_ns = 0;

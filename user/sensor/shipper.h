@@ -66,6 +66,13 @@ void shipper_free(struct shipper *s);
 
 void shipper_stats(struct shipper *s, struct shipper_stats *out);
 
+/*
+ * Fingerprints the collector marked for sensor-side revocation, as its
+ * last reply listed them. Any thread. Returns the number copied.
+ */
+#define SHIPPER_REVOKE_MAX 64
+size_t shipper_revoke_list(struct shipper *s, char (*out)[33], size_t cap);
+
 /* The sensor identity, a UUID kept in <state-dir>/sensor_id. */
 const char *shipper_sensor_id(const struct shipper *s);
 
