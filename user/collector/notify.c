@@ -2,6 +2,7 @@
 #include "notify.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -623,5 +624,35 @@ int notify_read_token_file(const char *path, char *out, size_t cap, char *err, s
 out:
 	secure_wipe(buf, sizeof(buf));
 	close(fd);
+	return rc;
+}
+
+int notify_url_label(const char *url, char *out, size_t cap)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	int rc = -1;
+
+	if (!u || !url || cap == 0)
+		goto out;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	if (!EVP_Digest(url, strlen(url), md, &mdlen, EVP_sha256(), NULL) || mdlen < 4)
+		goto out;
+	snprintf(out, cap, "%s://%s%s%s/#%02x%02x%02x%02x", scheme, host, port ? ":" : "",
+		 port ? port : "", md[0], md[1], md[2], md[3]);
+	rc = 0;
+out:
+	if (rc < 0 && out && cap)
+		snprintf(out, cap, "webhook");
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
 	return rc;
 }

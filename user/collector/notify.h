@@ -73,4 +73,12 @@ char *notify_json_body(struct json_object *alert, int64_t now_ms);
  */
 int notify_read_token_file(const char *path, char *out, size_t cap, char *err, size_t errlen);
 
+/*
+ * A name for a webhook that can be shown and stored: scheme, host and port
+ * of url and the first bytes of its SHA-256 ("https://hooks.slack.com/#3fa2b1c0").
+ * Paths and query strings often hold the webhook's secret (Slack), user
+ * info a password: none of them appear. 0, or -1 ("webhook") for a bad URL.
+ */
+int notify_url_label(const char *url, char *out, size_t cap);
+
 #endif

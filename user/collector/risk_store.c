@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "risk_store.h"
+#include "notify.h"
 #include "store_alerts.h"
 #include "store_internal.h"
 
@@ -281,14 +282,17 @@ static int queue_actions(struct pass *p, int64_t id, const char *type, const str
 	const struct risk_config *c = p->cfg;
 
 	for (size_t i = 0; i < c->n_webhooks; i++) {
+		char label[600];
 		sqlite3_stmt *s;
 
 		if (f->severity < c->webhooks[i].min_severity)
 			continue;
+		/* the URL itself may be a secret (Slack): stored by its label */
+		notify_url_label(c->webhooks[i].url, label, sizeof(label));
 		s = stmt(p, P_OUTBOX_ADD);
 		sqlite3_bind_int64(s, 1, id);
 		bind_text(s, 2, "webhook");
-		bind_text(s, 3, c->webhooks[i].url);
+		bind_text(s, 3, label);
 		sqlite3_bind_int64(s, 4, p->now_ms);
 		if (run(p, s, "outbox") < 0)
 			return -1;

@@ -34,7 +34,7 @@ int risk_store_pass(struct store *st, const struct risk_config *cfg, int64_t now
 struct risk_action {
 	int64_t finding_id;
 	char kind[16];        /* "webhook" or "hook" */
-	char target[512];     /* the webhook URL or the hook name */
+	char target[600];     /* the webhook label (notify_url_label) or the hook name */
 	unsigned attempts;    /* made so far */
 	struct json_object *alert; /* the alert (store_alert_json), owned */
 };

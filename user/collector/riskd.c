@@ -78,11 +78,16 @@ static void *act_main(void *arg)
 	return NULL;
 }
 
-static const struct risk_webhook *find_webhook(const struct risk_config *c, const char *url)
+/* The webhook an outbox row names by its label (notify_url_label). */
+static const struct risk_webhook *find_webhook(const struct risk_config *c, const char *label)
 {
-	for (size_t i = 0; i < c->n_webhooks; i++)
-		if (!strcmp(c->webhooks[i].url, url))
+	char l[600];
+
+	for (size_t i = 0; i < c->n_webhooks; i++) {
+		notify_url_label(c->webhooks[i].url, l, sizeof(l));
+		if (!strcmp(l, label))
 			return &c->webhooks[i];
+	}
 	return NULL;
 }
 
