@@ -734,6 +734,27 @@ static void test_token_file(void **state)
 	rmdir(dir);
 }
 
+/* Labels keep scheme, host and port; never the path, query or user info. */
+static void test_url_label(void **state)
+{
+	char a[600], b[600];
+
+	(void)state;
+	assert_int_equal(notify_url_label("https://hooks.slack.com/services/T0/B0/SECRETPART", a,
+					  sizeof(a)), 0);
+	assert_non_null(strstr(a, "https://hooks.slack.com/#"));
+	assert_null(strstr(a, "SECRETPART"));
+	assert_int_equal(notify_url_label("https://hooks.slack.com/services/T0/B0/OTHER", b,
+					  sizeof(b)), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(notify_url_label("http://user:pw@127.0.0.1:9000/h?k=v", a, sizeof(a)), 0);
+	assert_non_null(strstr(a, "http://127.0.0.1:9000/#"));
+	assert_null(strstr(a, "pw"));
+	assert_null(strstr(a, "k=v"));
+	assert_int_equal(notify_url_label("not a url", a, sizeof(a)), -1);
+	assert_string_equal(a, "webhook");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_slack_body_hostile),
 		cmocka_unit_test(test_json_body),
 		cmocka_unit_test(test_token_file),
+		cmocka_unit_test(test_url_label),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
