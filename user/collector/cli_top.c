@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#define TOP_ALERTS 8
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -39,8 +41,19 @@ static void frame(struct cli_source *src, FILE *out, bool clear)
 	fprintf(out, "tokentap top  %s  %zu tokens, %lld requests  (Ctrl-C quits)\n\n", now, n,
 		(long long)total);
 	render_tokens(out, tokens, 12);
-	fflush(out);
 	json_object_put(tokens);
+	{
+		/* the newest alerts under the inventory */
+		struct alert_filter f = { .min_severity = 0, .limit = TOP_ALERTS };
+		struct json_object *alerts = NULL;
+
+		if (cli_fetch_alerts(src, &f, &alerts, err, sizeof(err)) == 0) {
+			fprintf(out, "\nLATEST ALERTS\n");
+			render_alerts(out, alerts);
+		}
+		json_object_put(alerts);
+	}
+	fflush(out);
 }
 
 int cli_top(struct cli_source *src, unsigned interval, bool once, FILE *out, FILE *err)
