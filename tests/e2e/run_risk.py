@@ -592,7 +592,14 @@ def record(ctx, st, name, fn):
     except Skip as e:
         R.record(full, "SKIP", str(e))
     except Fail as e:
-        R.record(full, "FAIL", str(e))
+        coll = st.get("coll")
+        down = ""
+        if coll and coll.proc and coll.proc.poll() is not None:
+            down = " [the collector had exited with %d: %s]" % (coll.proc.returncode, coll.err_tail())
+        sensor = st.get("sensor")
+        if sensor and sensor.proc.poll() is not None:
+            down += " [the sensor had exited with %d]" % sensor.proc.returncode
+        R.record(full, "FAIL", str(e) + down)
     except Exception as e:  # a broken test is a failure, not a crash
         R.record(full, "FAIL", "%s: %s" % (type(e).__name__, e))
 
@@ -619,6 +626,8 @@ def run_all(ctx, st):
     elif os.geteuid() != 0:
         ctx.no_sensor = "not root, cannot load BPF"
 
+    if not ctx.no_sensor:
+        wait_sensor_slot()
     e2e.make_cert(ctx.workdir)
     ctx.tls = e2e.Server(ctx.workdir, "tls", True)
     recv = st["recv"] = Receiver()
@@ -627,12 +636,11 @@ def run_all(ctx, st):
 
     sensor = sensor_why = None
     try:
-        if not ctx.no_sensor:
-            wait_sensor_slot()
         sensor = rc.start_sensor(ctx, "sensor", coll.url, os.path.join(ctx.workdir, "state"))
     except (Skip, Fail) as e:
         sensor_why = e
     if sensor:
+        st["sensor"] = sensor
         try:
             for name, fn in SENSOR_TESTS:
                 record(ctx, st, name, fn)

@@ -418,6 +418,13 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 		json_object_object_add(ev, "ts", json_object_new_int64(ts));
 		rc = record(p, fp, t.type, &f[i], ts, ev);
 	}
+	if (rc == 0) {
+		/* used now: no longer a held-never-used token */
+		s = stmt(p, P_RESOLVE_HELD);
+		bind_text(s, 1, fp);
+		sqlite3_bind_int64(s, 2, p->now_ms);
+		rc = run(p, s, "resolve");
+	}
 	if (rc == 0)
 		rc = baseline_add(p, fp, "workload", workload, ts) ||
 		     baseline_add(p, fp, "dest", dest, ts) || baseline_add(p, fp, "node", node, ts) ||

@@ -315,9 +315,16 @@ int store_add_risk_locked(struct store *st, struct json_object *tok, const char 
 	json_object_object_add(tok, "risk", risk);
 	if (json_object_object_get_ex(tok, "requests", &req))
 		requests = json_object_get_int64(req);
+	if (sqlite3_prepare_v2(st->db, "SELECT EXISTS (SELECT 1 FROM seen_log WHERE fingerprint = ?1)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		has_seen = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
 	if (sqlite3_prepare_v2(st->db, "SELECT score, impact, likelihood, impact_why, reasons,"
-				       " updated, EXISTS (SELECT 1 FROM seen_log WHERE fingerprint = ?1)"
-				       " FROM risk WHERE fingerprint = ?1", -1, &s, NULL) != SQLITE_OK)
+				       " updated FROM risk WHERE fingerprint = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -334,7 +341,6 @@ int store_add_risk_locked(struct store *st, struct json_object *tok, const char 
 		}
 		json_object_object_add(risk, "reasons", reasons);
 		put_time(risk, "updated", sqlite3_column_int64(s, 5));
-		has_seen = sqlite3_column_int(s, 6);
 	} else {
 		/* not assessed yet: the engine runs every second */
 		json_object_object_add(risk, "score", NULL);
