@@ -196,7 +196,7 @@ class Collector:
 class Sensor:
     """tokentap shipping to a collector URL, quiet, its logs in files."""
 
-    def __init__(self, ctx, name, url, state_dir, interval=1):
+    def __init__(self, ctx, name, url, state_dir, interval=1, extra=()):
         self.ctx = ctx
         self.state_dir = state_dir
         self.spool = os.path.join(state_dir, "spool")
@@ -207,7 +207,7 @@ class Sensor:
             self.proc = e2e.spawn(
                 [e2e.sensor_bin(), "--collector", url, "--collector-token-file", ctx.token_path,
                  "--state-dir", state_dir, "--key-file", ctx.key_path,
-                 "--interval", str(interval), "--quiet"],
+                 "--interval", str(interval), "--quiet"] + list(extra),
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err)
 
     def wait_ready(self):
@@ -241,11 +241,11 @@ class Sensor:
         return sorted(glob.glob(os.path.join(self.spool, "*.batch")))
 
 
-def start_sensor(ctx, name, url, state_dir, interval=1):
+def start_sensor(ctx, name, url, state_dir, interval=1, extra=()):
     """A ready sensor, or Skip/Fail by the TOKENTAP_REQUIRE_BPF rule."""
     if ctx.no_sensor:
         raise sensor_unavailable(ctx.no_sensor)
-    s = Sensor(ctx, name, url, state_dir, interval)
+    s = Sensor(ctx, name, url, state_dir, interval, extra)
     why = s.wait_ready()
     if why:
         ctx.no_sensor = why

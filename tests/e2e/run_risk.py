@@ -22,6 +22,7 @@ Prints one PASS/FAIL/SKIP line per test and ends with
 "e2e-risk: N passed, M failed, K skipped"; exits non-zero on failure.
 """
 import datetime
+import hashlib
 import http.server
 import json
 import os
@@ -181,13 +182,31 @@ def write_config(ctx, receiver):
         ],
         "revocation_hooks": [
             {"name": "record", "rule": "wrong_provider", "min_severity": "low",
-             "command": ["/bin/sh", "-c", hook_cmd]},
+             "command": ["/bin/sh", "-c", hook_cmd], "mark_for_sensor": True},
         ],
     }
     path = os.path.join(ctx.workdir, "risk.json")
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
     return path
+
+
+def write_revoke_command(ctx):
+    """The sensor's --revoke-command: records a digest of the token it gets
+    on stdin (in secrets/, outside the secret search) and echoes the token,
+    which the sensor must mask in what it reports."""
+    path = os.path.join(ctx.secret_dir, "revoke.sh")
+    digest = os.path.join(ctx.secret_dir, "revoked-$TOKENTAP_FINGERPRINT.sha256")
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\nt=$(cat)\nprintf %%s "$t" | sha256sum > "%s"\n'
+                'printf "got %%s revoked\\n" "$t"\n' % digest)
+    os.chmod(path, 0o700)
+    return path
+
+
+def revoked_digest(ctx, fp):
+    data = rc.read_file(os.path.join(ctx.secret_dir, "revoked-%s.sha256" % fp))
+    return data.decode(errors="replace").split(" ")[0].strip()
 
 
 def hook_input_path(ctx, fp):
@@ -335,6 +354,11 @@ def t_new_workload(ctx, st):
     # the delivery log says so
     hook_url = recv.url("/hook")
 
+    # the delivery log names a webhook by scheme, host, port and a hash of its URL
+    parsed = urllib.parse.urlsplit(hook_url)
+    label = "%s://%s/#%s" % (parsed.scheme, parsed.netloc,
+                             hashlib.sha256(hook_url.encode()).hexdigest()[:8])
+
     def delivered():
         out = rc.cli(ctx, ["alerts", "--url", coll.url, "--json"]).stdout
         try:
@@ -344,12 +368,13 @@ def t_new_workload(ctx, st):
         for x in arr if isinstance(arr, list) else []:
             if isinstance(x, dict) and x.get("id") == a.get("id"):
                 for d in x.get("deliveries") or []:
-                    if d.get("target") == hook_url and d.get("outcome") == "ok":
+                    if d.get("target") == label and d.get("outcome") == "ok" and \
+                            d.get("http_status") == 200:
                         return d
         return None
     d = rc.wait_until(delivered, ALERT_TIMEOUT, 0.3)
     if not d:
-        bad.append("alerts --json: no delivery to %s with outcome ok for alert %s" % (hook_url, a.get("id")))
+        bad.append("alerts --json: no delivery to %s with outcome ok for alert %s" % (label, a.get("id")))
     elif d.get("http_status") != 200:
         bad.append("delivery http_status: expected 200, got %r" % d.get("http_status"))
     if bad:
@@ -407,6 +432,7 @@ def t_wrong_provider(ctx, st):
     coll = st["coll"]
     tok, fp = ctx.new_token("ghp")
     st["t3"] = fp
+    st["t3_tok"] = tok
     c = curl_bearer(ctx, tok, "https://127.0.0.1:%d/r3/curl" % ctx.tls.port)
     a = wait_alert(ctx, coll, fp, "wrong_provider")
     bad = []
@@ -450,6 +476,51 @@ def t_wrong_provider(ctx, st):
         bad.append("risk.reasons lacks wrong_provider")
     if c.pid not in [x.get("pid") for x in tdoc.get("processes") or []]:
         bad.append("processes: curl pid %d missing" % c.pid)
+    if bad:
+        raise Fail("; ".join(bad))
+
+
+def t_sensor_revocation(ctx, st):
+    """The hook marked the wrong-provider token: the sensor, seeing it again,
+    runs --revoke-command once with the raw token and reports the outcome."""
+    coll, fp, tok = st["coll"], st.get("t3"), st.get("t3_tok")
+    if not fp:
+        raise Skip("no token from the wrong_provider test")
+    # the mark reaches the sensor with its next batch reply (every interval)
+    def marked():
+        d = rc.token_doc(ctx, coll, fp)
+        return d if d and d.get("sensor_revocation") else None
+    if not rc.wait_until(marked, ALERT_TIMEOUT, 0.2):
+        raise Fail("token %s was not marked for sensor-side revocation" % fp)
+    time.sleep(2.5)  # two sensor intervals: the list arrives with a batch reply
+
+    def revoked():
+        d = rc.token_doc(ctx, coll, fp)
+        rows = [r for r in (d or {}).get("revocations") or [] if str(r.get("hook", "")).startswith("sensor:")]
+        return (d, rows) if rows else None
+    got = None
+    for i in range(5):
+        curl_bearer(ctx, tok, "https://127.0.0.1:%d/r3/again%d" % (ctx.tls.port, i))
+        got = rc.wait_until(revoked, 4, 0.2)
+        if got:
+            break
+    if not got:
+        raise Fail("no sensor revocation recorded for %s after 5 more requests" % fp)
+    d, rows = got
+    bad = []
+    r = rows[0]
+    if r.get("outcome") != "ok" or r.get("exit_code") != 0:
+        bad.append("sensor revocation: expected ok/0, got %r/%r" % (r.get("outcome"), r.get("exit_code")))
+    if "got *** revoked" not in (r.get("detail") or ""):
+        bad.append("sensor revocation detail: expected the token masked as ***, got %r" % r.get("detail"))
+    want = hashlib.sha256(tok.encode()).hexdigest()
+    if revoked_digest(ctx, fp) != want:
+        bad.append("the revoke command did not receive exactly the token on stdin")
+    sr = d.get("sensor_revocation") or {}
+    if sr.get("outcome") != "ok" or not sr.get("done_at"):
+        bad.append("sensor_revocation: expected done with outcome ok, got %r" % sr)
+    if len(rows) != 1:
+        bad.append("the revoke command ran %d times, expected once" % len(rows))
     if bad:
         raise Fail("; ".join(bad))
 
@@ -578,6 +649,7 @@ SENSOR_TESTS = [
     ("slack_webhook_body", t_slack_webhook),
     ("held_never_used", t_held_never_used),
     ("wrong_provider", t_wrong_provider),
+    ("sensor_side_revocation", t_sensor_revocation),
     ("held_in_argv", t_held_in_argv),
     ("tokens_sort_risk", t_tokens_sort_risk),
     ("plaintext", t_plaintext),
@@ -636,7 +708,8 @@ def run_all(ctx, st):
 
     sensor = sensor_why = None
     try:
-        sensor = rc.start_sensor(ctx, "sensor", coll.url, os.path.join(ctx.workdir, "state"))
+        sensor = rc.start_sensor(ctx, "sensor", coll.url, os.path.join(ctx.workdir, "state"),
+                                 extra=["--revoke-command", write_revoke_command(ctx)])
     except (Skip, Fail) as e:
         sensor_why = e
     if sensor:
