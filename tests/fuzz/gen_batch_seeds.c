@@ -71,6 +71,17 @@ int main(int argc, char **argv)
 	write_seed(argv[1], "two_processes.pb", b, false);
 	fx_free(b);
 
+	/* held tokens and a sensor-side revocation */
+	b = fx_batch("7d6f3c2a-1b4e-4f5a-9c8d-0e1f2a3b4c5d", "node-a", 3);
+	fx_add_held(b, FP_A, "github_pat", 400, "/usr/bin/sleep",
+		    TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ENVIRON, "GITHUB_TOKEN", T0);
+	fx_add_held(b, FP_B, "npm", 401, "/usr/bin/node", TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ARGV,
+		    "argv[2]", T0 + 10);
+	fx_add_revocation(b, FP_A, "ok", T0 + 20);
+	write_seed(argv[1], "held_revocation.gz", b, true);
+	write_seed(argv[1], "held_revocation.pb", b, false);
+	fx_free(b);
+
 	/* many triples */
 	b = fx_batch("sensor-2", "node-b", 99);
 	for (unsigned i = 0; i < 40; i++)

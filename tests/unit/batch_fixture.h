@@ -187,6 +187,55 @@ static inline Tokentap__V1__SensorStatus *fx_add_status(Tokentap__V1__Batch *b, 
 }
 
 /* gzip (RFC 1952) of in; malloc'd. */
+static inline void fx_set_str(char **field, const char *v)
+{
+	if (*field != protobuf_c_empty_string)
+		free(*field);
+	*field = fx_str(v);
+}
+
+/* A credential found in a process (scheme and header are "" for held tokens). */
+static inline Tokentap__V1__TokenHeld *fx_add_held(Tokentap__V1__Batch *b, const char *fp,
+						   const char *type, uint32_t pid, const char *exe,
+						   Tokentap__V1__HeldSource source, const char *name,
+						   int64_t ts)
+{
+	Tokentap__V1__Event *e = fx_add_event(b);
+	Tokentap__V1__TokenHeld *h = fx_alloc(sizeof(*h));
+
+	tokentap__v1__token_held__init(h);
+	h->ts_ms = ts;
+	h->token = fx_token(fp, type);
+	fx_set_str(&h->token->scheme, "");
+	fx_set_str(&h->token->header, "");
+	h->process = fx_proc(pid, exe);
+	h->source = source;
+	h->name = fx_str(name);
+	h->process_start_ms = ts - 3600000;
+	e->kind_case = TOKENTAP__V1__EVENT__KIND_TOKEN_HELD;
+	e->token_held = h;
+	return h;
+}
+
+static inline Tokentap__V1__RevocationResult *fx_add_revocation(Tokentap__V1__Batch *b,
+								 const char *fp,
+								 const char *outcome, int64_t ts)
+{
+	Tokentap__V1__Event *e = fx_add_event(b);
+	Tokentap__V1__RevocationResult *r = fx_alloc(sizeof(*r));
+
+	tokentap__v1__revocation_result__init(r);
+	r->ts_ms = ts;
+	r->fingerprint = fx_str(fp);
+	r->outcome = fx_str(outcome);
+	r->exit_code = 0;
+	r->detail = fx_str("revoked");
+	r->token_type = fx_str("github_pat");
+	e->kind_case = TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT;
+	e->revocation_result = r;
+	return r;
+}
+
 static inline uint8_t *fx_gzip(const void *in, size_t len, size_t *outlen)
 {
 	z_stream zs = { 0 };

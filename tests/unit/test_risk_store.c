@@ -115,54 +115,6 @@ static Tokentap__V1__TokenSeen *seen(Tokentap__V1__Batch *b, const char *fp, con
 }
 
 /* Replaces a string field of a fixture message (fx_str'd, or the shared empty default). */
-static void set_str(char **field, const char *v)
-{
-	if (*field != protobuf_c_empty_string)
-		free(*field);
-	*field = fx_str(v);
-}
-
-/* A credential found in a process (scheme and header are "" for held tokens). */
-static Tokentap__V1__TokenHeld *fx_add_held(Tokentap__V1__Batch *b, const char *fp,
-					    const char *type, uint32_t pid, const char *exe,
-					    Tokentap__V1__HeldSource source, const char *name,
-					    int64_t ts)
-{
-	Tokentap__V1__Event *e = fx_add_event(b);
-	Tokentap__V1__TokenHeld *h = fx_alloc(sizeof(*h));
-
-	tokentap__v1__token_held__init(h);
-	h->ts_ms = ts;
-	h->token = fx_token(fp, type);
-	set_str(&h->token->scheme, "");
-	set_str(&h->token->header, "");
-	h->process = fx_proc(pid, exe);
-	h->source = source;
-	h->name = fx_str(name);
-	h->process_start_ms = ts - 3600 * SEC_MS;
-	e->kind_case = TOKENTAP__V1__EVENT__KIND_TOKEN_HELD;
-	e->token_held = h;
-	return h;
-}
-
-static Tokentap__V1__RevocationResult *fx_add_revocation(Tokentap__V1__Batch *b, const char *fp,
-							 const char *outcome, int64_t ts)
-{
-	Tokentap__V1__Event *e = fx_add_event(b);
-	Tokentap__V1__RevocationResult *r = fx_alloc(sizeof(*r));
-
-	tokentap__v1__revocation_result__init(r);
-	r->ts_ms = ts;
-	r->fingerprint = fx_str(fp);
-	r->outcome = fx_str(outcome);
-	r->exit_code = 0;
-	r->detail = fx_str("revoked");
-	r->token_type = fx_str("github_pat");
-	e->kind_case = TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT;
-	e->revocation_result = r;
-	return r;
-}
-
 /* One integer from SQL over the store's connection (no other thread runs). */
 static int64_t db_int(struct store *st, const char *sql)
 {
@@ -471,17 +423,17 @@ static void test_query_string_and_basic_password(void **state)
 	b = fx_batch(SENSOR, "node-1", 1);
 	s = seen(b, FP_A, "opaque", 100, EXE_APP, DST, HOST, T0, true);
 	s->token->in_query = true;
-	set_str(&s->token->scheme, "");
-	set_str(&s->token->header, "access_token");
+	fx_set_str(&s->token->scheme, "");
+	fx_set_str(&s->token->header, "access_token");
 	s = seen(b, FP_B, "basic", 100, EXE_APP, DST, HOST, T0, true);
-	set_str(&s->token->scheme, "Basic");
-	set_str(&s->token->basic_user, "deploy");
-	set_str(&s->token->basic_password_type, "opaque");
+	fx_set_str(&s->token->scheme, "Basic");
+	fx_set_str(&s->token->basic_user, "deploy");
+	fx_set_str(&s->token->basic_password_type, "opaque");
 	/* Basic whose password was recognised as a token: not a plain password */
 	s = seen(b, FP_C, "basic", 100, EXE_APP, "104.16.0.35:443", "registry.npmjs.org", T0,
 		 true);
-	set_str(&s->token->scheme, "Basic");
-	set_str(&s->token->basic_password_type, "npm");
+	fx_set_str(&s->token->scheme, "Basic");
+	fx_set_str(&s->token->basic_password_type, "npm");
 	apply_ok(st, b);
 	assert_int_equal(pass_at(st, &c, T0 + SEC_MS), 2);
 
@@ -686,7 +638,7 @@ static void test_scores_and_reasons(void **state)
 	/* three findings on one token */
 	s = seen(b, FP_GH, "github_pat", 100, EXE_APP, "10.1.2.3:80", "evil.example", T0, false);
 	s->token->in_query = true;
-	set_str(&s->token->header, "access_token");
+	fx_set_str(&s->token->header, "access_token");
 	/* one each */
 	seen(b, FP_A, "opaque", 100, EXE_APP, "10.1.2.3:80", "", T0, false);
 	s = seen(b, FP_B, "opaque", 100, EXE_APP, DST, HOST, T0, true);
