@@ -21,6 +21,7 @@
 #include "batch_check.h"
 #include "batch_fixture.h"
 #include "ingest.h"
+#include "risk_store.h"
 #include "store.h"
 
 #define TARGET_EVENTS_PER_S 200000.0
@@ -172,7 +173,7 @@ static double run_decode(const struct ingest_limits *lim, const struct body *bod
  * -1. store_ms receives the time spent inside store transactions.
  */
 static double run_store(const struct ingest_limits *lim, const struct body *bodies, unsigned n,
-			const char *db, double *store_ms)
+			const char *db, double *store_ms, double *risk_s, unsigned *risk_seen)
 {
 	struct ingest_result res;
 	struct store *st;
@@ -200,6 +201,25 @@ static double run_store(const struct ingest_limits *lim, const struct body *bodi
 		store_ns += res.store_ns;
 	}
 	dt = mono_s() - t0;
+	{
+		/* the risk engine over every first sighting just stored, pass after pass */
+		struct risk_config cfg;
+		struct risk_pass_stats ps;
+		double r0 = mono_s();
+
+		risk_config_default(&cfg);
+		*risk_seen = 0;
+		do {
+			if (risk_store_pass(st, &cfg, T0_MS + (int64_t)n * 1000 + 2000, &ps, err,
+					    sizeof(err)) < 0) {
+				fprintf(stderr, "ingest_bench: %s\n", err);
+				break;
+			}
+			*risk_seen += ps.seen;
+		} while (ps.seen > 0);
+		*risk_s = mono_s() - r0;
+		risk_config_free(&cfg);
+	}
 	/* closing checkpoints the WAL: not part of the steady-state rate */
 	store_close(st);
 	remove_db(db);
@@ -262,7 +282,8 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct ingest_limits lim;
 	struct body *bodies;
-	double dec[64], sto[64], ratio[64], share[64], store_ms;
+	double dec[64], sto[64], ratio[64], share[64], risk[64], store_ms, risk_s;
+	unsigned risk_seen;
 	size_t bytes = 0, events = 0;
 	char db[4200];
 
@@ -284,39 +305,49 @@ int main(int argc, char **argv)
 	       "%u runs, each into a fresh %s/*.db\n",
 	       o.batches, o.events, events, (double)bytes / o.batches / 1024, o.tokens, N_PROCS,
 	       N_DSTS, N_TRIPLES, o.runs, o.dir);
-	printf("%-6s %12s %12s %10s %10s\n", "run", "decode ev/s", "ingest ev/s", "dec/ingest",
-	       "store %");
+	printf("%-6s %12s %12s %10s %10s %10s %10s\n", "run", "decode ev/s", "ingest ev/s",
+	       "dec/ingest", "store %", "risk sg/s", "risk/ing");
 	/* warm-up: page cache, allocator, SQLite's first file */
 	if (run_decode(&lim, bodies, o.batches) < 0 ||
-	    run_store(&lim, bodies, o.batches < 20 ? o.batches : 20, db, &store_ms) < 0)
+	    run_store(&lim, bodies, o.batches < 20 ? o.batches : 20, db, &store_ms, &risk_s,
+		      &risk_seen) < 0)
 		return 1;
 	for (unsigned r = 0; r < o.runs; r++) {
 		double t_total;
 
 		/* alternate the order so drift does not favour one path */
 		if (r % 2) {
-			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms);
+			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms, &risk_s,
+					   &risk_seen);
 			dec[r] = run_decode(&lim, bodies, o.batches);
 		} else {
 			dec[r] = run_decode(&lim, bodies, o.batches);
-			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms);
+			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms, &risk_s,
+					   &risk_seen);
 		}
 		if (dec[r] < 0 || sto[r] < 0)
 			return 1;
 		ratio[r] = dec[r] / sto[r];
 		t_total = (double)events / sto[r] * 1000;
 		share[r] = 100 * store_ms / t_total;
-		printf("%-6u %12.0f %12.0f %10.2f %9.1f%%\n", r + 1, dec[r], sto[r], ratio[r],
-		       share[r]);
+		/* engine time for these sightings over the time to ingest them */
+		risk[r] = risk_s / ((double)events / sto[r]);
+		printf("%-6u %12.0f %12.0f %10.2f %9.1f%% %10.0f %10.3f\n", r + 1, dec[r], sto[r],
+		       ratio[r], share[r], risk_seen / risk_s, risk[r]);
 	}
-	printf("%-6s %12.0f %12.0f %10.2f %9.1f%%\n", "median", median(dec, o.runs),
-	       median(sto, o.runs), median(ratio, o.runs), median(share, o.runs));
+	printf("%-6s %12.0f %12.0f %10.2f %9.1f%% %10s %10.3f\n", "median", median(dec, o.runs),
+	       median(sto, o.runs), median(ratio, o.runs), median(share, o.runs), "",
+	       median(risk, o.runs));
 	printf("(decode = gunzip + protobuf unpack + validation only; ingest = the same plus "
 	       "the SQLite transaction; dec/ingest = how many times slower storing makes it; "
-	       "store %% = share of ingest time inside store transactions)\n");
+	       "store %% = share of ingest time inside store transactions; risk sg/s = first "
+	       "sightings the risk engine evaluates per second; risk/ing = engine time for "
+	       "the run's sightings over the time to ingest the run)\n");
 	printf("SUMMARY ingest: %.0f events/s into SQLite (median of %u runs, one CPU); "
-	       "decode-only %.0f events/s; decode/ingest %.2f; target >= %.0f events/s: %s\n",
+	       "decode-only %.0f events/s; decode/ingest %.2f; risk engine time / ingest time "
+	       "%.3f; target >= %.0f events/s: %s\n",
 	       median(sto, o.runs), o.runs, median(dec, o.runs), median(ratio, o.runs),
+	       median(risk, o.runs),
 	       TARGET_EVENTS_PER_S, median(sto, o.runs) >= TARGET_EVENTS_PER_S ? "met" : "NOT met");
 	for (unsigned i = 0; i < o.batches; i++)
 		free(bodies[i].data);
