@@ -9,7 +9,8 @@
 #include <string.h>
 
 #define MINUTE_MS 60000
-#define TOUCHED_MAX (RISK_PASS_ROWS * 2 + 64)
+/* dormant, seen and held rows of a pass, and the never-used sweep */
+#define TOUCHED_MAX (RISK_PASS_ROWS * 3 + 64)
 #define FINDINGS_MAX 24
 
 /* Statements of one pass, prepared together and finalized together. */

@@ -23,8 +23,11 @@ struct risk_pass_stats {
 	unsigned scored;    /* tokens rescored */
 };
 
-/* Rows read per pass at most: a backlog is worked off over several passes. */
-#define RISK_PASS_ROWS 2000
+/*
+ * Rows read per pass at most: a backlog is worked off over several passes,
+ * and a pass holds the store (ingest waits) for a few tens of ms at most.
+ */
+#define RISK_PASS_ROWS 500
 
 /* One pass at now_ms. 0, or -1 with a one-line reason (nothing changed). */
 int risk_store_pass(struct store *st, const struct risk_config *cfg, int64_t now_ms,

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #define EVAL_PERIOD_MS 1000
+#define BACKLOG_PERIOD_MS 20
 #define ACT_PERIOD_MS 500
 #define ACT_BATCH 16
 #define WEBHOOK_TIMEOUT_MS 10000
@@ -57,12 +58,17 @@ static void *eval_main(void *arg)
 	struct riskd *d = arg;
 	char err[512];
 
+	long wait;
+
 	do {
-		struct risk_pass_stats s;
+		struct risk_pass_stats s = { 0 };
 
 		if (risk_store_pass(d->st, d->cfg, time_now_ms(), &s, err, sizeof(err)) < 0)
 			fprintf(stderr, "tokentap-collector: %s\n", err);
-	} while (nap(d, EVAL_PERIOD_MS));
+		/* a full pass means a backlog: go on soon, letting batches in between */
+		wait = s.seen >= RISK_PASS_ROWS || s.held >= RISK_PASS_ROWS ? BACKLOG_PERIOD_MS
+									   : EVAL_PERIOD_MS;
+	} while (nap(d, wait));
 	return NULL;
 }
 
