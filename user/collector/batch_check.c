@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "batch_check.h"
+#include "text.h"
 #include "timefmt.h"
 
 #include <json-c/json.h>
@@ -51,35 +52,6 @@ int fingerprint_valid(const char *s)
 	return i == 32;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p)
-{
-	unsigned c = p[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Bounds s and repairs its UTF-8 in place. NULL counts as "". */
 static int text(struct ck *c, char *s, size_t max, const char *name)
 {
@@ -95,7 +67,7 @@ static int text(struct ck *c, char *s, size_t max, const char *name)
 		return bad(c, what);
 	}
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq((unsigned char *)s + i);
+		size_t n = utf8_seq((unsigned char *)s + i, len - i);
 
 		if (n == 0) {
 			s[i++] = '?';

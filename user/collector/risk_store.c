@@ -3,6 +3,7 @@
 #include "notify.h"
 #include "store_alerts.h"
 #include "store_internal.h"
+#include "store_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,13 +145,6 @@ static sqlite3_stmt *stmt(struct pass *p, enum pass_stmt i)
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
 }
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -353,12 +347,6 @@ static int record(struct pass *p, const char *fp, const char *type, const struct
 	return queue_actions(p, sqlite3_last_insert_rowid(p->st->db), type, f);
 }
 
-static void put(struct json_object *o, const char *k, const char *v)
-{
-	if (v && v[0])
-		json_object_object_add(o, k, json_object_new_string(v));
-}
-
 /* One first sighting: facts, rules, findings, baseline. */
 static int eval_seen(struct pass *p, sqlite3_stmt *r)
 {
@@ -405,17 +393,17 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct json_object *ev = json_object_new_object();
 
-		put(ev, "sensor_id", col_text(r, 2));
-		put(ev, "node", node);
+		put_opt(ev, "sensor_id", col_text(r, 2));
+		put_opt(ev, "node", node);
 		json_object_object_add(ev, "pid", json_object_new_int64(sqlite3_column_int64(r, 5)));
-		put(ev, "exe", u.exe);
-		put(ev, "comm", u.comm);
-		put(ev, "workload", workload);
-		put(ev, "dst", u.dst);
-		put(ev, "host", u.host);
+		put_opt(ev, "exe", u.exe);
+		put_opt(ev, "comm", u.comm);
+		put_opt(ev, "workload", workload);
+		put_opt(ev, "dst", u.dst);
+		put_opt(ev, "host", u.host);
 		json_object_object_add(ev, "tls", json_object_new_boolean(u.tls));
-		put(ev, "method", method);
-		put(ev, "path", u.path);
+		put_opt(ev, "method", method);
+		put_opt(ev, "path", u.path);
 		json_object_object_add(ev, "ts", json_object_new_int64(ts));
 		rc = record(p, fp, t.type, &f[i], ts, ev);
 	}
@@ -550,13 +538,13 @@ static int eval_held(struct pass *p, const char *fp, const char *source, const c
 		if ((f[i].rule == RULE_HELD_NEVER_USED) != !!only_unused)
 			continue;
 		ev = json_object_new_object();
-		put(ev, "sensor_id", sensor_id);
-		put(ev, "node", node);
+		put_opt(ev, "sensor_id", sensor_id);
+		put_opt(ev, "node", node);
 		if (pid > 0)
 			json_object_object_add(ev, "pid", json_object_new_int64(pid));
-		put(ev, "exe", exe);
-		put(ev, "source", source);
-		put(ev, "name", name);
+		put_opt(ev, "exe", exe);
+		put_opt(ev, "source", source);
+		put_opt(ev, "name", name);
 		json_object_object_add(ev, "held_since", json_object_new_int64(first_held));
 		rc = record(p, fp, t.type, &f[i], only_unused ? p->now_ms : first_held, ev);
 	}

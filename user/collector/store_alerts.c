@@ -2,6 +2,7 @@
 #include "store_alerts.h"
 #include "risk.h"
 #include "store_internal.h"
+#include "store_json.h"
 #include "timefmt.h"
 
 #include <stdio.h>
@@ -17,32 +18,6 @@
 #define ALERT_FROM                                                                          \
 	" FROM findings f LEFT JOIN tokens t ON t.fingerprint = f.fingerprint"               \
 	" LEFT JOIN risk r ON r.fingerprint = f.fingerprint"
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
-}
-
-static void put_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v));
-}
-
-static void put_opt(struct json_object *o, const char *k, const char *v)
-{
-	if (v && v[0])
-		put_str(o, k, v);
-}
-
-static void put_time(struct json_object *o, const char *k, int64_t ms)
-{
-	char buf[40];
-
-	time_rfc3339_ms(ms, buf, sizeof(buf));
-	put_str(o, k, buf);
-}
 
 static const char *severity_name(int sev)
 {

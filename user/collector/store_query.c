@@ -3,6 +3,7 @@
 #include "store_query.h"
 #include "store_alerts.h"
 #include "store_internal.h"
+#include "store_json.h"
 #include "timefmt.h"
 
 #include <stdio.h>
@@ -33,38 +34,6 @@ int token_sort_parse(const char *name, enum token_sort *out)
 	else
 		return -1;
 	return 0;
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
-}
-
-static void put_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v));
-}
-
-/* Optional strings are left out when empty. */
-static void put_opt(struct json_object *o, const char *k, const char *v)
-{
-	if (v[0])
-		put_str(o, k, v);
-}
-
-static void put_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
-
-static void put_time(struct json_object *o, const char *k, int64_t ms)
-{
-	char buf[40];
-
-	time_rfc3339_ms(ms, buf, sizeof(buf));
-	put_str(o, k, buf);
 }
 
 static int db_fail(struct store *st, char *err, size_t errlen)

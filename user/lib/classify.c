@@ -9,6 +9,7 @@
 #include <strings.h>
 #include "checksum.h"
 #include "jwt.h"
+#include "text.h"
 
 /* Confidence that the credential is of the reported type. */
 #define CONF_CHECKSUM_OK 100
@@ -397,19 +398,6 @@ static const struct rule *find_rule(const struct credential *c, const char *v, s
 	return NULL;
 }
 
-/* Copies at most cap-1 bytes, printable ASCII only (others become '?'). */
-static void copy_printable(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t n = len < cap - 1 ? len : cap - 1;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-	}
-	dst[n] = '\0';
-}
-
 /* Sets type, prefix, checksum and confidence from a matched rule. */
 static void apply_rule(const struct rule *r, const char *v, size_t len, struct token_info *out)
 {
@@ -490,9 +478,9 @@ static void meta_aws(const struct credential *c, const struct fp_key *key, struc
 
 		ok = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 	}
-	copy_printable(out->aws_region, sizeof(out->aws_region), c->aws_region,
+	text_printable(out->aws_region, sizeof(out->aws_region), c->aws_region,
 		       strnlen(c->aws_region, sizeof(c->aws_region)));
-	copy_printable(out->aws_service, sizeof(out->aws_service), c->aws_service,
+	text_printable(out->aws_service, sizeof(out->aws_service), c->aws_service,
 		       strnlen(c->aws_service, sizeof(c->aws_service)));
 	/* Anything that is not a key id might be a misplaced secret: keep none of it. */
 	if (!ok) {
@@ -571,7 +559,7 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 		secure_wipe(plain, sizeof(plain));
 		return;
 	}
-	copy_printable(out->basic_user, sizeof(out->basic_user), (const char *)plain,
+	text_printable(out->basic_user, sizeof(out->basic_user), (const char *)plain,
 		       (size_t)(colon - plain));
 	if (is_twilio_sid(plain, (size_t)(colon - plain)))
 		snprintf(out->type, sizeof(out->type), "twilio");

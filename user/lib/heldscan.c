@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cred.h"
+#include "text.h"
 
 /* ---- what one image already reported ------------------------------------ */
 
@@ -97,19 +98,6 @@ struct scan {
 	size_t reported;
 };
 
-/* Printable ASCII only (others become '?'), truncated. */
-static void copy_name(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t n = len < cap - 1 ? len : cap - 1;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-	}
-	dst[n] = '\0';
-}
-
 /* tok points into the caller's image: nothing here copies it. */
 static void report(struct scan *sc, const char *name, const char *tok, size_t n)
 {
@@ -160,7 +148,7 @@ static void scan_entry(struct scan *sc, size_t index, const char *s, size_t len)
 		scan_value(sc, "", s, len);
 		return;
 	}
-	copy_name(name, sizeof(name), s, (size_t)(eq - s));
+	text_printable(name, sizeof(name), s, (size_t)(eq - s));
 	scan_value(sc, name, eq + 1, len - (size_t)(eq + 1 - s));
 }
 

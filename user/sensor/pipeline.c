@@ -14,6 +14,7 @@
 #include "http2.h"
 #include "procinfo.h"
 #include "sighting.h"
+#include "text.h"
 #include "tokentap.h"
 
 #define SESSION_BUCKETS 4096
@@ -356,16 +357,6 @@ static void session_sweep(struct pipeline *p, uint32_t pid, int64_t cutoff)
 
 /* ---- requests -------------------------------------------------------- */
 
-/* Copies a header value for display: printable ASCII only, bounded. */
-static void copy_printable(char *out, size_t outlen, const char *v, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && k + 1 < outlen; i++)
-		out[k++] = isprint((unsigned char)v[i]) ? v[i] : '?';
-	out[k] = '\0';
-}
-
 static void classify_cached(struct pipeline *p, const char *fp, const struct credential *c,
 			    struct token_info *out)
 {
@@ -441,8 +432,8 @@ static void on_request(const struct http1_request *req, void *arg)
 	snprintf(base.src, sizeof(base.src), "%s", s->src);
 	snprintf(base.dst, sizeof(base.dst), "%s", s->dst);
 	if (host)
-		copy_printable(base.host, sizeof(base.host), host->value, host->value_len);
-	copy_printable(base.method, sizeof(base.method), req->method, req->method_len);
+		text_printable(base.host, sizeof(base.host), host->value, host->value_len);
+	text_printable(base.method, sizeof(base.method), req->method, req->method_len);
 	cred_redact_target(req->target, req->target_len, base.path, sizeof(base.path));
 	base.ts_unix_ns = (int64_t)h->ts_ns + p->mono_to_real;
 

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Rows into json-c objects: what every query of the store shares. */
+#ifndef TOKENTAP_STORE_JSON_H
+#define TOKENTAP_STORE_JSON_H
+
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include "timefmt.h"
+
+static inline const char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+static inline void put_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/* Optional strings are left out when empty. */
+static inline void put_opt(struct json_object *o, const char *k, const char *v)
+{
+	if (v && v[0])
+		put_str(o, k, v);
+}
+
+static inline void put_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+/* Caller-facing times are RFC 3339. */
+static inline void put_time(struct json_object *o, const char *k, int64_t ms)
+{
+	char buf[40];
+
+	time_rfc3339_ms(ms, buf, sizeof(buf));
+	put_str(o, k, buf);
+}
+
+#endif
