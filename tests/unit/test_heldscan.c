@@ -28,48 +28,12 @@
 
 #include "checksum.h"
 #include "heldscan.h"
+#include "token_samples.h"
 
-#define B62 "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-#define HEX "0123456789abcdef"
-#define B64 B62 "+/"
-#define B64URL B62 "-_"
-#define TOK_MAX 512
 #define IMG_MAX 8192
 #define FOUND_MAX 16
 
 static struct fp_key test_key = { .bytes = "heldscan-test-key", .len = 17 };
-static uint32_t rng_state = 4242;
-
-static char rnd_char(const char *alpha)
-{
-	rng_state = rng_state * 1103515245u + 12345u;
-	return alpha[(rng_state >> 16) % strlen(alpha)];
-}
-
-static size_t build(char *out, const char *prefix, const char *alpha, size_t n)
-{
-	size_t p = strlen(prefix);
-
-	assert_true(p + n < TOK_MAX);
-	memcpy(out, prefix, p);
-	for (size_t i = 0; i < n; i++)
-		out[p + i] = rnd_char(alpha);
-	out[p + n] = '\0';
-	return p + n;
-}
-
-/* GitHub/npm layout: prefix + 30 random base62 + base62 CRC32 of those 30. */
-static size_t build_github(char *out, const char *prefix, bool valid)
-{
-	size_t len = build(out, prefix, B62, 30);
-
-	base62_encode_crc(checksum_crc32(out + 4, 30), out + len);
-	len += BASE62_CRC_LEN;
-	if (!valid)
-		out[len - 1] = out[len - 1] == 'A' ? 'B' : 'A';
-	out[len] = '\0';
-	return len;
-}
 
 /* What the callback saw: copies of the non-secret fields. */
 struct found {
