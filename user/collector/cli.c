@@ -74,7 +74,9 @@ void cli_usage(const char *cmd, FILE *out)
 		"  --token-file FILE  Bearer token for --url (serve --read-token-file)\n"
 		"\nExamples:\n"
 		"  tokentap-collector tokens --db ./state/collector.db\n"
-		"  tokentap-collector token 0123456789abcdef0123456789abcdef --url http://127.0.0.1:7733 --json\n");
+		"  tokentap-collector token 0123456789abcdef0123456789abcdef --url http://127.0.0.1:7733 --json\n"
+		"  tokentap-collector tokens --db ./state/collector.db --sort risk\n"
+		"  tokentap-collector alerts --url http://127.0.0.1:7733 --min-severity high\n");
 }
 
 /* One risk engine round on a database: the evaluate command. */
