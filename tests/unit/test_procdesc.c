@@ -351,6 +351,51 @@ static void test_read(void **state)
 	assert_int_equal(procdesc_read(root, NULL, 999, &d), -1);
 }
 
+/*
+ * A pod's namespace comes from its service-account volume, resolved
+ * inside the process's root: the image's absolute /var/run -> /run link
+ * must not escape to the host, the file is a link into ..data.
+ */
+static void test_pod_namespace(void **state)
+{
+	static const char cgroup[] =
+		"0::/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	static const char *const dirs[] = {
+		"5150", "5150/root", "5150/root/var", "5150/root/run", "5150/root/run/secrets",
+		"5150/root/run/secrets/kubernetes.io",
+		"5150/root/run/secrets/kubernetes.io/serviceaccount",
+		"5150/root/run/secrets/kubernetes.io/serviceaccount/..data",
+	};
+	struct procdesc d;
+	char p[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		mkdir_rel(dirs[i]);
+	put("5150/cgroup", cgroup, sizeof(cgroup) - 1);
+	snprintf(p, sizeof(p), "%s/5150/root/var/run", root);
+	assert_int_equal(symlink("/run", p), 0);
+	put("5150/root/run/secrets/kubernetes.io/serviceaccount/..data/namespace", "payments", 8);
+	snprintf(p, sizeof(p), "%s/5150/root/run/secrets/kubernetes.io/serviceaccount/namespace",
+		 root);
+	assert_int_equal(symlink("..data/namespace", p), 0);
+	assert_int_equal(procdesc_read(root, NULL, 5150, &d), 0);
+	assert_string_equal(d.pod_uid, "1a2b3c4d-0000-1111-2222-333344445555");
+	assert_string_equal(d.k8s_namespace, "payments");
+
+	/* not a DNS label: not a namespace */
+	put("5150/root/run/secrets/kubernetes.io/serviceaccount/..data/namespace", "Bad NS\n", 7);
+	assert_int_equal(procdesc_read(root, NULL, 5150, &d), 0);
+	assert_string_equal(d.k8s_namespace, "");
+
+	/* outside a pod the file is not even looked for */
+	put("5150/root/run/secrets/kubernetes.io/serviceaccount/..data/namespace", "payments", 8);
+	put("5150/cgroup", "0::/system.slice/x.service\n", 27);
+	assert_int_equal(procdesc_read(root, NULL, 5150, &d), 0);
+	assert_string_equal(d.k8s_namespace, "");
+}
+
 /* Missing and malformed files give empty fields, never a crash. */
 static void test_malformed(void **state)
 {
@@ -405,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_container_id),
 		cmocka_unit_test(test_pod_uid),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pod_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	};
 

@@ -157,6 +157,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.held_unused_ms, 7 * DAY_MS);
 	assert_int_equal(cfg.shared_workloads, 3);
 	assert_int_equal(cfg.shared_nodes, 5);
+	assert_int_equal(cfg.shared_namespaces, 1);
 	assert_true(cfg.base_likelihood == 0.05);
 	for (int r = 0; r < RULE__COUNT; r++) {
 		assert_true(cfg.enabled[r]);
@@ -416,15 +417,21 @@ static void test_shared(void **state)
 	(void)state;
 	h.workloads = 3;
 	h.nodes = 5;
+	h.namespaces = 1;
 	assert_false(fires(&t, &u, &h, RULE_SHARED));
 	h.workloads = 4;
 	x = find(f, eval(&t, &u, &h, f), RULE_SHARED);
 	assert_non_null(x);
 	assert_string_equal(x->subject, "");
-	assert_string_equal(x->reason,
-			    "used by 4 workloads on 5 nodes (more than 3 workloads or 5 nodes)");
+	assert_string_equal(x->reason, "used by 4 workloads on 5 nodes in 1 namespaces (more than 3"
+				       " workloads, 5 nodes or 1 namespaces)");
 	h.workloads = 1;
 	h.nodes = 6;
+	assert_true(fires(&t, &u, &h, RULE_SHARED));
+	/* a second Kubernetes namespace is sharing already */
+	h.nodes = 1;
+	assert_false(fires(&t, &u, &h, RULE_SHARED));
+	h.namespaces = 2;
 	assert_true(fires(&t, &u, &h, RULE_SHARED));
 }
 
@@ -893,7 +900,8 @@ static void test_config_success(void **state)
 		"{\n"
 		"  \"learning_window\": 2, \"dormant_after\": 86400.5, \"held_unused_after\": "
 		"3600,\n"
-		"  \"shared_workloads\": 10, \"shared_nodes\": 1, \"base_likelihood\": 0,\n"
+		"  \"shared_workloads\": 10, \"shared_nodes\": 1, \"shared_namespaces\": 3,\n"
+		"  \"base_likelihood\": 0,\n"
 		"  \"rules\": {\"plaintext\": {\"enabled\": false},\n"
 		"            \"new_node\": {\"weight\": 0.9, \"severity\": \"critical\"}},\n"
 		"  \"provider_hosts\": {\"vault\": [\"vault.corp.example\"], \"github_pat\": "
@@ -922,6 +930,7 @@ static void test_config_success(void **state)
 	assert_int_equal(cfg.held_unused_ms, 3600000);
 	assert_int_equal(cfg.shared_workloads, 10);
 	assert_int_equal(cfg.shared_nodes, 1);
+	assert_int_equal(cfg.shared_namespaces, 3);
 	assert_true(cfg.base_likelihood == 0);
 	assert_false(cfg.enabled[RULE_PLAINTEXT]);
 	assert_true(cfg.enabled[RULE_NEW_NODE]);
@@ -1193,16 +1202,19 @@ static void test_subjects(void **state)
 	char out[RISK_SUBJECT_MAX], small[8];
 
 	(void)state;
-	risk_workload("/usr/bin/python3.11", "", out, sizeof(out));
+	risk_workload("/usr/bin/python3.11", "", "", out, sizeof(out));
 	assert_string_equal(out, "/usr/bin/python3.11");
-	risk_workload("/usr/bin/python3.11", "0123456789abcdef", out, sizeof(out));
+	risk_workload("/usr/bin/python3.11", "0123456789abcdef", NULL, out, sizeof(out));
 	assert_string_equal(out, "container:/usr/bin/python3.11");
-	risk_workload("", "0123456789abcdef", out, sizeof(out));
+	risk_workload("", "0123456789abcdef", "", out, sizeof(out));
 	assert_string_equal(out, "");
-	risk_workload("/bin/\x7f\x01x", NULL, out, sizeof(out));
+	risk_workload("/bin/\x7f\x01x", NULL, NULL, out, sizeof(out));
 	assert_string_equal(out, "/bin/??x");
-	risk_workload("/usr/bin/python3.11", "", small, sizeof(small));
+	risk_workload("/usr/bin/python3.11", "", "", small, sizeof(small));
 	assert_string_equal(small, "/usr/bi");
+	/* in a pod: the namespace, not the container id, names the workload */
+	risk_workload("/app/server", "0123456789abcdef", "payments", out, sizeof(out));
+	assert_string_equal(out, "k8s:payments:/app/server");
 
 	risk_destination("API.GitHub.com", "140.82.112.5:443", out, sizeof(out));
 	assert_string_equal(out, "api.github.com");

@@ -409,6 +409,41 @@ static void test_plaintext(void **state)
 	store_close(st);
 }
 
+/* One token in pods of two Kubernetes namespaces: shared, and named by namespace. */
+static void test_shared_across_namespaces(void **state)
+{
+	struct store *st = open_mem();
+	struct risk_config c;
+	struct alert_view v;
+	Tokentap__V1__Batch *b;
+	Tokentap__V1__ProcessInfo *pi;
+
+	(void)state;
+	config(&c, CFG_SHORT);
+	b = fx_batch(SENSOR, "node-1", 1);
+	pi = fx_add_process(b, 100, T0 - 1000, EXE_APP, "app", "");
+	fx_set_str(&pi->k8s_namespace, "payments");
+	pi = fx_add_process(b, 200, T0 - 1000, EXE_APP, "app", "");
+	fx_set_str(&pi->k8s_namespace, "staging");
+	seen(b, FP_A, "opaque", 100, EXE_APP, "10.1.2.3:443", "api.internal", T0, true);
+	apply_ok(st, b);
+	assert_int_equal(pass_at(st, &c, T0 + SEC_MS), 0);
+	assert_int_equal(count_rule(st, FP_A, "shared"), 0);
+
+	b = fx_batch(SENSOR, "node-1", 2);
+	seen(b, FP_A, "opaque", 200, EXE_APP, "10.1.2.3:443", "api.internal", T0 + 10, true);
+	apply_ok(st, b);
+	pass_at(st, &c, T0 + 2 * SEC_MS);
+	one_alert(st, FP_A, "shared", &v);
+	assert_non_null(strstr(v.reason, "in 2 namespaces"));
+	/* inside the learning window the second namespace's workload is baseline, not "new" */
+	assert_int_equal(count_rule(st, FP_A, "new_workload"), 0);
+	assert_int_equal(db_int(st, "SELECT COUNT(*) FROM baseline WHERE dim = 'workload'"
+				    " AND value = 'k8s:staging:/usr/bin/app'"), 1);
+	risk_config_free(&c);
+	store_close(st);
+}
+
 static void test_query_string_and_basic_password(void **state)
 {
 	struct store *st = open_mem();
@@ -1033,6 +1068,7 @@ int main(void)
 		cmocka_unit_test(test_new_destination_and_node),
 		cmocka_unit_test(test_wrong_provider),
 		cmocka_unit_test(test_plaintext),
+		cmocka_unit_test(test_shared_across_namespaces),
 		cmocka_unit_test(test_query_string_and_basic_password),
 		cmocka_unit_test(test_held_in_argv),
 		cmocka_unit_test(test_held_never_used_then_used),

@@ -26,6 +26,7 @@
 #define MAX_CMDLINE 4096
 #define MAX_CGROUP 4096
 #define MAX_CONTAINER_ID 64
+#define MAX_NAMESPACE 63      /* a DNS label */
 #define MAX_COUNT 1000000000000ULL   /* requests per interval: keeps sums in int64 */
 
 struct ck {
@@ -207,7 +208,8 @@ static int check_process_info(struct ck *c, Tokentap__V1__ProcessInfo *e)
 	return text(c, e->exe, MAX_PATHLIKE, "process_info.exe") ||
 	       text(c, e->cmdline, MAX_CMDLINE, "process_info.cmdline") ||
 	       text(c, e->cgroup, MAX_CGROUP, "process_info.cgroup") ||
-	       text(c, e->container_id, MAX_CONTAINER_ID, "process_info.container_id") ? -1 : 0;
+	       text(c, e->container_id, MAX_CONTAINER_ID, "process_info.container_id") ||
+	       text(c, e->k8s_namespace, MAX_NAMESPACE, "process_info.k8s_namespace") ? -1 : 0;
 }
 
 static int check_event(struct ck *c, Tokentap__V1__Event *e)

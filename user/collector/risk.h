@@ -118,6 +118,7 @@ struct risk_config {
 	int64_t held_unused_ms;           /* default 7 days */
 	unsigned shared_workloads;        /* finding when distinct workloads > this; default 3 */
 	unsigned shared_nodes;            /* default 5 */
+	unsigned shared_namespaces;       /* Kubernetes namespaces; default 1 */
 	double base_likelihood;           /* default 0.05 */
 	bool enabled[RULE__COUNT];        /* default all true */
 	double weight[RULE__COUNT];       /* 0..1 */
@@ -142,7 +143,7 @@ void risk_config_default(struct risk_config *c);
  *   "learning_window", "dormant_after", "held_unused_after": seconds
  *       (integer or fractional; 0 allowed for the learning window only;
  *       at most RISK_MAX_SECONDS)
- *   "shared_workloads", "shared_nodes": integers 1..1000000
+ *   "shared_workloads", "shared_nodes", "shared_namespaces": integers 1..1000000
  *   "base_likelihood": number 0..1
  *   "rules": {"<rule name>": {"enabled": bool, "weight": 0..1, "severity": "low"...}}
  *   "provider_hosts": {"<type id>": ["host.suffix", ...]}  adds to the defaults
@@ -210,6 +211,7 @@ struct risk_history {
 	bool workload_known, dest_known, node_known, method_known;
 	bool baseline_reads_only;    /* baseline has methods and all are reads (GET HEAD OPTIONS) */
 	unsigned workloads, nodes;   /* distinct, including this use */
+	unsigned namespaces;         /* distinct Kubernetes namespaces, including this use's */
 };
 
 #define RISK_SUBJECT_MAX 256
@@ -284,7 +286,14 @@ void risk_score_token(const struct risk_config *c, const struct risk_token *t,
  * out so a restarted or rescheduled container is the same workload; "" when
  * the executable is unknown.
  */
-void risk_workload(const char *exe, const char *container_id, char *out, size_t cap);
+/*
+ * The workload a use belongs to: the executable path, "container:<path>"
+ * in a container, "k8s:<namespace>:<path>" in a Kubernetes pod whose
+ * namespace is known (the container id is left out: a restarted pod is
+ * the same workload).
+ */
+void risk_workload(const char *exe, const char *container_id, const char *k8s_namespace,
+		   char *out, size_t cap);
 /*
  * The destination key: the Host header, lowercase (with the port the
  * client sent, which it does only for a non-default port), else dst

@@ -129,6 +129,7 @@ void risk_config_default(struct risk_config *c)
 	c->held_unused_ms = 7 * DAY_MS;
 	c->shared_workloads = 3;
 	c->shared_nodes = 5;
+	c->shared_namespaces = 1;
 	c->base_likelihood = 0.05;
 	for (int r = 0; r < RULE__COUNT; r++) {
 		c->enabled[r] = true;
@@ -663,6 +664,8 @@ static int apply_root(struct risk_config *c, struct pctx *p, struct json_object 
 			rc = get_uint(p, path, val, 1, SHARED_MAX, &c->shared_workloads);
 		else if (strcmp(key, "shared_nodes") == 0)
 			rc = get_uint(p, path, val, 1, SHARED_MAX, &c->shared_nodes);
+		else if (strcmp(key, "shared_namespaces") == 0)
+			rc = get_uint(p, path, val, 1, SHARED_MAX, &c->shared_namespaces);
 		else if (strcmp(key, "base_likelihood") == 0)
 			rc = get_number(p, path, val, 0, 1, &c->base_likelihood);
 		else if (strcmp(key, "rules") == 0)

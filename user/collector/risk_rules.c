@@ -231,10 +231,12 @@ static void eval_process(struct emit *e, const struct risk_token *t, const struc
 	enum token_class cls = risk_token_class(t);
 	char a[EVIDENCE_MAX], ty[32];
 
-	if (h->workloads > e->c->shared_workloads || h->nodes > e->c->shared_nodes)
+	if (h->workloads > e->c->shared_workloads || h->nodes > e->c->shared_nodes ||
+	    h->namespaces > e->c->shared_namespaces)
 		add(e, RULE_SHARED, "",
-		    "used by %u workloads on %u nodes (more than %u workloads or %u nodes)",
-		    h->workloads, h->nodes, e->c->shared_workloads, e->c->shared_nodes);
+		    "used by %u workloads on %u nodes in %u namespaces (more than %u workloads, %u"
+		    " nodes or %u namespaces)", h->workloads, h->nodes, h->namespaces,
+		    e->c->shared_workloads, e->c->shared_nodes, e->c->shared_namespaces);
 	risk_text(a, sizeof(a), who);
 	risk_text(ty, sizeof(ty), risk_effective_type(t));
 	if (cls == TOKEN_CLASS_HUMAN && risk_daemon(exe, str(u->cmdline), str(u->cgroup)))

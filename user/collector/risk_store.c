@@ -54,7 +54,7 @@ static const char *const pass_sql[P__COUNT] = {
 		"SELECT s.id, s.fingerprint, s.sensor_id, s.node, s.ts, s.pid, s.comm, s.exe, s.dst,"
 		" s.host, s.tls, s.method, s.path, s.header, s.in_query,"
 		" COALESCE(" PROC("cmdline") ", ''), COALESCE(" PROC("cgroup") ", ''),"
-		" COALESCE(" PROC("container_id") ", '')"
+		" COALESCE(" PROC("container_id") ", ''), COALESCE(" PROC("k8s_namespace") ", '')"
 		" FROM seen_log s WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
 	[P_TOKEN] = "SELECT token_type, token_prefix, scheme, header, aws_key_kind,"
 		    " basic_password_type, jwt_json, has_checksum, checksum_valid FROM tokens"
@@ -351,6 +351,7 @@ static int record(struct pass *p, const char *fp, const char *type, const struct
 static int eval_seen(struct pass *p, sqlite3_stmt *r)
 {
 	const char *fp = col_text(r, 1), *node = col_text(r, 3), *method = col_text(r, 11);
+	const char *ns = col_text(r, 18);
 	int64_t id = sqlite3_column_int64(r, 0), ts = sqlite3_column_int64(r, 4);
 	char workload[RISK_SUBJECT_MAX], dest[RISK_SUBJECT_MAX];
 	struct risk_finding f[FINDINGS_MAX];
@@ -363,7 +364,7 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 
 	if (!load_token(p, fp, &t))
 		return 0; /* cannot happen: the token row comes with the sighting */
-	risk_workload(col_text(r, 7), col_text(r, 17), workload, sizeof(workload));
+	risk_workload(col_text(r, 7), col_text(r, 17), ns, workload, sizeof(workload));
 	risk_destination(col_text(r, 9), col_text(r, 8), dest, sizeof(dest));
 	u = (struct risk_use){
 		.ts_ms = ts, .workload = workload, .node = node, .exe = col_text(r, 7),
@@ -388,6 +389,7 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 	sqlite3_reset(s);
 	h.workloads = count_dim(p, fp, "workload") + !h.workload_known;
 	h.nodes = count_dim(p, fp, "node") + !h.node_known;
+	h.namespaces = count_dim(p, fp, "namespace") + (ns[0] && !known(p, fp, "namespace", ns));
 
 	n = risk_eval_use(p->cfg, &t.view, &u, &h, f, FINDINGS_MAX);
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -399,6 +401,7 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 		put_opt(ev, "exe", u.exe);
 		put_opt(ev, "comm", u.comm);
 		put_opt(ev, "workload", workload);
+		put_opt(ev, "k8s_namespace", ns);
 		put_opt(ev, "dst", u.dst);
 		put_opt(ev, "host", u.host);
 		json_object_object_add(ev, "tls", json_object_new_boolean(u.tls));
@@ -417,7 +420,8 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 	if (rc == 0)
 		rc = baseline_add(p, fp, "workload", workload, ts) ||
 		     baseline_add(p, fp, "dest", dest, ts) || baseline_add(p, fp, "node", node, ts) ||
-		     baseline_add(p, fp, "method", method, ts) ? -1 : 0;
+		     baseline_add(p, fp, "method", method, ts) ||
+		     baseline_add(p, fp, "namespace", ns, ts) ? -1 : 0;
 	touch(p, fp);
 	free(t.jwt_json);
 	p->stats->seen++;

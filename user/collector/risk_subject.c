@@ -37,7 +37,8 @@ static void text_lower(char *dst, size_t cap, const char *src)
 			*p = (char)(*p - 'A' + 'a');
 }
 
-void risk_workload(const char *exe, const char *container_id, char *out, size_t cap)
+void risk_workload(const char *exe, const char *container_id, const char *k8s_namespace,
+		   char *out, size_t cap)
 {
 	char path[RISK_SUBJECT_MAX];
 
@@ -47,7 +48,12 @@ void risk_workload(const char *exe, const char *container_id, char *out, size_t 
 	if (!exe || !exe[0])
 		return;
 	risk_text(path, sizeof(path), exe);
-	if (container_id && container_id[0])
+	if (k8s_namespace && k8s_namespace[0]) {
+		char ns[64];
+
+		risk_text(ns, sizeof(ns), k8s_namespace);
+		snprintf(out, cap, "k8s:%s:%s", ns, path);
+	} else if (container_id && container_id[0])
 		snprintf(out, cap, "container:%s", path);
 	else
 		snprintf(out, cap, "%s", path);

@@ -41,11 +41,12 @@ static const char *const stmt_sql[SQ__COUNT] = {
 			     " AND (status_ts IS NULL OR status_ts <= ?2)",
 	[SQ_PROCESS_UPSERT] =
 		"INSERT INTO processes (sensor_id, pid, start_time, node, ppid, uid, exe, cmdline, cgroup,"
-		" container_id, cgroup_id, first_seen, last_seen)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
+		" container_id, cgroup_id, first_seen, last_seen, k8s_namespace)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)"
 		" ON CONFLICT (sensor_id, pid, start_time) DO UPDATE SET node = excluded.node,"
 		" ppid = excluded.ppid, uid = excluded.uid, " KEEP("exe") ", " KEEP("cmdline") ", "
-		KEEP("cgroup") ", " KEEP("container_id") ", cgroup_id = excluded.cgroup_id,"
+		KEEP("cgroup") ", " KEEP("container_id") ", " KEEP("k8s_namespace") ","
+		" cgroup_id = excluded.cgroup_id,"
 		" first_seen = MIN(first_seen, excluded.first_seen),"
 		" last_seen = MAX(last_seen, excluded.last_seen)",
 	[SQ_TOKEN_UPSERT] =
@@ -130,7 +131,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
 	[SQ_TOKEN_PROCESSES] =
 		"SELECT o.sensor_id, o.node, o.pid, o.exe, o.comm, o.uid, SUM(o.requests),"
 		" MIN(o.first_seen), MAX(o.last_seen), " PROC_OF("container_id") ", "
-		PROC_OF("cmdline") " FROM observations o WHERE o.fingerprint = ?1"
+		PROC_OF("cmdline") ", " PROC_OF("k8s_namespace") " FROM observations o"
+		" WHERE o.fingerprint = ?1"
 		" GROUP BY o.sensor_id, o.pid, o.exe ORDER BY 7 DESC, 2, 3, 4 LIMIT ?2",
 	[SQ_TOKEN_DESTINATIONS] =
 		"SELECT dst, host, tls, MAX(tls_library), SUM(requests), MIN(first_seen),"

@@ -510,6 +510,7 @@ static int apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e
 	bind_text(s, 8, e->cmdline);
 	bind_text(s, 9, e->cgroup);
 	bind_text(s, 10, e->container_id);
+	bind_text(s, 13, e->k8s_namespace);
 	sqlite3_bind_int64(s, 11, (int64_t)e->cgroup_id);
 	sqlite3_bind_int64(s, 12, seen);
 	return run(c, s, "process");

@@ -99,6 +99,7 @@ static int add_processes(struct store *st, struct json_object *tok, const char *
 		put_time(p, "last_seen", sqlite3_column_int64(s, 8));
 		put_opt(p, "container_id", col_text(s, 9));
 		put_opt(p, "cmdline", col_text(s, 10));
+		put_opt(p, "k8s_namespace", col_text(s, 11));
 		json_object_array_add(arr, p);
 	}
 	sqlite3_reset(s);

@@ -268,6 +268,8 @@ static const char *const migrations[] = {
 	" done_at INTEGER,"
 	" done_node TEXT,"
 	" outcome TEXT);",
+	/* 4: the Kubernetes namespace of a process, for workloads and sharing */
+	"ALTER TABLE processes ADD COLUMN k8s_namespace TEXT NOT NULL DEFAULT '';",
 };
 
 int store_schema_latest(void)

@@ -337,6 +337,7 @@ batch_event *batch_event_process_info(const struct procdesc *d)
 	bad |= set_str(&m->cmdline, d->cmdline, sizeof(d->cmdline));
 	bad |= set_str(&m->cgroup, d->cgroup, sizeof(d->cgroup));
 	bad |= set_str(&m->container_id, d->container_id, sizeof(d->container_id));
+	bad |= set_str(&m->k8s_namespace, d->k8s_namespace, sizeof(d->k8s_namespace));
 	m->cgroup_id = d->cgroup_id;
 	if (bad) {
 		batch_event_free(ev);

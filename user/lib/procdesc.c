@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cred.h"
@@ -555,6 +557,49 @@ static void read_cmdline(const char *base, struct procdesc *d)
 	free(buf);
 }
 
+/*
+ * The Kubernetes namespace of a pod's container: the service-account
+ * volume holds it as a file. The path is resolved inside the process's
+ * root (RESOLVE_IN_ROOT): images link /var/run to an absolute "/run",
+ * which must not lead to the host's /run, and the file itself is a
+ * relative symlink into the volume's ..data directory.
+ */
+static void read_namespace(const char *base, char out[PROCDESC_NAMESPACE_MAX])
+{
+	static const char *const paths[] = {
+		"var/run/secrets/kubernetes.io/serviceaccount/namespace",
+		"run/secrets/kubernetes.io/serviceaccount/namespace",
+	};
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char root[600], buf[PROCDESC_NAMESPACE_MAX + 1];
+	int dir, fd = -1;
+	ssize_t n = 0;
+
+	out[0] = '\0';
+	if (snprintf(root, sizeof(root), "%s/root", base) >= (int)sizeof(root))
+		return;
+	dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	for (size_t i = 0; fd < 0 && i < sizeof(paths) / sizeof(paths[0]); i++)
+		fd = (int)syscall(SYS_openat2, dir, paths[i], &how, sizeof(how));
+	close(dir);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	/* a DNS label: 1..63 of [a-z0-9-]; anything else is not a namespace */
+	if (n <= 0 || n > PROCDESC_NAMESPACE_MAX - 1)
+		return;
+	for (ssize_t i = 0; i < n; i++)
+		if (!((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= '0' && buf[i] <= '9') ||
+		      buf[i] == '-'))
+			return;
+	memcpy(out, buf, (size_t)n);
+	out[n] = '\0';
+}
+
 int procdesc_read(const char *proc_root, const char *cgroup_root, uint32_t pid,
 		  struct procdesc *out)
 {
@@ -577,6 +622,9 @@ int procdesc_read(const char *proc_root, const char *cgroup_root, uint32_t pid,
 	read_cgroup(base, out);
 	procdesc_container_id(out->cgroup, out->container_id);
 	procdesc_pod_uid(out->cgroup, out->pod_uid);
+	/* only a pod has one: no extra reads for other processes */
+	if (out->pod_uid[0])
+		read_namespace(base, out->k8s_namespace);
 	if (cgroup_root && out->cgroup[0] == '/' &&
 	    snprintf(path, sizeof(path), "%s%s", cgroup_root, out->cgroup) < (int)sizeof(path) &&
 	    stat(path, &st) == 0)

@@ -2,7 +2,8 @@
 /*
  * Non-secret description of a process from a /proc-like tree: ids, start
  * time, executable, command line with credential-looking arguments masked,
- * cgroup v2 path, container id and Kubernetes pod UID. The roots are
+ * cgroup v2 path, container id, Kubernetes pod UID and namespace (from the
+ * pod's service-account volume, when mounted). The roots are
  * parameters so tests can use a fake tree. Every file read is bounded.
  */
 #ifndef TOKENTAP_PROCDESC_H
@@ -14,6 +15,7 @@
 #define PROCDESC_EXE_MAX 512
 #define PROCDESC_CMDLINE_MAX 4096
 #define PROCDESC_CGROUP_MAX 512
+#define PROCDESC_NAMESPACE_MAX 64
 
 struct procdesc {
 	uint32_t pid, ppid, uid;
@@ -23,6 +25,7 @@ struct procdesc {
 	char cgroup[PROCDESC_CGROUP_MAX];   /* cgroup v2 path, "" when unknown */
 	char container_id[65];              /* 64 lowercase hex, or "" */
 	char pod_uid[37];                   /* Kubernetes pod UID (with dashes), or "" */
+	char k8s_namespace[PROCDESC_NAMESPACE_MAX]; /* the pod's namespace, "" when unknown */
 	uint64_t cgroup_id;                 /* inode of the cgroup directory; 0 when unknown */
 };
 
