@@ -149,6 +149,11 @@ static const char *const stmt_sql[SQ__COUNT] = {
 		"SELECT minute, total FROM (SELECT u.minute AS minute, SUM(u.count) AS total"
 		" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
 		" GROUP BY u.minute ORDER BY u.minute DESC LIMIT ?2) ORDER BY minute",
+	[SQ_TOKEN_SEEN_ANY] = "SELECT EXISTS (SELECT 1 FROM seen_log WHERE fingerprint = ?1)",
+	[SQ_TOKEN_RISK] = "SELECT score, impact, likelihood, impact_why, reasons, updated FROM risk"
+			  " WHERE fingerprint = ?1",
+	[SQ_TOKEN_HELD] = "SELECT node, pid, exe, source, name, first_seen, last_seen FROM held"
+			  " WHERE fingerprint = ?1 ORDER BY first_seen, id LIMIT 1000",
 	[SQ_SENSORS] = "SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches,"
 		       " events, status_ts, status_json FROM sensors ORDER BY node, sensor_id",
 };

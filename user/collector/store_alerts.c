@@ -183,10 +183,8 @@ static int add_held(struct store *st, struct json_object *tok, const char *fp, i
 	int rc;
 
 	json_object_object_add(tok, "held", arr);
-	if (sqlite3_prepare_v2(st->db, "SELECT node, pid, exe, source, name, first_seen, last_seen"
-				       " FROM held WHERE fingerprint = ?1 ORDER BY first_seen, id"
-				       " LIMIT 1000", -1, &s, NULL) != SQLITE_OK)
-		return -1;
+	/* cached statements: a token list asks this of every token */
+	s = store_stmt(st, SQ_TOKEN_HELD);
 	sqlite3_bind_text(s, 1, fp, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct json_object *h = json_object_new_object();
@@ -200,7 +198,7 @@ static int add_held(struct store *st, struct json_object *tok, const char *fp, i
 		put_time(h, "last_seen", sqlite3_column_int64(s, 6));
 		json_object_array_add(arr, h);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (json_object_array_length(arr) == 0)
 		state = "used_not_held";
 	else if (requests > 0 || has_seen)
@@ -290,17 +288,12 @@ int store_add_risk_locked(struct store *st, struct json_object *tok, const char 
 	json_object_object_add(tok, "risk", risk);
 	if (json_object_object_get_ex(tok, "requests", &req))
 		requests = json_object_get_int64(req);
-	if (sqlite3_prepare_v2(st->db, "SELECT EXISTS (SELECT 1 FROM seen_log WHERE fingerprint = ?1)",
-			       -1, &s, NULL) != SQLITE_OK)
-		return -1;
+	s = store_stmt(st, SQ_TOKEN_SEEN_ANY);
 	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		has_seen = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(st->db, "SELECT score, impact, likelihood, impact_why, reasons,"
-				       " updated FROM risk WHERE fingerprint = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
-		return -1;
+	sqlite3_reset(s);
+	s = store_stmt(st, SQ_TOKEN_RISK);
 	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		struct json_object *reasons = json_tokener_parse(col_text(s, 4));
@@ -321,7 +314,7 @@ int store_add_risk_locked(struct store *st, struct json_object *tok, const char 
 		json_object_object_add(risk, "score", NULL);
 		json_object_object_add(risk, "reasons", json_object_new_array());
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (add_held(st, tok, fingerprint, requests, has_seen) < 0)
 		return -1;
 	if (full && (add_findings(st, tok, fingerprint) < 0 || add_revocations(st, tok, fingerprint) < 0))
