@@ -13,7 +13,10 @@ the learning window (alert, JSON and Slack webhooks, delivery log); a token
 held in an environment and never used; a GitHub token sent to a host that
 is not GitHub's (alert, revocation hook and its record); a token held in a
 command line; the token list sorted by risk; a token sent in plaintext to a
-non-loopback address; and a search of every output (databases, webhook
+non-loopback address; a machine token used from curl; a person's token used
+by a process in a system service's cgroup; a write method after a baseline
+of reads; an expired JWT; a credential in the URL query; a token used again
+after the dormant period; and a search of every output (databases, webhook
 bodies, the hook's input, logs, CLI and HTTP outputs) for the raw
 credentials. Only one sensor runs at a time: each captures every process of
 the host.
@@ -21,11 +24,13 @@ the host.
 Prints one PASS/FAIL/SKIP line per test and ends with
 "e2e-risk: N passed, M failed, K skipped"; exits non-zero on failure.
 """
+import base64
 import datetime
 import hashlib
 import http.server
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -45,6 +50,7 @@ from run import CURL, HERE, PY, Fail, Skip  # noqa: E402
 R = e2e.R
 LEARNING_WINDOW = 3      # seconds, in the risk configuration
 HELD_UNUSED_AFTER = 2    # seconds, in the risk configuration
+DORMANT_AFTER = 5        # seconds, in the risk configuration
 WINDOW_MARGIN = 1.0      # past the learning window, for clock granularity
 ALERT_TIMEOUT = 30       # a request to its alert, delivery or hook run, generously
 OTHER_SENSOR_WAIT = 600  # how long to wait for someone else's sensor to exit
@@ -176,6 +182,7 @@ def write_config(ctx, receiver):
     cfg = {
         "learning_window": LEARNING_WINDOW,
         "held_unused_after": HELD_UNUSED_AFTER,
+        "dormant_after": DORMANT_AFTER,
         "webhooks": [
             {"url": receiver.url("/hook"), "min_severity": "low", "format": "json"},
             {"url": receiver.url("/slack"), "min_severity": "low", "format": "slack"},
@@ -266,11 +273,64 @@ def rfc3339_epoch(s):
         return None
 
 
-def curl_bearer(ctx, tok, url):
-    """One curl request with the credential in a config file, not in argv."""
+def curl_bearer(ctx, tok, url, extra=()):
+    """One curl request with the credential in a config file, not in argv;
+    extra: more curl arguments (a method, a body)."""
     e2e.need(CURL, "curl")
     conf = ctx.curl_config(['header = "Authorization: Bearer %s"' % tok])
-    return e2e.run_client(ctx, [CURL, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf, url])
+    return e2e.run_client(ctx, [CURL, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf]
+                          + list(extra) + [url])
+
+
+def sleep_until(t):
+    time.sleep(max(0.0, t - time.time()))
+
+
+def add_token(ctx, tok):
+    """A credential made here, registered for the secret search; (tok, fingerprint)."""
+    ctx.tokens.append(("credential #%d" % len(ctx.tokens), tok))
+    return tok, e2e.fingerprint(ctx.key_hex, tok)
+
+
+def ghs_token():
+    """A GitHub App installation token's shape: a machine token."""
+    return "ghs_" + e2e.ghp_token()[len("ghp_"):]
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def expired_jwt():
+    """(JWT, exp): HS256-looking, expired an hour ago, a random signature."""
+    now = int(time.time())
+    exp = now - 3600
+    head = {"alg": "HS256", "typ": "JWT"}
+    claims = {"iss": "https://issuer.test", "sub": "u1", "exp": exp, "iat": now - 7200}
+    parts = [b64url(json.dumps(x, separators=(",", ":")).encode()) for x in (head, claims)]
+    return "%s.%s.%s" % (parts[0], parts[1], b64url(secrets.token_bytes(32))), exp
+
+
+def cgroup2_root():
+    """The cgroup v2 hierarchy (unified or alone), or None."""
+    for cand in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if os.path.exists(os.path.join(cand, "cgroup.procs")) and \
+                os.path.exists(os.path.join(cand, "cgroup.controllers")):
+            return cand
+    return None
+
+
+def rmdir_when_empty(path):
+    """A cgroup can be removed once its last process is gone, which takes a moment."""
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def spawn_holder(cmd, env=None):
@@ -620,6 +680,185 @@ def t_plaintext(ctx, st):
         srv.close()
 
 
+def t_service_token_interactive(ctx, st):
+    """A GitHub App installation token (machine) sent by curl (interactive)."""
+    coll = st["coll"]
+    tok, fp = add_token(ctx, ghs_token())
+    c = curl_bearer(ctx, tok, "https://127.0.0.1:%d/r7/ghs" % ctx.tls.port)
+    a = wait_alert(ctx, coll, fp, "service_token_interactive")
+    bad = []
+    curl_exe = os.path.realpath(CURL)
+    if a.get("severity") != "high":
+        bad.append("severity: expected high, got %r" % a.get("severity"))
+    if "curl" not in (a.get("subject") or "") or a.get("exe") != curl_exe:
+        bad.append("alert subject/exe: expected curl %s, got subject %r exe %r"
+                   % (curl_exe, a.get("subject"), a.get("exe")))
+    if a.get("pid") != c.pid:
+        bad.append("alert pid: expected %d, got %r" % (c.pid, a.get("pid")))
+    if a.get("token_type") != "github_app_install":
+        bad.append("token_type: expected github_app_install, got %r" % a.get("token_type"))
+    if bad:
+        raise Fail("; ".join(bad))
+
+
+def t_human_token_daemon(ctx, st):
+    """A ghp_ token used by python in "/system.slice/<unit>.service": a daemon."""
+    coll = st["coll"]
+    root = cgroup2_root()
+    if not root:
+        raise Skip("no cgroup v2 hierarchy under /sys/fs/cgroup")
+    slice_dir = os.path.join(root, "system.slice")
+    made_slice = False
+    if not os.path.isdir(slice_dir):
+        try:
+            os.mkdir(slice_dir)
+        except OSError as e:
+            raise Skip("cannot create %s: %s" % (slice_dir, e.strerror))
+        made_slice = True
+    unit = os.path.join(slice_dir, "tt-e2e-%s.service" % secrets.token_hex(4))
+    try:
+        try:
+            os.mkdir(unit)
+        except OSError as e:
+            raise Skip("cannot create %s: %s" % (unit, e.strerror))
+        tok, fp = ctx.new_token("ghp")
+        # The shell moves itself into the unit, then becomes python: the
+        # client runs in the service's cgroup from its first instruction.
+        cmd = ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" || exit 97; exec "$@"', unit,
+               PY, os.path.join(HERE, "py_client.py"), "httpclient",
+               "https://127.0.0.1:%d/r8/daemon" % ctx.tls.port, "1"]
+        c = e2e.Client(cmd, {"TT_TOKEN": tok})
+        try:
+            c.finish(ctx)
+        except Fail:
+            if c.rc == 97:
+                raise Skip("cannot move a process into %s (cgroup.procs not writable)" % unit)
+            raise
+        if b"requests=1 connections=1" not in c.out:
+            raise Fail("python client did not send its request: %s" % c.out.decode(errors="replace").strip())
+        a = wait_alert(ctx, coll, fp, "human_token_daemon")
+        bad = []
+        py_exe = os.path.realpath(PY)
+        if "python" not in (a.get("subject") or "") or a.get("exe") != py_exe:
+            bad.append("alert subject/exe: expected python %s, got subject %r exe %r"
+                       % (py_exe, a.get("subject"), a.get("exe")))
+        if a.get("pid") != c.pid:
+            bad.append("alert pid: expected %d, got %r" % (c.pid, a.get("pid")))
+        if a.get("severity") != "medium":
+            bad.append("severity: expected medium, got %r" % a.get("severity"))
+        if bad:
+            raise Fail("; ".join(bad))
+    finally:
+        if os.path.isdir(unit) and not rmdir_when_empty(unit):
+            R.say("note: could not remove the cgroup %s" % unit)
+        if made_slice:
+            rmdir_when_empty(slice_dir)
+
+
+def t_new_write_method(ctx, st):
+    """curl GETs inside the learning window, another curl POSTs to the same
+    URL after it: a new write method, not a new workload or destination."""
+    coll = st["coll"]
+    tok, fp = ctx.new_token()
+    url = "https://127.0.0.1:%d/r9/write" % ctx.tls.port
+    curl_bearer(ctx, tok, url)
+    curl_done = time.time()
+    doc = wait_token(ctx, coll, fp, lambda d: d.get("requests", 0) >= 1, "curl's GET")
+    # The learning window runs from the first sighting: the POST must come after it.
+    first = rfc3339_epoch(doc.get("first_seen")) or curl_done
+    sleep_until(max(first, curl_done) + LEARNING_WINDOW + WINDOW_MARGIN)
+    c = curl_bearer(ctx, tok, url, ["--data", "x=1"])
+    a = wait_alert(ctx, coll, fp, "new_write_method")
+    bad = []
+    if a.get("subject") != "POST":
+        bad.append("subject: expected POST, got %r" % a.get("subject"))
+    if a.get("severity") != "low":
+        bad.append("severity: expected low, got %r" % a.get("severity"))
+    if a.get("pid") != c.pid:
+        bad.append("alert pid: expected %d, got %r" % (c.pid, a.get("pid")))
+    # Found in the same pass as new_write_method, so they would be there by now.
+    other = sorted({x.get("rule") for x in alerts_api(ctx, coll, fp) or []
+                    if x.get("rule") in ("new_workload", "new_destination")})
+    if other:
+        bad.append("same program, same destination, yet alerts %s" % ", ".join(other))
+    if bad:
+        raise Fail("; ".join(bad))
+
+
+def t_expired_jwt(ctx, st):
+    """A JWT presented an hour after its exp; its claims are shown, its subject is not."""
+    coll = st["coll"]
+    jwt, exp = expired_jwt()
+    tok, fp = add_token(ctx, jwt)
+    curl_bearer(ctx, tok, "https://127.0.0.1:%d/r10/jwt" % ctx.tls.port)
+    a = wait_alert(ctx, coll, fp, "expired_jwt")
+    bad = []
+    if a.get("severity") != "medium":
+        bad.append("severity: expected medium, got %r" % a.get("severity"))
+    doc = wait_token(ctx, coll, fp, lambda d: isinstance((d.get("metadata") or {}).get("jwt"), dict),
+                     "metadata.jwt")
+    claims = doc["metadata"]["jwt"]
+    if claims.get("exp") != exp:
+        bad.append("metadata.jwt.exp: expected %d, got %r" % (exp, claims.get("exp")))
+    if "sub" in claims:
+        bad.append("metadata.jwt has the subject in clear")
+    if any(v == "u1" for v in claims.values()):
+        bad.append("metadata.jwt holds the subject's value")
+    if bad:
+        raise Fail("; ".join(bad))
+
+
+def t_query_string(ctx, st):
+    """python sends the token as ?access_token=: the URL carries the credential."""
+    coll = st["coll"]
+    tok, fp = ctx.new_token()
+    # py_client builds the query from TT_TOKEN: the token is never in argv.
+    c = e2e.run_client(ctx, [PY, os.path.join(HERE, "py_client.py"), "query",
+                             "https://127.0.0.1:%d/r11/q" % ctx.tls.port], {"TT_TOKEN": tok})
+    if b"status=200" not in c.out:
+        raise Fail("python client did not get its answer: %s" % c.out.decode(errors="replace").strip())
+    a = wait_alert(ctx, coll, fp, "query_string")
+    bad = []
+    if a.get("subject") != "access_token":
+        bad.append("subject: expected access_token, got %r" % a.get("subject"))
+    if a.get("severity") != "low":
+        bad.append("severity: expected low, got %r" % a.get("severity"))
+    if a.get("pid") != c.pid:
+        bad.append("alert pid: expected %d, got %r" % (c.pid, a.get("pid")))
+    if bad:
+        raise Fail("; ".join(bad))
+
+
+def t_dormant_active(ctx, st):
+    """curl uses a token, nothing uses it for longer than dormant_after, then
+    another curl does."""
+    coll = st["coll"]
+    tok, fp = ctx.new_token()
+    url = "https://127.0.0.1:%d/r12/dormant" % ctx.tls.port
+    curl_bearer(ctx, tok, url)
+    curl_done = time.time()
+    doc = wait_token(ctx, coll, fp, lambda d: d.get("requests", 0) >= 1, "the first use")
+    # The silence runs from the last use the collector knows of.
+    last = rfc3339_epoch(doc.get("last_seen")) or curl_done
+    sleep_until(max(last, curl_done) + DORMANT_AFTER + WINDOW_MARGIN)
+    early = [x.get("id") for x in alerts_api(ctx, coll, fp) or [] if x.get("rule") == "dormant_active"]
+    curl_bearer(ctx, tok, url)
+    again = time.time()
+    try:
+        a = wait_alert(ctx, coll, fp, "dormant_active")
+    except Fail as e:
+        # Where the two uses fell in their minutes: usage is stored per minute.
+        raise Fail("%s [last use at second %.1f of its minute, used again %.1f s later at second %.1f]"
+                   % (e, last % 60, again - last, again % 60))
+    bad = []
+    if early:
+        bad.append("dormant_active alert %s before the token was used again" % early)
+    if a.get("severity") != "medium":
+        bad.append("severity: expected medium, got %r" % a.get("severity"))
+    if bad:
+        raise Fail("; ".join(bad))
+
+
 def t_alerts_in_db(ctx, st):
     """After the collector stopped: alerts --db reads the same alerts and deliveries."""
     want = [(st.get("t1"), "new_workload"), (st.get("t2"), "held_never_used"),
@@ -653,6 +892,12 @@ SENSOR_TESTS = [
     ("held_in_argv", t_held_in_argv),
     ("tokens_sort_risk", t_tokens_sort_risk),
     ("plaintext", t_plaintext),
+    ("service_token_interactive", t_service_token_interactive),
+    ("human_token_daemon", t_human_token_daemon),
+    ("new_write_method", t_new_write_method),
+    ("expired_jwt", t_expired_jwt),
+    ("query_string", t_query_string),
+    ("dormant_active", t_dormant_active),
 ]
 
 

@@ -647,6 +647,33 @@ static void test_dormant_then_active(void **state)
 	store_close(st);
 }
 
+/*
+ * A short silence across a minute boundary, ended by a new process: its
+ * exact first time counts, not the start of its usage minute.
+ */
+static void test_dormant_across_minute(void **state)
+{
+	const int64_t first = T0 + 57500, again = T0 + 63500;
+	struct store *st = open_mem();
+	struct risk_config c;
+	struct alert_view v;
+	Tokentap__V1__Batch *b;
+
+	(void)state;
+	config(&c, "{\"learning_window\": 60, \"dormant_after\": 5}");
+	use_at(st, 1, first, true);
+	assert_int_equal(pass_at(st, &c, first + 100), 0);
+	b = fx_batch(SENSOR, "node-1", 2);
+	fx_add_seen(b, FP_D, "opaque", 101, EXE_APP, DST, HOST, again);
+	fx_add_usage(b, FP_D, "opaque", 101, EXE_APP, DST, HOST, 1, again);
+	apply_ok(st, b);
+	assert_int_equal(pass_at(st, &c, again + 100), 1);
+	one_alert(st, FP_D, "dormant_active", &v);
+	assert_string_equal(v.reason, "used again after 6 seconds without use");
+	risk_config_free(&c);
+	store_close(st);
+}
+
 /* ---- 7. scores ----------------------------------------------------------- */
 
 static void test_scores_and_reasons(void **state)
@@ -1073,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_held_in_argv),
 		cmocka_unit_test(test_held_never_used_then_used),
 		cmocka_unit_test(test_dormant_then_active),
+		cmocka_unit_test(test_dormant_across_minute),
 		cmocka_unit_test(test_scores_and_reasons),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_outbox_failed_and_unmarked),

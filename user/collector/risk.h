@@ -245,6 +245,9 @@ size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t,
 		      const struct risk_held *hd, int64_t now_ms, struct risk_finding *out,
 		      size_t cap);
 
+/* "45 days", "3 hours", "1 minute", "20 seconds": the largest whole unit of ms. */
+void risk_duration(char *out, size_t cap, int64_t ms);
+
 /* Activity after silence: prev_last_used_ms and the first new use. */
 bool risk_dormant_then_active(const struct risk_config *c, int64_t prev_last_used_ms,
 			      int64_t first_new_use_ms);

@@ -86,8 +86,7 @@ bool risk_dormant_then_active(const struct risk_config *c, int64_t prev_last_use
 	       elapsed(prev_last_used_ms, first_new_use_ms) >= c->dormant_ms;
 }
 
-/* "45 days", "3 hours", "1 minute", "20 seconds": the largest whole unit. */
-static void duration(char *out, size_t cap, int64_t ms)
+void risk_duration(char *out, size_t cap, int64_t ms)
 {
 	static const struct {
 		int64_t ms;
@@ -209,7 +208,7 @@ static void eval_transport(struct emit *e, const struct risk_token *t, const str
 			add(e, RULE_PLAINTEXT, u->dst, "sent in plaintext to %s", a);
 	}
 	if (risk_jwt_read(t->jwt_json, &jwt) && jwt.has_exp && u->ts_ms / 1000 > jwt.exp) {
-		duration(a, sizeof(a), elapsed(jwt.exp, u->ts_ms / 1000) * 1000);
+		risk_duration(a, sizeof(a), elapsed(jwt.exp, u->ts_ms / 1000) * 1000);
 		add(e, RULE_EXPIRED_JWT, "", "a JWT presented %s after it expired", a);
 	}
 	if (risk_wrong_provider(e->c, type, str(u->host)) == 1) {
@@ -262,7 +261,7 @@ size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t,
 	eval_transport(&e, t, u, dest);
 	eval_process(&e, t, u, h);
 	if (risk_dormant_then_active(c, h->prev_last_used_ms, u->ts_ms)) {
-		duration(a, sizeof(a), elapsed(h->prev_last_used_ms, u->ts_ms));
+		risk_duration(a, sizeof(a), elapsed(h->prev_last_used_ms, u->ts_ms));
 		add(&e, RULE_DORMANT_ACTIVE, "", "used again after %s without use", a);
 	}
 	if (h->first_used_ms != 0 && elapsed(h->first_used_ms, u->ts_ms) >= c->learning_window_ms &&
@@ -316,7 +315,7 @@ size_t risk_eval_held(const struct risk_config *c, const struct risk_token *t,
 		    node);
 	if (!hd->ever_used && hd->first_held_ms > 0 &&
 	    elapsed(hd->first_held_ms, now_ms) >= c->held_unused_ms) {
-		duration(d, sizeof(d), elapsed(hd->first_held_ms, now_ms));
+		risk_duration(d, sizeof(d), elapsed(hd->first_held_ms, now_ms));
 		add(&e, RULE_HELD_NEVER_USED, "",
 		    "held in %s of %s%s for %s and never used: a candidate for revocation", where,
 		    exe, node, d);

@@ -79,9 +79,16 @@ static const char *const pass_sql[P__COUNT] = {
 	[P_DORMANT_ROWS] = "SELECT t.fingerprint, t.last_seen, r.last_used FROM tokens t"
 			   " JOIN risk r ON r.fingerprint = t.fingerprint"
 			   " WHERE t.requests > 0 AND t.last_seen > r.last_used LIMIT ?1",
+	/*
+	 * The first use after ?3: a new sighting's exact time, or for a
+	 * triple already known the start of the first minute with requests
+	 * (usage is counted per minute: a lower bound). A triple first seen
+	 * after ?3 counts by its exact first time, not its minute.
+	 */
 	[P_FIRST_NEW_USE] =
-		"SELECT MIN(x) FROM (SELECT MIN(u.minute) AS x FROM obs_ident i JOIN usage u"
-		" ON u.obs_id = i.id WHERE i.fingerprint = ?1 AND u.minute > ?2"
+		"SELECT MIN(x) FROM (SELECT MIN(CASE WHEN c.first_seen > ?3 THEN c.first_seen"
+		" ELSE u.minute END) AS x FROM obs_ident i JOIN obs_counts c ON c.id = i.id"
+		" JOIN usage u ON u.obs_id = i.id WHERE i.fingerprint = ?1 AND u.minute > ?2"
 		" UNION ALL SELECT MIN(ts) FROM seen_log WHERE fingerprint = ?1 AND ts > ?3)",
 	[P_RESOLVE_HELD] = "UPDATE findings SET resolved_at = ?2 WHERE fingerprint = ?1"
 			   " AND rule = 'held_never_used' AND resolved_at IS NULL",
@@ -499,8 +506,12 @@ static int pass_dormant(struct pass *p)
 		f.rule = RULE_DORMANT_ACTIVE;
 		f.severity = p->cfg->severity[RULE_DORMANT_ACTIVE];
 		f.weight = p->cfg->weight[RULE_DORMANT_ACTIVE];
-		snprintf(f.reason, sizeof(f.reason), "used again after %lld days without use",
-			 (long long)((first_new - prev[i]) / 86400000));
+		{
+			char gap[48];
+
+			risk_duration(gap, sizeof(gap), first_new - prev[i]);
+			snprintf(f.reason, sizeof(f.reason), "used again after %s without use", gap);
+		}
 		{
 			struct json_object *ev = json_object_new_object();
 
