@@ -89,12 +89,13 @@ func main() {
 	fmt.Printf("requests=%d connections=%d proto=%s\n", n, atomic.LoadInt32(&conns), proto)
 }
 
-// waitFor creates ready, then waits (up to a minute) until goFile exists.
+// waitFor creates ready, then waits (up to five minutes: the tests before
+// the one that releases it may take long) until goFile exists.
 func waitFor(ready, goFile string) {
 	if f, err := os.Create(ready); err == nil {
 		f.Close()
 	}
-	for i := 0; i < 1200; i++ {
+	for i := 0; i < 6000; i++ {
 		if _, err := os.Stat(goFile); err == nil {
 			return
 		}
