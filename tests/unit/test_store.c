@@ -20,6 +20,7 @@
 #include "store.h"
 #include "store_obs_id.h"
 #include "store_query.h"
+#include "store_schema.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"
 #define FP_B "fedcba9876543210fedcba9876543210"
@@ -185,6 +186,63 @@ static void test_migrate_empty_file_idempotent(void **state)
 	st = store_open(d.path, STORE_READONLY, err, sizeof(err));
 	assert_non_null(st);
 	store_close(st);
+	dbfile_remove(&d);
+}
+
+/*
+ * A database written before the risk engine (schema 2): the upgrade gives
+ * every stored observation a sighting, so the engine assesses the old
+ * inventory too.
+ */
+static void test_upgrade_backfills_sightings(void **state)
+{
+	struct dbfile d;
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char err[256];
+
+	(void)state;
+	dbfile_make(&d);
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+					  " applied_at INTEGER NOT NULL)", NULL, NULL, NULL), SQLITE_OK);
+	for (int v = 1; v <= 2; v++) {
+		char sql[96];
+
+		assert_int_equal(sqlite3_exec(db, store_schema_migration(v), NULL, NULL, NULL),
+				 SQLITE_OK);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)", v);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO tokens VALUES ('" FP_A "', 'github_pat', 'Bearer', 'authorization',"
+		" 'ghp_', 40, 1, 1, 100, '', '', '', '', '', '', '', '', 1, 2, 3);"
+		"INSERT INTO observations (id, fingerprint, sensor_id, pid, exe, dst, host, node, uid,"
+		" comm, cgroup_id, src, tls, tls_library, method, path, first_seen, last_seen, requests)"
+		" VALUES (7, '" FP_A "', '" SENSOR "', 42, '/usr/bin/curl', '1.2.3.4:443', 'h', 'n1',"
+		" 0, 'curl', 0, '', 1, 'openssl', 'GET', '/x', 1767225600000, 1767225600001, 3);",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	st = store_open(d.path, 0, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), store_schema_latest());
+	store_close(st);
+	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT fingerprint, node, ts, exe, dst, method, header"
+					    " FROM seen_log", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), FP_A);
+	assert_string_equal((const char *)sqlite3_column_text(s, 1), "n1");
+	assert_int_equal(sqlite3_column_int64(s, 2), 1767225600000LL);
+	assert_string_equal((const char *)sqlite3_column_text(s, 3), "/usr/bin/curl");
+	assert_string_equal((const char *)sqlite3_column_text(s, 4), "1.2.3.4:443");
+	assert_string_equal((const char *)sqlite3_column_text(s, 5), "GET");
+	assert_string_equal((const char *)sqlite3_column_text(s, 6), "authorization");
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
 	dbfile_remove(&d);
 }
 
@@ -527,6 +585,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_empty_file_idempotent),
+		cmocka_unit_test(test_upgrade_backfills_sightings),
 		cmocka_unit_test(test_readonly_refuses_foreign_db),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_token_view_exact),

@@ -178,6 +178,12 @@ static const char *const migrations[] = {
 	" header TEXT NOT NULL,"
 	" in_query INTEGER NOT NULL);"
 	"CREATE INDEX seen_log_fingerprint ON seen_log (fingerprint, ts);"
+	/* the inventory stored so far, one sighting per observation, for the engine */
+	"INSERT INTO seen_log (fingerprint, sensor_id, node, ts, pid, uid, comm, exe, src, dst,"
+	" host, tls, method, path, header, in_query) SELECT i.fingerprint, i.sensor_id, c.node,"
+	" c.first_seen, i.pid, i.uid, i.comm, i.exe, i.src, i.dst, i.host, c.tls, i.method, i.path,"
+	" COALESCE(t.header, ''), 0 FROM obs_ident i JOIN obs_counts c ON c.id = i.id"
+	" LEFT JOIN tokens t ON t.fingerprint = i.fingerprint ORDER BY c.first_seen, i.id;"
 	"CREATE TABLE held ("
 	" id INTEGER PRIMARY KEY,"
 	" fingerprint TEXT NOT NULL,"
