@@ -14,108 +14,6 @@
 #define TOUCHED_MAX (RISK_PASS_ROWS * 3 + 64)
 #define FINDINGS_MAX 24
 
-/* Statements of one pass, prepared together and finalized together. */
-enum pass_stmt {
-	P_CURSOR_GET,
-	P_CURSOR_SET,
-	P_SEEN_ROWS,
-	P_TOKEN,
-	P_FIRST_USE,
-	P_KNOWN,
-	P_METHODS,
-	P_COUNT_DIM,
-	P_BASELINE_ADD,
-	P_FINDING_GET,
-	P_FINDING_BUMP,
-	P_FINDING_ADD,
-	P_OUTBOX_ADD,
-	P_DORMANT_ROWS,
-	P_FIRST_NEW_USE,
-	P_RESOLVE_HELD,
-	P_HELD_ROWS,
-	P_EVER_USED,
-	P_UNUSED_ROWS,
-	P_OPEN_RULES,
-	P_RISK_UPSERT,
-	P__COUNT
-};
-
-/* A column of the newest description of the sighting's process. */
-#define PROC(col)                                                                        \
-	"(SELECT q." col " FROM processes q WHERE q.sensor_id = s.sensor_id AND q.pid = s.pid" \
-	" AND (s.exe = '' OR q.exe = s.exe) ORDER BY q.start_time DESC LIMIT 1)"
-
-static const char *const pass_sql[P__COUNT] = {
-	[P_CURSOR_GET] = "SELECT value FROM risk_state WHERE name = ?1",
-	[P_CURSOR_SET] = "INSERT INTO risk_state (name, value) VALUES (?1, ?2)"
-			 " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-	/* the newest description of the process, when the sensor sent one */
-	[P_SEEN_ROWS] =
-		"SELECT s.id, s.fingerprint, s.sensor_id, s.node, s.ts, s.pid, s.comm, s.exe, s.dst,"
-		" s.host, s.tls, s.method, s.path, s.header, s.in_query,"
-		" COALESCE(" PROC("cmdline") ", ''), COALESCE(" PROC("cgroup") ", ''),"
-		" COALESCE(" PROC("container_id") ", ''), COALESCE(" PROC("k8s_namespace") ", '')"
-		" FROM seen_log s WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
-	[P_TOKEN] = "SELECT token_type, token_prefix, scheme, header, aws_key_kind,"
-		    " basic_password_type, jwt_json, has_checksum, checksum_valid FROM tokens"
-		    " WHERE fingerprint = ?1",
-	[P_FIRST_USE] = "SELECT MIN(ts) FROM seen_log WHERE fingerprint = ?1 AND id < ?2",
-	[P_KNOWN] = "SELECT 1 FROM baseline WHERE fingerprint = ?1 AND dim = ?2 AND value = ?3",
-	[P_METHODS] = "SELECT COUNT(*), COALESCE(SUM(value NOT IN ('GET', 'HEAD', 'OPTIONS')), 0)"
-		      " FROM baseline WHERE fingerprint = ?1 AND dim = 'method'",
-	[P_COUNT_DIM] = "SELECT COUNT(*) FROM baseline WHERE fingerprint = ?1 AND dim = ?2",
-	[P_BASELINE_ADD] = "INSERT OR IGNORE INTO baseline (fingerprint, dim, value, first_seen)"
-			   " VALUES (?1, ?2, ?3, ?4)",
-	[P_FINDING_GET] = "SELECT id FROM findings WHERE fingerprint = ?1 AND rule = ?2"
-			  " AND subject = ?3",
-	[P_FINDING_BUMP] = "UPDATE findings SET last_seen = MAX(last_seen, ?2), count = count + 1,"
-			   " resolved_at = NULL WHERE id = ?1",
-	[P_FINDING_ADD] = "INSERT INTO findings (fingerprint, rule, subject, severity, weight,"
-			  " reason, evidence, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-			  " ?7, ?8, ?8)",
-	[P_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (finding_id, kind, target, next_at)"
-			 " VALUES (?1, ?2, ?3, ?4)",
-	/* used again since the engine last looked */
-	[P_DORMANT_ROWS] = "SELECT t.fingerprint, t.last_seen, r.last_used FROM tokens t"
-			   " JOIN risk r ON r.fingerprint = t.fingerprint"
-			   " WHERE t.requests > 0 AND t.last_seen > r.last_used LIMIT ?1",
-	/*
-	 * The first use after ?3: a new sighting's exact time, or for a
-	 * triple already known the start of the first minute with requests
-	 * (usage is counted per minute: a lower bound). A triple first seen
-	 * after ?3 counts by its exact first time, not its minute.
-	 */
-	[P_FIRST_NEW_USE] =
-		"SELECT MIN(x) FROM (SELECT MIN(CASE WHEN c.first_seen > ?3 THEN c.first_seen"
-		" ELSE u.minute END) AS x FROM obs_ident i JOIN obs_counts c ON c.id = i.id"
-		" JOIN usage u ON u.obs_id = i.id WHERE i.fingerprint = ?1 AND u.minute > ?2"
-		" UNION ALL SELECT MIN(ts) FROM seen_log WHERE fingerprint = ?1 AND ts > ?3)",
-	[P_RESOLVE_HELD] = "UPDATE findings SET resolved_at = ?2 WHERE fingerprint = ?1"
-			   " AND rule = 'held_never_used' AND resolved_at IS NULL",
-	[P_HELD_ROWS] = "SELECT id, fingerprint, node, exe, source, name, first_seen, pid, sensor_id"
-			" FROM held WHERE id > ?1 ORDER BY id LIMIT ?2",
-	[P_EVER_USED] = "SELECT EXISTS (SELECT 1 FROM seen_log WHERE fingerprint = ?1)"
-			" OR EXISTS (SELECT 1 FROM tokens WHERE fingerprint = ?1 AND requests > 0)",
-	/* held, never used, no open finding yet, held long enough */
-	[P_UNUSED_ROWS] =
-		"SELECT h.fingerprint, MIN(h.first_seen), MIN(h.exe), MIN(h.node), MIN(h.source),"
-		" MIN(h.name) FROM held h WHERE NOT EXISTS (SELECT 1 FROM seen_log s"
-		" WHERE s.fingerprint = h.fingerprint) AND NOT EXISTS (SELECT 1 FROM tokens t"
-		" WHERE t.fingerprint = h.fingerprint AND t.requests > 0) AND NOT EXISTS"
-		" (SELECT 1 FROM findings f WHERE f.fingerprint = h.fingerprint"
-		" AND f.rule = 'held_never_used') GROUP BY h.fingerprint"
-		" HAVING MIN(h.first_seen) <= ?1 LIMIT ?2",
-	[P_OPEN_RULES] = "SELECT rule FROM findings WHERE fingerprint = ?1 AND resolved_at IS NULL",
-	[P_RISK_UPSERT] =
-		"INSERT INTO risk (fingerprint, score, impact, likelihood, impact_why, reasons, updated,"
-		" last_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE((SELECT CASE WHEN"
-		" requests > 0 THEN last_seen ELSE 0 END FROM tokens WHERE fingerprint = ?1), 0))"
-		" ON CONFLICT (fingerprint) DO UPDATE SET score = excluded.score,"
-		" impact = excluded.impact, likelihood = excluded.likelihood,"
-		" impact_why = excluded.impact_why, reasons = excluded.reasons,"
-		" updated = excluded.updated, last_used = MAX(last_used, excluded.last_used)",
-};
-
 /* A token's row, copied out of its statement. */
 struct tok_row {
 	char type[32], prefix[32], scheme[32], header[64], aws_key_kind[32], pw_type[32];
@@ -128,7 +26,6 @@ struct pass {
 	struct store *st;
 	const struct risk_config *cfg;
 	int64_t now_ms;
-	sqlite3_stmt *s[P__COUNT];
 	char (*touched)[33];
 	size_t n_touched;
 	struct risk_pass_stats *stats;
@@ -140,13 +37,6 @@ static int fail(struct pass *p, const char *what)
 {
 	snprintf(p->err, p->errlen, "risk %s: %s", what, sqlite3_errmsg(p->st->db));
 	return -1;
-}
-
-static sqlite3_stmt *stmt(struct pass *p, enum pass_stmt i)
-{
-	sqlite3_reset(p->s[i]);
-	sqlite3_clear_bindings(p->s[i]);
-	return p->s[i];
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -180,7 +70,7 @@ static int64_t one_int(sqlite3_stmt *s, int64_t dflt)
 
 static int64_t cursor_get(struct pass *p, const char *name)
 {
-	sqlite3_stmt *s = stmt(p, P_CURSOR_GET);
+	sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_CURSOR_GET);
 
 	bind_text(s, 1, name);
 	return one_int(s, 0);
@@ -188,7 +78,7 @@ static int64_t cursor_get(struct pass *p, const char *name)
 
 static int cursor_set(struct pass *p, const char *name, int64_t v)
 {
-	sqlite3_stmt *s = stmt(p, P_CURSOR_SET);
+	sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_CURSOR_SET);
 
 	bind_text(s, 1, name);
 	sqlite3_bind_int64(s, 2, v);
@@ -207,7 +97,7 @@ static void touch(struct pass *p, const char *fp)
 /* 1 found, 0 unknown token. */
 static int load_token(struct pass *p, const char *fp, struct tok_row *t)
 {
-	sqlite3_stmt *s = stmt(p, P_TOKEN);
+	sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_TOKEN);
 	int found = 0;
 
 	memset(t, 0, sizeof(*t));
@@ -236,7 +126,7 @@ static int load_token(struct pass *p, const char *fp, struct tok_row *t)
 
 static bool known(struct pass *p, const char *fp, const char *dim, const char *value)
 {
-	sqlite3_stmt *s = stmt(p, P_KNOWN);
+	sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_KNOWN);
 
 	bind_text(s, 1, fp);
 	bind_text(s, 2, dim);
@@ -246,7 +136,7 @@ static bool known(struct pass *p, const char *fp, const char *dim, const char *v
 
 static unsigned count_dim(struct pass *p, const char *fp, const char *dim)
 {
-	sqlite3_stmt *s = stmt(p, P_COUNT_DIM);
+	sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_COUNT_DIM);
 
 	bind_text(s, 1, fp);
 	bind_text(s, 2, dim);
@@ -260,7 +150,7 @@ static int baseline_add(struct pass *p, const char *fp, const char *dim, const c
 
 	if (!value[0])
 		return 0;
-	s = stmt(p, P_BASELINE_ADD);
+	s = store_stmt(p->st, SQ_RISK_BASELINE_ADD);
 	bind_text(s, 1, fp);
 	bind_text(s, 2, dim);
 	bind_text(s, 3, value);
@@ -291,7 +181,7 @@ static int queue_actions(struct pass *p, int64_t id, const char *type, const str
 			continue;
 		/* the URL itself may be a secret (Slack): stored by its label */
 		notify_url_label(c->webhooks[i].url, label, sizeof(label));
-		s = stmt(p, P_OUTBOX_ADD);
+		s = store_stmt(p->st, SQ_RISK_OUTBOX_ADD);
 		sqlite3_bind_int64(s, 1, id);
 		bind_text(s, 2, "webhook");
 		bind_text(s, 3, label);
@@ -304,7 +194,7 @@ static int queue_actions(struct pass *p, int64_t id, const char *type, const str
 
 		if (!hook_matches(&c->hooks[i], type, f))
 			continue;
-		s = stmt(p, P_OUTBOX_ADD);
+		s = store_stmt(p->st, SQ_RISK_OUTBOX_ADD);
 		sqlite3_bind_int64(s, 1, id);
 		bind_text(s, 2, "hook");
 		bind_text(s, 3, c->hooks[i].name);
@@ -320,7 +210,7 @@ static int record(struct pass *p, const char *fp, const char *type, const struct
 		  int64_t ts, struct json_object *evidence)
 {
 	const char *rule = risk_rule_name(f->rule);
-	sqlite3_stmt *s = stmt(p, P_FINDING_GET);
+	sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_FINDING_GET);
 	int64_t id;
 	int rc;
 
@@ -331,12 +221,12 @@ static int record(struct pass *p, const char *fp, const char *type, const struct
 	touch(p, fp);
 	if (id > 0) {
 		json_object_put(evidence);
-		s = stmt(p, P_FINDING_BUMP);
+		s = store_stmt(p->st, SQ_RISK_FINDING_BUMP);
 		sqlite3_bind_int64(s, 1, id);
 		sqlite3_bind_int64(s, 2, ts);
 		return run(p, s, "finding");
 	}
-	s = stmt(p, P_FINDING_ADD);
+	s = store_stmt(p->st, SQ_RISK_FINDING_ADD);
 	bind_text(s, 1, fp);
 	bind_text(s, 2, rule);
 	bind_text(s, 3, f->subject);
@@ -380,7 +270,7 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 		.path = col_text(r, 12), .tls = sqlite3_column_int(r, 10),
 		.in_query = sqlite3_column_int(r, 14),
 	};
-	s = stmt(p, P_FIRST_USE);
+	s = store_stmt(p->st, SQ_RISK_FIRST_USE);
 	bind_text(s, 1, fp);
 	sqlite3_bind_int64(s, 2, id);
 	h.first_used_ms = one_int(s, 0);
@@ -388,7 +278,7 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 	h.dest_known = known(p, fp, "dest", dest);
 	h.node_known = known(p, fp, "node", node);
 	h.method_known = known(p, fp, "method", method);
-	s = stmt(p, P_METHODS);
+	s = store_stmt(p->st, SQ_RISK_METHODS);
 	bind_text(s, 1, fp);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		h.baseline_reads_only = sqlite3_column_int64(s, 0) > 0 &&
@@ -419,7 +309,7 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 	}
 	if (rc == 0) {
 		/* used now: no longer a held-never-used token */
-		s = stmt(p, P_RESOLVE_HELD);
+		s = store_stmt(p->st, SQ_RISK_RESOLVE_HELD);
 		bind_text(s, 1, fp);
 		sqlite3_bind_int64(s, 2, p->now_ms);
 		rc = run(p, s, "resolve");
@@ -438,10 +328,9 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 static int pass_seen(struct pass *p)
 {
 	int64_t cur = cursor_get(p, "seen_log"), last = cur;
-	sqlite3_stmt *r = p->s[P_SEEN_ROWS];
+	sqlite3_stmt *r = store_stmt(p->st, SQ_RISK_SEEN_ROWS);
 	int rc;
 
-	sqlite3_reset(r);
 	sqlite3_bind_int64(r, 1, cur);
 	sqlite3_bind_int(r, 2, RISK_PASS_ROWS);
 	/* eval_seen uses other statements only: r stays positioned */
@@ -461,7 +350,7 @@ static int pass_seen(struct pass *p)
 /* Tokens used again since the last pass: silence long enough is a finding. */
 static int pass_dormant(struct pass *p)
 {
-	sqlite3_stmt *r = p->s[P_DORMANT_ROWS];
+	sqlite3_stmt *r = store_stmt(p->st, SQ_RISK_DORMANT_ROWS);
 	char (*fps)[33] = calloc(RISK_PASS_ROWS, sizeof(*fps));
 	int64_t *prev = calloc(RISK_PASS_ROWS, sizeof(*prev));
 	size_t n = 0;
@@ -473,7 +362,6 @@ static int pass_dormant(struct pass *p)
 		snprintf(p->err, p->errlen, "out of memory");
 		return -1;
 	}
-	sqlite3_reset(r);
 	sqlite3_bind_int(r, 1, RISK_PASS_ROWS);
 	while (n < RISK_PASS_ROWS && sqlite3_step(r) == SQLITE_ROW) {
 		copy(fps[n], 33, col_text(r, 0));
@@ -481,7 +369,7 @@ static int pass_dormant(struct pass *p)
 	}
 	sqlite3_reset(r);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		sqlite3_stmt *s = stmt(p, P_RESOLVE_HELD);
+		sqlite3_stmt *s = store_stmt(p->st, SQ_RISK_RESOLVE_HELD);
 		struct risk_finding f = { 0 };
 		int64_t first_new;
 		struct tok_row t;
@@ -493,7 +381,7 @@ static int pass_dormant(struct pass *p)
 		touch(p, fps[i]);
 		if (rc < 0 || prev[i] <= 0)
 			continue;
-		s = stmt(p, P_FIRST_NEW_USE);
+		s = store_stmt(p->st, SQ_RISK_FIRST_NEW_USE);
 		bind_text(s, 1, fps[i]);
 		sqlite3_bind_int64(s, 2, prev[i] - prev[i] % MINUTE_MS);
 		sqlite3_bind_int64(s, 3, prev[i]);
@@ -541,7 +429,7 @@ static int eval_held(struct pass *p, const char *fp, const char *source, const c
 
 	if (!load_token(p, fp, &t))
 		return 0;
-	s = stmt(p, P_EVER_USED);
+	s = store_stmt(p->st, SQ_RISK_EVER_USED);
 	bind_text(s, 1, fp);
 	hd = (struct risk_held){ .source = source, .name = name, .exe = exe, .node = node,
 				 .first_held_ms = first_held, .ever_used = one_int(s, 0) == 1 };
@@ -571,10 +459,9 @@ static int eval_held(struct pass *p, const char *fp, const char *source, const c
 static int pass_held(struct pass *p)
 {
 	int64_t cur = cursor_get(p, "held"), last = cur;
-	sqlite3_stmt *r = p->s[P_HELD_ROWS];
+	sqlite3_stmt *r = store_stmt(p->st, SQ_RISK_HELD_ROWS);
 	int rc = 0, step;
 
-	sqlite3_reset(r);
 	sqlite3_bind_int64(r, 1, cur);
 	sqlite3_bind_int(r, 2, RISK_PASS_ROWS);
 	while (rc == 0 && (step = sqlite3_step(r)) == SQLITE_ROW) {
@@ -600,7 +487,7 @@ static int pass_held(struct pass *p)
 
 		if (!u)
 			return 0;
-		r = stmt(p, P_UNUSED_ROWS);
+		r = store_stmt(p->st, SQ_RISK_UNUSED_ROWS);
 		sqlite3_bind_int64(r, 1, p->now_ms - p->cfg->held_unused_ms);
 		sqlite3_bind_int(r, 2, 64);
 		while (n < 64 && sqlite3_step(r) == SQLITE_ROW) {
@@ -634,7 +521,7 @@ static int score(struct pass *p, const char *fp)
 
 	if (!load_token(p, fp, &t))
 		return 0;
-	s = stmt(p, P_OPEN_RULES);
+	s = store_stmt(p->st, SQ_RISK_OPEN_RULES);
 	bind_text(s, 1, fp);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		enum risk_rule r;
@@ -646,7 +533,7 @@ static int score(struct pass *p, const char *fp)
 	risk_score_token(p->cfg, &t.view, rules, n, p->now_ms, &sc);
 	free(t.jwt_json);
 	reasons = store_open_reasons(p->st, fp);
-	s = stmt(p, P_RISK_UPSERT);
+	s = store_stmt(p->st, SQ_RISK_RISK_UPSERT);
 	bind_text(s, 1, fp);
 	sqlite3_bind_int(s, 2, sc.score);
 	sqlite3_bind_double(s, 3, sc.impact);
@@ -677,11 +564,6 @@ int risk_store_pass(struct store *st, const struct risk_config *cfg, int64_t now
 		return -1;
 	}
 	pthread_mutex_lock(&st->lock);
-	for (int i = 0; i < P__COUNT; i++)
-		if (sqlite3_prepare_v2(st->db, pass_sql[i], -1, &p.s[i], NULL) != SQLITE_OK) {
-			fail(&p, "prepare");
-			goto out;
-		}
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(&p, "begin");
 		goto out;
@@ -701,8 +583,6 @@ int risk_store_pass(struct store *st, const struct risk_config *cfg, int64_t now
 rollback:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-	for (int i = 0; i < P__COUNT; i++)
-		sqlite3_finalize(p.s[i]);
 	pthread_mutex_unlock(&st->lock);
 	free(p.touched);
 	return rc;

@@ -21,10 +21,14 @@
 /* KEEP(c) would leave c as it is: the new value is "" or the same. */
 #define SAME(c, n) "(?" n " = '' OR " c " = ?" n ")"
 
-/* Picks the newest process with that pid (and exe, when known). */
-#define PROC_OF(col)                                                                   \
-	"(SELECT p." col " FROM processes p WHERE p.sensor_id = o.sensor_id AND "         \
-	"p.pid = o.pid AND (o.exe = '' OR p.exe = o.exe) ORDER BY p.start_time DESC LIMIT 1)"
+/*
+ * A column of the newest process with the pid (and exe, when known) of
+ * row, an observation or a sighting.
+ */
+#define PROC_OF(row, col)                                                                 \
+	"(SELECT p." col " FROM processes p WHERE p.sensor_id = " row ".sensor_id AND p.pid = " \
+	row ".pid AND (" row ".exe = '' OR p.exe = " row ".exe) ORDER BY p.start_time DESC"   \
+	" LIMIT 1)"
 
 static const char *const stmt_sql[SQ__COUNT] = {
 	[SQ_BATCH_INSERT] = "INSERT OR IGNORE INTO batches (sensor_id, seq, sent_at, received_at, events)"
@@ -130,8 +134,8 @@ static const char *const stmt_sql[SQ__COUNT] = {
 	[SQ_TOKEN_ONE] = "SELECT " TOKEN_COLS " FROM tokens WHERE fingerprint = ?1",
 	[SQ_TOKEN_PROCESSES] =
 		"SELECT o.sensor_id, o.node, o.pid, o.exe, o.comm, o.uid, SUM(o.requests),"
-		" MIN(o.first_seen), MAX(o.last_seen), " PROC_OF("container_id") ", "
-		PROC_OF("cmdline") ", " PROC_OF("k8s_namespace") " FROM observations o"
+		" MIN(o.first_seen), MAX(o.last_seen), " PROC_OF("o", "container_id") ", "
+		PROC_OF("o", "cmdline") ", " PROC_OF("o", "k8s_namespace") " FROM observations o"
 		" WHERE o.fingerprint = ?1"
 		" GROUP BY o.sensor_id, o.pid, o.exe ORDER BY 7 DESC, 2, 3, 4 LIMIT ?2",
 	[SQ_TOKEN_DESTINATIONS] =
@@ -154,6 +158,82 @@ static const char *const stmt_sql[SQ__COUNT] = {
 			  " WHERE fingerprint = ?1",
 	[SQ_TOKEN_HELD] = "SELECT node, pid, exe, source, name, first_seen, last_seen FROM held"
 			  " WHERE fingerprint = ?1 ORDER BY first_seen, id LIMIT 1000",
+	[SQ_ALERT_DELIVERIES] = "SELECT target, attempt, ts, outcome, http_status, error"
+				" FROM deliveries WHERE finding_id = ?1 ORDER BY id",
+	[SQ_OPEN_REASONS] = "SELECT rule, severity, weight, reason, subject, first_seen FROM findings"
+			    " WHERE fingerprint = ?1 AND resolved_at IS NULL"
+			    " ORDER BY weight DESC, first_seen, id",
+	/* the risk engine's pass */
+	[SQ_RISK_CURSOR_GET] = "SELECT value FROM risk_state WHERE name = ?1",
+	[SQ_RISK_CURSOR_SET] = "INSERT INTO risk_state (name, value) VALUES (?1, ?2)"
+			 " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	/* the newest description of the process, when the sensor sent one */
+	[SQ_RISK_SEEN_ROWS] =
+		"SELECT s.id, s.fingerprint, s.sensor_id, s.node, s.ts, s.pid, s.comm, s.exe, s.dst,"
+		" s.host, s.tls, s.method, s.path, s.header, s.in_query,"
+		" COALESCE(" PROC_OF("s", "cmdline") ", ''),"
+		" COALESCE(" PROC_OF("s", "cgroup") ", ''),"
+		" COALESCE(" PROC_OF("s", "container_id") ", ''),"
+		" COALESCE(" PROC_OF("s", "k8s_namespace") ", '')"
+		" FROM seen_log s WHERE s.id > ?1 ORDER BY s.id LIMIT ?2",
+	[SQ_RISK_TOKEN] = "SELECT token_type, token_prefix, scheme, header, aws_key_kind,"
+		    " basic_password_type, jwt_json, has_checksum, checksum_valid FROM tokens"
+		    " WHERE fingerprint = ?1",
+	[SQ_RISK_FIRST_USE] = "SELECT MIN(ts) FROM seen_log WHERE fingerprint = ?1 AND id < ?2",
+	[SQ_RISK_KNOWN] = "SELECT 1 FROM baseline WHERE fingerprint = ?1 AND dim = ?2 AND value = ?3",
+	[SQ_RISK_METHODS] = "SELECT COUNT(*), COALESCE(SUM(value NOT IN ('GET', 'HEAD', 'OPTIONS')), 0)"
+		      " FROM baseline WHERE fingerprint = ?1 AND dim = 'method'",
+	[SQ_RISK_COUNT_DIM] = "SELECT COUNT(*) FROM baseline WHERE fingerprint = ?1 AND dim = ?2",
+	[SQ_RISK_BASELINE_ADD] = "INSERT OR IGNORE INTO baseline (fingerprint, dim, value, first_seen)"
+			   " VALUES (?1, ?2, ?3, ?4)",
+	[SQ_RISK_FINDING_GET] = "SELECT id FROM findings WHERE fingerprint = ?1 AND rule = ?2"
+			  " AND subject = ?3",
+	[SQ_RISK_FINDING_BUMP] = "UPDATE findings SET last_seen = MAX(last_seen, ?2), count = count + 1,"
+			   " resolved_at = NULL WHERE id = ?1",
+	[SQ_RISK_FINDING_ADD] = "INSERT INTO findings (fingerprint, rule, subject, severity, weight,"
+			  " reason, evidence, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			  " ?7, ?8, ?8)",
+	[SQ_RISK_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (finding_id, kind, target, next_at)"
+			 " VALUES (?1, ?2, ?3, ?4)",
+	/* used again since the engine last looked */
+	[SQ_RISK_DORMANT_ROWS] = "SELECT t.fingerprint, t.last_seen, r.last_used FROM tokens t"
+			   " JOIN risk r ON r.fingerprint = t.fingerprint"
+			   " WHERE t.requests > 0 AND t.last_seen > r.last_used LIMIT ?1",
+	/*
+	 * The first use after ?3: a new sighting's exact time, or for a
+	 * triple already known the start of the first minute with requests
+	 * (usage is counted per minute: a lower bound). A triple first seen
+	 * after ?3 counts by its exact first time, not its minute.
+	 */
+	[SQ_RISK_FIRST_NEW_USE] =
+		"SELECT MIN(x) FROM (SELECT MIN(CASE WHEN c.first_seen > ?3 THEN c.first_seen"
+		" ELSE u.minute END) AS x FROM obs_ident i JOIN obs_counts c ON c.id = i.id"
+		" JOIN usage u ON u.obs_id = i.id WHERE i.fingerprint = ?1 AND u.minute > ?2"
+		" UNION ALL SELECT MIN(ts) FROM seen_log WHERE fingerprint = ?1 AND ts > ?3)",
+	[SQ_RISK_RESOLVE_HELD] = "UPDATE findings SET resolved_at = ?2 WHERE fingerprint = ?1"
+			   " AND rule = 'held_never_used' AND resolved_at IS NULL",
+	[SQ_RISK_HELD_ROWS] = "SELECT id, fingerprint, node, exe, source, name, first_seen, pid, sensor_id"
+			" FROM held WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[SQ_RISK_EVER_USED] = "SELECT EXISTS (SELECT 1 FROM seen_log WHERE fingerprint = ?1)"
+			" OR EXISTS (SELECT 1 FROM tokens WHERE fingerprint = ?1 AND requests > 0)",
+	/* held, never used, no open finding yet, held long enough */
+	[SQ_RISK_UNUSED_ROWS] =
+		"SELECT h.fingerprint, MIN(h.first_seen), MIN(h.exe), MIN(h.node), MIN(h.source),"
+		" MIN(h.name) FROM held h WHERE NOT EXISTS (SELECT 1 FROM seen_log s"
+		" WHERE s.fingerprint = h.fingerprint) AND NOT EXISTS (SELECT 1 FROM tokens t"
+		" WHERE t.fingerprint = h.fingerprint AND t.requests > 0) AND NOT EXISTS"
+		" (SELECT 1 FROM findings f WHERE f.fingerprint = h.fingerprint"
+		" AND f.rule = 'held_never_used') GROUP BY h.fingerprint"
+		" HAVING MIN(h.first_seen) <= ?1 LIMIT ?2",
+	[SQ_RISK_OPEN_RULES] = "SELECT rule FROM findings WHERE fingerprint = ?1 AND resolved_at IS NULL",
+	[SQ_RISK_RISK_UPSERT] =
+		"INSERT INTO risk (fingerprint, score, impact, likelihood, impact_why, reasons, updated,"
+		" last_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, COALESCE((SELECT CASE WHEN"
+		" requests > 0 THEN last_seen ELSE 0 END FROM tokens WHERE fingerprint = ?1), 0))"
+		" ON CONFLICT (fingerprint) DO UPDATE SET score = excluded.score,"
+		" impact = excluded.impact, likelihood = excluded.likelihood,"
+		" impact_why = excluded.impact_why, reasons = excluded.reasons,"
+		" updated = excluded.updated, last_used = MAX(last_used, excluded.last_used)",
 	[SQ_SENSORS] = "SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches,"
 		       " events, status_ts, status_json FROM sensors ORDER BY node, sensor_id",
 };

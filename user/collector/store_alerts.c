@@ -68,10 +68,8 @@ static struct json_object *deliveries(struct store *st, int64_t id)
 	struct json_object *arr = json_object_new_array();
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT target, attempt, ts, outcome, http_status, error"
-				       " FROM deliveries WHERE finding_id = ?1 ORDER BY id", -1, &s,
-			       NULL) != SQLITE_OK)
-		return arr;
+	/* cached: an alert list asks this of every alert */
+	s = store_stmt(st, SQ_ALERT_DELIVERIES);
 	sqlite3_bind_int64(s, 1, id);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		struct json_object *d = json_object_new_object();
@@ -86,7 +84,7 @@ static struct json_object *deliveries(struct store *st, int64_t id)
 		put_opt(d, "error", col_text(s, 5));
 		json_object_array_add(arr, d);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return arr;
 }
 
@@ -153,11 +151,8 @@ struct json_object *store_open_reasons(struct store *st, const char *fingerprint
 	struct json_object *arr = json_object_new_array();
 	sqlite3_stmt *s;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT rule, severity, weight, reason, subject, first_seen"
-				       " FROM findings WHERE fingerprint = ?1 AND resolved_at IS NULL"
-				       " ORDER BY weight DESC, first_seen, id", -1, &s,
-			       NULL) != SQLITE_OK)
-		return arr;
+	/* cached: every rescored token asks this */
+	s = store_stmt(st, SQ_OPEN_REASONS);
 	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		struct json_object *r = json_object_new_object();
@@ -170,7 +165,7 @@ struct json_object *store_open_reasons(struct store *st, const char *fingerprint
 		put_time(r, "first_seen", sqlite3_column_int64(s, 5));
 		json_object_array_add(arr, r);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return arr;
 }
 
