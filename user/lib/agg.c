@@ -1,20 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "agg.h"
+#include "fnv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /*
  * The triple: token, process (pid and program), destination (address and
@@ -82,7 +72,7 @@ enum agg_result agg_add(struct agg *a, const struct sighting *s, const struct ag
 		a->overflow++;
 		return AGG_FULL;
 	}
-	h = fnv1a(key, (size_t)klen);
+	h = fnv1a(FNV1A_SEED, key, (size_t)klen);
 	for (e = a->buckets[h & (a->nbuckets - 1)]; e; e = e->next) {
 		if (e->key_hash == h && strcmp(e->key, key) == 0) {
 			e->interval_count++;

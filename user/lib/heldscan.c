@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cred.h"
+#include "fnv.h"
 #include "text.h"
 
 /* ---- what one image already reported ------------------------------------ */
@@ -28,14 +29,7 @@ struct seen_set {
 
 static uint64_t seen_hash(const char *name, const char *fp)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;
-	for (const char *p = fp; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	return h | 1;
+	return fnv1a_field(fnv1a_field(FNV1A_SEED, name), fp) | 1;
 }
 
 static struct seen_entry *seen_slot(struct seen_entry *slots, size_t cap, uint64_t h,

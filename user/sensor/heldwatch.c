@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fnv.h"
 #include "heldscan.h"
 #include "procdesc.h"
 
@@ -75,24 +76,17 @@ static void on_found(void *ctx, const struct held_token *t)
 	f->n++;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return (h ^ 0xff) * 0x100000001b3ULL;
-}
-
 /* True the first time this (token, process, program, source, name) is seen. */
 static bool first_report(struct heldwatch *w, const struct procdesc *d, const struct held_token *t)
 {
 	char num[48];
-	uint64_t h = 0xcbf29ce484222325ULL, *slot;
+	uint64_t h = FNV1A_SEED, *slot;
 
 	snprintf(num, sizeof(num), "%u/%lld/%d", d->pid, (long long)d->start_time_ms, (int)t->source);
-	h = fnv1a(h, num);
-	h = fnv1a(h, d->exe);
-	h = fnv1a(h, t->fingerprint);
-	h = fnv1a(h, t->name);
+	h = fnv1a_field(h, num);
+	h = fnv1a_field(h, d->exe);
+	h = fnv1a_field(h, t->fingerprint);
+	h = fnv1a_field(h, t->name);
 	h |= 1; /* 0 marks an empty slot */
 	slot = &w->seen[h % SEEN_SLOTS];
 	if (*slot == h)

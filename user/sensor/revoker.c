@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include "fingerprint.h"
 #include "hookexec.h"
+#include "pipeline.h"
 #include "redact.h"
 
 #define MARKED_MAX 64
@@ -46,14 +46,6 @@ struct revoker {
 	bool started;
 };
 
-static int64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void run_job(struct revoker *r, struct job *j, struct revoker_result *res)
 {
 	char fp_env[64], type_env[64];
@@ -86,7 +78,7 @@ static void run_job(struct revoker *r, struct job *j, struct revoker_result *res
 	}
 	secure_wipe(hr, sizeof(*hr));
 	free(hr);
-	res->ts_ns = now_real_ns();
+	res->ts_ns = clock_real_ns();
 }
 
 static void release_secret(struct job *j)

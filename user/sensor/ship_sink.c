@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "fnv.h"
 #include "procdesc.h"
 
 #define DESCRIBED_SLOTS 8192
@@ -12,14 +13,15 @@
 /* Identity of a process for "already described": pid and program. */
 static uint64_t process_key(const struct sighting *s)
 {
-	uint64_t h = 1469598103934665603ULL ^ s->pid;
-
-	for (const char *c = s->exe; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-	return h | 1;
+	return fnv1a(FNV1A_SEED ^ s->pid, s->exe, strlen(s->exe)) | 1;
 }
 
-static void describe_process(struct ship_sink *ss, const struct sighting *s)
+/*
+ * Describes s's process the first time it is seen; known, when the caller
+ * has read it already (a holder), saves a second read of /proc.
+ */
+static void describe_process(struct ship_sink *ss, const struct sighting *s,
+			     const struct procdesc *known)
 {
 	uint64_t key = process_key(s);
 	uint64_t *slot = &ss->described[key % DESCRIBED_SLOTS];
@@ -29,6 +31,10 @@ static void describe_process(struct ship_sink *ss, const struct sighting *s)
 	if (*slot == key)
 		return;
 	*slot = key;
+	if (known) {
+		shipper_add(ss->shipper, batch_event_process_info(known));
+		return;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return;
@@ -48,7 +54,7 @@ static void on_seen(void *ctx, const struct sighting *s)
 {
 	struct ship_sink *ss = ctx;
 
-	describe_process(ss, s);
+	describe_process(ss, s, NULL);
 	shipper_add(ss->shipper, batch_event_token_seen(s));
 }
 
@@ -64,14 +70,8 @@ static void on_held(void *ctx, const struct sighting *s, const struct procdesc *
 		    enum held_source src, const char *name)
 {
 	struct ship_sink *ss = ctx;
-	uint64_t key = process_key(s);
-	uint64_t *slot = &ss->described[key % DESCRIBED_SLOTS];
 
-	/* the holder is described already: no second read of /proc */
-	if (*slot != key) {
-		*slot = key;
-		shipper_add(ss->shipper, batch_event_process_info(d));
-	}
+	describe_process(ss, s, d);
 	shipper_add(ss->shipper, batch_event_token_held(s, src, name, d->start_time_ms));
 }
 
