@@ -48,11 +48,11 @@ $(BENCH_DIR)/go_tls_client: tests/bench/go_tls_client/main.go | $(BENCH_DIR)
 
 # The ingest benchmark links the collector's objects exactly as the
 # collector binary uses them (same flags, no sanitizers), minus main().
-BENCH_COLL_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(COLL_SRCS)) $(LIB_OBJS)
+BENCH_COLL_OBJS := $(filter-out $(BUILD)/obj/collector/main.o,$(COLL_OBJS))
 
 $(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.c tests/unit/batch_fixture.h $(BENCH_COLL_OBJS) \
 		| $(BENCH_DIR)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(LIB_LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(INC_collector) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(COLL_LDLIBS)
 
 # Keep the BPF objects and skeletons: they are worth inspecting with bpftool.
 .SECONDARY: $(foreach b,$(BENCH_BPF),$(BENCH_DIR)/$(b).bpf.o $(BENCH_DIR)/$(b).skel.h)

@@ -21,7 +21,7 @@
 #include "batch_check.h"
 #include "batch_fixture.h"
 #include "ingest.h"
-#include "risk_store.h"
+#include "store_risk.h"
 #include "store.h"
 
 #define TARGET_EVENTS_PER_S 200000.0
@@ -210,7 +210,7 @@ static double run_store(const struct ingest_limits *lim, const struct body *bodi
 		risk_config_default(&cfg);
 		*risk_seen = 0;
 		do {
-			if (risk_store_pass(st, &cfg, T0_MS + (int64_t)n * 1000 + 2000, &ps, err,
+			if (store_risk_pass(st, &cfg, T0_MS + (int64_t)n * 1000 + 2000, &ps, err,
 					    sizeof(err)) < 0) {
 				fprintf(stderr, "ingest_bench: %s\n", err);
 				break;

@@ -19,7 +19,7 @@
 #include "batch_fixture.h"
 #include "cli.h"
 #include "ingest.h"
-#include "server.h"
+#include "http_server.h"
 #include "store.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"

@@ -20,8 +20,8 @@
 
 #include "batch_fixture.h"
 #include "collector_http.h"
-#include "serve.h"
-#include "server.h"
+#include "serve_cmd.h"
+#include "http_server.h"
 #include "store.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fingerprint.h"
+#include "wipe.h"
 
 struct tmpdir {
 	char path[64];

@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 /* user/sensor is not linked into unit tests: build the shipper here. */
-#include "../../user/sensor/shipper.c"
+#include "../../user/ship/shipper.c"
 
 #include "batch_decode.h"
 

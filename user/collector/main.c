@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "serve.h"
+#include "serve_cmd.h"
 
 static void usage(FILE *out)
 {

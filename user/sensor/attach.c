@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "elfsym.h"
-#include "goattach.h"
+#include "attach_go.h"
 #include "log.h"
 #include "probepoint.h"
-#include "procinfo.h"
+#include "exe_cache.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
 
@@ -268,7 +268,7 @@ int attacher_scan_pid(struct attacher *a, uint32_t pid)
 	exe[n > 0 ? n : 0] = '\0';
 	/* remember the program now: the process may be gone when its events are read */
 	if (n > 0)
-		procinfo_exec(pid, exe);
+		exe_cache_exec(pid, exe);
 	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
 	fp = fopen(maps, "re");
 	if (!fp)

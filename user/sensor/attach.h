@@ -32,7 +32,7 @@ struct attach_file {
 	bool is_lib;
 	unsigned lib;           /* enum tt_tls_lib */
 	struct bpf_link *links[PROBE_MAX];
-	struct bpf_link *go_link;  /* Go crypto/tls (goattach.h) */
+	struct bpf_link *go_link;  /* Go crypto/tls (attach_go.h) */
 	struct bpf_link *go_hf_links[2];  /* Go hpack.(*Encoder).WriteField, std and x/net */
 	bool keep;              /* found by the startup glob: never released */
 	bool released;          /* links destroyed: no process mapped it any more */

@@ -22,15 +22,16 @@
 #include "attach.h"
 #include "cred.h"
 #include "fingerprint.h"
+#include "wipe.h"
 #include "fsutil.h"
 #include "numarg.h"
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
-#include "procinfo.h"
-#include "heldwatch.h"
+#include "exe_cache.h"
+#include "held_procs.h"
 #include "revoker.h"
-#include "ship_sink.h"
+#include "batch_sink.h"
 #include "shipper.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
@@ -70,7 +71,7 @@ struct app {
 	struct pipeline *pipe;
 	struct attacher att;
 	struct shipper *shipper; /* NULL without --collector */
-	struct heldwatch *held;  /* NULL with --no-held-scan */
+	struct held_procs *held;  /* NULL with --no-held-scan */
 	struct revoker *revoker; /* NULL without --revoke-command */
 	uint32_t scan_pids[SCAN_QUEUE];
 	size_t nscan;
@@ -394,11 +395,11 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		memcpy(filename, e->filename, sizeof(filename));
 		filename[sizeof(filename) - 1] = '\0';
-		procinfo_exec(h->pid, filename);
+		exe_cache_exec(h->pid, filename);
 		queue_scan(a, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
 		if (a->held && (!a->opt->pid || a->opt->pid == h->pid))
-			heldwatch_scan_pid(a->held, h->pid);
+			held_procs_scan_pid(a->held, h->pid);
 		return 0;
 	}
 	if (h->kind == TT_EV_MMAP) {
@@ -459,8 +460,8 @@ static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_l
 		{ "batches_sent", ss.batches_sent },
 		{ "batches_rejected", ss.batches_rejected },
 		{ "batch_retries", ss.retries },
-		{ "held_scanned", a->held ? heldwatch_stats(a->held)->scanned : 0 },
-		{ "held_reported", a->held ? heldwatch_stats(a->held)->reported : 0 },
+		{ "held_scanned", a->held ? held_procs_stats(a->held)->scanned : 0 },
+		{ "held_reported", a->held ? held_procs_stats(a->held)->reported : 0 },
 	};
 	uint64_t drops = k[TT_STAT_RB_DROP] + k[TT_STAT_TRUNC] + ps->headers_truncated +
 			 ps->session_overflow + ps->agg_overflow + a->scan_overflow + ss.spool_dropped +
@@ -489,7 +490,7 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb;
 	struct fp_key *key;
 	struct rlimit no_core = { 0, 0 };
-	struct ship_sink ssink;
+	struct batch_sink ssink;
 	struct pipeline_raw_hook raw_hook;
 	char err[512];
 	int64_t next_status, next_release, last_release, release_gap;
@@ -513,7 +514,7 @@ int main(int argc, char **argv)
 		log_error("%s", key ? err : "out of memory");
 		return 1;
 	}
-	if (procinfo_init() != 0) {
+	if (exe_cache_init() != 0) {
 		log_error("out of memory");
 		return 1;
 	}
@@ -536,7 +537,7 @@ int main(int argc, char **argv)
 		};
 
 		a.shipper = shipper_new(&so, err, sizeof(err));
-		if (!a.shipper || ship_sink_init(&ssink, a.shipper) != 0) {
+		if (!a.shipper || batch_sink_init(&ssink, a.shipper) != 0) {
 			log_error("%s", a.shipper ? "out of memory" : err);
 			return 1;
 		}
@@ -573,12 +574,12 @@ int main(int argc, char **argv)
 	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
 	attacher_scan_all(&a.att);
 	if (!opt.no_held) {
-		a.held = heldwatch_new(key, "/proc", opt.json, po.out, po.sink);
+		a.held = held_procs_new(key, "/proc", opt.json, po.out, po.sink);
 		if (!a.held) {
 			log_error("out of memory");
 			return 1;
 		}
-		heldwatch_scan_all(a.held, opt.pid);
+		held_procs_scan_all(a.held, opt.pid);
 	}
 	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
 		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes,
@@ -643,14 +644,14 @@ int main(int argc, char **argv)
 	if (a.shipper) {
 		shipper_close(a.shipper, 5000);
 		shipper_free(a.shipper);
-		ship_sink_free(&ssink);
+		batch_sink_free(&ssink);
 	}
 	ring_buffer__free(rb);
 	pipeline_free(a.pipe);
-	heldwatch_free(a.held);
+	held_procs_free(a.held);
 	attacher_free(&a.att);
 	loader_destroy(skel);
-	procinfo_free();
+	exe_cache_free();
 	secure_wipe(key, sizeof(*key));
 	free(key);
 	return 0;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "fingerprint.h"
+#include "wipe.h"
 #include "hookexec.h"
 #include "pipeline.h"
 #include "redact.h"

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The daemon, request dispatch and POST /v1/batches. */
+#include "http_server_internal.h"
+#include "store_alerts.h"
+#include "timefmt.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIRST_BODY_CAP (64 * 1024)
+#define MAX_FIRST_BODY_CAP (1024 * 1024)
+
+/* Per-request state, from the headers to the completion callback. */
+struct req {
+	bool is_batch;
+	bool too_large;      /* body over the limit: read and dropped */
+	uint8_t *buf;
+	size_t len, cap;
+	size_t dropped;
+};
+
+static void client_addr(struct MHD_Connection *conn, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	socklen_t len;
+
+	snprintf(out, cap, "?");
+	if (!ci || !ci->client_addr)
+		return;
+	len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						     : sizeof(struct sockaddr_in);
+	if (getnameinfo(ci->client_addr, len, host, sizeof(host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(out, cap, ci->client_addr->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+			 host, serv);
+}
+
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+	size_t n = strlen(s);
+	char *copy = malloc(n + 1);
+
+	if (!copy) {
+		json_object_put(obj);
+		return MHD_NO;
+	}
+	memcpy(copy, s, n);
+	copy[n++] = '\n';
+	json_object_put(obj);
+	resp = MHD_create_response_from_buffer(n, copy, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(copy);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
+	rc = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static void sanitize_url(const char *url, char *out, size_t cap)
+{
+	size_t i = 0;
+
+	/* the path is attacker-chosen: short and printable in the log */
+	for (; url && url[i] && i + 1 < cap && i < 80; i++)
+		out[i] = (url[i] > 0x20 && url[i] < 0x7f) ? url[i] : '?';
+	out[i] = '\0';
+}
+
+enum MHD_Result reply_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
+			     const char *url, unsigned status, enum reject_reason reason,
+			     const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+	char addr[NI_MAXHOST + NI_MAXSERV + 4], path[96], m[16];
+
+	metrics_reject(srv->cfg.metrics, reason);
+	client_addr(conn, addr, sizeof(addr));
+	sanitize_url(url, path, sizeof(path));
+	sanitize_url(method, m, sizeof(m));
+	fprintf(stderr, "tokentap-collector: rejected %s %s from %s: %u %s: %s\n", m, path, addr,
+		status, reject_reason_name(reason), msg);
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return reply_json(conn, status, o);
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* Media type without parameters, case-insensitive. */
+static bool is_protobuf(const char *ct)
+{
+	static const char want[] = "application/x-protobuf";
+	size_t n = sizeof(want) - 1;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Header checks before any body byte is read. */
+static enum MHD_Result batch_begin(struct server *srv, struct MHD_Connection *conn, struct req *r,
+				   const char *method, const char *url)
+{
+	const char *len_s = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *ce = header(conn, MHD_HTTP_HEADER_CONTENT_ENCODING);
+
+	if (srv->cfg.sensor_auth) {
+		switch (auth_check(srv->cfg.sensor_auth, header(conn, MHD_HTTP_HEADER_AUTHORIZATION))) {
+		case AUTH_OK:
+			break;
+		case AUTH_MISSING:
+			return reply_reject(srv, conn, method, url, MHD_HTTP_UNAUTHORIZED,
+					    REJECT_UNAUTHORIZED, "missing Bearer sensor token");
+		default:
+			return reply_reject(srv, conn, method, url, MHD_HTTP_FORBIDDEN,
+					    REJECT_FORBIDDEN, "sensor token not accepted");
+		}
+	}
+	if (!is_protobuf(header(conn, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return reply_reject(srv, conn, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    REJECT_UNSUPPORTED_MEDIA_TYPE,
+				    "Content-Type must be application/x-protobuf");
+	if (ce && strcasecmp(ce, "gzip") && strcasecmp(ce, "identity") && strcasecmp(ce, "x-gzip"))
+		return reply_reject(srv, conn, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    REJECT_UNSUPPORTED_MEDIA_TYPE,
+				    "Content-Encoding must be gzip or identity");
+	if (len_s) {
+		char *end;
+		unsigned long long n = strtoull(len_s, &end, 10);
+
+		if (n > srv->cfg.limits.max_body)
+			return reply_reject(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+					    REJECT_BODY_TOO_LARGE, "request body exceeds the size limit");
+		r->cap = (size_t)n;
+	}
+	/* a claimed length is believed only up to a point before bytes arrive */
+	if (r->cap == 0)
+		r->cap = FIRST_BODY_CAP;
+	else if (r->cap > MAX_FIRST_BODY_CAP)
+		r->cap = MAX_FIRST_BODY_CAP;
+	r->buf = malloc(r->cap);
+	if (!r->buf)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* Keeps body bytes up to the limit; beyond it, drops them until the end. */
+static enum MHD_Result batch_data(struct server *srv, struct req *r, const char *data, size_t n)
+{
+	size_t max = srv->cfg.limits.max_body;
+
+	if (r->too_large || n > max - r->len) {
+		r->too_large = true;
+		r->dropped += n;
+		/* a client streaming without end gets its connection closed */
+		return r->dropped > max ? MHD_NO : MHD_YES;
+	}
+	if (r->len + n > r->cap) {
+		size_t ncap = r->cap * 2 > r->len + n ? r->cap * 2 : r->len + n;
+		uint8_t *nb;
+
+		if (ncap > max)
+			ncap = max;
+		nb = realloc(r->buf, ncap);
+		if (!nb)
+			return MHD_NO;
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	memcpy(r->buf + r->len, data, n);
+	r->len += n;
+	return MHD_YES;
+}
+
+static enum MHD_Result batch_finish(struct server *srv, struct MHD_Connection *conn, struct req *r,
+				    const char *method, const char *url)
+{
+	struct ingest_result res;
+	struct json_object *o;
+
+	if (r->too_large)
+		return reply_reject(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				    REJECT_BODY_TOO_LARGE, "request body exceeds the size limit");
+	ingest_body(srv->cfg.store, &srv->cfg.limits, header(conn, MHD_HTTP_HEADER_CONTENT_ENCODING),
+		    r->buf, r->len, time_now_ms(), &res);
+	if (res.status == INGEST_REJECTED || res.status == INGEST_FAILED)
+		return reply_reject(srv, conn, method, url, (unsigned)res.http_status, res.reason,
+				    res.msg);
+	if (res.store_ns)
+		metrics_store_latency(srv->cfg.metrics, res.store_ns);
+	if (res.status == INGEST_DUPLICATE) {
+		atomic_fetch_add(&srv->cfg.metrics->duplicates, 1);
+	} else {
+		atomic_fetch_add(&srv->cfg.metrics->batches, 1);
+		for (int i = 0; i < METRICS_EVENT_KINDS; i++)
+			atomic_fetch_add(&srv->cfg.metrics->events[i], res.kinds[i]);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(
+				       res.status == INGEST_DUPLICATE ? "duplicate" : "stored"));
+	json_object_object_add(o, "events", json_object_new_uint64(res.events));
+	{
+		/* tokens marked for sensor-side revocation: sensors learn them here */
+		struct json_object *revoke = json_object_new_array();
+
+		if (store_pending_revocations(srv->cfg.store, revoke, STORE_REVOKE_REPLY_MAX) > 0)
+			json_object_object_add(o, "revoke", revoke);
+		else
+			json_object_put(revoke);
+	}
+	return reply_json(conn, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct req *r = *con_cls;
+
+	(void)version;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		if (strcmp(url, "/v1/batches") != 0)
+			return api_read(srv, conn, method, url);
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return reply_reject(srv, conn, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+					    REJECT_METHOD_NOT_ALLOWED, "use POST");
+		r->is_batch = true;
+		return batch_begin(srv, conn, r, method, url);
+	}
+	if (!r->is_batch)
+		return MHD_NO; /* answered at the first call */
+	if (*upload_data_size) {
+		enum MHD_Result rc = batch_data(srv, r, upload_data, *upload_data_size);
+
+		*upload_data_size = 0;
+		return rc;
+	}
+	return batch_finish(srv, conn, r, method, url);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("tokentap-collector: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+int server_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, char *err,
+			size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	char host[256];
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	const char *port;
+	size_t hl;
+	int rc;
+
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5 || atoi(colon + 1) > 65535) {
+		snprintf(err, errlen, "listen address must be ADDR:PORT, got \"%s\"",
+			 listen ? listen : "");
+		return -1;
+	}
+	port = colon + 1;
+	hl = (size_t)(colon - listen);
+	if (hl >= 2 && listen[0] == '[' && listen[hl - 1] == ']') {
+		listen++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host)) {
+		snprintf(err, errlen, "listen address too long");
+		return -1;
+	}
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(hl ? host : NULL, port, &hints, &ai);
+	if (rc != 0 || !ai) {
+		snprintf(err, errlen, "listen address %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+struct server *server_start(const struct server_config *cfg, char *err, size_t errlen)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const union MHD_DaemonInfo *info;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->cfg = *cfg;
+	if (!srv->cfg.threads)
+		srv->cfg.threads = 4;
+	if (!srv->cfg.max_connections)
+		srv->cfg.max_connections = 256;
+	if (!srv->cfg.timeout_s)
+		srv->cfg.timeout_s = 30;
+	if (server_parse_listen(cfg->listen, &ss, &sslen, err, errlen) < 0)
+		goto fail;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, srv,
+		/* first, so that MHD's own startup messages use it too */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)srv->cfg.threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)srv->cfg.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)srv->cfg.timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		snprintf(err, errlen, "cannot listen on %s (address in use or not local?)",
+			 cfg->listen);
+		goto fail;
+	}
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	return srv;
+fail:
+	free(srv);
+	return NULL;
+}
+
+uint16_t server_port(const struct server *srv)
+{
+	return srv->port;
+}
+
+void server_stop(struct server *srv, unsigned grace_ms)
+{
+	MHD_socket ls;
+
+	if (!srv)
+		return;
+	/* stop accepting, then give requests in flight time to complete */
+	ls = MHD_quiesce_daemon(srv->daemon);
+	for (unsigned waited = 0; waited < grace_ms; waited += 10) {
+		const union MHD_DaemonInfo *i =
+			MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+		if (!i || i->num_connections == 0)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000 }, NULL);
+	}
+	MHD_stop_daemon(srv->daemon);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
+	free(srv);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the server's files share: the daemon state and reply helpers. */
+#ifndef TOKENTAP_HTTP_SERVER_INTERNAL_H
+#define TOKENTAP_HTTP_SERVER_INTERNAL_H
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+#include "http_server.h"
+
+struct server {
+	struct server_config cfg;
+	struct MHD_Daemon *daemon;
+	uint16_t port;
+};
+
+/* Queues obj (consumed) as a JSON answer. */
+enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *obj);
+/* Counts, logs and answers {"error": msg}. method/url name the request in the log. */
+enum MHD_Result reply_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
+			     const char *url, unsigned status, enum reject_reason reason,
+			     const char *msg);
+
+/* GET /healthz, /metrics, /v1/... : answers every request it is given. */
+enum MHD_Result api_read(struct server *srv, struct MHD_Connection *conn, const char *method,
+			 const char *url);
+
+#endif

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "cli.h"
+#include "batch_check.h"
+#include "cli_fetch.h"
+#include "cli_render.h"
+#include "numarg.h"
+#include "store_risk.h"
+#include "risk_engine.h"
+#include "timefmt.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const char *const commands[] = { "tokens", "token", "sensors", "top", "alerts",
+					"evaluate" };
+
+bool cli_is_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i]))
+			return true;
+	return false;
+}
+
+void cli_usage(const char *cmd, FILE *out)
+{
+	const char *src = "(--db PATH | --url URL [--token-file FILE])";
+
+	if (!strcmp(cmd, "evaluate")) {
+		fprintf(out,
+			"Usage: tokentap-collector evaluate --db PATH [--risk-config FILE]\n\n"
+			"Runs the risk engine once over the database (what `serve` does every\n"
+			"second) and carries out the alert deliveries and revocation hooks that are\n"
+			"due. For a store written while the engine was off (serve --no-risk).\n"
+			"\nExample:\n  tokentap-collector evaluate --db ./state/collector.db"
+			" --risk-config risk.json\n");
+		return;
+	}
+	if (!strcmp(cmd, "tokens"))
+		fprintf(out,
+			"Usage: tokentap-collector tokens [--json] [--sort last_seen|requests|risk] %s\n\n"
+			"Lists every token known: risk score, type, fingerprint, requests, the busiest\n"
+			"process and destination, last use. Tokens only held (never used) have 0\n"
+			"requests. --json prints the API's array of token objects.\n",
+			src);
+	else if (!strcmp(cmd, "alerts"))
+		fprintf(out,
+			"Usage: tokentap-collector alerts [--json] [--min-severity info|low|medium|high|critical]\n"
+			"                                 [--fingerprint FP] [--limit N] %s\n\n"
+			"Lists the risk engine's findings, newest first: severity, rule, token and\n"
+			"the reason with its evidence. --json adds the evidence and each alert's\n"
+			"webhook delivery log.\n",
+			src);
+	else if (!strcmp(cmd, "token"))
+		fprintf(out,
+			"Usage: tokentap-collector token FINGERPRINT [--json] %s\n\n"
+			"The forensics view of one token: every process, node and destination\n"
+			"that used it, since when, how often, and its requests per minute.\n",
+			src);
+	else if (!strcmp(cmd, "sensors"))
+		fprintf(out,
+			"Usage: tokentap-collector sensors [--json] %s\n\n"
+			"Lists the sensors that reported, with their last sequence number and status.\n",
+			src);
+	else if (!strcmp(cmd, "top"))
+		fprintf(out,
+			"Usage: tokentap-collector top [--interval SECONDS] [--once] %s\n\n"
+			"Live view of the inventory, refreshed every interval (default 1 s) until\n"
+			"Ctrl-C. --once prints one frame and exits.\n",
+			src);
+	fprintf(out,
+		"\n  --db PATH          read a collector database file directly\n"
+		"  --url URL          ask a running collector, e.g. http://127.0.0.1:7733\n"
+		"  --token-file FILE  Bearer token for --url (serve --read-token-file)\n"
+		"\nExamples:\n"
+		"  tokentap-collector tokens --db ./state/collector.db\n"
+		"  tokentap-collector token 0123456789abcdef0123456789abcdef --url http://127.0.0.1:7733 --json\n"
+		"  tokentap-collector tokens --db ./state/collector.db --sort risk\n"
+		"  tokentap-collector alerts --url http://127.0.0.1:7733 --min-severity high\n");
+}
+
+/* One risk engine round on a database: the evaluate command. */
+static int cli_evaluate(struct cli_source *src, const char *config, FILE *out, FILE *err)
+{
+	struct risk_config cfg;
+	struct risk_pass_stats stats;
+	struct store *st;
+	char msg[512];
+	int acted = 0, n, rc = 1;
+
+	if (!src->db || src->url) {
+		fprintf(err, "tokentap-collector evaluate: give --db PATH (a writable database)\n");
+		return 2;
+	}
+	risk_config_default(&cfg);
+	if (config && risk_config_load(&cfg, config, msg, sizeof(msg)) < 0) {
+		fprintf(err, "tokentap-collector evaluate: --risk-config %s\n", msg);
+		risk_config_free(&cfg);
+		return 2;
+	}
+	st = store_open(src->db, 0, msg, sizeof(msg));
+	if (!st) {
+		fprintf(err, "tokentap-collector evaluate: %s\n", msg);
+		risk_config_free(&cfg);
+		return 1;
+	}
+	if (store_risk_pass(st, &cfg, time_now_ms(), &stats, msg, sizeof(msg)) < 0) {
+		fprintf(err, "tokentap-collector evaluate: %s\n", msg);
+		goto out;
+	}
+	/* bounded: an action whose outcome cannot be stored stays due */
+	for (int round = 0; round < 100 && (n = risk_engine_act(st, &cfg, time_now_ms(), 64)) > 0; round++)
+		acted += n;
+	fprintf(out, "evaluated %u sightings and %u held tokens; %u new findings; %u tokens scored;"
+		     " %d actions attempted\n", stats.seen, stats.held, stats.findings, stats.scored,
+		acted);
+	rc = 0;
+out:
+	store_close(st);
+	risk_config_free(&cfg);
+	return rc;
+}
+
+struct cli_opts {
+	bool json, once;
+	const char *sort;
+	unsigned interval;
+	const char *arg;      /* the fingerprint of `token` */
+	const char *min_severity, *fingerprint, *risk_config;
+	unsigned limit;
+};
+
+static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts *o, FILE *out,
+		 FILE *err)
+{
+	enum { O_JSON = 256, O_SORT, O_DB, O_URL, O_TOKEN_FILE, O_INTERVAL, O_ONCE, O_MINSEV, O_FP,
+	       O_LIMIT, O_RISK };
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, O_JSON },
+		{ "sort", required_argument, NULL, O_SORT },
+		{ "db", required_argument, NULL, O_DB },
+		{ "url", required_argument, NULL, O_URL },
+		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "min-severity", required_argument, NULL, O_MINSEV },
+		{ "fingerprint", required_argument, NULL, O_FP },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "risk-config", required_argument, NULL, O_RISK },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *cmd = argv[0];
+	uint64_t v;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case O_JSON: o->json = true; break;
+		case O_SORT: o->sort = optarg; break;
+		case O_DB: src->db = optarg; break;
+		case O_URL: src->url = optarg; break;
+		case O_TOKEN_FILE: src->token_file = optarg; break;
+		case O_ONCE: o->once = true; break;
+		case O_MINSEV: o->min_severity = optarg; break;
+		case O_FP: o->fingerprint = optarg; break;
+		case O_RISK: o->risk_config = optarg; break;
+		case O_LIMIT:
+			if (numarg_uint(optarg, 1, 100000, &v) < 0) {
+				fprintf(err, "tokentap-collector %s: --limit takes 1..100000\n", cmd);
+				return 2;
+			}
+			o->limit = (unsigned)v;
+			break;
+		case O_INTERVAL:
+			if (numarg_uint(optarg, 1, 3600, &v) < 0) {
+				fprintf(err, "tokentap-collector %s: --interval takes 1..3600 seconds\n", cmd);
+				return 2;
+			}
+			o->interval = (unsigned)v;
+			break;
+		case 'h':
+			cli_usage(cmd, out);
+			return 0;
+		default:
+			fprintf(err, "tokentap-collector %s: unknown or incomplete option \"%s\"\n", cmd,
+				argv[optind - 1]);
+			cli_usage(cmd, err);
+			return 2;
+		}
+	}
+	if (!strcmp(cmd, "token")) {
+		if (optind + 1 != argc) {
+			fprintf(err, "tokentap-collector token: give one FINGERPRINT\n");
+			return 2;
+		}
+		o->arg = argv[optind];
+	} else if (optind < argc) {
+		fprintf(err, "tokentap-collector %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
+int cli_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct cli_source src = { 0 };
+	struct cli_opts o = { .interval = 1 };
+	struct json_object *res = NULL;
+	enum risk_severity sev = RISK_SEV_INFO;
+	enum token_sort sort;
+	const char *cmd = argv[0];
+	char msg[512];
+	int rc = parse(argc, argv, &src, &o, out, err);
+
+	if (rc >= 0)
+		return rc;
+	if (token_sort_parse(o.sort, &sort) < 0) {
+		fprintf(err, "tokentap-collector %s: --sort takes last_seen, requests or risk\n", cmd);
+		return 2;
+	}
+	if (o.min_severity && risk_severity_parse(o.min_severity, &sev) < 0) {
+		fprintf(err, "tokentap-collector %s: --min-severity takes info, low, medium, high or"
+			     " critical\n", cmd);
+		return 2;
+	}
+	if (o.fingerprint && !fingerprint_valid(o.fingerprint)) {
+		fprintf(err, "tokentap-collector %s: a fingerprint is 32 lowercase hexadecimal"
+			     " characters\n", cmd);
+		return 2;
+	}
+	if (!strcmp(cmd, "evaluate"))
+		return cli_evaluate(&src, o.risk_config, out, err);
+	if (o.arg && !fingerprint_valid(o.arg)) {
+		fprintf(err, "tokentap-collector token: a fingerprint is 32 lowercase hexadecimal"
+			     " characters\n");
+		return 2;
+	}
+	if (cli_source_open(&src, msg, sizeof(msg)) < 0) {
+		fprintf(err, "tokentap-collector %s: %s\n", cmd, msg);
+		cli_source_close(&src);
+		return strstr(msg, "exactly one") ? 2 : 1;
+	}
+	rc = 1;
+	if (!strcmp(cmd, "top")) {
+		rc = cli_top(&src, o.interval, o.once, out, err);
+	} else if (!strcmp(cmd, "tokens")) {
+		if (cli_fetch_tokens(&src, sort, &res, msg, sizeof(msg)) == 0) {
+			if (o.json)
+				render_json(out, res);
+			else
+				render_tokens(out, res, 32);
+			rc = 0;
+		}
+	} else if (!strcmp(cmd, "token")) {
+		int found = cli_fetch_token(&src, o.arg, &res, msg, sizeof(msg));
+
+		if (found == 0)
+			snprintf(msg, sizeof(msg), "unknown token %s", o.arg);
+		if (found == 1) {
+			if (o.json)
+				render_json(out, res);
+			else
+				render_token(out, res);
+			rc = 0;
+		}
+	} else if (!strcmp(cmd, "alerts")) {
+		struct alert_filter f = { .min_severity = (int)sev, .fingerprint = o.fingerprint,
+					  .limit = o.limit ? o.limit : 1000 };
+
+		if (cli_fetch_alerts(&src, &f, &res, msg, sizeof(msg)) == 0) {
+			if (o.json)
+				render_json(out, res);
+			else
+				render_alerts(out, res);
+			rc = 0;
+		}
+	} else if (cli_fetch_sensors(&src, &res, msg, sizeof(msg)) == 0) {
+		if (o.json)
+			render_json(out, res);
+		else
+			render_sensors(out, res);
+		rc = 0;
+	}
+	if (rc == 1 && strcmp(cmd, "top"))
+		fprintf(err, "tokentap-collector %s: %s\n", cmd, msg);
+	json_object_put(res);
+	cli_source_close(&src);
+	return rc;
+}

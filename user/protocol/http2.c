@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "http2.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wipe.h"
+
+#define H2_FLAG_END_HEADERS 0x4
+#define H2_FLAG_PADDED 0x8
+#define H2_FLAG_PRIORITY 0x20
+#define H2_MAX_TYPE 0x9
+
+int h2_parser_init(struct h2_parser *p, size_t max_block)
+{
+	memset(p, 0, sizeof(*p));
+	p->block_cap = max_block;
+	p->frame = malloc(max_block);
+	p->block = malloc(max_block);
+	p->arena = malloc(max_block * 2);
+	p->fields = calloc(H2_MAX_FIELDS, sizeof(*p->fields));
+	if (!p->frame || !p->block || !p->arena || !p->fields) {
+		h2_parser_free(p);
+		return -1;
+	}
+	/* synced is decided by the first bytes: a preface, or a connection seen late */
+	hpack_decoder_init(&p->hpack, H2_HPACK_LIMIT, false);
+	return 0;
+}
+
+void h2_parser_free(struct h2_parser *p)
+{
+	if (p->frame)
+		secure_wipe(p->frame, p->block_cap);
+	if (p->block)
+		secure_wipe(p->block, p->block_cap);
+	if (p->arena)
+		secure_wipe(p->arena, p->block_cap * 2);
+	free(p->frame);
+	free(p->block);
+	free(p->arena);
+	free(p->fields);
+	hpack_decoder_free(&p->hpack);
+	memset(p, 0, sizeof(*p));
+}
+
+bool h2_plausible_frame(const uint8_t *d, size_t len, size_t max_len)
+{
+	uint32_t flen, sid;
+
+	if (len < H2_FRAME_HDR_LEN)
+		return false;
+	flen = (uint32_t)d[0] << 16 | (uint32_t)d[1] << 8 | d[2];
+	sid = (uint32_t)d[5] << 24 | (uint32_t)d[6] << 16 | (uint32_t)d[7] << 8 | d[8];
+	if (d[3] > H2_MAX_TYPE || flen > max_len || (sid & 0x80000000u))
+		return false;
+	/* streams a client opens are odd; HEADERS always name one */
+	if (d[3] == H2_HEADERS && (sid == 0 || !(sid & 1)))
+		return false;
+	return true;
+}
+
+/* The open header block cannot be decoded: its fields are gone, and so is HPACK sync. */
+static void block_drop(struct h2_parser *p)
+{
+	if (p->in_block || p->block_lost) {
+		p->stats.undecodable++;
+		p->hpack.synced = false;
+	}
+	secure_wipe(p->block, p->block_len);
+	p->block_len = 0;
+	p->in_block = false;
+	p->block_lost = false;
+}
+
+static bool has_field(const struct hpack_block *b, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < b->n; i++)
+		if (b->fields[i].name_len == n && memcmp(b->fields[i].name, name, n) == 0)
+			return true;
+	return false;
+}
+
+static int block_decode(struct h2_parser *p, h2_request_cb cb, void *ctx)
+{
+	struct hpack_block out = {
+		.fields = p->fields, .max_fields = H2_MAX_FIELDS,
+		.arena = p->arena, .arena_cap = p->block_cap * 2,
+	};
+	int rc = hpack_decode_block(&p->hpack, p->block, p->block_len, &out);
+	int delivered = 0;
+
+	/*
+	 * A server's side of a connection seen late looks the same in the
+	 * kernel: its response blocks (:status) are not requests, not counted.
+	 */
+	if (rc == HPACK_OK && has_field(&out, ":status")) {
+		p->stats.responses++;
+		goto done;
+	}
+	if (rc != HPACK_OK || out.unknown)
+		p->stats.undecodable++;
+	/* trailers carry no :method; a block with unknown fields may have lost it */
+	if (rc == HPACK_OK && (has_field(&out, ":method") || out.unknown)) {
+		struct h2_request req = {
+			.stream_id = p->block_stream, .fields = out.fields,
+			.n = out.n, .unknown = out.unknown,
+		};
+
+		p->stats.requests++;
+		cb(&req, ctx);
+		delivered = 1;
+	}
+done:
+	secure_wipe(p->arena, out.arena_used);
+	secure_wipe(p->block, p->block_len);
+	p->block_len = 0;
+	p->in_block = false;
+	return delivered;
+}
+
+/* A whole HEADERS or CONTINUATION payload is in p->frame. */
+static int header_frame(struct h2_parser *p, h2_request_cb cb, void *ctx)
+{
+	const uint8_t *f = p->frame;
+	size_t len = p->frame_len, pad = 0;
+
+	if (p->frame_lost) {
+		/* content partly uncaptured or too large: the whole block is lost */
+		if (p->frame_type == H2_HEADERS) {
+			if (p->in_block)
+				block_drop(p);
+			p->in_block = true;
+			p->block_stream = p->frame_stream;
+		} else if (!p->in_block) {
+			p->stats.undecodable++;
+			p->hpack.synced = false;
+			return 0;
+		}
+		p->block_lost = true;
+	} else if (p->frame_type == H2_HEADERS) {
+		if (p->in_block)
+			block_drop(p);
+		p->in_block = true;
+		p->block_stream = p->frame_stream;
+		if (p->frame_flags & H2_FLAG_PADDED) {
+			if (len < 1)
+				goto bad;
+			pad = f[0];
+			f++;
+			len--;
+		}
+		if (p->frame_flags & H2_FLAG_PRIORITY) {
+			if (len < 5)
+				goto bad;
+			f += 5;
+			len -= 5;
+		}
+		if (pad > len)
+			goto bad;
+		len -= pad;
+	} else if (!p->in_block || p->frame_stream != p->block_stream) {
+		/* a CONTINUATION whose HEADERS was not seen */
+		p->stats.undecodable++;
+		p->hpack.synced = false;
+		return 0;
+	}
+	if (!p->block_lost) {
+		if (len > p->block_cap - p->block_len) {
+			p->stats.oversize++;
+			p->block_lost = true;
+		} else {
+			memcpy(p->block + p->block_len, f, len);
+			p->block_len += len;
+		}
+	}
+	if (!(p->frame_flags & H2_FLAG_END_HEADERS))
+		return 0;
+	if (p->block_lost) {
+		block_drop(p);
+		return 0;
+	}
+	return block_decode(p, cb, ctx);
+bad:
+	p->block_lost = true;
+	block_drop(p);
+	return 0;
+}
+
+static bool is_header_frame(const struct h2_parser *p)
+{
+	return p->frame_type == H2_HEADERS || p->frame_type == H2_CONTINUATION;
+}
+
+static int frame_done(struct h2_parser *p, h2_request_cb cb, void *ctx)
+{
+	int n = 0;
+
+	p->stats.frames++;
+	if (is_header_frame(p))
+		n = header_frame(p, cb, ctx);
+	else if (p->in_block)
+		/* RFC 9113 6.10: only CONTINUATION may follow an unfinished block */
+		block_drop(p);
+	secure_wipe(p->frame, p->payload_got < p->block_cap ? p->payload_got : p->block_cap);
+	p->state = H2_FRAME_HDR;
+	p->hdr_got = 0;
+	p->frame_lost = false;
+	return n;
+}
+
+static void frame_header(struct h2_parser *p)
+{
+	const uint8_t *h = p->hdr;
+
+	p->frame_len = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+	p->frame_type = h[3];
+	p->frame_flags = h[4];
+	p->frame_stream = ((uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8]) &
+			  0x7fffffffu;
+	p->payload_got = 0;
+	p->frame_lost = is_header_frame(p) && p->frame_len > p->block_cap;
+	if (p->frame_lost)
+		p->stats.oversize++;
+	p->state = H2_PAYLOAD;
+}
+
+int h2_parser_feed(struct h2_parser *p, const uint8_t *data, size_t len, h2_request_cb cb, void *ctx)
+{
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len) {
+		switch (p->state) {
+		case H2_START:
+			/* a connection opened before capture began has no preface */
+			p->hpack.synced = data[i] == (uint8_t)H2_PREFACE[0];
+			p->state = p->hpack.synced ? H2_PREFACE_REST : H2_FRAME_HDR;
+			break;
+		case H2_PREFACE_REST:
+			if (data[i] != (uint8_t)H2_PREFACE[p->preface_got]) {
+				p->stats.garbage++;
+				p->state = H2_LOST;
+				break;
+			}
+			i++;
+			if (++p->preface_got == H2_PREFACE_LEN)
+				p->state = H2_FRAME_HDR;
+			break;
+		case H2_FRAME_HDR:
+			p->hdr[p->hdr_got++] = data[i++];
+			if (p->hdr_got == H2_FRAME_HDR_LEN) {
+				frame_header(p);
+				if (p->frame_len == 0)
+					n += frame_done(p, cb, ctx);
+			}
+			break;
+		case H2_PAYLOAD: {
+			size_t take = p->frame_len - p->payload_got;
+
+			if (take > len - i)
+				take = len - i;
+			if (is_header_frame(p) && !p->frame_lost)
+				memcpy(p->frame + p->payload_got, data + i, take);
+			p->payload_got += (uint32_t)take;
+			i += take;
+			if (p->payload_got == p->frame_len)
+				n += frame_done(p, cb, ctx);
+			break;
+		}
+		case H2_LOST:
+			p->stats.garbage += len - i;
+			i = len;
+			break;
+		}
+	}
+	return n;
+}
+
+void h2_parser_skip(struct h2_parser *p, uint64_t n)
+{
+	if (n == 0)
+		return;
+	if (p->state == H2_PAYLOAD && n <= p->frame_len - p->payload_got) {
+		/* the frame's end is still known: only its content is missing */
+		if (is_header_frame(p))
+			p->frame_lost = true;
+		p->payload_got += (uint32_t)n;
+		if (p->payload_got == p->frame_len)
+			frame_done(p, NULL, NULL); /* a lost block calls nothing */
+		return;
+	}
+	if (p->in_block)
+		p->block_lost = true;
+	block_drop(p);
+	p->hpack.synced = false;
+	p->state = H2_LOST;
+}
+
+void h2_parser_write_start(struct h2_parser *p, const uint8_t *data, size_t len)
+{
+	if (p->state != H2_LOST || !h2_plausible_frame(data, len, p->block_cap > 16384 ? p->block_cap : 16384))
+		return;
+	p->stats.resyncs++;
+	p->state = H2_FRAME_HDR;
+	p->hdr_got = 0;
+}
