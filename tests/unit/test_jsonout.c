@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "jsonout.h"
+#include "timefmt.h"
 #include "sighting.h"
 
 #define TS_NS 1700000000123456789LL
@@ -139,30 +140,30 @@ static void test_rfc3339(void **state)
 	char buf[40];
 
 	(void)state;
-	jsonout_rfc3339(0, buf, sizeof(buf));
+	time_rfc3339_ns(0, buf, sizeof(buf));
 	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
-	jsonout_rfc3339(TS_NS, buf, sizeof(buf));
+	time_rfc3339_ns(TS_NS, buf, sizeof(buf));
 	assert_string_equal(buf, "2023-11-14T22:13:20.123Z");
 	/* milliseconds truncate, never round up into the next second */
-	jsonout_rfc3339(1999999999LL, buf, sizeof(buf));
+	time_rfc3339_ns(1999999999LL, buf, sizeof(buf));
 	assert_string_equal(buf, "1970-01-01T00:00:01.999Z");
-	jsonout_rfc3339(951782400000000000LL, buf, sizeof(buf)); /* leap day */
+	time_rfc3339_ns(951782400000000000LL, buf, sizeof(buf)); /* leap day */
 	assert_string_equal(buf, "2000-02-29T00:00:00.000Z");
-	jsonout_rfc3339(1767225599999000000LL, buf, sizeof(buf));
+	time_rfc3339_ns(1767225599999000000LL, buf, sizeof(buf));
 	assert_string_equal(buf, "2025-12-31T23:59:59.999Z");
 	/* before 1970: a valid time, never a negative fraction */
-	jsonout_rfc3339(-1500000000LL, buf, sizeof(buf));
+	time_rfc3339_ns(-1500000000LL, buf, sizeof(buf));
 	assert_string_equal(buf, "1969-12-31T23:59:58.500Z");
-	jsonout_rfc3339(-1, buf, sizeof(buf));
+	time_rfc3339_ns(-1, buf, sizeof(buf));
 	assert_string_equal(buf, "1969-12-31T23:59:59.999Z");
 	/* a short buffer is truncated and terminated */
 	memset(buf, 'x', sizeof(buf));
-	jsonout_rfc3339(TS_NS, buf, 11);
+	time_rfc3339_ns(TS_NS, buf, 11);
 	assert_string_equal(buf, "2023-11-14");
 	/* extremes do not crash */
-	jsonout_rfc3339(INT64_MAX, buf, sizeof(buf));
+	time_rfc3339_ns(INT64_MAX, buf, sizeof(buf));
 	assert_non_null(strchr(buf, 'Z'));
-	jsonout_rfc3339(INT64_MIN, buf, sizeof(buf));
+	time_rfc3339_ns(INT64_MIN, buf, sizeof(buf));
 	assert_non_null(strchr(buf, 'Z'));
 }
 

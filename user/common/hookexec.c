@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "hookexec.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,14 +26,6 @@
 #define WRITE_CHUNK (64 * 1024)
 
 static const char *const base_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C" };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void close_fd(int *fd)
 {
@@ -271,7 +264,7 @@ static void supervise(struct run *s, struct hook_result *r)
 		check_exit(s);
 		if (s->exited)
 			break;
-		now = mono_ms();
+		now = clock_mono_ms();
 		if (!enforce_deadline(s, now, r))
 			return;
 		if (s->in_fd >= 0) {
@@ -348,7 +341,7 @@ int hook_run(char *const argv[], const char *const *extra_env, const void *input
 	fcntl(s.in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(s.out_fd, F_SETFL, O_NONBLOCK);
 	s.pidfd = open_pidfd(s.pid);
-	s.deadline = mono_ms() + timeout_ms;
+	s.deadline = clock_mono_ms() + timeout_ms;
 	if (len == 0)
 		close_fd(&s.in_fd);
 

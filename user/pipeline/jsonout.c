@@ -1,28 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "jsonout.h"
+#include "timefmt.h"
 
 #include <string.h>
 #include <time.h>
-
-void jsonout_rfc3339(int64_t unix_ns, char *buf, size_t len)
-{
-	int64_t rem = unix_ns % 1000000000LL;
-	time_t secs = (time_t)(unix_ns / 1000000000LL);
-	struct tm tm;
-	char base[32];
-
-	/* floor, so times before 1970 never print a negative fraction */
-	if (rem < 0) {
-		rem += 1000000000LL;
-		secs--;
-	}
-
-	if (!gmtime_r(&secs, &tm) || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	snprintf(buf, len, "%s.%03dZ", base, (int)(rem / 1000000LL));
-}
 
 static void put_str(struct json_object *o, const char *k, const char *v)
 {
@@ -44,7 +25,7 @@ struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const 
 
 	if (!o)
 		return NULL;
-	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	time_rfc3339_ns(ts_ns, ts, sizeof(ts));
 	put_str(o, "ts", ts);
 	put_str(o, "event", event);
 	put_str(o, "fingerprint", s->fingerprint);
@@ -109,7 +90,7 @@ struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, 
 
 	if (!o)
 		return NULL;
-	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	time_rfc3339_ns(ts_ns, ts, sizeof(ts));
 	put_str(o, "ts", ts);
 	put_str(o, "event", "sensor_status");
 	for (size_t i = 0; i < n; i++)
@@ -122,7 +103,7 @@ void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const stru
 {
 	char ts[40];
 
-	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	time_rfc3339_ns(ts_ns, ts, sizeof(ts));
 	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s%s%s %s %s %s%s",
 		ts, event, s->info.type, s->fingerprint, s->pid, s->exe[0] ? s->exe : s->comm,
 		s->tls ? "tls:" : "plain", s->tls ? s->tls_library : "", "",
@@ -137,7 +118,7 @@ void textout_held_event(FILE *out, int64_t ts_ns, const struct sighting *s, cons
 {
 	char ts[40];
 
-	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	time_rfc3339_ns(ts_ns, ts, sizeof(ts));
 	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s %s\n", ts, "token_held", s->info.type,
 		s->fingerprint, s->pid, s->exe[0] ? s->exe : s->comm, source, name);
 }
@@ -146,7 +127,7 @@ void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size
 {
 	char ts[40];
 
-	jsonout_rfc3339(ts_ns, ts, sizeof(ts));
+	time_rfc3339_ns(ts_ns, ts, sizeof(ts));
 	fprintf(out, "%s status", ts);
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, " %s=%llu", f[i].name, (unsigned long long)f[i].value);

@@ -13,9 +13,6 @@ struct status_field {
 	uint64_t value;
 };
 
-/* RFC 3339 UTC with milliseconds: 2026-01-02T03:04:05.678Z */
-void jsonout_rfc3339(int64_t unix_ns, char *buf, size_t len);
-
 /*
  * "token_seen" (count 0: omitted) or "token_usage" (count: requests in the
  * interval). Fields that are unknown are absent. Caller puts the object.

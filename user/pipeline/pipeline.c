@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "pipeline.h"
+#include "clock.h"
 #include "wipe.h"
 
-#include <ctype.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,22 +104,6 @@ struct feed_ctx {
 	const struct tt_event_hdr *h;
 	bool in_init;
 };
-
-int64_t clock_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int64_t clock_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o)
 {
@@ -417,11 +401,7 @@ static void on_request(const struct http1_request *req, void *arg)
 	base.pid = h->pid;
 	base.tid = h->tid;
 	base.uid = h->uid;
-	memcpy(base.comm, h->comm, TT_COMM_LEN);
-	base.comm[TT_COMM_LEN] = '\0';
-	for (char *c = base.comm; *c; c++)
-		if (!isprint((unsigned char)*c))
-			*c = '?';
+	text_printable(base.comm, sizeof(base.comm), h->comm, strnlen(h->comm, TT_COMM_LEN));
 	exe_cache_get(h->pid, &pi);
 	snprintf(base.exe, sizeof(base.exe), "%s", pi.exe);
 	memcpy(base.container_id, pi.container_id, sizeof(base.container_id));

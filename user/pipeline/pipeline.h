@@ -89,7 +89,5 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size_t n);
 
 /* CLOCK_MONOTONIC -> wall clock, for kernel timestamps. */
-int64_t clock_mono_ns(void);
-int64_t clock_real_ns(void);
 
 #endif

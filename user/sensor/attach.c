@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "attach.h"
+#include "clock.h"
 
 #include <bpf/libbpf.h>
 #include <dirent.h>
@@ -29,14 +30,6 @@
  */
 #define RELEASE_GRACE_NS (2LL * 1000 * 1000 * 1000)
 #define RELEASE_BATCH 256
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,
 		   bool entry_probes, int verbose)
@@ -220,7 +213,7 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 		return 0;
 	f = find_file(a, st.st_dev, st.st_ino);
 	if (f && !f->released) {
-		f->seen_ns = mono_ns();
+		f->seen_ns = clock_mono_ns();
 		return 0;
 	}
 	if (f) {
@@ -237,7 +230,7 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 		/* the glob runs before any process scan, with pid 0 */
 		f->keep = pid == 0;
 	}
-	f->seen_ns = mono_ns();
+	f->seen_ns = clock_mono_ns();
 	base = strrchr(mapped_path, '/');
 	base = base ? base + 1 : mapped_path;
 	f->is_lib = !is_exe && strstr(base, ".so") != NULL;
@@ -415,7 +408,7 @@ int attacher_release_unmapped(struct attacher *a)
 	size_t cand[RELEASE_BATCH];
 	bool mapped[RELEASE_BATCH];
 	size_t ncand = 0;
-	int64_t now = mono_ns();
+	int64_t now = clock_mono_ns();
 	int released = 0, nproc = 0;
 	DIR *d;
 	struct dirent *de;

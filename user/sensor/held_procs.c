@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "held_procs.h"
+#include "clock.h"
 
 #include <ctype.h>
 #include <dirent.h>

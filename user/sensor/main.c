@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "clock.h"
 #include "cred.h"
 #include "fingerprint.h"
 #include "wipe.h"

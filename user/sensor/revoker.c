@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "revoker.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "batch_sink.h"
+#include "clock.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "shipper.h"
+#include "clock.h"
 
 #include <json-c/json.h>
 
@@ -81,22 +82,6 @@ struct shipper {
 	char reply[REPLY_KEEP + 1];
 	size_t reply_len;
 };
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000LL;
-}
 
 static struct timespec mono_ts(int64_t ns)
 {
@@ -390,7 +375,7 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 		goto fail;
 
 	if (getrandom(&s->rng, sizeof(s->rng), 0) != (ssize_t)sizeof(s->rng) || s->rng == 0)
-		s->rng = (uint64_t)mono_ns() | 1;
+		s->rng = (uint64_t)clock_mono_ns() | 1;
 	/* libcurl's global state is set up once, before any thread uses it */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(s->curl = curl_easy_init())) {
 		snprintf(err, errlen, "cannot initialise libcurl");
@@ -442,7 +427,7 @@ static void close_batch(struct shipper *s)
 	struct batch_meta meta = {
 		.sensor_id = s->sensor_id,
 		.node = s->node,
-		.sent_at_ms = real_ms(),
+		.sent_at_ms = clock_real_ms(),
 		.sensor_version = TOKENTAP_VERSION,
 	};
 	uint8_t *buf;
@@ -486,12 +471,12 @@ void shipper_add(struct shipper *s, batch_event *ev)
 	if (s->batch.n > 0 && batch_full(&s->batch))
 		close_batch(s);
 	if (s->batch.n == 0)
-		s->batch_opened_ns = mono_ns();
+		s->batch_opened_ns = clock_mono_ns();
 	/* a full batch refuses the event: close it, and the empty one takes anything */
 	if (s->batch.n > 0 && s->batch.bytes + tokentap__v1__event__get_packed_size(ev) + 11 >
 			      s->batch.max_bytes) {
 		close_batch(s);
-		s->batch_opened_ns = mono_ns();
+		s->batch_opened_ns = clock_mono_ns();
 	}
 	if (batch_add(&s->batch, ev) != 0) {
 		pthread_mutex_lock(&s->mu);
@@ -616,7 +601,7 @@ static void schedule_retry(struct shipper *s, long retry_after_s)
 		d = (uint64_t)retry_after_s * 1000;
 	if (s->attempt < 32)
 		s->attempt++;
-	s->retry_at_ns = mono_ns() + (int64_t)d * 1000000LL;
+	s->retry_at_ns = clock_mono_ns() + (int64_t)d * 1000000LL;
 	s->st.retries++;
 }
 
@@ -692,7 +677,7 @@ static void *sender_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
-		int64_t now = mono_ns();
+		int64_t now = clock_mono_ns();
 		long timeout = REQUEST_TIMEOUT_MS, code, retry_after;
 		uint64_t seq;
 		uint8_t *buf;
@@ -757,7 +742,7 @@ void shipper_close(struct shipper *s, int timeout_ms)
 	if (!s || s->closed)
 		return;
 	close_batch(s);
-	deadline = mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000LL;
+	deadline = clock_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000LL;
 	pthread_mutex_lock(&s->mu);
 	s->drain_deadline_ns = deadline;
 	s->retry_at_ns = 0;   /* one more attempt now, whatever the backoff said */
@@ -766,7 +751,7 @@ void shipper_close(struct shipper *s, int timeout_ms)
 		struct timespec ts = mono_ts(deadline);
 
 		spool_stats(s->spool, &ss);
-		if (ss.files == 0 || mono_ns() >= deadline)
+		if (ss.files == 0 || clock_mono_ns() >= deadline)
 			break;
 		pthread_cond_timedwait(&s->progress, &s->mu, &ts);
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The daemon, request dispatch and POST /v1/batches. */
 #include "http_server_internal.h"
+#include "clock.h"
 #include "store_alerts.h"
 #include "timefmt.h"
 
@@ -213,7 +214,7 @@ static enum MHD_Result batch_finish(struct server *srv, struct MHD_Connection *c
 		return reply_reject(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
 				    REJECT_BODY_TOO_LARGE, "request body exceeds the size limit");
 	ingest_body(srv->cfg.store, &srv->cfg.limits, header(conn, MHD_HTTP_HEADER_CONTENT_ENCODING),
-		    r->buf, r->len, time_now_ms(), &res);
+		    r->buf, r->len, clock_real_ms(), &res);
 	if (res.status == INGEST_REJECTED || res.status == INGEST_FAILED)
 		return reply_reject(srv, conn, method, url, (unsigned)res.http_status, res.reason,
 				    res.msg);

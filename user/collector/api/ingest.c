@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "ingest.h"
+#include "clock.h"
 #include "batch_check.h"
 #include "gunzip.h"
 
@@ -259,14 +260,6 @@ int ingest_decode(const struct ingest_limits *lim, const char *content_encoding,
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void ingest_body(struct store *st, const struct ingest_limits *lim, const char *content_encoding,
 		 const uint8_t *body, size_t len, int64_t now_ms, struct ingest_result *res)
 {
@@ -279,9 +272,9 @@ void ingest_body(struct store *st, const struct ingest_limits *lim, const char *
 
 	if (decode(lim, content_encoding, body, len, res, &bud, &alloc, &b) < 0)
 		return;
-	t0 = mono_ns();
+	t0 = clock_mono_ns();
 	sr = store_apply_batch(st, b, now_ms, err, sizeof(err));
-	res->store_ns = mono_ns() - t0;
+	res->store_ns = clock_mono_ns() - t0;
 	budget_release(&bud);
 	switch (sr) {
 	case STORE_APPLIED:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "cli.h"
+#include "clock.h"
 #include "batch_check.h"
 #include "cli_fetch.h"
 #include "cli_render.h"
@@ -104,12 +105,12 @@ static int cli_evaluate(struct cli_source *src, const char *config, FILE *out, F
 		risk_config_free(&cfg);
 		return 1;
 	}
-	if (store_risk_pass(st, &cfg, time_now_ms(), &stats, msg, sizeof(msg)) < 0) {
+	if (store_risk_pass(st, &cfg, clock_real_ms(), &stats, msg, sizeof(msg)) < 0) {
 		fprintf(err, "tokentap-collector evaluate: %s\n", msg);
 		goto out;
 	}
 	/* bounded: an action whose outcome cannot be stored stays due */
-	for (int round = 0; round < 100 && (n = risk_engine_act(st, &cfg, time_now_ms(), 64)) > 0; round++)
+	for (int round = 0; round < 100 && (n = risk_engine_act(st, &cfg, clock_real_ms(), 64)) > 0; round++)
 		acted += n;
 	fprintf(out, "evaluated %u sightings and %u held tokens; %u new findings; %u tokens scored;"
 		     " %d actions attempted\n", stats.seen, stats.held, stats.findings, stats.scored,

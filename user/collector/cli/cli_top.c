@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `top`: the inventory redrawn every interval until Ctrl-C. */
 #include "cli.h"
+#include "clock.h"
 #include "cli_fetch.h"
 #include "cli_render.h"
 #include "timefmt.h"
@@ -26,7 +27,7 @@ static void frame(struct cli_source *src, FILE *out, bool clear)
 	int64_t total = 0;
 	size_t n;
 
-	time_rfc3339_ms(time_now_ms(), now, sizeof(now));
+	time_rfc3339_ms(clock_real_ms(), now, sizeof(now));
 	if (clear)
 		fputs("\033[H\033[2J", out); /* cursor home, clear screen */
 	if (cli_fetch_tokens(src, TOKEN_SORT_LAST_SEEN, &tokens, err, sizeof(err)) < 0) {

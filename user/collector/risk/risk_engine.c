@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "risk_engine.h"
+#include "clock.h"
 #include "wipe.h"
 #include "hookexec.h"
 #include "webhook.h"
@@ -63,7 +64,7 @@ static void *eval_main(void *arg)
 	do {
 		struct risk_pass_stats s = { 0 };
 
-		if (store_risk_pass(d->st, d->cfg, time_now_ms(), &s, err, sizeof(err)) < 0)
+		if (store_risk_pass(d->st, d->cfg, clock_real_ms(), &s, err, sizeof(err)) < 0)
 			fprintf(stderr, "tokentap-collector: %s\n", err);
 		/* a full pass means a backlog: go on soon, letting batches in between */
 		wait = s.seen >= RISK_PASS_ROWS || s.held >= RISK_PASS_ROWS ? BACKLOG_PERIOD_MS
@@ -78,7 +79,7 @@ static void *act_main(void *arg)
 
 	do {
 		/* a full batch means more are due: go on at once */
-		while (risk_engine_act(d->st, d->cfg, time_now_ms(), ACT_BATCH) == ACT_BATCH)
+		while (risk_engine_act(d->st, d->cfg, clock_real_ms(), ACT_BATCH) == ACT_BATCH)
 			;
 	} while (nap(d, ACT_PERIOD_MS));
 	return NULL;
@@ -282,7 +283,7 @@ int risk_engine_act(struct store *st, const struct risk_config *cfg, int64_t now
 		} else {
 			run_hook(st, cfg, &due[i], now_ms, &o, &r, hr);
 		}
-		if (store_risk_record(st, &due[i], time_now_ms(), &o, err, sizeof(err)) < 0)
+		if (store_risk_record(st, &due[i], clock_real_ms(), &o, err, sizeof(err)) < 0)
 			fprintf(stderr, "tokentap-collector: %s\n", err);
 		free(hr);
 		risk_action_release(&due[i]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening the store, migrations, prepared statements. */
 #include "store_internal.h"
+#include "clock.h"
 #include "store_obs_cache.h"
 #include "store_obs_id.h"
 #include "store_schema.h"
@@ -319,7 +320,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 		if (exec_sql(db, store_schema_migration(next), err, errlen) < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, %lld)", next,
-			 (long long)time_now_ms());
+			 (long long)clock_real_ms());
 		if (exec_sql(db, sql, err, errlen) < 0)
 			goto fail;
 	}
