@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "log.h"
+#include "clock.h"
+#include "timefmt.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Set once at startup, before any thread starts; read-only afterwards. */
+static const char *log_program = "tokentap";
+static enum log_format log_fmt = LOG_FORMAT_TEXT;
+
+void log_setup(const char *program, enum log_format format)
+{
+	if (program && program[0])
+		log_program = program;
+	log_fmt = format;
+}
+
+int log_format_parse(const char *s, enum log_format *out)
+{
+	if (!s || !out)
+		return -1;
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FORMAT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = LOG_FORMAT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+static const char *level_name(enum log_level level)
+{
+	switch (level) {
+	case LOG_LEVEL_ERROR:
+		return "error";
+	case LOG_LEVEL_WARN:
+		return "warning";
+	case LOG_LEVEL_DEBUG:
+		return "debug";
+	case LOG_LEVEL_INFO:
+	default:
+		return "info";
+	}
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char msg[2048], ts[40];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (log_fmt == LOG_FORMAT_JSON) {
+		struct json_object *o = json_object_new_object();
+
+		time_rfc3339_ns(clock_real_ns(), ts, sizeof(ts));
+		json_object_object_add(o, "ts", json_object_new_string(ts));
+		json_object_object_add(o, "level", json_object_new_string(level_name(level)));
+		json_object_object_add(o, "program", json_object_new_string(log_program));
+		json_object_object_add(o, "msg", json_object_new_string(msg));
+		fprintf(stderr, "%s\n",
+			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	/* one fprintf per line, so lines of concurrent threads never interleave */
+	if (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_WARN)
+		fprintf(stderr, "%s: %s: %s\n", log_program, level_name(level), msg);
+	else
+		fprintf(stderr, "%s: %s\n", log_program, msg);
+}
