@@ -3,7 +3,7 @@ ARCH        ?= x86
 CC          ?= gcc
 CLANG       ?= clang
 BPFTOOL     ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
-BUILD       := build
+BUILD       ?= build
 VERSION     := 0.1.0
 
 WARN        := -Wall -Wextra -Werror
