@@ -7,11 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "sighting.h"
-
-struct status_field {
-	const char *name;
-	uint64_t value;
-};
+#include "status_counters.h"
 
 /*
  * "token_seen" (count 0: omitted) or "token_usage" (count: requests in the
@@ -24,6 +20,7 @@ struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const 
 struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, const char *source,
 				       const char *name);
 
+/* "sensor_status": the fields in order (status_counters_fields()). */
 struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n);
 
 /* One line per event: what a person reads in a terminal. */

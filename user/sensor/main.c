@@ -34,6 +34,7 @@
 #include "revoker.h"
 #include "batch_sink.h"
 #include "shipper.h"
+#include "status_report.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
 
@@ -413,73 +414,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void report_status(struct app *a, struct tokentap_bpf *skel, bool force_line)
-{
-	static uint64_t last_drops;
-	uint64_t k[TT_STAT_MAX];
-	const struct pipeline_stats *ps = pipeline_stats(a->pipe);
-	struct shipper_stats ss = { 0 };
-
-	loader_read_stats(skel, k);
-	if (a->shipper)
-		shipper_stats(a->shipper, &ss);
-	const struct status_field f[] = {
-		{ "attached_files", a->att.tls_libs + a->att.tls_exes },
-		{ "attached_libraries", a->att.tls_libs },
-		{ "attached_executables", a->att.tls_exes },
-		{ "attached_openssl", a->att.files_by_lib[TT_LIB_OPENSSL] },
-		{ "attached_gnutls", a->att.files_by_lib[TT_LIB_GNUTLS] },
-		{ "attached_go", a->att.files_by_lib[TT_LIB_GO] },
-		{ "attached_nss", a->att.files_by_lib[TT_LIB_NSS] },
-		{ "uprobes", a->att.probes },
-		{ "uprobes_at_call_site", a->att.probes_at_call },
-		{ "attach_errors", a->att.attach_errors },
-		{ "detached_files", a->att.released_files },
-		{ "tracepoints", loader_tracepoints() },
-		{ "events", k[TT_STAT_EVENTS] },
-		{ "ringbuf_drops", k[TT_STAT_RB_DROP] },
-		{ "truncated_writes", k[TT_STAT_TRUNC] },
-		{ "tls_binds", k[TT_STAT_BIND] },
-		{ "read_failures", k[TT_STAT_READ_FAIL] },
-		{ "requests", ps->requests },
-		{ "credentials", ps->credentials },
-		{ "headers_truncated", ps->headers_truncated },
-		{ "headers_incomplete", ps->headers_incomplete },
-		{ "parse_errors", ps->parse_errors },
-		{ "h2_undecodable", ps->h2_undecodable },
-		{ "bad_events", ps->bad_events },
-		{ "unbound_tls", ps->unbound_tls },
-		{ "tls_retries", ps->tls_retries },
-		{ "sessions", ps->sessions },
-		{ "sessions_closed", ps->sessions_closed },
-		{ "session_overflow", ps->session_overflow },
-		{ "aggregation_overflow", ps->agg_overflow },
-		{ "scan_overflow", a->scan_overflow },
-		{ "spool_bytes", ss.spool_bytes },
-		{ "spool_batches", ss.spool_batches },
-		{ "spool_dropped", ss.spool_dropped },
-		{ "batches_sent", ss.batches_sent },
-		{ "batches_rejected", ss.batches_rejected },
-		{ "batch_retries", ss.retries },
-		{ "held_scanned", a->held ? held_procs_stats(a->held)->scanned : 0 },
-		{ "held_reported", a->held ? held_procs_stats(a->held)->reported : 0 },
-	};
-	uint64_t drops = k[TT_STAT_RB_DROP] + k[TT_STAT_TRUNC] + ps->headers_truncated +
-			 ps->session_overflow + ps->agg_overflow + a->scan_overflow + ss.spool_dropped +
-			 ss.batches_rejected;
-
-	pipeline_emit_status(a->pipe, f, sizeof(f) / sizeof(f[0]));
-	if (drops != last_drops || (force_line && drops))
-		log_info("drops: ringbuf=%llu truncated_writes=%llu headers_truncated=%llu "
-			 "sessions=%llu aggregation=%llu scans=%llu spool=%llu rejected_batches=%llu",
-			 (unsigned long long)k[TT_STAT_RB_DROP], (unsigned long long)k[TT_STAT_TRUNC],
-			 (unsigned long long)ps->headers_truncated,
-			 (unsigned long long)ps->session_overflow,
-			 (unsigned long long)ps->agg_overflow, (unsigned long long)a->scan_overflow,
-			 (unsigned long long)ss.spool_dropped, (unsigned long long)ss.batches_rejected);
-	last_drops = drops;
-}
-
 int main(int argc, char **argv)
 {
 	struct options opt = { .interval_s = 10, .state_dir = "/var/lib/tokentap",
@@ -626,7 +560,8 @@ int main(int argc, char **argv)
 			next_release = now + (int64_t)opt.release_interval_s * 1000000000LL;
 		}
 		if (now >= next_status) {
-			report_status(&a, skel, false);
+			report_status(a.pipe, &a.att, skel, a.shipper, a.held, a.scan_overflow,
+				      false);
 			next_status = now + (int64_t)opt.interval_s * 1000000000LL;
 		}
 	}
@@ -640,7 +575,7 @@ int main(int argc, char **argv)
 		revoker_free(a.revoker);
 		a.revoker = NULL;
 	}
-	report_status(&a, skel, true);
+	report_status(a.pipe, &a.att, skel, a.shipper, a.held, a.scan_overflow, true);
 	/* Deliver what is left, or leave it spooled for the next start. */
 	if (a.shipper) {
 		shipper_close(a.shipper, 5000);

@@ -257,35 +257,33 @@ batch_event *batch_event_revocation(int64_t ts_ns, const char *fingerprint, cons
 	return ev;
 }
 
-/* Status counter names (as the sensor reports them) -> SensorStatus fields. */
-struct status_map {
-	const char *name;
-	size_t off;
-	int is32;
-};
+static uint32_t clamp_u32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
 
-#define ST64(n, f) { n, offsetof(Tokentap__V1__SensorStatus, f), 0 }
-#define ST32(n, f) { n, offsetof(Tokentap__V1__SensorStatus, f), 1 }
-static const struct status_map status_fields[] = {
-	ST32("attached_files", attached_files),
-	ST32("uprobes", uprobes),
-	ST32("tracepoints", tracepoints),
-	ST32("attach_errors", attach_errors),
-	ST64("events", events),
-	ST64("ringbuf_drops", ringbuf_drops),
-	ST64("truncated_writes", truncated_writes),
-	ST64("headers_truncated", headers_truncated),
-	ST64("requests", requests),
-	ST64("credentials", credentials),
-	ST64("parse_errors", parse_errors),
-	ST64("spool_bytes", spool_bytes),
-	ST64("spool_batches", spool_batches),
-	ST64("spool_dropped", spool_dropped),
-	ST64("batches_sent", batches_sent),
-	ST64("batches_rejected", batches_rejected),
-	ST64("overflow", overflow),
-	ST64("aggregation_overflow", overflow),
-};
+/*
+ * A 32-bit wire field saturates instead of wrapping. A field of any other
+ * type (or a misspelt one) in status_counters.h fails the build here.
+ */
+#define STATUS_PUT(dst, v) (*(dst) = _Generic(*(dst), uint32_t: clamp_u32(v), uint64_t: (v)))
+
+static void put_status(Tokentap__V1__SensorStatus *m, int id, uint64_t v)
+{
+	switch (id) {
+#define STATUS_WIRE_CASE_(name, field)			\
+	case STATUS_ID_##name:				\
+		STATUS_PUT(&m->field, v);		\
+		break;
+#define STATUS_LOCAL_CASE_(name)
+	STATUS_COUNTERS(STATUS_WIRE_CASE_, STATUS_LOCAL_CASE_)
+#undef STATUS_WIRE_CASE_
+#undef STATUS_LOCAL_CASE_
+	default:
+		/* reported locally only, or not a counter */
+		break;
+	}
+}
 
 batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, size_t n)
 {
@@ -298,23 +296,8 @@ batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, siz
 		return NULL;
 	ev->sensor_status = m;
 	m->ts_ms = ns_to_ms(ts_ns);
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; f[i].name && j < sizeof(status_fields) / sizeof(status_fields[0]); j++) {
-			const struct status_map *sm = &status_fields[j];
-			char *field = (char *)m + sm->off;
-
-			if (strcmp(f[i].name, sm->name) != 0)
-				continue;
-			if (sm->is32) {
-				uint32_t v = f[i].value > UINT32_MAX ? UINT32_MAX : (uint32_t)f[i].value;
-
-				memcpy(field, &v, sizeof(v));
-			} else {
-				memcpy(field, &f[i].value, sizeof(f[i].value));
-			}
-			break;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		put_status(m, status_counter_find(f[i].name), f[i].value);
 	return ev;
 }
 

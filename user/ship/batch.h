@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include "agg.h"
 #include "held_scan.h"
-#include "jsonout.h"
 #include "procdesc.h"
 #include "sighting.h"
+#include "status_counters.h"
 #include "tokentap/v1/events.pb-c.h"
 
 typedef Tokentap__V1__Event batch_event;
@@ -36,7 +36,10 @@ batch_event *batch_event_token_held(const struct sighting *s, enum held_source s
 /* The outcome of a sensor-side revocation (no secret: the detail is already masked). */
 batch_event *batch_event_revocation(int64_t ts_ns, const char *fingerprint, const char *type,
 				    const char *outcome, int exit_code, const char *detail);
-/* Known counter names map to SensorStatus fields; unknown names are ignored. */
+/*
+ * Each counter of status_counters.h goes to its SensorStatus field; local
+ * counters and unknown names are left out.
+ */
 batch_event *batch_event_status(int64_t ts_ns, const struct status_field *f, size_t n);
 batch_event *batch_event_process_info(const struct procdesc *d);
 void batch_event_free(batch_event *ev);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sensor's periodic status: every counter of status_counters.h read
+ * from the attacher, the BPF programs, the pipeline, the shipper and the
+ * held-credential scan, emitted as sensor_status through the pipeline (and
+ * so its sinks), with a log line when events were dropped.
+ */
+#ifndef TOKENTAP_STATUS_REPORT_H
+#define TOKENTAP_STATUS_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct attacher;
+struct held_procs;
+struct pipeline;
+struct shipper;
+struct tokentap_bpf;
+
+/*
+ * shipper NULL: not shipping; held NULL: no held scan. scan_overflow:
+ * process scans lost because the queue was full. The drops line is logged
+ * when the drop total changed since the last call, and with force_line
+ * (at exit) whenever it is not zero.
+ */
+void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
+		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
+		   bool force_line);
+
+#endif
