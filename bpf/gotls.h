@@ -6,6 +6,8 @@
 #ifndef TOKENTAP_GOTLS_H
 #define TOKENTAP_GOTLS_H
 
+#include "tokentap.h" /* TT_LAYOUT */
+
 #define TT_GO_BINS_MAX 1024
 
 /*
@@ -41,5 +43,17 @@ struct tt_go_bin {
 	 */
 	unsigned int hf_hooked;
 };
+
+/* The sensor writes this struct into go_bins and the probe reads it. */
+_Static_assert(sizeof(struct tt_go_bin) == 40, "struct tt_go_bin size");
+TT_LAYOUT(struct tt_go_bin, abi, 0);
+TT_LAYOUT(struct tt_go_bin, has_fd_offsets, 4);
+TT_LAYOUT(struct tt_go_bin, tcpconn_close, 8);
+TT_LAYOUT(struct tt_go_bin, conn_itab_off, 16);
+TT_LAYOUT(struct tt_go_bin, conn_data_off, 20);
+TT_LAYOUT(struct tt_go_bin, itab_fun0_off, 24);
+TT_LAYOUT(struct tt_go_bin, tcpconn_fd_off, 28);
+TT_LAYOUT(struct tt_go_bin, netfd_sysfd_off, 32);
+TT_LAYOUT(struct tt_go_bin, hf_hooked, 36);
 
 #endif

@@ -11,6 +11,13 @@
 #define TT_COMM_LEN 16
 #define TT_FILENAME_MAX 256
 
+/*
+ * A plaintext connection's conn: its fd with this bit set. A TLS session's
+ * conn is a user-space pointer, whose top bit is clear, so the two never
+ * collide in a map or in the sensor's session table.
+ */
+#define TT_CONN_PLAIN (1ULL << 63)
+
 enum tt_event_kind {
 	TT_EV_DATA = 1,  /* bytes a process is sending (plaintext or pre-encryption) */
 	TT_EV_BIND = 2,  /* a TLS session was bound to its socket */
@@ -39,7 +46,7 @@ enum tt_tls_lib {
 	TT_LIB_OPENSSL = 1,
 	TT_LIB_GNUTLS = 2,
 	TT_LIB_GO = 3,
-	TT_LIB_NSS = 4,      /* Go crypto/tls */
+	TT_LIB_NSS = 4,      /* NSS: PR_Write, PR_Send */
 	TT_LIB_MAX,
 };
 
@@ -86,5 +93,43 @@ struct tt_exec_event {
 	struct tt_event_hdr h;
 	char filename[TT_FILENAME_MAX];
 };
+
+/*
+ * These structs cross between the BPF object and the sensor as bytes (ring
+ * buffer records, map values): both sides must agree on their layout, so a
+ * change to it fails both builds here rather than misreading events at run
+ * time. Update the numbers only together with both sides.
+ */
+#define TT_LAYOUT(type, member, off) \
+	_Static_assert(__builtin_offsetof(type, member) == (off), #type "." #member " moved")
+
+_Static_assert(sizeof(struct tt_addr) == 20, "struct tt_addr size");
+TT_LAYOUT(struct tt_addr, family, 0);
+TT_LAYOUT(struct tt_addr, port, 2);
+TT_LAYOUT(struct tt_addr, addr, 4);
+
+_Static_assert(sizeof(struct tt_event_hdr) == 120, "struct tt_event_hdr size");
+TT_LAYOUT(struct tt_event_hdr, kind, 0);
+TT_LAYOUT(struct tt_event_hdr, flags, 4);
+TT_LAYOUT(struct tt_event_hdr, ts_ns, 8);
+TT_LAYOUT(struct tt_event_hdr, pid, 16);
+TT_LAYOUT(struct tt_event_hdr, tid, 20);
+TT_LAYOUT(struct tt_event_hdr, uid, 24);
+TT_LAYOUT(struct tt_event_hdr, fd, 28);
+TT_LAYOUT(struct tt_event_hdr, conn, 32);
+TT_LAYOUT(struct tt_event_hdr, cgroup_id, 40);
+TT_LAYOUT(struct tt_event_hdr, comm, 48);
+TT_LAYOUT(struct tt_event_hdr, src, 64);
+TT_LAYOUT(struct tt_event_hdr, dst, 84);
+TT_LAYOUT(struct tt_event_hdr, len, 104);
+TT_LAYOUT(struct tt_event_hdr, orig_len, 108);
+TT_LAYOUT(struct tt_event_hdr, tls_lib, 112);
+TT_LAYOUT(struct tt_event_hdr, aux, 116);
+
+/* data[] follows the header at once: a record is sizeof(h) + len bytes */
+_Static_assert(sizeof(struct tt_data_event) == 120 + TT_DATA_MAX, "struct tt_data_event size");
+TT_LAYOUT(struct tt_data_event, data, 120);
+_Static_assert(sizeof(struct tt_exec_event) == 120 + TT_FILENAME_MAX, "struct tt_exec_event size");
+TT_LAYOUT(struct tt_exec_event, filename, 120);
 
 #endif
