@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * From captured bytes to reported sightings: per-connection HTTP/1 parsing,
- * credential extraction, fingerprint (then the raw credential is wiped),
- * classification, TLS-session-to-socket binding, aggregation and output.
+ * From captured bytes to reported sightings: per-connection HTTP/1 and
+ * HTTP/2 parsing, credential extraction, fingerprint (then the raw
+ * credential is wiped), classification, TLS-session-to-socket binding,
+ * aggregation and output. The sensor's interface to it; the units behind
+ * it are listed in pipeline_internal.h.
  */
 #ifndef TOKENTAP_PIPELINE_H
 #define TOKENTAP_PIPELINE_H
@@ -78,7 +80,10 @@ struct pipeline;
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o);
 void pipeline_free(struct pipeline *p);
-/* One record from the ring buffer (TT_EV_DATA, TT_EV_BIND, TT_EV_EXIT, TT_EV_CLOSE). */
+/*
+ * One record from the ring buffer (TT_EV_DATA, TT_EV_BIND, TT_EV_EXIT,
+ * TT_EV_CLOSE, TT_EV_HFEND); a malformed one is counted in bad_events.
+ */
 void pipeline_handle(struct pipeline *p, const void *data, size_t size);
 /* Timers: parked TLS sightings, usage intervals, idle state. now: CLOCK_MONOTONIC ns. */
 void pipeline_tick(struct pipeline *p, int64_t now_mono_ns);
@@ -87,7 +92,5 @@ void pipeline_flush_all(struct pipeline *p);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
 /* Writes a sensor_status event (JSON) or line (text) with these fields. */
 void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size_t n);
-
-/* CLOCK_MONOTONIC -> wall clock, for kernel timestamps. */
 
 #endif
