@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 #include "serve_cmd.h"
 
 static void usage(FILE *out)
@@ -20,7 +21,9 @@ static void usage(FILE *out)
 		"  alerts    the risk engine's findings, newest first\n"
 		"  evaluate  run the risk engine once over a database\n"
 		"\n"
-		"tokentap-collector COMMAND --help describes a command.\n"
+		"tokentap-collector COMMAND --help describes a command. Every command takes\n"
+		"--log-format text|json: diagnostics on stderr as text lines (default) or as\n"
+		"one JSON object per line.\n"
 		"\n"
 		"Examples:\n"
 		"  tokentap-collector serve --listen 127.0.0.1:7733 --db ./state/collector.db \\\n"
@@ -32,6 +35,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* the commands set the format from --log-format */
+	log_setup("tokentap-collector", LOG_FORMAT_TEXT);
+	/* the collector's text lines have never named their level */
+	log_text_levels(false);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -48,7 +55,7 @@ int main(int argc, char **argv)
 		return serve_main(argc - 1, argv + 1);
 	if (cli_is_command(argv[1]))
 		return cli_main(argc - 1, argv + 1, stdout, stderr);
-	fprintf(stderr, "tokentap-collector: unknown command \"%s\"\n", argv[1]);
+	log_error("unknown command \"%s\"", argv[1]);
 	usage(stderr);
 	return 2;
 }

@@ -11,12 +11,23 @@
 /* Set once at startup, before any thread starts; read-only afterwards. */
 static const char *log_program = "tokentap";
 static enum log_format log_fmt = LOG_FORMAT_TEXT;
+static bool log_levels = true;
 
 void log_setup(const char *program, enum log_format format)
 {
 	if (program && program[0])
 		log_program = program;
 	log_fmt = format;
+}
+
+void log_text_levels(bool on)
+{
+	log_levels = on;
+}
+
+enum log_format log_format_current(void)
+{
+	return log_fmt;
 }
 
 int log_format_parse(const char *s, enum log_format *out)
@@ -47,14 +58,15 @@ static const char *level_name(enum log_level level)
 	}
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+static void log_write(FILE *f, enum log_level level, const char *command, const char *fmt,
+		      va_list ap)
 {
 	char msg[2048], ts[40];
-	va_list ap;
+	const char *sep = command ? " " : "";
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	if (!command)
+		command = "";
 
 	if (log_fmt == LOG_FORMAT_JSON) {
 		struct json_object *o = json_object_new_object();
@@ -63,16 +75,36 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		json_object_object_add(o, "ts", json_object_new_string(ts));
 		json_object_object_add(o, "level", json_object_new_string(level_name(level)));
 		json_object_object_add(o, "program", json_object_new_string(log_program));
+		if (command[0])
+			json_object_object_add(o, "command", json_object_new_string(command));
 		json_object_object_add(o, "msg", json_object_new_string(msg));
-		fprintf(stderr, "%s\n",
+		fprintf(f, "%s\n",
 			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								  JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return;
 	}
 	/* one fprintf per line, so lines of concurrent threads never interleave */
-	if (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_WARN)
-		fprintf(stderr, "%s: %s: %s\n", log_program, level_name(level), msg);
+	if (log_levels && (level == LOG_LEVEL_ERROR || level == LOG_LEVEL_WARN))
+		fprintf(f, "%s%s%s: %s: %s\n", log_program, sep, command, level_name(level), msg);
 	else
-		fprintf(stderr, "%s: %s\n", log_program, msg);
+		fprintf(f, "%s%s%s: %s\n", log_program, sep, command, msg);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_write(stderr, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_cmd(FILE *f, enum log_level level, const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_write(f ? f : stderr, level, command, fmt, ap);
+	va_end(ap);
 }

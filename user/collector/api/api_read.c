@@ -2,6 +2,7 @@
 /* The read side of the HTTP API: inventory queries, health and metrics. */
 #include "batch_check.h"
 #include "http_server_internal.h"
+#include "log.h"
 #include "numarg.h"
 #include "risk.h"
 #include "store_alerts.h"
@@ -33,7 +34,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, char *text, size_
 static enum MHD_Result query_failed(struct server *srv, struct MHD_Connection *conn,
 				    const char *method, const char *url, const char *err)
 {
-	fprintf(stderr, "tokentap-collector: %s\n", err);
+	log_error("%s", err);
 	return reply_reject(srv, conn, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    REJECT_STORE_ERROR, "store query failed");
 }

@@ -4,6 +4,7 @@
 #include "batch_check.h"
 #include "cli_fetch.h"
 #include "cli_render.h"
+#include "log.h"
 #include "numarg.h"
 #include "store_risk.h"
 #include "risk_engine.h"
@@ -11,6 +12,9 @@
 
 #include <getopt.h>
 #include <string.h>
+
+/* "tokentap-collector COMMAND: ..." on the command's error stream */
+#define cli_error(err, cmd, ...) log_cmd(err, LOG_LEVEL_ERROR, cmd, __VA_ARGS__)
 
 static const char *const commands[] = { "tokens", "token", "sensors", "top", "alerts",
 					"evaluate" };
@@ -29,7 +33,8 @@ void cli_usage(const char *cmd, FILE *out)
 
 	if (!strcmp(cmd, "evaluate")) {
 		fprintf(out,
-			"Usage: tokentap-collector evaluate --db PATH [--risk-config FILE]\n\n"
+			"Usage: tokentap-collector evaluate --db PATH [--risk-config FILE]\n"
+			"                                   [--log-format text|json]\n\n"
 			"Runs the risk engine once over the database (what `serve` does every\n"
 			"second) and carries out the alert deliveries and revocation hooks that are\n"
 			"due. For a store written while the engine was off (serve --no-risk).\n"
@@ -73,6 +78,8 @@ void cli_usage(const char *cmd, FILE *out)
 		"\n  --db PATH          read a collector database file directly\n"
 		"  --url URL          ask a running collector, e.g. http://127.0.0.1:7733\n"
 		"  --token-file FILE  Bearer token for --url (serve --read-token-file)\n"
+		"  --log-format FMT   diagnostics on stderr: text (default), or json for one\n"
+		"                     JSON object per line\n"
 		"\nExamples:\n"
 		"  tokentap-collector tokens --db ./state/collector.db\n"
 		"  tokentap-collector token 0123456789abcdef0123456789abcdef --url http://127.0.0.1:7733 --json\n"
@@ -90,23 +97,23 @@ static int cli_evaluate(struct cli_source *src, const char *config, FILE *out, F
 	int acted = 0, n, rc = 1;
 
 	if (!src->db || src->url) {
-		fprintf(err, "tokentap-collector evaluate: give --db PATH (a writable database)\n");
+		cli_error(err, "evaluate", "give --db PATH (a writable database)");
 		return 2;
 	}
 	risk_config_default(&cfg);
 	if (config && risk_config_load(&cfg, config, msg, sizeof(msg)) < 0) {
-		fprintf(err, "tokentap-collector evaluate: --risk-config %s\n", msg);
+		cli_error(err, "evaluate", "--risk-config %s", msg);
 		risk_config_free(&cfg);
 		return 2;
 	}
 	st = store_open(src->db, 0, msg, sizeof(msg));
 	if (!st) {
-		fprintf(err, "tokentap-collector evaluate: %s\n", msg);
+		cli_error(err, "evaluate", "%s", msg);
 		risk_config_free(&cfg);
 		return 1;
 	}
 	if (store_risk_pass(st, &cfg, clock_real_ms(), &stats, msg, sizeof(msg)) < 0) {
-		fprintf(err, "tokentap-collector evaluate: %s\n", msg);
+		cli_error(err, "evaluate", "%s", msg);
 		goto out;
 	}
 	/* bounded: an action whose outcome cannot be stored stays due */
@@ -135,7 +142,7 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 		 FILE *err)
 {
 	enum { O_JSON = 256, O_SORT, O_DB, O_URL, O_TOKEN_FILE, O_INTERVAL, O_ONCE, O_MINSEV, O_FP,
-	       O_LIMIT, O_RISK };
+	       O_LIMIT, O_RISK, O_LOGFMT };
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "sort", required_argument, NULL, O_SORT },
@@ -148,10 +155,12 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 		{ "fingerprint", required_argument, NULL, O_FP },
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "risk-config", required_argument, NULL, O_RISK },
+		{ "log-format", required_argument, NULL, O_LOGFMT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *cmd = argv[0];
+	enum log_format fmt;
 	uint64_t v;
 	int c;
 
@@ -168,16 +177,24 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 		case O_MINSEV: o->min_severity = optarg; break;
 		case O_FP: o->fingerprint = optarg; break;
 		case O_RISK: o->risk_config = optarg; break;
+		case O_LOGFMT:
+			if (log_format_parse(optarg, &fmt) < 0) {
+				cli_error(err, cmd, "--log-format takes text or json, not \"%s\"", optarg);
+				return 1;
+			}
+			/* at once: the errors of later options are in this format too */
+			log_setup(NULL, fmt);
+			break;
 		case O_LIMIT:
 			if (numarg_uint(optarg, 1, 100000, &v) < 0) {
-				fprintf(err, "tokentap-collector %s: --limit takes 1..100000\n", cmd);
+				cli_error(err, cmd, "--limit takes 1..100000");
 				return 2;
 			}
 			o->limit = (unsigned)v;
 			break;
 		case O_INTERVAL:
 			if (numarg_uint(optarg, 1, 3600, &v) < 0) {
-				fprintf(err, "tokentap-collector %s: --interval takes 1..3600 seconds\n", cmd);
+				cli_error(err, cmd, "--interval takes 1..3600 seconds");
 				return 2;
 			}
 			o->interval = (unsigned)v;
@@ -186,20 +203,19 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 			cli_usage(cmd, out);
 			return 0;
 		default:
-			fprintf(err, "tokentap-collector %s: unknown or incomplete option \"%s\"\n", cmd,
-				argv[optind - 1]);
+			cli_error(err, cmd, "unknown or incomplete option \"%s\"", argv[optind - 1]);
 			cli_usage(cmd, err);
 			return 2;
 		}
 	}
 	if (!strcmp(cmd, "token")) {
 		if (optind + 1 != argc) {
-			fprintf(err, "tokentap-collector token: give one FINGERPRINT\n");
+			cli_error(err, "token", "give one FINGERPRINT");
 			return 2;
 		}
 		o->arg = argv[optind];
 	} else if (optind < argc) {
-		fprintf(err, "tokentap-collector %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+		cli_error(err, cmd, "unexpected argument \"%s\"", argv[optind]);
 		return 2;
 	}
 	return -1;
@@ -219,28 +235,25 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 	if (rc >= 0)
 		return rc;
 	if (token_sort_parse(o.sort, &sort) < 0) {
-		fprintf(err, "tokentap-collector %s: --sort takes last_seen, requests or risk\n", cmd);
+		cli_error(err, cmd, "--sort takes last_seen, requests or risk");
 		return 2;
 	}
 	if (o.min_severity && risk_severity_parse(o.min_severity, &sev) < 0) {
-		fprintf(err, "tokentap-collector %s: --min-severity takes info, low, medium, high or"
-			     " critical\n", cmd);
+		cli_error(err, cmd, "--min-severity takes info, low, medium, high or critical");
 		return 2;
 	}
 	if (o.fingerprint && !fingerprint_valid(o.fingerprint)) {
-		fprintf(err, "tokentap-collector %s: a fingerprint is 32 lowercase hexadecimal"
-			     " characters\n", cmd);
+		cli_error(err, cmd, "a fingerprint is 32 lowercase hexadecimal characters");
 		return 2;
 	}
 	if (!strcmp(cmd, "evaluate"))
 		return cli_evaluate(&src, o.risk_config, out, err);
 	if (o.arg && !fingerprint_valid(o.arg)) {
-		fprintf(err, "tokentap-collector token: a fingerprint is 32 lowercase hexadecimal"
-			     " characters\n");
+		cli_error(err, "token", "a fingerprint is 32 lowercase hexadecimal characters");
 		return 2;
 	}
 	if (cli_source_open(&src, msg, sizeof(msg)) < 0) {
-		fprintf(err, "tokentap-collector %s: %s\n", cmd, msg);
+		cli_error(err, cmd, "%s", msg);
 		cli_source_close(&src);
 		return strstr(msg, "exactly one") ? 2 : 1;
 	}
@@ -286,7 +299,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 		rc = 0;
 	}
 	if (rc == 1 && strcmp(cmd, "top"))
-		fprintf(err, "tokentap-collector %s: %s\n", cmd, msg);
+		cli_error(err, cmd, "%s", msg);
 	json_object_put(res);
 	cli_source_close(&src);
 	return rc;

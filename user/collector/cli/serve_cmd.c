@@ -4,6 +4,7 @@
 #include "numarg.h"
 #include "risk_engine.h"
 #include "http_server.h"
+#include "log.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -14,6 +15,9 @@
 #include <string.h>
 
 #define DEFAULT_LISTEN "127.0.0.1:7733"
+
+/* "tokentap-collector serve: ..." */
+#define serve_error(...) log_cmd(stderr, LOG_LEVEL_ERROR, "serve", __VA_ARGS__)
 
 void serve_usage(FILE *out)
 {
@@ -41,6 +45,8 @@ void serve_usage(FILE *out)
 		"                          learning window, rule weights and severities,\n"
 		"                          provider hosts, alert webhooks, revocation hooks\n"
 		"  --no-risk               store only: no risk evaluation, alerts or hooks\n"
+		"  --log-format text|json  diagnostics on stderr as text lines (default) or as\n"
+		"                          one JSON object per line (ts, level, program, msg)\n"
 		"  -h, --help              this help\n"
 		"\n"
 		"Examples:\n"
@@ -60,7 +66,7 @@ struct serve_opts {
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
 	enum { O_LISTEN = 256, O_DB, O_AUTH, O_INSECURE, O_READ, O_BODY, O_DECOMP, O_THREADS,
-	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK };
+	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK, O_LOGFMT };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "db", required_argument, NULL, O_DB },
@@ -74,9 +80,11 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "risk-config", required_argument, NULL, O_RISK },
 		{ "no-risk", no_argument, NULL, O_NORISK },
+		{ "log-format", required_argument, NULL, O_LOGFMT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	enum log_format fmt;
 	uint64_t v;
 	int c;
 
@@ -90,11 +98,19 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case O_READ: o->read_token_file = optarg; break;
 		case O_RISK: o->risk_config = optarg; break;
 		case O_NORISK: o->no_risk = true; break;
+		case O_LOGFMT:
+			if (log_format_parse(optarg, &fmt) < 0) {
+				serve_error("--log-format takes text or json, not \"%s\"", optarg);
+				return 1;
+			}
+			/* at once: the errors of later options are in this format too */
+			log_setup(NULL, fmt);
+			break;
 		case O_BODY:
 		case O_DECOMP:
 			if (numarg_size(optarg, (uint64_t)1 << 32, &v) < 0) {
-				fprintf(stderr, "tokentap-collector: %s: a size like 4M (at most 4G)\n",
-					c == O_BODY ? "--max-body" : "--max-decompressed");
+				log_error("%s: a size like 4M (at most 4G)",
+					  c == O_BODY ? "--max-body" : "--max-decompressed");
 				return 2;
 			}
 			if (c == O_BODY)
@@ -106,7 +122,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case O_CONNS:
 		case O_TIMEOUT:
 			if (numarg_uint(optarg, 1, c == O_THREADS ? 256 : 65536, &v) < 0) {
-				fprintf(stderr, "tokentap-collector: bad number \"%s\"\n", optarg);
+				log_error("bad number \"%s\"", optarg);
 				return 2;
 			}
 			if (c == O_THREADS)
@@ -125,11 +141,11 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "tokentap-collector serve: unexpected argument \"%s\"\n", argv[optind]);
+		serve_error("unexpected argument \"%s\"", argv[optind]);
 		return 2;
 	}
 	if (!o->db) {
-		fprintf(stderr, "tokentap-collector serve: --db PATH is required\n");
+		serve_error("--db PATH is required");
 		return 2;
 	}
 	{
@@ -139,122 +155,159 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		char err[256];
 
 		if (server_parse_listen(o->listen, &ss, &len, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tokentap-collector serve: %s\n", err);
+			serve_error("%s", err);
 			return 2;
 		}
 	}
 	if (!o->auth_file && !o->insecure) {
-		fprintf(stderr, "tokentap-collector serve: give --auth-file FILE, or"
-				" --insecure-no-auth to accept unauthenticated batches\n");
+		serve_error("give --auth-file FILE, or --insecure-no-auth to accept unauthenticated"
+			    " batches");
 		return 2;
 	}
 	return -1;
 }
 
-int serve_main(int argc, char **argv)
-{
-	struct serve_opts o = { .listen = DEFAULT_LISTEN };
-	struct auth sensor_auth = { 0 }, read_auth = { 0 };
+/* Everything serve_main() sets up; serve_free() releases what was, at any step. */
+struct serve {
+	struct serve_opts o;
+	struct risk_config risk;
+	struct auth sensor_auth, read_auth;
+	struct store *st;
 	struct metrics metrics;
 	struct server_config cfg;
-	struct server *srv = NULL;
-	struct store *st = NULL;
-	struct risk_config risk;
-	struct risk_engine *engine = NULL;
+	struct server *srv;
+	struct risk_engine *engine;
 	sigset_t sigs;
-	char err[512];
-	int rc, sig = 0, status = 1;
+	unsigned grace_ms;  /* what server_stop gives requests under way */
+};
 
-	ingest_limits_default(&o.limits);
-	risk_config_default(&risk);
-	rc = parse_opts(argc, argv, &o);
-	if (rc >= 0) {
-		risk_config_free(&risk);
-		return rc;
-	}
-	if (o.risk_config && risk_config_load(&risk, o.risk_config, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tokentap-collector: --risk-config %s\n", err);
-		risk_config_free(&risk);
+/* The risk configuration and the token files. Returns an exit status. */
+static int load_settings(struct serve *s)
+{
+	const struct serve_opts *o = &s->o;
+	char err[512];
+
+	if (o->risk_config && risk_config_load(&s->risk, o->risk_config, err, sizeof(err)) < 0) {
+		log_error("--risk-config %s", err);
 		return 2;
 	}
-	if (o.auth_file) {
-		if (auth_load(&sensor_auth, o.auth_file, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tokentap-collector: --auth-file %s\n", err);
-			goto out;
+	if (o->auth_file) {
+		if (auth_load(&s->sensor_auth, o->auth_file, err, sizeof(err)) < 0) {
+			log_error("--auth-file %s", err);
+			return 1;
 		}
-		if (sensor_auth.n == 0 && !o.insecure) {
-			fprintf(stderr, "tokentap-collector: --auth-file %s holds no token (add"
-					" --insecure-no-auth to run without)\n", o.auth_file);
-			goto out;
-		}
-	}
-	if (o.read_token_file) {
-		if (auth_load(&read_auth, o.read_token_file, err, sizeof(err)) < 0) {
-			fprintf(stderr, "tokentap-collector: --read-token-file %s\n", err);
-			goto out;
-		}
-		if (read_auth.n == 0) {
-			fprintf(stderr, "tokentap-collector: --read-token-file %s holds no token\n",
-				o.read_token_file);
-			goto out;
+		if (s->sensor_auth.n == 0 && !o->insecure) {
+			log_error("--auth-file %s holds no token (add --insecure-no-auth to run without)",
+				  o->auth_file);
+			return 1;
 		}
 	}
-	st = store_open(o.db, 0, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "tokentap-collector: %s\n", err);
-		goto out;
+	if (o->read_token_file) {
+		if (auth_load(&s->read_auth, o->read_token_file, err, sizeof(err)) < 0) {
+			log_error("--read-token-file %s", err);
+			return 1;
+		}
+		if (s->read_auth.n == 0) {
+			log_error("--read-token-file %s holds no token", o->read_token_file);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The store, the HTTP server and the risk engine. Returns an exit status. */
+static int start(struct serve *s)
+{
+	const struct serve_opts *o = &s->o;
+	char err[512];
+
+	s->st = store_open(o->db, 0, err, sizeof(err));
+	if (!s->st) {
+		log_error("%s", err);
+		return 1;
 	}
 
 	/* the server's threads inherit this mask: signals reach sigwait only */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigemptyset(&s->sigs);
+	sigaddset(&s->sigs, SIGINT);
+	sigaddset(&s->sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	metrics_init(&metrics);
-	cfg = (struct server_config){
-		.listen = o.listen,
-		.store = st,
-		.sensor_auth = sensor_auth.n ? &sensor_auth : NULL,
-		.read_auth = o.read_token_file ? &read_auth : NULL,
-		.limits = o.limits,
-		.metrics = &metrics,
-		.threads = o.threads,
-		.max_connections = o.max_connections,
-		.timeout_s = o.timeout_s,
+	metrics_init(&s->metrics);
+	s->cfg = (struct server_config){
+		.listen = o->listen,
+		.store = s->st,
+		.sensor_auth = s->sensor_auth.n ? &s->sensor_auth : NULL,
+		.read_auth = o->read_token_file ? &s->read_auth : NULL,
+		.limits = o->limits,
+		.metrics = &s->metrics,
+		.threads = o->threads,
+		.max_connections = o->max_connections,
+		.timeout_s = o->timeout_s,
 	};
-	srv = server_start(&cfg, err, sizeof(err));
-	if (!srv) {
-		fprintf(stderr, "tokentap-collector: %s\n", err);
-		goto out;
+	s->srv = server_start(&s->cfg, err, sizeof(err));
+	if (!s->srv) {
+		log_error("%s", err);
+		return 1;
 	}
-	if (!o.no_risk) {
-		engine = risk_engine_start(st, &risk, err, sizeof(err));
-		if (!engine) {
-			fprintf(stderr, "tokentap-collector: %s\n", err);
-			server_stop(srv, 0);
-			goto out;
+	if (!o->no_risk) {
+		s->engine = risk_engine_start(s->st, &s->risk, err, sizeof(err));
+		if (!s->engine) {
+			log_error("%s", err);
+			return 1;
 		}
 	}
-	fprintf(stderr, "tokentap-collector: listening on %s (port %u), database %s, %s, %s\n",
-		o.listen, server_port(srv), o.db,
-		cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication",
-		engine ? "risk engine on" : "risk engine off");
+	log_info("listening on %s (port %u), database %s, %s, %s", o->listen, server_port(s->srv),
+		 o->db, s->cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication",
+		 s->engine ? "risk engine on" : "risk engine off");
 	fflush(stderr);
-	while (sigwait(&sigs, &sig) != 0)
+	return 0;
+}
+
+/* Blocks until SIGINT or SIGTERM; returns which. */
+static int wait_for_signal(struct serve *s)
+{
+	int sig = 0;
+
+	while (sigwait(&s->sigs, &sig) != 0)
 		;
-	fprintf(stderr, "tokentap-collector: %s, shutting down\n",
-		sig == SIGINT ? "SIGINT" : "SIGTERM");
-	server_stop(srv, 5000);
-	risk_engine_stop(engine);
-	engine = NULL;
-	status = 0;
+	return sig;
+}
+
+/* The server first: no request may reach the engine or the store after them. */
+static void serve_free(struct serve *s)
+{
+	if (s->srv)
+		server_stop(s->srv, s->grace_ms);
+	risk_engine_stop(s->engine);
+	store_close(s->st);
+	risk_config_free(&s->risk);
+	auth_free(&s->sensor_auth);
+	auth_free(&s->read_auth);
+}
+
+int serve_main(int argc, char **argv)
+{
+	struct serve s = { .o = { .listen = DEFAULT_LISTEN } };
+	int status, sig;
+
+	ingest_limits_default(&s.o.limits);
+	risk_config_default(&s.risk);
+	status = parse_opts(argc, argv, &s.o);
+	if (status >= 0)
+		goto out;
+	status = load_settings(&s);
+	if (status)
+		goto out;
+	status = start(&s);
+	if (status)
+		goto out;
+	sig = wait_for_signal(&s);
+	log_info("%s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* requests under way may finish; a failed start stops at once */
+	s.grace_ms = 5000;
 out:
-	risk_engine_stop(engine);
-	store_close(st);
-	risk_config_free(&risk);
-	auth_free(&sensor_auth);
-	auth_free(&read_auth);
+	serve_free(&s);
 	return status;
 }

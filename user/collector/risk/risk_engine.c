@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "wipe.h"
 #include "hookexec.h"
+#include "log.h"
 #include "webhook.h"
 #include "store_risk.h"
 #include "store_query.h"
@@ -65,7 +66,7 @@ static void *eval_main(void *arg)
 		struct risk_pass_stats s = { 0 };
 
 		if (store_risk_pass(d->st, d->cfg, clock_real_ms(), &s, err, sizeof(err)) < 0)
-			fprintf(stderr, "tokentap-collector: %s\n", err);
+			log_error("%s", err);
 		/* a full pass means a backlog: go on soon, letting batches in between */
 		wait = s.seen >= RISK_PASS_ROWS || s.held >= RISK_PASS_ROWS ? BACKLOG_PERIOD_MS
 									   : EVAL_PERIOD_MS;
@@ -270,7 +271,7 @@ int risk_engine_act(struct store *st, const struct risk_config *cfg, int64_t now
 		return 0;
 	n = store_risk_due(st, now_ms, due, max, err, sizeof(err));
 	if (n < 0)
-		fprintf(stderr, "tokentap-collector: %s\n", err);
+		log_error("%s", err);
 	for (int i = 0; i < n; i++) {
 		struct risk_outcome o = { .outcome = "failed", .detail = "" };
 		struct webhook_result r = { 0 };
@@ -284,7 +285,7 @@ int risk_engine_act(struct store *st, const struct risk_config *cfg, int64_t now
 			run_hook(st, cfg, &due[i], now_ms, &o, &r, hr);
 		}
 		if (store_risk_record(st, &due[i], clock_real_ms(), &o, err, sizeof(err)) < 0)
-			fprintf(stderr, "tokentap-collector: %s\n", err);
+			log_error("%s", err);
 		free(hr);
 		risk_action_release(&due[i]);
 	}
