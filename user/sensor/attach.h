@@ -48,6 +48,7 @@ struct attacher {
 	uint32_t only_pid;          /* 0: all processes */
 	bool entry_probes;          /* never move probes off the entry */
 	int verbose;
+	unsigned go_bins_used;      /* go_bins slots handed out; never reused by another file */
 	/* counts for the startup line and sensor_status */
 	unsigned tls_libs, tls_exes, probes, probes_at_call, attach_errors;
 	unsigned files_by_lib[TT_LIB_MAX];

@@ -222,8 +222,6 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 	return info->is_go ? 0 : -1;
 }
 
-static unsigned next_bin;
-
 /*
  * The HPACK encoder probes (register ABI only), with the same cookie as the
  * crypto/tls probe. Returns how many were attached. Without attach cookies
@@ -286,7 +284,7 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 		return 0;
 	}
 	/* a file released and mapped again reuses its slot */
-	if (!f->go_slot && next_bin >= TT_GO_BINS_MAX) {
+	if (!f->go_slot && a->go_bins_used >= TT_GO_BINS_MAX) {
 		log_warn("Go executable %s: too many Go executables, not probed", path);
 		return 0;
 	}
@@ -304,7 +302,7 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 		gb.tcpconn_fd_off = go_layouts[i].tcpconn_fd;
 		gb.netfd_sysfd_off = go_layouts[i].netfd_sysfd;
 	}
-	idx = f->go_slot ? f->go_slot - 1 : next_bin;
+	idx = f->go_slot ? f->go_slot - 1 : a->go_bins_used;
 	if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.go_bins), &idx, &gb, BPF_ANY) != 0) {
 		log_warn("Go executable %s: cannot store its settings: %s", path, strerror(errno));
 		return 0;
@@ -345,7 +343,7 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 	}
 	if (!f->go_slot) {
 		f->go_slot = idx + 1;
-		next_bin++;
+		a->go_bins_used++;
 	}
 	if (gb.abi == TT_GO_ABI_REG && go_attach_hfield(a, f, path, &info, idx)) {
 		/* only now: until the encoder is probed, HTTP/2 is decoded from the TLS writes */

@@ -17,18 +17,34 @@
 #include "tokentap.skel.h"
 
 #define TRACEFS "/sys/kernel/tracing"
+/* loader_load attaches every one of them or fails */
+#define N_TRACEPOINTS 8
 
-static unsigned n_tracepoints;
+/* libbpf's print callback takes no context: the -v level it filters by */
 static int libbpf_verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	char *msg, *line, *save = NULL;
+	int n;
+
 	if (level == LIBBPF_DEBUG && libbpf_verbose < 2)
 		return 0;
 	if (level == LIBBPF_INFO && !libbpf_verbose)
 		return 0;
-	fprintf(stderr, "tokentap: libbpf: ");
-	return vfprintf(stderr, fmt, args);
+	if (log_format_current() == LOG_FORMAT_TEXT) {
+		/* as always: verifier logs span many lines under one prefix */
+		fprintf(stderr, "tokentap: libbpf: ");
+		return vfprintf(stderr, fmt, args);
+	}
+	n = vasprintf(&msg, fmt, args);
+	if (n < 0)
+		return n;
+	/* one JSON object per line of a multi-line message */
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(level == LIBBPF_DEBUG ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "libbpf: %s", line);
+	free(msg);
+	return n;
 }
 
 int loader_check_env(char *err, size_t errlen)
@@ -108,7 +124,7 @@ struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t 
 		{ skel->progs.tp_exit, &skel->links.tp_exit, "sched", "sched_process_exit" },
 		{ skel->progs.tp_close, &skel->links.tp_close, "syscalls", "sys_enter_close" },
 	};
-	n_tracepoints = 0;
+	_Static_assert(sizeof(tps) / sizeof(tps[0]) == N_TRACEPOINTS, "N_TRACEPOINTS");
 	for (size_t i = 0; i < sizeof(tps) / sizeof(tps[0]); i++) {
 		*tps[i].link = bpf_program__attach_tracepoint(tps[i].prog, tps[i].cat, tps[i].name);
 		if (!*tps[i].link) {
@@ -117,14 +133,13 @@ struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t 
 			tokentap_bpf__destroy(skel);
 			return NULL;
 		}
-		n_tracepoints++;
 	}
 	return skel;
 }
 
 unsigned loader_tracepoints(void)
 {
-	return n_tracepoints;
+	return N_TRACEPOINTS;
 }
 
 void loader_destroy(struct tokentap_bpf *skel)

@@ -23,7 +23,7 @@ int loader_check_env(char *err, size_t errlen);
 
 /* Opens, configures, loads and attaches the tracepoint programs. */
 struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t errlen);
-/* Number of tracepoints attached by loader_load. */
+/* Number of tracepoints a successful loader_load has attached. */
 unsigned loader_tracepoints(void);
 void loader_destroy(struct tokentap_bpf *skel);
 /* Sums the per-CPU counters (enum tt_stat). */

@@ -40,7 +40,9 @@
 
 #define SCAN_QUEUE 1024
 #define EXTRA_NAMES 64
+#define CRED_NAMES_MAX 256
 
+/* Set by the signal handler, which has no other way to reach the app. */
 static volatile sig_atomic_t stopping;
 
 struct options {
@@ -62,19 +64,28 @@ struct options {
 	bool no_held;
 	const char *revoke_command;
 	unsigned revoke_timeout_s;
-	const char *headers[EXTRA_NAMES];
+	char *headers[EXTRA_NAMES];  /* lowercase copies, freed at exit */
 	size_t n_headers;
-	const char *params[EXTRA_NAMES];
+	char *params[EXTRA_NAMES];
 	size_t n_params;
 };
 
+/* Everything main() sets up; app_free() releases what was, in any state. */
 struct app {
-	struct options *opt;
+	struct options opt;
+	struct fp_key *key;
+	struct tokentap_bpf *skel;
+	struct ring_buffer *rb;
 	struct pipeline *pipe;
 	struct attacher att;
 	struct shipper *shipper; /* NULL without --collector */
+	struct batch_sink ssink;  /* the shipper's pipeline sink */
 	struct held_procs *held;  /* NULL with --no-held-scan */
 	struct revoker *revoker; /* NULL without --revoke-command */
+	struct pipeline_raw_hook raw_hook;
+	/* the built-in credential names plus --header and --param */
+	const char *cred_headers[CRED_NAMES_MAX], *cred_params[CRED_NAMES_MAX];
+	struct cred_config cred;
 	uint32_t scan_pids[SCAN_QUEUE];
 	size_t nscan;
 	uint64_t scan_overflow;
@@ -84,9 +95,10 @@ struct app {
 static const char usage[] =
 "Usage: tokentap [OPTION]...\n"
 "See every API credential (Authorization and API-key headers, credential query\n"
-"parameters) that leaves the processes of this host over OpenSSL or plaintext\n"
-"HTTP/1, without changing any application. Credentials are fingerprinted with a\n"
-"keyed hash and forgotten; only fingerprints and non-secret metadata are output.\n"
+"parameters) that leaves the processes of this host in HTTP/1 or HTTP/2 over\n"
+"TLS (OpenSSL/BoringSSL, GnuTLS, NSS, Go crypto/tls) or in plaintext HTTP/1,\n"
+"without changing any application. Credentials are fingerprinted with a keyed\n"
+"hash and forgotten; only fingerprints and non-secret metadata are output.\n"
 "\n"
 "Options:\n"
 "  --json                  one JSON object per line on stdout (token_seen,\n"
@@ -121,6 +133,8 @@ static const char usage[] =
 "  --revoke-timeout SECONDS   kill the command after this long (default 30)\n"
 "  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
 "                          batches are dropped first when it is full\n"
+"  --log-format text|json  diagnostics on stderr as text lines (default) or as\n"
+"                          one JSON object per line (ts, level, program, msg)\n"
 "  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n"
@@ -139,7 +153,7 @@ static void on_signal(int sig)
 }
 
 /* Header and parameter names are matched lowercase. */
-static const char *lowercase_dup(const char *s)
+static char *lowercase_dup(const char *s)
 {
 	char *d = strdup(s);
 
@@ -152,7 +166,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
-	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT };
+	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -175,11 +189,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "node", required_argument, NULL, O_NODE },
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
 		{ "release-interval", required_argument, NULL, O_RELEASE },
+		{ "log-format", required_argument, NULL, O_LOGFMT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum log_format fmt;
 	uint64_t v;
 	int c;
 
@@ -293,6 +309,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->release_interval_s = (int)v;
 			break;
+		case O_LOGFMT:
+			if (log_format_parse(optarg, &fmt) != 0) {
+				log_error("--log-format: expected text or json, got '%s'", optarg);
+				return -1;
+			}
+			/* at once: the errors of later options are in this format too */
+			log_setup("tokentap", fmt);
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -327,25 +351,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 }
 
 /* The built-in credential names plus the ones given on the command line. */
-static const struct cred_config *build_cred_config(struct options *o)
+static const struct cred_config *build_cred_config(struct app *a)
 {
-	static const char *headers[256], *params[256];
-	static struct cred_config cfg;
+	const struct options *o = &a->opt;
 	const struct cred_config *def = cred_config_default();
 
 	if (o->n_headers == 0 && o->n_params == 0)
 		return def;
-	if (def->n_headers + o->n_headers > 256 || def->n_params + o->n_params > 256)
+	if (def->n_headers + o->n_headers > CRED_NAMES_MAX ||
+	    def->n_params + o->n_params > CRED_NAMES_MAX)
 		return def;
-	memcpy(headers, def->headers, def->n_headers * sizeof(*headers));
-	memcpy(headers + def->n_headers, o->headers, o->n_headers * sizeof(*headers));
-	memcpy(params, def->params, def->n_params * sizeof(*params));
-	memcpy(params + def->n_params, o->params, o->n_params * sizeof(*params));
-	cfg.headers = headers;
-	cfg.n_headers = def->n_headers + o->n_headers;
-	cfg.params = params;
-	cfg.n_params = def->n_params + o->n_params;
-	return &cfg;
+	memcpy(a->cred_headers, def->headers, def->n_headers * sizeof(*a->cred_headers));
+	memcpy(a->cred_headers + def->n_headers, o->headers, o->n_headers * sizeof(*a->cred_headers));
+	memcpy(a->cred_params, def->params, def->n_params * sizeof(*a->cred_params));
+	memcpy(a->cred_params + def->n_params, o->params, o->n_params * sizeof(*a->cred_params));
+	a->cred.headers = a->cred_headers;
+	a->cred.n_headers = def->n_headers + o->n_headers;
+	a->cred.params = a->cred_params;
+	a->cred.n_params = def->n_params + o->n_params;
+	return &a->cred;
 }
 
 static void queue_scan(struct app *a, uint32_t pid)
@@ -400,7 +424,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		exe_cache_exec(h->pid, filename);
 		queue_scan(a, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
-		if (a->held && (!a->opt->pid || a->opt->pid == h->pid))
+		if (a->held && (!a->opt.pid || a->opt.pid == h->pid))
 			held_procs_scan_pid(a->held, h->pid);
 		return 0;
 	}
@@ -414,181 +438,233 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Captured memory holds secrets: no core dumps, no ptrace by others. */
+static void protect_process(void)
 {
-	struct options opt = { .interval_s = 10, .state_dir = "/var/lib/tokentap",
-			       .max_header_bytes = 16384, .release_interval_s = 30 };
-	struct loader_opts lo = { 0 };
-	struct pipeline_opts po = { 0 };
-	struct app a = { .opt = &opt };
-	struct tokentap_bpf *skel;
-	struct ring_buffer *rb;
-	struct fp_key *key;
 	struct rlimit no_core = { 0, 0 };
-	struct batch_sink ssink;
-	struct pipeline_raw_hook raw_hook;
-	char err[512];
-	int64_t next_status, next_release, last_release, release_gap;
 
-	if (parse_args(argc, argv, &opt) != 0)
-		return 1;
-	/* Captured memory holds secrets: no core dumps, no ptrace by others. */
 	prctl(PR_SET_DUMPABLE, 0);
 	setrlimit(RLIMIT_CORE, &no_core);
+}
+
+/* Root, kernel and BTF; the state directory, the fingerprint key, the exe cache. */
+static int check_environment(struct app *a)
+{
+	const struct options *o = &a->opt;
+	char err[512];
 
 	if (loader_check_env(err, sizeof(err)) != 0) {
 		log_error("%s", err);
-		return 1;
+		return -1;
 	}
-	if ((!opt.key_file || opt.collector) && fs_mkdir_p(opt.state_dir) != 0) {
-		log_error("cannot create state directory %s: %s", opt.state_dir, strerror(errno));
-		return 1;
+	if ((!o->key_file || o->collector) && fs_mkdir_p(o->state_dir) != 0) {
+		log_error("cannot create state directory %s: %s", o->state_dir, strerror(errno));
+		return -1;
 	}
-	key = calloc(1, sizeof(*key));
-	if (!key || fingerprint_key_load(key, opt.key_file, opt.state_dir, err, sizeof(err)) != 0) {
-		log_error("%s", key ? err : "out of memory");
-		return 1;
+	a->key = calloc(1, sizeof(*a->key));
+	if (!a->key || fingerprint_key_load(a->key, o->key_file, o->state_dir, err, sizeof(err)) != 0) {
+		log_error("%s", a->key ? err : "out of memory");
+		return -1;
 	}
 	if (exe_cache_init() != 0) {
 		log_error("out of memory");
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
-	lo.only_pid = opt.pid;
-	lo.max_capture = opt.max_header_bytes;
-	lo.verbose = opt.verbose;
-	skel = loader_load(&lo, err, sizeof(err));
-	if (!skel) {
+/* The BPF programs, and what takes their events: shipper, revoker, pipeline, ring buffer. */
+static int load(struct app *a)
+{
+	const struct options *o = &a->opt;
+	struct loader_opts lo = { .only_pid = o->pid, .max_capture = o->max_header_bytes,
+				  .verbose = o->verbose };
+	struct pipeline_opts po = { 0 };
+	char err[512];
+
+	a->skel = loader_load(&lo, err, sizeof(err));
+	if (!a->skel) {
 		log_error("%s", err);
-		return 1;
+		return -1;
 	}
-
-	if (opt.collector) {
+	if (o->collector) {
 		struct shipper_opts so = {
-			.url = opt.collector, .token_file = opt.collector_token_file,
-			.ca_file = opt.ca_file, .client_cert = opt.client_cert,
-			.client_key = opt.client_key, .node = opt.node, .state_dir = opt.state_dir,
-			.spool_max_bytes = opt.spool_max_bytes, .verbose = opt.verbose,
+			.url = o->collector, .token_file = o->collector_token_file,
+			.ca_file = o->ca_file, .client_cert = o->client_cert,
+			.client_key = o->client_key, .node = o->node, .state_dir = o->state_dir,
+			.spool_max_bytes = o->spool_max_bytes, .verbose = o->verbose,
 		};
 
-		a.shipper = shipper_new(&so, err, sizeof(err));
-		if (!a.shipper || batch_sink_init(&ssink, a.shipper) != 0) {
-			log_error("%s", a.shipper ? "out of memory" : err);
-			return 1;
+		a->shipper = shipper_new(&so, err, sizeof(err));
+		if (!a->shipper || batch_sink_init(&a->ssink, a->shipper) != 0) {
+			log_error("%s", a->shipper ? "out of memory" : err);
+			return -1;
 		}
-		po.sink = &ssink.sink;
+		po.sink = &a->ssink.sink;
 	}
-	po.json = opt.json;
-	po.interval_s = opt.interval_s;
-	po.max_header_bytes = opt.max_header_bytes;
-	po.key = key;
-	po.cred = build_cred_config(&opt);
-	po.out = opt.quiet ? NULL : stdout;
-	if (opt.revoke_command) {
-		a.revoker = revoker_new(opt.revoke_command, opt.revoke_timeout_s);
-		if (!a.revoker) {
+	po.json = o->json;
+	po.interval_s = o->interval_s;
+	po.max_header_bytes = o->max_header_bytes;
+	po.key = a->key;
+	po.cred = build_cred_config(a);
+	po.out = o->quiet ? NULL : stdout;
+	if (o->revoke_command) {
+		a->revoker = revoker_new(o->revoke_command, o->revoke_timeout_s);
+		if (!a->revoker) {
 			log_error("out of memory");
-			return 1;
+			return -1;
 		}
-		raw_hook = (struct pipeline_raw_hook){ raw_wants, raw_take, a.revoker };
-		po.raw = &raw_hook;
+		a->raw_hook = (struct pipeline_raw_hook){ raw_wants, raw_take, a->revoker };
+		po.raw = &a->raw_hook;
 		log_info("sensor-side revocation on: %s runs for tokens the collector marks",
-			 opt.revoke_command);
+			 o->revoke_command);
 	}
-	a.pipe = pipeline_new(&po);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, &a, NULL);
-	if (!a.pipe || !rb) {
+	a->pipe = pipeline_new(&po);
+	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_record, a, NULL);
+	if (!a->pipe || !a->rb) {
 		log_error("cannot set up the event ring buffer: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
+/* Probes on every TLS library and executable in use, then the held-credential scan. */
+static int attach(struct app *a)
+{
+	const struct options *o = &a->opt;
+
+	/* before the scans, which take a while: a signal then ends the run at once */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	attacher_init(&a.att, skel, opt.pid, opt.entry_probes, opt.verbose);
-	attacher_scan_all(&a.att);
-	if (!opt.no_held) {
-		a.held = held_procs_new(key, "/proc", opt.json, po.out, po.sink);
-		if (!a.held) {
+	attacher_init(&a->att, a->skel, o->pid, o->entry_probes, o->verbose);
+	attacher_scan_all(&a->att);
+	if (!o->no_held) {
+		a->held = held_procs_new(a->key, "/proc", o->json, o->quiet ? NULL : stdout,
+					 a->shipper ? &a->ssink.sink : NULL);
+		if (!a->held) {
 			log_error("out of memory");
-			return 1;
+			return -1;
 		}
-		held_procs_scan_all(a.held, opt.pid);
+		held_procs_scan_all(a->held, o->pid);
 	}
 	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
-		 loader_tracepoints(), a.att.tls_libs, a.att.tls_exes,
-		 a.att.files_by_lib[TT_LIB_OPENSSL], a.att.files_by_lib[TT_LIB_GNUTLS],
-		 a.att.files_by_lib[TT_LIB_GO], a.att.files_by_lib[TT_LIB_NSS], a.att.probes,
-		 a.att.probes_at_call, opt.pid ? " for one process" : "",
-		 opt.collector ? "; shipping to " : "", opt.collector ? opt.collector : "");
+		 loader_tracepoints(), a->att.tls_libs, a->att.tls_exes,
+		 a->att.files_by_lib[TT_LIB_OPENSSL], a->att.files_by_lib[TT_LIB_GNUTLS],
+		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS], a->att.probes,
+		 a->att.probes_at_call, o->pid ? " for one process" : "",
+		 o->collector ? "; shipping to " : "", o->collector ? o->collector : "");
+	return 0;
+}
 
-	next_status = clock_mono_ns() + (int64_t)opt.interval_s * 1000000000LL;
+/* Events, new processes, timers and revocations, until SIGINT or SIGTERM. */
+static void run_loop(struct app *a)
+{
+	const struct options *o = &a->opt;
+	int64_t next_status, next_release, last_release, release_gap;
+
+	next_status = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
 	last_release = clock_mono_ns();
-	next_release = last_release + (int64_t)opt.release_interval_s * 1000000000LL;
+	next_release = last_release + (int64_t)o->release_interval_s * 1000000000LL;
 	/* exits bring the pass forward, but a busy host does not get one per exit */
-	release_gap = (int64_t)(opt.release_interval_s < 5 ? opt.release_interval_s : 5) * 1000000000LL;
+	release_gap = (int64_t)(o->release_interval_s < 5 ? o->release_interval_s : 5) * 1000000000LL;
 	while (!stopping) {
 		int64_t now;
 
 		/* Producers wake us only past a fill level: also read on a timer. */
-		if (ring_buffer__poll(rb, 50) < 0 && errno != EINTR)
+		if (ring_buffer__poll(a->rb, 50) < 0 && errno != EINTR)
 			break;
-		ring_buffer__consume(rb);
-		for (size_t i = 0; i < a.nscan; i++)
-			attacher_scan_pid(&a.att, a.scan_pids[i]);
-		a.nscan = 0;
+		ring_buffer__consume(a->rb);
+		for (size_t i = 0; i < a->nscan; i++)
+			attacher_scan_pid(&a->att, a->scan_pids[i]);
+		a->nscan = 0;
 		now = clock_mono_ns();
-		pipeline_tick(a.pipe, now);
-		if (a.revoker) {
+		pipeline_tick(a->pipe, now);
+		if (a->revoker) {
 			char marked[SHIPPER_REVOKE_MAX][33];
-			size_t n = shipper_revoke_list(a.shipper, marked, SHIPPER_REVOKE_MAX);
+			size_t n = shipper_revoke_list(a->shipper, marked, SHIPPER_REVOKE_MAX);
 
-			revoker_set_marked(a.revoker, marked, n);
-			revoker_results(a.revoker, on_revoked, &a);
+			revoker_set_marked(a->revoker, marked, n);
+			revoker_results(a->revoker, on_revoked, a);
 		}
-		if (a.shipper)
-			shipper_tick(a.shipper, now);
-		if (a.exits_seen) {
-			a.exits_seen = false;
-			if (next_release > last_release + release_gap && attacher_has_releasable(&a.att))
+		if (a->shipper)
+			shipper_tick(a->shipper, now);
+		if (a->exits_seen) {
+			a->exits_seen = false;
+			if (next_release > last_release + release_gap && attacher_has_releasable(&a->att))
 				next_release = last_release + release_gap;
 		}
 		if (now >= next_release) {
-			attacher_release_unmapped(&a.att);
+			attacher_release_unmapped(&a->att);
 			last_release = now;
-			next_release = now + (int64_t)opt.release_interval_s * 1000000000LL;
+			next_release = now + (int64_t)o->release_interval_s * 1000000000LL;
 		}
 		if (now >= next_status) {
-			report_status(a.pipe, &a.att, skel, a.shipper, a.held, a.scan_overflow,
+			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
 				      false);
-			next_status = now + (int64_t)opt.interval_s * 1000000000LL;
+			next_status = now + (int64_t)o->interval_s * 1000000000LL;
 		}
 	}
+}
 
-	ring_buffer__consume(rb);
-	pipeline_flush_all(a.pipe);
-	if (a.revoker) {
+/* After a run: report what is still held and deliver it, or leave it spooled. */
+static void shutdown_run(struct app *a)
+{
+	ring_buffer__consume(a->rb);
+	pipeline_flush_all(a->pipe);
+	if (a->revoker) {
 		/* commands under way finish; their outcomes are shipped with the rest */
-		revoker_stop(a.revoker);
-		revoker_results(a.revoker, on_revoked, &a);
-		revoker_free(a.revoker);
-		a.revoker = NULL;
+		revoker_stop(a->revoker);
+		revoker_results(a->revoker, on_revoked, a);
+		revoker_free(a->revoker);
+		a->revoker = NULL;
 	}
-	report_status(a.pipe, &a.att, skel, a.shipper, a.held, a.scan_overflow, true);
+	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow, true);
 	/* Deliver what is left, or leave it spooled for the next start. */
-	if (a.shipper) {
-		shipper_close(a.shipper, 5000);
-		shipper_free(a.shipper);
-		batch_sink_free(&ssink);
-	}
-	ring_buffer__free(rb);
-	pipeline_free(a.pipe);
-	held_procs_free(a.held);
-	attacher_free(&a.att);
-	loader_destroy(skel);
+	if (a->shipper)
+		shipper_close(a->shipper, 5000);
+}
+
+/* Releases whatever was set up, in reverse order; safe at any step. */
+static void app_free(struct app *a)
+{
+	revoker_free(a->revoker);
+	shipper_free(a->shipper);
+	batch_sink_free(&a->ssink);
+	ring_buffer__free(a->rb);
+	pipeline_free(a->pipe);
+	held_procs_free(a->held);
+	attacher_free(&a->att);
+	loader_destroy(a->skel);
 	exe_cache_free();
-	secure_wipe(key, sizeof(*key));
-	free(key);
-	return 0;
+	if (a->key) {
+		secure_wipe(a->key, sizeof(*a->key));
+		free(a->key);
+	}
+	for (size_t i = 0; i < a->opt.n_headers; i++)
+		free(a->opt.headers[i]);
+	for (size_t i = 0; i < a->opt.n_params; i++)
+		free(a->opt.params[i]);
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = {
+		.opt = { .interval_s = 10, .state_dir = "/var/lib/tokentap",
+			 .max_header_bytes = 16384, .release_interval_s = 30 },
+	};
+	int status = 1;
+
+	if (parse_args(argc, argv, &a.opt) != 0)
+		goto out;
+	protect_process();
+	if (check_environment(&a) != 0 || load(&a) != 0 || attach(&a) != 0)
+		goto out;
+	run_loop(&a);
+	shutdown_run(&a);
+	status = 0;
+out:
+	app_free(&a);
+	return status;
 }
