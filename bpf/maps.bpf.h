@@ -45,7 +45,7 @@ struct cont_state {
 	__u32 writes_left;
 };
 
-/* SSL* -> the socket its library writes to. */
+/* TLS session (SSL*, gnutls_session_t, PRFileDesc*, *tls.Conn) -> the socket it writes to. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -53,7 +53,7 @@ struct {
 	__type(value, struct ssl_sock);
 } ssl_socks SEC(".maps");
 
-/* thread inside SSL_write of an unbound session -> that session */
+/* thread inside a TLS library's write of an unbound session -> that session */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

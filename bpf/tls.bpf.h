@@ -2,7 +2,8 @@
 /*
  * TLS libraries' write calls, before encryption: OpenSSL/BoringSSL
  * SSL_write(ssl, buf, int num) and SSL_write_ex(ssl, buf, size_t num,
- * size_t *written); GnuTLS gnutls_record_send2. Entry probes only (or a
+ * size_t *written); GnuTLS gnutls_record_send2; NSS PR_Write and PR_Send.
+ * Go's crypto/tls is in gotls.bpf.h. Entry probes only (or a
  * call inside the function where the arguments are still in their
  * registers; the loader proves that). The plaintext is complete at entry.
  */
@@ -205,8 +206,9 @@ int BPF_KPROBE(probe_nss_write, void *fd, const void *buf, int amount)
 }
 
 /*
- * Called from the syscall tracepoints' slow path: the thread is inside
- * SSL_write of an unbound session and now writes a TLS record to fd.
+ * Called from the syscall tracepoints' slow path: the thread is inside a
+ * TLS library's write of an unbound session and now writes a TLS record
+ * to fd.
  */
 static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const void *buf)
 {
