@@ -21,7 +21,7 @@
 #include "batch_check.h"
 #include "batch_fixture.h"
 #include "ingest.h"
-#include "store_risk.h"
+#include "risk.h"
 #include "store.h"
 
 #define TARGET_EVENTS_PER_S 200000.0

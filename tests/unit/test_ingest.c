@@ -18,7 +18,7 @@
 #include "batch_fixture.h"
 #include "gunzip.h"
 #include "ingest.h"
-#include "store_query.h"
+#include "store.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"
 #define SENSOR "sensor-1"

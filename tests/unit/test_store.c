@@ -19,8 +19,7 @@
 #include "batch_fixture.h"
 #include "store.h"
 #include "store_obs_id.h"
-#include "store_query.h"
-#include "store_schema.h"
+#include "sqlite_schema.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"
 #define FP_B "fedcba9876543210fedcba9876543210"
@@ -161,19 +160,19 @@ static void test_migrate_empty_file_idempotent(void **state)
 	dbfile_make(&d);
 	st = store_open(d.path, 0, err, sizeof(err));
 	assert_non_null(st);
-	assert_int_equal(store_schema_version(st), store_schema_latest());
+	assert_int_equal(store_schema_version(st), sqlite_schema_latest());
 	store_close(st);
 	/* a second open migrates nothing and keeps the data */
 	st = store_open(d.path, 0, err, sizeof(err));
 	assert_non_null(st);
-	assert_int_equal(store_schema_version(st), store_schema_latest());
+	assert_int_equal(store_schema_version(st), sqlite_schema_latest());
 	store_close(st);
 
 	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*), MIN(version) FROM schema_version",
 					    -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), store_schema_latest());
+	assert_int_equal(sqlite3_column_int(s, 0), sqlite_schema_latest());
 	assert_int_equal(sqlite3_column_int(s, 1), 1);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
@@ -210,7 +209,7 @@ static void test_upgrade_backfills_sightings(void **state)
 	for (int v = 1; v <= 2; v++) {
 		char sql[96];
 
-		assert_int_equal(sqlite3_exec(db, store_schema_migration(v), NULL, NULL, NULL),
+		assert_int_equal(sqlite3_exec(db, sqlite_schema_migration(v), NULL, NULL, NULL),
 				 SQLITE_OK);
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)", v);
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -227,7 +226,7 @@ static void test_upgrade_backfills_sightings(void **state)
 
 	st = store_open(d.path, 0, err, sizeof(err));
 	assert_non_null(st);
-	assert_int_equal(store_schema_version(st), store_schema_latest());
+	assert_int_equal(store_schema_version(st), sqlite_schema_latest());
 	store_close(st);
 	assert_int_equal(sqlite3_open(d.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT fingerprint, node, ts, exe, dst, method, header"

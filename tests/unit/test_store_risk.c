@@ -22,11 +22,8 @@
 #include "batch_fixture.h"
 #include "webhook.h"
 #include "risk.h"
-#include "store_risk.h"
+#include "sqlite_store.h"
 #include "store.h"
-#include "store_alerts.h"
-#include "store_internal.h"
-#include "store_query.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z, a whole minute */
 #define SEC_MS 1000LL
@@ -121,7 +118,7 @@ static int64_t db_int(struct store *st, const char *sql)
 	sqlite3_stmt *s;
 	int64_t v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(sqlite_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);

@@ -5,8 +5,7 @@
 #include "log.h"
 #include "numarg.h"
 #include "risk.h"
-#include "store_alerts.h"
-#include "store_query.h"
+#include "store.h"
 
 #include <stdbool.h>
 #include <stdio.h>

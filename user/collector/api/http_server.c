@@ -2,7 +2,7 @@
 /* The daemon, request dispatch and POST /v1/batches. */
 #include "http_server_internal.h"
 #include "clock.h"
-#include "store_alerts.h"
+#include "store.h"
 #include "timefmt.h"
 
 #include <arpa/inet.h>

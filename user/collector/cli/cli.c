@@ -6,7 +6,7 @@
 #include "cli_render.h"
 #include "log.h"
 #include "numarg.h"
-#include "store_risk.h"
+#include "store.h"
 #include "risk_engine.h"
 #include "timefmt.h"
 

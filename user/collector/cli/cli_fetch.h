@@ -9,8 +9,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
-#include "store_alerts.h"
-#include "store_query.h"
+#include "store.h"
 
 struct cli_source {
 	const char *db;          /* one of db and url */

@@ -5,8 +5,7 @@
 #include "hookexec.h"
 #include "log.h"
 #include "webhook.h"
-#include "store_risk.h"
-#include "store_query.h"
+#include "store.h"
 #include "timefmt.h"
 
 #include <errno.h>

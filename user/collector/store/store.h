@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The collector's embedded store: SQLite in WAL mode, schema migrations
- * recorded in a schema_version table, one transaction per batch. A batch
- * is applied once per (sensor_id, seq): a replay changes nothing.
- * Thread-safe: one connection serialized by a mutex.
+ * The collector's store, as its callers (API, CLI, risk engine) see it: an
+ * opaque handle and its operations. A batch is applied once per
+ * (sensor_id, seq): a replay changes nothing. Queries answer json-c
+ * objects, the same for the HTTP API and the CLI. Every operation is
+ * thread-safe. The backend is chosen by store_open (store_backend.h); the
+ * embedded one is SQLite (sqlite_store.h).
  */
 #ifndef TOKENTAP_STORE_H
 #define TOKENTAP_STORE_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "tokentap/v1/events.pb-c.h"
 
 struct store;
+struct risk_config;
 
 #define STORE_READONLY 1
 
@@ -31,9 +35,8 @@ enum store_result {
 struct store *store_open(const char *path, int flags, char *err, size_t errlen);
 void store_close(struct store *st);
 
-/* The schema version of the database and the one this build writes. */
+/* The schema version of the database, or -1. */
 int store_schema_version(struct store *st);
-int store_schema_latest(void);
 
 /*
  * Applies a validated batch in one transaction. now_ms is the receive
@@ -41,5 +44,110 @@ int store_schema_latest(void);
  */
 enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch *b, int64_t now_ms,
 				    char *err, size_t errlen);
+
+/* ---- the inventory ------------------------------------------------------ */
+
+enum token_sort {
+	TOKEN_SORT_LAST_SEEN,
+	TOKEN_SORT_REQUESTS,
+	TOKEN_SORT_RISK,
+};
+
+/* "last_seen"/"requests"/"risk" (NULL: last_seen). Returns -1 for other names. */
+int token_sort_parse(const char *name, enum token_sort *out);
+
+/* Every token, without the per-minute series. 0 and *out, or -1. */
+int store_query_tokens(struct store *st, enum token_sort sort, struct json_object **out,
+		       char *err, size_t errlen);
+
+/*
+ * The forensics view of one token, with "usage" and "observations".
+ * 1 found (*out set), 0 unknown fingerprint, -1 error.
+ */
+int store_query_token(struct store *st, const char *fingerprint, struct json_object **out,
+		      char *err, size_t errlen);
+
+/* Every sensor with its last status. 0 and *out, or -1. */
+int store_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen);
+
+/* ---- alerts ------------------------------------------------------------- */
+
+struct alert_filter {
+	int min_severity;        /* enum risk_severity; 0 all */
+	const char *fingerprint; /* NULL: every token */
+	int64_t since_ms;        /* findings first seen at or after; 0 all */
+	unsigned limit;          /* 0: 1000 */
+};
+
+/*
+ * Alerts (findings with their token and delivery log), newest first.
+ * 0 and *out (an array), or -1.
+ */
+int store_query_alerts(struct store *st, const struct alert_filter *f, struct json_object **out,
+		       char *err, size_t errlen);
+
+/*
+ * Fingerprints marked for sensor-side revocation and not done yet, oldest
+ * first, appended to arr (at most max). Returns the number, or -1.
+ */
+#define STORE_REVOKE_REPLY_MAX 64
+int store_pending_revocations(struct store *st, struct json_object *arr, unsigned max);
+
+/* ---- the risk engine's work on the store ------------------------------- */
+
+/*
+ * One pass evaluates what was learnt since the previous pass (first
+ * sightings, held tokens, use after silence, held tokens never used),
+ * records findings once per (token, rule, subject), keeps each token's
+ * baseline, rescores the tokens touched, and queues alert deliveries and
+ * revocation hooks in the outbox. The rules themselves are pure (risk.h).
+ */
+struct risk_pass_stats {
+	unsigned seen;      /* first sightings evaluated */
+	unsigned held;      /* held rows evaluated */
+	unsigned findings;  /* new findings */
+	unsigned scored;    /* tokens rescored */
+};
+
+/*
+ * Rows read per pass at most: a backlog is worked off over several passes,
+ * and a pass holds the store (ingest waits) for a few tens of ms at most.
+ */
+#define RISK_PASS_ROWS 500
+
+/* One pass at now_ms. 0, or -1 with a one-line reason (nothing changed). */
+int store_risk_pass(struct store *st, const struct risk_config *cfg, int64_t now_ms,
+		    struct risk_pass_stats *stats, char *err, size_t errlen);
+
+/* One queued action (alert delivery or revocation hook) that is due. */
+struct risk_action {
+	int64_t finding_id;
+	char kind[16];        /* "webhook" or "hook" */
+	char target[600];     /* the webhook label (webhook_url_label) or the hook name */
+	unsigned attempts;    /* made so far */
+	struct json_object *alert; /* the alert, as in store_query_alerts; owned */
+};
+
+/* Up to cap due actions (next_at <= now_ms). Returns the number, or -1. */
+int store_risk_due(struct store *st, int64_t now_ms, struct risk_action *out, size_t cap,
+		   char *err, size_t errlen);
+void risk_action_release(struct risk_action *a);
+
+/*
+ * Records an attempt: outcome "ok", "retry" (next_at set) or "failed"
+ * (final). For webhooks a delivery log row; for hooks a revocation row
+ * (exit_code, http_status, detail) and, with mark, a revocation mark for
+ * sensors.
+ */
+struct risk_outcome {
+	const char *outcome;
+	int64_t next_at;
+	long http_status;
+	int exit_code;
+	const char *detail;
+	int mark;
+};
+int store_risk_record(struct store *st, const struct risk_action *a, int64_t now_ms,
+		      const struct risk_outcome *o, char *err, size_t errlen);
 
 #endif

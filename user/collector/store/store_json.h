@@ -1,19 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Rows into json-c objects: what every query of the store shares. */
+/* Values into json-c objects as every backend answers them. */
 #ifndef TOKENTAP_STORE_JSON_H
 #define TOKENTAP_STORE_JSON_H
 
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include "timefmt.h"
-
-static inline const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
-}
 
 static inline void put_str(struct json_object *o, const char *k, const char *v)
 {

@@ -5,7 +5,7 @@
  * changes. Counting rule: token_usage carries the count of every request
  * (the first included), token_seen only creates rows.
  */
-#include "store_internal.h"
+#include "sqlite_store.h"
 #include "store_obs_cache.h"
 #include "store_obs_id.h"
 
@@ -16,6 +16,154 @@
 #include <string.h>
 
 #define MINUTE_MS 60000
+
+/* Rows per multi-row usage upsert (3 parameters each). */
+#define USAGE_ROWS 64
+
+/* A later non-empty value replaces an earlier one; "" never erases. */
+#define KEEP(c) c " = CASE WHEN excluded." c " <> '' THEN excluded." c " ELSE " c " END"
+
+/* KEEP(c) would leave c as it is: the new value is "" or the same. */
+#define SAME(c, n) "(?" n " = '' OR " c " = ?" n ")"
+
+/* USAGE_ROWS rows of VALUES, as many parameters as rows x 3. */
+#define USAGE_1 "(?,?,?)"
+#define USAGE_4 USAGE_1 "," USAGE_1 "," USAGE_1 "," USAGE_1
+#define USAGE_16 USAGE_4 "," USAGE_4 "," USAGE_4 "," USAGE_4
+#define USAGE_64 USAGE_16 "," USAGE_16 "," USAGE_16 "," USAGE_16
+_Static_assert(sizeof(USAGE_64) == USAGE_ROWS * (sizeof(USAGE_1 ",") - 1), "one VALUES per row");
+
+/* Every statement writes; all take their parameters by number (?N). */
+enum apply_stmt {
+	AP_BATCH_INSERT,
+	AP_SENSOR_UPSERT,
+	AP_SENSOR_STATUS,
+	AP_PROCESS_UPSERT,
+	AP_TOKEN_UPSERT,
+	AP_TOKEN_COUNTERS,
+	AP_OBS_UPDATE,
+	AP_OBS_INSERT,
+	AP_OBS_COUNTS_INSERT,
+	AP_OBS_COUNTS_UPDATE,
+	AP_USAGE_UPSERT,
+	AP_USAGE_UPSERT_MANY,
+	AP_SEEN_LOG_INSERT,
+	AP_HELD_UPSERT,
+	AP_TOKEN_INSERT_HELD,
+	AP_REVOKE_MARK_DONE,
+	AP_REVOCATION_INSERT,
+	AP__COUNT
+};
+
+static const char *const apply_sql[AP__COUNT] = {
+	[AP_BATCH_INSERT] = "INSERT OR IGNORE INTO batches (sensor_id, seq, sent_at, received_at, events)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[AP_SENSOR_UPSERT] =
+		"INSERT INTO sensors (sensor_id, node, version, first_seen, last_seen, last_seq, batches,"
+		" events) VALUES (?1, ?2, ?3, ?4, ?4, ?5, 1, ?6)"
+		" ON CONFLICT (sensor_id) DO UPDATE SET node = excluded.node,"
+		" version = excluded.version, last_seen = MAX(last_seen, excluded.last_seen),"
+		" last_seq = MAX(last_seq, excluded.last_seq), batches = batches + 1,"
+		" events = events + excluded.events",
+	/* a replayed old batch never replaces a newer status */
+	[AP_SENSOR_STATUS] = "UPDATE sensors SET status_ts = ?2, status_json = ?3 WHERE sensor_id = ?1"
+			     " AND (status_ts IS NULL OR status_ts <= ?2)",
+	[AP_PROCESS_UPSERT] =
+		"INSERT INTO processes (sensor_id, pid, start_time, node, ppid, uid, exe, cmdline, cgroup,"
+		" container_id, cgroup_id, first_seen, last_seen, k8s_namespace)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)"
+		" ON CONFLICT (sensor_id, pid, start_time) DO UPDATE SET node = excluded.node,"
+		" ppid = excluded.ppid, uid = excluded.uid, " KEEP("exe") ", " KEEP("cmdline") ", "
+		KEEP("cgroup") ", " KEEP("container_id") ", " KEEP("k8s_namespace") ","
+		" cgroup_id = excluded.cgroup_id,"
+		" first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen)",
+	[AP_TOKEN_UPSERT] =
+		"INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+		" ON CONFLICT (fingerprint) DO UPDATE SET " KEEP("token_type") ", " KEEP("scheme") ", "
+		KEEP("header") ", " KEEP("token_prefix") ", token_length = excluded.token_length,"
+		" has_checksum = excluded.has_checksum, checksum_valid = excluded.checksum_valid,"
+		" confidence = excluded.confidence, " KEEP("key_id") ", " KEEP("aws_key_kind") ", "
+		KEEP("aws_account") ", " KEEP("aws_region") ", " KEEP("aws_service") ", "
+		KEEP("basic_user") ", " KEEP("basic_password_type") ", " KEEP("jwt_json") ","
+		" first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen),"
+		" requests = requests + excluded.requests",
+	/*
+	 * The upsert's outcome when the metadata would stay as it is: only
+	 * the counters change, without the insert attempt and the CASEs.
+	 * Same parameters; no row changed means the upsert has to run.
+	 */
+	[AP_TOKEN_COUNTERS] =
+		"UPDATE tokens SET first_seen = MIN(first_seen, ?18), last_seen = MAX(last_seen, ?19),"
+		" requests = requests + ?20 WHERE fingerprint = ?1 AND " SAME("token_type", "2")
+		" AND " SAME("scheme", "3") " AND " SAME("header", "4") " AND "
+		SAME("token_prefix", "5") " AND token_length = ?6 AND has_checksum = ?7"
+		" AND checksum_valid = ?8 AND confidence = ?9 AND " SAME("key_id", "10") " AND "
+		SAME("aws_key_kind", "11") " AND " SAME("aws_account", "12") " AND "
+		SAME("aws_region", "13") " AND " SAME("aws_service", "14") " AND "
+		SAME("basic_user", "15") " AND " SAME("basic_password_type", "16") " AND "
+		SAME("jwt_json", "17"),
+	/*
+	 * An observation's row is found by its derived id and checked
+	 * against its identity: an id held by another identity updates
+	 * nothing and the caller probes the next id. Only counts, times,
+	 * node and tls change after the first sighting; method and path stay
+	 * those of the triple's first request.
+	 */
+	[AP_OBS_UPDATE] =
+		"UPDATE obs_counts SET first_seen = MIN(first_seen, ?8),"
+		" last_seen = MAX(last_seen, ?9), requests = requests + ?10, node = ?11,"
+		" tls = MAX(tls, ?12) WHERE id = ?1 AND EXISTS (SELECT 1 FROM obs_ident"
+		" WHERE id = ?1 AND fingerprint = ?2 AND sensor_id = ?3 AND pid = ?4 AND exe = ?5"
+		" AND dst = ?6 AND host = ?7)",
+	/* the counters row follows only when this inserted the identity */
+	[AP_OBS_INSERT] =
+		"INSERT OR IGNORE INTO obs_ident (id, fingerprint, sensor_id, pid, exe, dst, host,"
+		" uid, comm, cgroup_id, src, tls_library, method, path) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	[AP_OBS_COUNTS_INSERT] =
+		"INSERT INTO obs_counts (id, first_seen, last_seen, requests, tls, node)"
+		" VALUES (?1, ?8, ?9, ?10, ?12, ?11)",
+	/* an id already verified to hold the identity (store_obs_cache.h) */
+	[AP_OBS_COUNTS_UPDATE] =
+		"UPDATE obs_counts SET first_seen = MIN(first_seen, ?2),"
+		" last_seen = MAX(last_seen, ?3), requests = requests + ?4, node = ?5,"
+		" tls = MAX(tls, ?6) WHERE id = ?1",
+	[AP_USAGE_UPSERT] = "INSERT INTO usage (obs_id, minute, count) VALUES (?1, ?2, ?3)"
+			    " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
+	[AP_USAGE_UPSERT_MANY] = "INSERT INTO usage (obs_id, minute, count) VALUES " USAGE_64
+				 " ON CONFLICT (obs_id, minute) DO UPDATE SET count = count + excluded.count",
+	[AP_SEEN_LOG_INSERT] =
+		"INSERT INTO seen_log (fingerprint, sensor_id, node, ts, pid, uid, comm, exe, src, dst,"
+		" host, tls, method, path, header, in_query) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[AP_HELD_UPSERT] =
+		"INSERT INTO held (fingerprint, sensor_id, node, pid, start_time, uid, exe, source,"
+		" name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+		" ON CONFLICT (fingerprint, sensor_id, pid, start_time, exe, source, name) DO UPDATE"
+		" SET first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen), node = excluded.node",
+	/* a token only held so far: known, never used (requests 0); use fills the rest */
+	[AP_TOKEN_INSERT_HELD] =
+		"INSERT OR IGNORE INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+	/* a sensor ran its revocation command for a marked token */
+	[AP_REVOKE_MARK_DONE] = "UPDATE revoke_marks SET done_at = ?2, done_node = ?3, outcome = ?4"
+				" WHERE fingerprint = ?1",
+	[AP_REVOCATION_INSERT] = "INSERT INTO revocations (fingerprint, finding_id, hook, ts, outcome,"
+				 " exit_code, http_status, detail) VALUES (?1, 0, ?2, ?3, ?4, ?5, 0,"
+				 " ?6)",
+};
+
+const struct sq_stmts sqlite_apply_stmts = { apply_sql, AP__COUNT, NULL };
+
+static sqlite3_stmt *stmt(struct sqlite_store *st, enum apply_stmt i)
+{
+	return sq_stmt(&st->stmts[SQM_APPLY], i);
+}
+
 
 /* One token mention of the batch; mentions are merged per fingerprint. */
 struct tok_note {
@@ -54,11 +202,10 @@ struct pend_note {
 };
 
 struct apply_ctx {
-	struct store *st;
+	struct sqlite_store *st;
+	struct sq_err e;
 	const Tokentap__V1__Batch *b;
 	int64_t now_ms;
-	char *err;
-	size_t errlen;
 	struct tok_note *notes;   /* one per token event, n_events at most */
 	size_t n_notes;
 	struct obs_note *fresh;   /* n_events at most */
@@ -71,46 +218,26 @@ struct apply_ctx {
 	ptrdiff_t last_pend;      /* the pend entry of the last upsert_obs, or -1 */
 };
 
-static int fail(struct apply_ctx *c, const char *what)
-{
-	snprintf(c->err, c->errlen, "%s: %s", what, sqlite3_errmsg(c->st->db));
-	return -1;
-}
-
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
-}
-
-/* Runs a write statement to completion (and resets it: COMMIT needs that). */
-static int run(struct apply_ctx *c, sqlite3_stmt *s, const char *what)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : fail(c, what);
-}
-
 static void bind_token(sqlite3_stmt *s, const Tokentap__V1__Token *t, int64_t first, int64_t last,
 		       uint64_t requests)
 {
-	bind_text(s, 1, t->fingerprint);
-	bind_text(s, 2, t->token_type);
-	bind_text(s, 3, t->scheme);
-	bind_text(s, 4, t->header);
-	bind_text(s, 5, t->token_prefix);
+	sq_bind_text_static(s, 1, t->fingerprint);
+	sq_bind_text_static(s, 2, t->token_type);
+	sq_bind_text_static(s, 3, t->scheme);
+	sq_bind_text_static(s, 4, t->header);
+	sq_bind_text_static(s, 5, t->token_prefix);
 	sqlite3_bind_int64(s, 6, t->token_length);
 	sqlite3_bind_int(s, 7, !!t->has_checksum);
 	sqlite3_bind_int(s, 8, !!t->checksum_valid);
 	sqlite3_bind_int64(s, 9, t->confidence);
-	bind_text(s, 10, t->key_id);
-	bind_text(s, 11, t->aws_key_kind);
-	bind_text(s, 12, t->aws_account);
-	bind_text(s, 13, t->aws_region);
-	bind_text(s, 14, t->aws_service);
-	bind_text(s, 15, t->basic_user);
-	bind_text(s, 16, t->basic_password_type);
-	bind_text(s, 17, t->jwt_json);
+	sq_bind_text_static(s, 10, t->key_id);
+	sq_bind_text_static(s, 11, t->aws_key_kind);
+	sq_bind_text_static(s, 12, t->aws_account);
+	sq_bind_text_static(s, 13, t->aws_region);
+	sq_bind_text_static(s, 14, t->aws_service);
+	sq_bind_text_static(s, 15, t->basic_user);
+	sq_bind_text_static(s, 16, t->basic_password_type);
+	sq_bind_text_static(s, 17, t->jwt_json);
 	sqlite3_bind_int64(s, 18, first);
 	sqlite3_bind_int64(s, 19, last);
 	sqlite3_bind_int64(s, 20, (int64_t)requests);
@@ -120,16 +247,16 @@ static void bind_token(sqlite3_stmt *s, const Tokentap__V1__Token *t, int64_t fi
 static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64_t first,
 			int64_t last, uint64_t requests)
 {
-	sqlite3_stmt *s = store_stmt(c->st, SQ_TOKEN_COUNTERS);
+	sqlite3_stmt *s = stmt(c->st, AP_TOKEN_COUNTERS);
 
 	bind_token(s, t, first, last, requests);
-	if (run(c, s, "token") < 0)
+	if (sq_run(&c->e, s, "token") < 0)
 		return -1;
 	if (sqlite3_changes(c->st->db) == 1)
 		return 0;
-	s = store_stmt(c->st, SQ_TOKEN_UPSERT);
+	s = stmt(c->st, AP_TOKEN_UPSERT);
 	bind_token(s, t, first, last, requests);
-	return run(c, s, "token");
+	return sq_run(&c->e, s, "token");
 }
 
 #define OBS_MAX_PROBES 64
@@ -138,15 +265,15 @@ static int upsert_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64
 static int update_counts(struct apply_ctx *c, int tls, int64_t id, int64_t first, int64_t last,
 			 uint64_t requests)
 {
-	sqlite3_stmt *s = store_stmt(c->st, SQ_OBS_COUNTS_UPDATE);
+	sqlite3_stmt *s = stmt(c->st, AP_OBS_COUNTS_UPDATE);
 
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, first);
 	sqlite3_bind_int64(s, 3, last);
 	sqlite3_bind_int64(s, 4, (int64_t)requests);
-	bind_text(s, 5, c->b->node);
+	sq_bind_text_static(s, 5, c->b->node);
 	sqlite3_bind_int(s, 6, tls);
-	if (run(c, s, "observation") < 0)
+	if (sq_run(&c->e, s, "observation") < 0)
 		return -1;
 	return sqlite3_changes(c->st->db) == 1;
 }
@@ -156,16 +283,16 @@ static void bind_obs(sqlite3_stmt *s, struct apply_ctx *c, const Tokentap__V1__T
 		     const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
 		     int64_t first, int64_t last, uint64_t requests)
 {
-	bind_text(s, 2, t->fingerprint);
-	bind_text(s, 3, c->b->sensor_id);
+	sq_bind_text_static(s, 2, t->fingerprint);
+	sq_bind_text_static(s, 3, c->b->sensor_id);
 	sqlite3_bind_int64(s, 4, p->pid);
-	bind_text(s, 5, p->exe);
-	bind_text(s, 6, d->dst);
-	bind_text(s, 7, d->host);
+	sq_bind_text_static(s, 5, p->exe);
+	sq_bind_text_static(s, 6, d->dst);
+	sq_bind_text_static(s, 7, d->host);
 	sqlite3_bind_int64(s, 8, first);
 	sqlite3_bind_int64(s, 9, last);
 	sqlite3_bind_int64(s, 10, (int64_t)requests);
-	bind_text(s, 11, c->b->node);
+	sq_bind_text_static(s, 11, c->b->node);
 	sqlite3_bind_int(s, 12, !!d->tls);
 }
 
@@ -174,11 +301,11 @@ static int64_t insert_counts(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			     const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
 			     int64_t id, int64_t first, int64_t last, uint64_t requests)
 {
-	sqlite3_stmt *s = store_stmt(c->st, SQ_OBS_COUNTS_INSERT);
+	sqlite3_stmt *s = stmt(c->st, AP_OBS_COUNTS_INSERT);
 
 	bind_obs(s, c, t, p, d, first, last, requests);
 	sqlite3_bind_int64(s, 1, id);
-	return run(c, s, "observation") < 0 ? -1 : id;
+	return sq_run(&c->e, s, "observation") < 0 ? -1 : id;
 }
 
 /* Keeps the id verified by this batch (its digest is already in place). */
@@ -218,29 +345,29 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 		obs_cache_drop(c->st->verified, fresh->digest);
 	/* no digest is not expected; probing from 1 still finds the right row */
 	id = known ? store_obs_id_of(fresh->digest) : 1;
-	up = store_stmt(c->st, SQ_OBS_UPDATE);
+	up = stmt(c->st, AP_OBS_UPDATE);
 	bind_obs(up, c, t, p, d, first, last, requests);
 	ins = NULL;
 	for (int probe = 0; probe < OBS_MAX_PROBES; probe++) {
 		/* the common case: the row exists */
 		sqlite3_bind_int64(up, 1, id);
-		if (run(c, up, "observation") < 0)
+		if (sq_run(&c->e, up, "observation") < 0)
 			return -1;
 		if (sqlite3_changes(c->st->db) == 1)
 			return fresh_id(c, id, known);
 		if (!ins) {
-			ins = store_stmt(c->st, SQ_OBS_INSERT);
+			ins = stmt(c->st, AP_OBS_INSERT);
 			bind_obs(ins, c, t, p, d, first, last, requests);
 			sqlite3_bind_int64(ins, 13, p->uid);
-			bind_text(ins, 14, p->comm);
+			sq_bind_text_static(ins, 14, p->comm);
 			sqlite3_bind_int64(ins, 15, (int64_t)p->cgroup_id);
-			bind_text(ins, 16, d->src);
-			bind_text(ins, 17, d->tls_library);
-			bind_text(ins, 18, method);
-			bind_text(ins, 19, path);
+			sq_bind_text_static(ins, 16, d->src);
+			sq_bind_text_static(ins, 17, d->tls_library);
+			sq_bind_text_static(ins, 18, method);
+			sq_bind_text_static(ins, 19, path);
 		}
 		sqlite3_bind_int64(ins, 1, id);
-		if (run(c, ins, "observation") < 0)
+		if (sq_run(&c->e, ins, "observation") < 0)
 			return -1;
 		if (sqlite3_changes(c->st->db) == 1)
 			return insert_counts(c, t, p, d, id, first, last, requests) < 0 ?
@@ -248,7 +375,7 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 		/* that id belongs to another identity */
 		id = store_obs_id_next(id);
 	}
-	snprintf(c->err, c->errlen, "observation: no free id after %d probes", OBS_MAX_PROBES);
+	snprintf(c->e.buf, c->e.len, "observation: no free id after %d probes", OBS_MAX_PROBES);
 	return -1;
 }
 
@@ -299,25 +426,25 @@ static int log_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
 {
 	static const Tokentap__V1__Destination no_dst = TOKENTAP__V1__DESTINATION__INIT;
 	const Tokentap__V1__Destination *d = e->destination ? e->destination : &no_dst;
-	sqlite3_stmt *s = store_stmt(c->st, SQ_SEEN_LOG_INSERT);
+	sqlite3_stmt *s = stmt(c->st, AP_SEEN_LOG_INSERT);
 
-	bind_text(s, 1, e->token->fingerprint);
-	bind_text(s, 2, c->b->sensor_id);
-	bind_text(s, 3, c->b->node);
+	sq_bind_text_static(s, 1, e->token->fingerprint);
+	sq_bind_text_static(s, 2, c->b->sensor_id);
+	sq_bind_text_static(s, 3, c->b->node);
 	sqlite3_bind_int64(s, 4, e->ts_ms);
 	sqlite3_bind_int64(s, 5, e->process->pid);
 	sqlite3_bind_int64(s, 6, e->process->uid);
-	bind_text(s, 7, e->process->comm);
-	bind_text(s, 8, e->process->exe);
-	bind_text(s, 9, d->src);
-	bind_text(s, 10, d->dst);
-	bind_text(s, 11, d->host);
+	sq_bind_text_static(s, 7, e->process->comm);
+	sq_bind_text_static(s, 8, e->process->exe);
+	sq_bind_text_static(s, 9, d->src);
+	sq_bind_text_static(s, 10, d->dst);
+	sq_bind_text_static(s, 11, d->host);
 	sqlite3_bind_int(s, 12, !!d->tls);
-	bind_text(s, 13, e->method);
-	bind_text(s, 14, e->path);
-	bind_text(s, 15, e->token->header);
+	sq_bind_text_static(s, 13, e->method);
+	sq_bind_text_static(s, 14, e->path);
+	sq_bind_text_static(s, 15, e->token->header);
 	sqlite3_bind_int(s, 16, !!e->token->in_query);
-	return run(c, s, "seen log");
+	return sq_run(&c->e, s, "seen log");
 }
 
 static int apply_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
@@ -331,23 +458,23 @@ static int apply_seen(struct apply_ctx *c, const Tokentap__V1__TokenSeen *e)
 
 static int apply_held(struct apply_ctx *c, const Tokentap__V1__TokenHeld *e)
 {
-	sqlite3_stmt *s = store_stmt(c->st, SQ_TOKEN_INSERT_HELD);
+	sqlite3_stmt *s = stmt(c->st, AP_TOKEN_INSERT_HELD);
 
 	bind_token(s, e->token, e->ts_ms, e->ts_ms, 0);
-	if (run(c, s, "token") < 0)
+	if (sq_run(&c->e, s, "token") < 0)
 		return -1;
-	s = store_stmt(c->st, SQ_HELD_UPSERT);
-	bind_text(s, 1, e->token->fingerprint);
-	bind_text(s, 2, c->b->sensor_id);
-	bind_text(s, 3, c->b->node);
+	s = stmt(c->st, AP_HELD_UPSERT);
+	sq_bind_text_static(s, 1, e->token->fingerprint);
+	sq_bind_text_static(s, 2, c->b->sensor_id);
+	sq_bind_text_static(s, 3, c->b->node);
 	sqlite3_bind_int64(s, 4, e->process->pid);
 	sqlite3_bind_int64(s, 5, e->process_start_ms);
 	sqlite3_bind_int64(s, 6, e->process->uid);
-	bind_text(s, 7, e->process->exe);
-	bind_text(s, 8, e->source == TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ARGV ? "argv" : "environ");
-	bind_text(s, 9, e->name);
+	sq_bind_text_static(s, 7, e->process->exe);
+	sq_bind_text_static(s, 8, e->source == TOKENTAP__V1__HELD_SOURCE__HELD_SOURCE_ARGV ? "argv" : "environ");
+	sq_bind_text_static(s, 9, e->name);
 	sqlite3_bind_int64(s, 10, e->ts_ms);
-	return run(c, s, "held");
+	return sq_run(&c->e, s, "held");
 }
 
 static int apply_usage(struct apply_ctx *c, const Tokentap__V1__TokenUsage *e)
@@ -448,7 +575,7 @@ static int usage_cmp(const void *a, const void *b)
 }
 
 /*
- * The batch's usage rows, in key order and STORE_USAGE_ROWS per
+ * The batch's usage rows, in key order and USAGE_ROWS per
  * statement: one statement per event cost more than the rows it wrote.
  * Rows of one key are summed first; a sum that would overflow stays two
  * rows so SQLite adds them exactly as before.
@@ -472,24 +599,24 @@ static int flush_usage(struct apply_ctx *c)
 		}
 		u[n++] = u[j];
 	}
-	for (; n - i >= STORE_USAGE_ROWS; i += STORE_USAGE_ROWS) {
-		sqlite3_stmt *s = store_stmt(c->st, SQ_USAGE_UPSERT_MANY);
+	for (; n - i >= USAGE_ROWS; i += USAGE_ROWS) {
+		sqlite3_stmt *s = stmt(c->st, AP_USAGE_UPSERT_MANY);
 
-		for (int k = 0; k < STORE_USAGE_ROWS; k++) {
+		for (int k = 0; k < USAGE_ROWS; k++) {
 			sqlite3_bind_int64(s, 3 * k + 1, u[i + k].obs_id);
 			sqlite3_bind_int64(s, 3 * k + 2, u[i + k].minute);
 			sqlite3_bind_int64(s, 3 * k + 3, u[i + k].count);
 		}
-		if (run(c, s, "usage") < 0)
+		if (sq_run(&c->e, s, "usage") < 0)
 			return -1;
 	}
 	for (; i < n; i++) {
-		sqlite3_stmt *s = store_stmt(c->st, SQ_USAGE_UPSERT);
+		sqlite3_stmt *s = stmt(c->st, AP_USAGE_UPSERT);
 
 		sqlite3_bind_int64(s, 1, u[i].obs_id);
 		sqlite3_bind_int64(s, 2, u[i].minute);
 		sqlite3_bind_int64(s, 3, u[i].count);
-		if (run(c, s, "usage") < 0)
+		if (sq_run(&c->e, s, "usage") < 0)
 			return -1;
 	}
 	return 0;
@@ -497,23 +624,23 @@ static int flush_usage(struct apply_ctx *c)
 
 static int apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e)
 {
-	sqlite3_stmt *s = store_stmt(c->st, SQ_PROCESS_UPSERT);
+	sqlite3_stmt *s = stmt(c->st, AP_PROCESS_UPSERT);
 	int64_t seen = c->b->sent_at_ms > 0 ? c->b->sent_at_ms : c->now_ms;
 
-	bind_text(s, 1, c->b->sensor_id);
+	sq_bind_text_static(s, 1, c->b->sensor_id);
 	sqlite3_bind_int64(s, 2, e->pid);
 	sqlite3_bind_int64(s, 3, e->start_time_ms);
-	bind_text(s, 4, c->b->node);
+	sq_bind_text_static(s, 4, c->b->node);
 	sqlite3_bind_int64(s, 5, e->ppid);
 	sqlite3_bind_int64(s, 6, e->uid);
-	bind_text(s, 7, e->exe);
-	bind_text(s, 8, e->cmdline);
-	bind_text(s, 9, e->cgroup);
-	bind_text(s, 10, e->container_id);
-	bind_text(s, 13, e->k8s_namespace);
+	sq_bind_text_static(s, 7, e->exe);
+	sq_bind_text_static(s, 8, e->cmdline);
+	sq_bind_text_static(s, 9, e->cgroup);
+	sq_bind_text_static(s, 10, e->container_id);
+	sq_bind_text_static(s, 13, e->k8s_namespace);
 	sqlite3_bind_int64(s, 11, (int64_t)e->cgroup_id);
 	sqlite3_bind_int64(s, 12, seen);
-	return run(c, s, "process");
+	return sq_run(&c->e, s, "process");
 }
 
 /* The counters as a JSON object, named as in the proto. */
@@ -525,7 +652,7 @@ static int apply_status(struct apply_ctx *c, const Tokentap__V1__SensorStatus *e
 	int rc;
 
 	if (!o)
-		return fail(c, "out of memory");
+		return sq_fail(&c->e, "out of memory");
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *p = (const char *)e + f->offset;
@@ -539,12 +666,11 @@ static int apply_status(struct apply_ctx *c, const Tokentap__V1__SensorStatus *e
 			continue; /* ts_ms is kept in its own column */
 		json_object_object_add(o, f->name, json_object_new_uint64(v));
 	}
-	s = store_stmt(c->st, SQ_SENSOR_STATUS);
-	bind_text(s, 1, c->b->sensor_id);
+	s = stmt(c->st, AP_SENSOR_STATUS);
+	sq_bind_text_static(s, 1, c->b->sensor_id);
 	sqlite3_bind_int64(s, 2, e->ts_ms);
-	sqlite3_bind_text(s, 3, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), -1,
-			  SQLITE_TRANSIENT);
-	rc = run(c, s, "sensor status");
+	sq_bind_text(s, 3, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	rc = sq_run(&c->e, s, "sensor status");
 	json_object_put(o);
 	return rc;
 }
@@ -553,37 +679,23 @@ static int apply_status(struct apply_ctx *c, const Tokentap__V1__SensorStatus *e
 static int apply_revocation(struct apply_ctx *c, const Tokentap__V1__RevocationResult *e)
 {
 	char hook[300];
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = stmt(c->st, AP_REVOKE_MARK_DONE);
 
-	if (sqlite3_prepare_v2(c->st->db, "UPDATE revoke_marks SET done_at = ?2, done_node = ?3,"
-					  " outcome = ?4 WHERE fingerprint = ?1", -1, &s, NULL) != SQLITE_OK)
-		return fail(c, "revocation");
-	bind_text(s, 1, e->fingerprint);
+	sq_bind_text_static(s, 1, e->fingerprint);
 	sqlite3_bind_int64(s, 2, e->ts_ms);
-	bind_text(s, 3, c->b->node);
-	bind_text(s, 4, e->outcome);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
-		return fail(c, "revocation");
-	}
-	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(c->st->db, "INSERT INTO revocations (fingerprint, finding_id, hook, ts,"
-					  " outcome, exit_code, http_status, detail) VALUES (?1, 0, ?2,"
-					  " ?3, ?4, ?5, 0, ?6)", -1, &s, NULL) != SQLITE_OK)
-		return fail(c, "revocation");
+	sq_bind_text_static(s, 3, c->b->node);
+	sq_bind_text_static(s, 4, e->outcome);
+	if (sq_run(&c->e, s, "revocation") < 0)
+		return -1;
 	snprintf(hook, sizeof(hook), "sensor:%s", c->b->node ? c->b->node : "");
-	bind_text(s, 1, e->fingerprint);
-	sqlite3_bind_text(s, 2, hook, -1, SQLITE_TRANSIENT);
+	s = stmt(c->st, AP_REVOCATION_INSERT);
+	sq_bind_text_static(s, 1, e->fingerprint);
+	sq_bind_text(s, 2, hook);
 	sqlite3_bind_int64(s, 3, e->ts_ms);
-	bind_text(s, 4, e->outcome);
+	sq_bind_text_static(s, 4, e->outcome);
 	sqlite3_bind_int(s, 5, e->exit_code);
-	bind_text(s, 6, e->detail);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
-		return fail(c, "revocation");
-	}
-	sqlite3_finalize(s);
-	return 0;
+	sq_bind_text_static(s, 6, e->detail);
+	return sq_run(&c->e, s, "revocation");
 }
 
 static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
@@ -603,7 +715,7 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 		return apply_status(c, e->sensor_status);
 	default:
 		/* validation rejects these; never reached with a checked batch */
-		snprintf(c->err, c->errlen, "event without a kind");
+		snprintf(c->e.buf, c->e.len, "event without a kind");
 		return -1;
 	}
 }
@@ -612,26 +724,26 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 static int apply_all(struct apply_ctx *c)
 {
 	const Tokentap__V1__Batch *b = c->b;
-	sqlite3_stmt *s = store_stmt(c->st, SQ_BATCH_INSERT);
+	sqlite3_stmt *s = stmt(c->st, AP_BATCH_INSERT);
 
-	bind_text(s, 1, b->sensor_id);
+	sq_bind_text_static(s, 1, b->sensor_id);
 	sqlite3_bind_int64(s, 2, (int64_t)b->seq);
 	sqlite3_bind_int64(s, 3, b->sent_at_ms);
 	sqlite3_bind_int64(s, 4, c->now_ms);
 	sqlite3_bind_int64(s, 5, (int64_t)b->n_events);
-	if (run(c, s, "batch") < 0)
+	if (sq_run(&c->e, s, "batch") < 0)
 		return -1;
 	if (sqlite3_changes(c->st->db) == 0)
 		return 0;
 
-	s = store_stmt(c->st, SQ_SENSOR_UPSERT);
-	bind_text(s, 1, b->sensor_id);
-	bind_text(s, 2, b->node);
-	bind_text(s, 3, b->sensor_version);
+	s = stmt(c->st, AP_SENSOR_UPSERT);
+	sq_bind_text_static(s, 1, b->sensor_id);
+	sq_bind_text_static(s, 2, b->node);
+	sq_bind_text_static(s, 3, b->sensor_version);
 	sqlite3_bind_int64(s, 4, c->now_ms);
 	sqlite3_bind_int64(s, 5, (int64_t)b->seq);
 	sqlite3_bind_int64(s, 6, (int64_t)b->n_events);
-	if (run(c, s, "sensor") < 0)
+	if (sq_run(&c->e, s, "sensor") < 0)
 		return -1;
 
 	for (size_t i = 0; i < b->n_events; i++)
@@ -642,56 +754,58 @@ static int apply_all(struct apply_ctx *c)
 	return flush_tokens(c) < 0 ? -1 : 1;
 }
 
-enum store_result store_apply_batch(struct store *st, const Tokentap__V1__Batch *b, int64_t now_ms,
-				    char *err, size_t errlen)
+/* The scratch arrays of a batch, n_events entries each. */
+static int ctx_alloc(struct apply_ctx *c, size_t n)
 {
-	struct apply_ctx c = { .st = st, .b = b, .now_ms = now_ms, .err = err, .errlen = errlen,
+	c->notes = malloc(n * sizeof(*c->notes));
+	c->fresh = malloc(n * sizeof(*c->fresh));
+	c->usage = malloc(n * sizeof(*c->usage));
+	c->pend = malloc(n * sizeof(*c->pend));
+	c->ord = malloc(n * sizeof(*c->ord));
+	return c->notes && c->fresh && c->usage && c->pend && c->ord ? 0 : -1;
+}
+
+static void ctx_free(struct apply_ctx *c)
+{
+	free(c->notes);
+	free(c->fresh);
+	free(c->usage);
+	free(c->pend);
+	free(c->ord);
+}
+
+enum store_result sqlite_apply_batch(struct store *base, const Tokentap__V1__Batch *b,
+				     int64_t now_ms, char *err, size_t errlen)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct apply_ctx c = { .st = st, .e = { st->db, err, errlen }, .b = b, .now_ms = now_ms,
 			       .last_pend = -1 };
 	enum store_result res = STORE_ERROR;
-	size_t n = b->n_events ? b->n_events : 1;
 	int rc;
 
-	c.notes = malloc(n * sizeof(*c.notes));
-	c.fresh = malloc(n * sizeof(*c.fresh));
-	c.usage = malloc(n * sizeof(*c.usage));
-	c.pend = malloc(n * sizeof(*c.pend));
-	c.ord = malloc(n * sizeof(*c.ord));
-	if (!c.notes || !c.fresh || !c.usage || !c.pend || !c.ord) {
+	if (ctx_alloc(&c, b->n_events ? b->n_events : 1) < 0) {
 		snprintf(err, errlen, "out of memory");
-		free(c.notes);
-		free(c.fresh);
-		free(c.usage);
-		free(c.pend);
-		free(c.ord);
+		ctx_free(&c);
 		return STORE_ERROR;
 	}
 	pthread_mutex_lock(&st->lock);
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		fail(&c, "begin");
+	if (sq_begin(&c.e, "begin") < 0)
 		goto out;
-	}
 	rc = apply_all(&c);
 	if (rc <= 0) {
 		/* a duplicate also rolls back: it changed nothing anyway */
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sq_rollback(st->db);
 		res = rc == 0 ? STORE_DUPLICATE : STORE_ERROR;
 		goto out;
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		fail(&c, "commit");
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (sq_commit(&c.e, "commit") < 0)
 		goto out;
-	}
 	/* only committed rows are vouched for: a rolled-back id may go to another identity */
 	for (size_t i = 0; i < c.n_fresh; i++)
 		obs_cache_put(st->verified, c.fresh[i].digest, c.fresh[i].id);
 	res = STORE_APPLIED;
 out:
 	pthread_mutex_unlock(&st->lock);
-	free(c.notes);
-	free(c.fresh);
-	free(c.usage);
-	free(c.pend);
-	free(c.ord);
+	ctx_free(&c);
 	return res;
 }

@@ -4,7 +4,7 @@
  * applied once, in order, inside one transaction with its schema_version
  * row. Never edit a released entry: append a new one.
  */
-#include "store_schema.h"
+#include "sqlite_schema.h"
 
 #include <stddef.h>
 
@@ -278,14 +278,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE processes ADD COLUMN k8s_namespace TEXT NOT NULL DEFAULT '';",
 };
 
-int store_schema_latest(void)
+int sqlite_schema_latest(void)
 {
 	return (int)(sizeof(migrations) / sizeof(migrations[0]));
 }
 
-const char *store_schema_migration(int version)
+const char *sqlite_schema_migration(int version)
 {
-	if (version < 1 || version > store_schema_latest())
+	if (version < 1 || version > sqlite_schema_latest())
 		return NULL;
 	return migrations[version - 1];
 }

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading the inventory into json-c objects. Caller-facing times are RFC 3339. */
+#include "sqlite_store.h"
+#include "store_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Bounds on what one answer holds, so a huge inventory stays answerable. */
+#define MAX_TOKENS 100000
+#define MAX_ROWS_LIST 1000      /* processes/destinations/nodes per token in lists */
+#define MAX_ROWS_ONE 10000      /* the same in the single-token view */
+#define MAX_MINUTES 10080       /* one week of per-minute usage */
+
+enum query_stmt {
+	Q_TOKENS_BY_LAST_SEEN,
+	Q_TOKENS_BY_REQUESTS,
+	Q_TOKENS_BY_RISK,
+	Q_TOKEN_ONE,
+	Q_TOKEN_PROCESSES,
+	Q_TOKEN_DESTINATIONS,
+	Q_TOKEN_NODES,
+	Q_TOKEN_OBSERVATIONS,
+	Q_TOKEN_USAGE,
+	Q_SENSORS,
+	Q__COUNT
+};
+
+/* The token lists and the single token read TOKEN_COLS (enum token_col). */
+static const char sql_tokens_by_last_seen[] =
+	"SELECT " TOKEN_COLS " FROM tokens ORDER BY last_seen DESC, fingerprint LIMIT ?1";
+static const char sql_tokens_by_requests[] =
+	"SELECT " TOKEN_COLS " FROM tokens ORDER BY requests DESC, fingerprint LIMIT ?1";
+/* highest score first; tokens not assessed yet last */
+static const char sql_tokens_by_risk[] =
+	"SELECT " TOKEN_COLS " FROM tokens LEFT JOIN risk USING (fingerprint)"
+	" ORDER BY COALESCE(risk.score, -1) DESC, last_seen DESC, fingerprint LIMIT ?1";
+static const char sql_token_one[] = "SELECT " TOKEN_COLS " FROM tokens WHERE fingerprint = ?1";
+
+/* The processes that used a token (?1), busiest first, ?2 at most. */
+enum {
+	PR_SENSOR_ID, PR_NODE, PR_PID, PR_EXE, PR_COMM, PR_UID, PR_REQUESTS, PR_FIRST_SEEN,
+	PR_LAST_SEEN, PR_CONTAINER_ID, PR_CMDLINE, PR_K8S_NAMESPACE,
+};
+static const char sql_token_processes[] =
+	"SELECT o.sensor_id, o.node, o.pid, o.exe, o.comm, o.uid, SUM(o.requests),"
+	" MIN(o.first_seen), MAX(o.last_seen), " PROC_OF("o", "container_id") ", "
+	PROC_OF("o", "cmdline") ", " PROC_OF("o", "k8s_namespace") " FROM observations o"
+	" WHERE o.fingerprint = ?1"
+	" GROUP BY o.sensor_id, o.pid, o.exe ORDER BY 7 DESC, 2, 3, 4 LIMIT ?2";
+
+/* Where a token (?1) was sent, busiest first, ?2 at most. */
+enum {
+	DS_DST, DS_HOST, DS_TLS, DS_TLS_LIBRARY, DS_REQUESTS, DS_FIRST_SEEN, DS_LAST_SEEN,
+};
+static const char sql_token_destinations[] =
+	"SELECT dst, host, tls, MAX(tls_library), SUM(requests), MIN(first_seen),"
+	" MAX(last_seen) FROM observations WHERE fingerprint = ?1"
+	" GROUP BY dst, host, tls ORDER BY 5 DESC, 1, 2 LIMIT ?2";
+
+enum { ND_NODE };
+static const char sql_token_nodes[] =
+	"SELECT DISTINCT node FROM observations WHERE fingerprint = ?1 ORDER BY node LIMIT ?2";
+
+enum {
+	OB_NODE, OB_PID, OB_EXE, OB_COMM, OB_DST, OB_HOST, OB_TLS, OB_METHOD, OB_PATH,
+	OB_REQUESTS, OB_FIRST_SEEN, OB_LAST_SEEN,
+};
+static const char sql_token_observations[] =
+	"SELECT node, pid, exe, comm, dst, host, tls, method, path, requests, first_seen,"
+	" last_seen FROM observations WHERE fingerprint = ?1 ORDER BY requests DESC, id LIMIT ?2";
+
+/* the newest ?2 minutes, returned oldest first */
+enum { US_MINUTE, US_TOTAL };
+static const char sql_token_usage[] =
+	"SELECT minute, total FROM (SELECT u.minute AS minute, SUM(u.count) AS total"
+	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
+	" GROUP BY u.minute ORDER BY u.minute DESC LIMIT ?2) ORDER BY minute";
+
+enum {
+	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
+	SN_EVENTS, SN_STATUS_TS, SN_STATUS_JSON,
+};
+static const char sql_sensors[] =
+	"SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches, events,"
+	" status_ts, status_json FROM sensors ORDER BY node, sensor_id";
+
+static const char *const query_sql[Q__COUNT] = {
+	[Q_TOKENS_BY_LAST_SEEN] = sql_tokens_by_last_seen,
+	[Q_TOKENS_BY_REQUESTS] = sql_tokens_by_requests,
+	[Q_TOKENS_BY_RISK] = sql_tokens_by_risk,
+	[Q_TOKEN_ONE] = sql_token_one,
+	[Q_TOKEN_PROCESSES] = sql_token_processes,
+	[Q_TOKEN_DESTINATIONS] = sql_token_destinations,
+	[Q_TOKEN_NODES] = sql_token_nodes,
+	[Q_TOKEN_OBSERVATIONS] = sql_token_observations,
+	[Q_TOKEN_USAGE] = sql_token_usage,
+	[Q_SENSORS] = sql_sensors,
+};
+
+const struct sq_stmts sqlite_query_stmts = { query_sql, Q__COUNT, NULL };
+
+static sqlite3_stmt *stmt(struct sqlite_store *st, enum query_stmt i)
+{
+	return sq_stmt(&st->stmts[SQM_QUERY], i);
+}
+
+static int db_fail(struct sqlite_store *st, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "query: %s", sqlite3_errmsg(st->db));
+	return -1;
+}
+
+static struct json_object *token_metadata(sqlite3_stmt *s)
+{
+	struct json_object *m = json_object_new_object();
+	const char *jwt = sq_col_text(s, TC_JWT);
+
+	put_opt(m, "scheme", sq_col_text(s, TC_SCHEME));
+	put_opt(m, "header", sq_col_text(s, TC_HEADER));
+	put_opt(m, "token_prefix", sq_col_text(s, TC_PREFIX));
+	put_int(m, "token_length", sqlite3_column_int64(s, TC_LENGTH));
+	json_object_object_add(m, "has_checksum",
+			       json_object_new_boolean(sqlite3_column_int(s, TC_HAS_CHECKSUM)));
+	if (sqlite3_column_int(s, TC_HAS_CHECKSUM))
+		json_object_object_add(m, "checksum_valid",
+				       json_object_new_boolean(sqlite3_column_int(s, TC_CHECKSUM_VALID)));
+	put_int(m, "confidence", sqlite3_column_int64(s, TC_CONFIDENCE));
+	put_opt(m, "key_id", sq_col_text(s, TC_KEY_ID));
+	put_opt(m, "aws_key_kind", sq_col_text(s, TC_AWS_KEY_KIND));
+	put_opt(m, "aws_account", sq_col_text(s, TC_AWS_ACCOUNT));
+	put_opt(m, "aws_region", sq_col_text(s, TC_AWS_REGION));
+	put_opt(m, "aws_service", sq_col_text(s, TC_AWS_SERVICE));
+	put_opt(m, "basic_user", sq_col_text(s, TC_BASIC_USER));
+	put_opt(m, "basic_password_type", sq_col_text(s, TC_BASIC_PASSWORD_TYPE));
+	if (jwt[0]) {
+		/* validated as an object at ingest; skipped if it no longer parses */
+		struct json_object *j = json_tokener_parse(jwt);
+
+		if (j && json_object_is_type(j, json_type_object))
+			json_object_object_add(m, "jwt", j);
+		else
+			json_object_put(j);
+	}
+	return m;
+}
+
+static struct json_object *process_row(sqlite3_stmt *s)
+{
+	struct json_object *p = json_object_new_object();
+
+	put_str(p, "exe", sq_col_text(s, PR_EXE));
+	put_opt(p, "comm", sq_col_text(s, PR_COMM));
+	put_int(p, "pid", sqlite3_column_int64(s, PR_PID));
+	put_int(p, "uid", sqlite3_column_int64(s, PR_UID));
+	put_str(p, "node", sq_col_text(s, PR_NODE));
+	put_str(p, "sensor_id", sq_col_text(s, PR_SENSOR_ID));
+	put_int(p, "requests", sqlite3_column_int64(s, PR_REQUESTS));
+	put_time(p, "first_seen", sqlite3_column_int64(s, PR_FIRST_SEEN));
+	put_time(p, "last_seen", sqlite3_column_int64(s, PR_LAST_SEEN));
+	put_opt(p, "container_id", sq_col_text(s, PR_CONTAINER_ID));
+	put_opt(p, "cmdline", sq_col_text(s, PR_CMDLINE));
+	put_opt(p, "k8s_namespace", sq_col_text(s, PR_K8S_NAMESPACE));
+	return p;
+}
+
+static struct json_object *destination_row(sqlite3_stmt *s)
+{
+	struct json_object *d = json_object_new_object();
+
+	put_str(d, "dst", sq_col_text(s, DS_DST));
+	put_str(d, "host", sq_col_text(s, DS_HOST));
+	json_object_object_add(d, "tls", json_object_new_boolean(sqlite3_column_int(s, DS_TLS)));
+	put_opt(d, "tls_library", sq_col_text(s, DS_TLS_LIBRARY));
+	put_int(d, "requests", sqlite3_column_int64(s, DS_REQUESTS));
+	put_time(d, "first_seen", sqlite3_column_int64(s, DS_FIRST_SEEN));
+	put_time(d, "last_seen", sqlite3_column_int64(s, DS_LAST_SEEN));
+	return d;
+}
+
+static struct json_object *node_row(sqlite3_stmt *s)
+{
+	return json_object_new_string(sq_col_text(s, ND_NODE));
+}
+
+static struct json_object *observation_row(sqlite3_stmt *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_str(o, "node", sq_col_text(s, OB_NODE));
+	put_int(o, "pid", sqlite3_column_int64(s, OB_PID));
+	put_str(o, "exe", sq_col_text(s, OB_EXE));
+	put_opt(o, "comm", sq_col_text(s, OB_COMM));
+	put_str(o, "dst", sq_col_text(s, OB_DST));
+	put_str(o, "host", sq_col_text(s, OB_HOST));
+	json_object_object_add(o, "tls", json_object_new_boolean(sqlite3_column_int(s, OB_TLS)));
+	put_opt(o, "method", sq_col_text(s, OB_METHOD));
+	put_opt(o, "path", sq_col_text(s, OB_PATH));
+	put_int(o, "requests", sqlite3_column_int64(s, OB_REQUESTS));
+	put_time(o, "first_seen", sqlite3_column_int64(s, OB_FIRST_SEEN));
+	put_time(o, "last_seen", sqlite3_column_int64(s, OB_LAST_SEEN));
+	return o;
+}
+
+static struct json_object *usage_row(sqlite3_stmt *s)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, "minute", sqlite3_column_int64(s, US_MINUTE));
+	put_int(u, "count", sqlite3_column_int64(s, US_TOTAL));
+	return u;
+}
+
+/* tok[key]: the rows of statement i for the token fp (?1), limit (?2) at most. */
+static int add_rows(struct sqlite_store *st, struct json_object *tok, const char *key,
+		    enum query_stmt i, const char *fp, int limit, sqlite_row_fn row)
+{
+	sqlite3_stmt *s = stmt(st, i);
+	struct json_object *arr = json_object_new_array();
+
+	json_object_object_add(tok, key, arr);
+	sq_bind_text(s, 1, fp);
+	sqlite3_bind_int(s, 2, limit);
+	return sqlite_rows_json(s, arr, row);
+}
+
+/* The token's own columns from the current row of s. */
+static struct json_object *token_object(sqlite3_stmt *s)
+{
+	struct json_object *t = json_object_new_object();
+
+	put_str(t, "fingerprint", sq_col_text(s, TC_FINGERPRINT));
+	put_str(t, "token_type", sq_col_text(s, TC_TYPE));
+	put_time(t, "first_seen", sqlite3_column_int64(s, TC_FIRST_SEEN));
+	put_time(t, "last_seen", sqlite3_column_int64(s, TC_LAST_SEEN));
+	put_int(t, "requests", sqlite3_column_int64(s, TC_REQUESTS));
+	json_object_object_add(t, "metadata", token_metadata(s));
+	return t;
+}
+
+static int add_relations(struct sqlite_store *st, struct json_object *t, int limit)
+{
+	/* the string belongs to t, which outlives these queries */
+	const char *fp = json_object_get_string(json_object_object_get(t, "fingerprint"));
+
+	if (add_rows(st, t, "processes", Q_TOKEN_PROCESSES, fp, limit, process_row) < 0 ||
+	    add_rows(st, t, "destinations", Q_TOKEN_DESTINATIONS, fp, limit, destination_row) < 0 ||
+	    add_rows(st, t, "nodes", Q_TOKEN_NODES, fp, limit, node_row) < 0 ||
+	    sqlite_add_risk(st, t, fp, limit == MAX_ROWS_ONE) < 0)
+		return -1;
+	return 0;
+}
+
+int sqlite_query_tokens(struct store *base, enum token_sort sort, struct json_object **out,
+			char *err, size_t errlen)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct json_object *arr = json_object_new_array();
+	sqlite3_stmt *s;
+
+	pthread_mutex_lock(&st->lock);
+	/* the token rows are read first: the relation queries reuse nothing of s */
+	s = stmt(st, sort == TOKEN_SORT_REQUESTS ? Q_TOKENS_BY_REQUESTS :
+		     sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK : Q_TOKENS_BY_LAST_SEEN);
+	sqlite3_bind_int(s, 1, MAX_TOKENS);
+	if (sqlite_rows_json(s, arr, token_object) < 0)
+		goto fail;
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (add_relations(st, json_object_array_get_idx(arr, i), MAX_ROWS_LIST) < 0)
+			goto fail;
+	pthread_mutex_unlock(&st->lock);
+	*out = arr;
+	return 0;
+fail:
+	db_fail(st, err, errlen);
+	pthread_mutex_unlock(&st->lock);
+	json_object_put(arr);
+	return -1;
+}
+
+int sqlite_query_token(struct store *base, const char *fingerprint, struct json_object **out,
+		       char *err, size_t errlen)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct json_object *t = NULL;
+	sqlite3_stmt *s;
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	s = stmt(st, Q_TOKEN_ONE);
+	sq_bind_text(s, 1, fingerprint);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		t = token_object(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		pthread_mutex_unlock(&st->lock);
+		return 0;
+	}
+	if (!t || add_relations(st, t, MAX_ROWS_ONE) < 0 ||
+	    add_rows(st, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
+		     observation_row) < 0 ||
+	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0) {
+		db_fail(st, err, errlen);
+		pthread_mutex_unlock(&st->lock);
+		json_object_put(t);
+		return -1;
+	}
+	pthread_mutex_unlock(&st->lock);
+	*out = t;
+	return 1;
+}
+
+static struct json_object *sensor_row(sqlite3_stmt *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_str(o, "sensor_id", sq_col_text(s, SN_SENSOR_ID));
+	put_str(o, "node", sq_col_text(s, SN_NODE));
+	put_str(o, "version", sq_col_text(s, SN_VERSION));
+	put_time(o, "first_seen", sqlite3_column_int64(s, SN_FIRST_SEEN));
+	put_time(o, "last_seen", sqlite3_column_int64(s, SN_LAST_SEEN));
+	put_int(o, "last_seq", sqlite3_column_int64(s, SN_LAST_SEQ));
+	put_int(o, "batches", sqlite3_column_int64(s, SN_BATCHES));
+	put_int(o, "events", sqlite3_column_int64(s, SN_EVENTS));
+	if (sqlite3_column_type(s, SN_STATUS_TS) != SQLITE_NULL) {
+		struct json_object *st_obj = json_tokener_parse(sq_col_text(s, SN_STATUS_JSON));
+
+		if (!st_obj || !json_object_is_type(st_obj, json_type_object)) {
+			json_object_put(st_obj);
+			st_obj = json_object_new_object();
+		}
+		put_time(st_obj, "ts", sqlite3_column_int64(s, SN_STATUS_TS));
+		json_object_object_add(o, "status", st_obj);
+	}
+	return o;
+}
+
+int sqlite_query_sensors(struct store *base, struct json_object **out, char *err, size_t errlen)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct json_object *arr = json_object_new_array();
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	rc = sqlite_rows_json(stmt(st, Q_SENSORS), arr, sensor_row);
+	if (rc < 0) {
+		db_fail(st, err, errlen);
+		pthread_mutex_unlock(&st->lock);
+		json_object_put(arr);
+		return -1;
+	}
+	pthread_mutex_unlock(&st->lock);
+	*out = arr;
+	return 0;
+}
