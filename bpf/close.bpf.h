@@ -71,7 +71,7 @@ int tp_close(struct trace_event_raw_sys_enter *ctx)
 	if (!bpf_map_delete_elem(&tracked_fds, &key))
 		__sync_fetch_and_sub(&tracked_n, 1);
 	ck.tgid = key.tgid;
-	ck.conn = (__u64)(__u32)key.fd | CONN_PLAIN;
+	ck.conn = (__u64)(__u32)key.fd | TT_CONN_PLAIN;
 	bpf_map_delete_elem(&conts, &ck);
 	if (ssl) {
 		ck.conn = ssl;

@@ -23,10 +23,8 @@ __u64 slow_until_ns = 0;
 struct conn_key {
 	__u32 tgid;
 	__u32 pad;
-	__u64 conn; /* SSL* for TLS, fd | CONN_PLAIN for plaintext */
+	__u64 conn; /* SSL* for TLS, fd | TT_CONN_PLAIN for plaintext */
 };
-
-#define CONN_PLAIN (1ULL << 63)
 
 struct ssl_sock {
 	__s32 fd;

@@ -19,7 +19,7 @@ static __always_inline bool plain_capture(int fd, const void *buf, __u64 len, __
 	sock = fd_to_socket(fd);
 	if (!sock)
 		return false;
-	e = event_begin(flags, fd, (__u64)fd | CONN_PLAIN);
+	e = event_begin(flags, fd, (__u64)fd | TT_CONN_PLAIN);
 	if (!e)
 		return false;
 	fill_addrs(&e->h, socket_sk(sock));
@@ -37,7 +37,7 @@ static __always_inline bool on_plain_write(int fd, const void *buf, __u64 len)
 		if (!plain_capture(fd, buf, len, TT_F_START))
 			return false;
 		key.tgid = bpf_get_current_pid_tgid() >> 32;
-		key.conn = (__u64)fd | CONN_PLAIN;
+		key.conn = (__u64)fd | TT_CONN_PLAIN;
 		cont_open(&key, buf, len, true);
 		track_fd(key.tgid, fd, 0);
 		return true;
@@ -48,7 +48,7 @@ static __always_inline bool on_plain_write(int fd, const void *buf, __u64 len)
 	pid_tgid = bpf_get_current_pid_tgid();
 	tls_bind(NULL, pid_tgid, fd, buf);
 	key.tgid = pid_tgid >> 32;
-	key.conn = (__u64)fd | CONN_PLAIN;
+	key.conn = (__u64)fd | TT_CONN_PLAIN;
 	if (cont_take(&key, buf, len))
 		return plain_capture(fd, buf, len, TT_F_CONT);
 	return false;
