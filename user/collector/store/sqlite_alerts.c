@@ -220,15 +220,7 @@ int sqlite_query_alerts(struct store *base, const struct alert_filter *f, struct
 		json_object_array_add(arr, a);
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "query: %s", sqlite3_errmsg(st->db));
-		pthread_mutex_unlock(&st->lock);
-		json_object_put(arr);
-		return -1;
-	}
-	pthread_mutex_unlock(&st->lock);
-	*out = arr;
-	return 0;
+	return sqlite_answer(st, rc == SQLITE_DONE ? 0 : -1, arr, out, err, errlen);
 }
 
 static struct json_object *reason_row(sqlite3_stmt *s)

@@ -296,6 +296,19 @@ static void bind_obs(sqlite3_stmt *s, struct apply_ctx *c, const Tokentap__V1__T
 	sqlite3_bind_int(s, 12, !!d->tls);
 }
 
+/* What the insert adds to the identity: kept as of the triple's first request. */
+static void bind_obs_detail(sqlite3_stmt *s, const Tokentap__V1__ProcessRef *p,
+			    const Tokentap__V1__Destination *d, const char *method, const char *path)
+{
+	sqlite3_bind_int64(s, 13, p->uid);
+	sq_bind_text_static(s, 14, p->comm);
+	sqlite3_bind_int64(s, 15, (int64_t)p->cgroup_id);
+	sq_bind_text_static(s, 16, d->src);
+	sq_bind_text_static(s, 17, d->tls_library);
+	sq_bind_text_static(s, 18, method);
+	sq_bind_text_static(s, 19, path);
+}
+
 /* The counters row of an identity just inserted; the id, or -1. */
 static int64_t insert_counts(struct apply_ctx *c, const Tokentap__V1__Token *t,
 			     const Tokentap__V1__ProcessRef *p, const Tokentap__V1__Destination *d,
@@ -358,13 +371,7 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 		if (!ins) {
 			ins = stmt(c->st, AP_OBS_INSERT);
 			bind_obs(ins, c, t, p, d, first, last, requests);
-			sqlite3_bind_int64(ins, 13, p->uid);
-			sq_bind_text_static(ins, 14, p->comm);
-			sqlite3_bind_int64(ins, 15, (int64_t)p->cgroup_id);
-			sq_bind_text_static(ins, 16, d->src);
-			sq_bind_text_static(ins, 17, d->tls_library);
-			sq_bind_text_static(ins, 18, method);
-			sq_bind_text_static(ins, 19, path);
+			bind_obs_detail(ins, p, d, method, path);
 		}
 		sqlite3_bind_int64(ins, 1, id);
 		if (sq_run(&c->e, ins, "observation") < 0)

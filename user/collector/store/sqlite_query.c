@@ -105,12 +105,6 @@ static sqlite3_stmt *stmt(struct sqlite_store *st, enum query_stmt i)
 	return sq_stmt(&st->stmts[SQM_QUERY], i);
 }
 
-static int db_fail(struct sqlite_store *st, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "query: %s", sqlite3_errmsg(st->db));
-	return -1;
-}
-
 static struct json_object *token_metadata(sqlite3_stmt *s)
 {
 	struct json_object *m = json_object_new_object();
@@ -257,25 +251,28 @@ int sqlite_query_tokens(struct store *base, enum token_sort sort, struct json_ob
 	struct sqlite_store *st = sqlite_of(base);
 	struct json_object *arr = json_object_new_array();
 	sqlite3_stmt *s;
+	int rc;
 
 	pthread_mutex_lock(&st->lock);
 	/* the token rows are read first: the relation queries reuse nothing of s */
 	s = stmt(st, sort == TOKEN_SORT_REQUESTS ? Q_TOKENS_BY_REQUESTS :
 		     sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK : Q_TOKENS_BY_LAST_SEEN);
 	sqlite3_bind_int(s, 1, MAX_TOKENS);
-	if (sqlite_rows_json(s, arr, token_object) < 0)
-		goto fail;
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (add_relations(st, json_object_array_get_idx(arr, i), MAX_ROWS_LIST) < 0)
-			goto fail;
-	pthread_mutex_unlock(&st->lock);
-	*out = arr;
+	rc = sqlite_rows_json(s, arr, token_object);
+	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
+		rc = add_relations(st, json_object_array_get_idx(arr, i), MAX_ROWS_LIST);
+	return sqlite_answer(st, rc, arr, out, err, errlen);
+}
+
+/* The single token's view in t; 0, or -1. */
+static int token_view(struct sqlite_store *st, struct json_object *t, const char *fingerprint)
+{
+	if (add_relations(st, t, MAX_ROWS_ONE) < 0 ||
+	    add_rows(st, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
+		     observation_row) < 0 ||
+	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0)
+		return -1;
 	return 0;
-fail:
-	db_fail(st, err, errlen);
-	pthread_mutex_unlock(&st->lock);
-	json_object_put(arr);
-	return -1;
 }
 
 int sqlite_query_token(struct store *base, const char *fingerprint, struct json_object **out,
@@ -297,18 +294,8 @@ int sqlite_query_token(struct store *base, const char *fingerprint, struct json_
 		pthread_mutex_unlock(&st->lock);
 		return 0;
 	}
-	if (!t || add_relations(st, t, MAX_ROWS_ONE) < 0 ||
-	    add_rows(st, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
-		     observation_row) < 0 ||
-	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0) {
-		db_fail(st, err, errlen);
-		pthread_mutex_unlock(&st->lock);
-		json_object_put(t);
-		return -1;
-	}
-	pthread_mutex_unlock(&st->lock);
-	*out = t;
-	return 1;
+	rc = t && token_view(st, t, fingerprint) == 0 ? 1 : -1;
+	return sqlite_answer(st, rc, t, out, err, errlen);
 }
 
 static struct json_object *sensor_row(sqlite3_stmt *s)
@@ -344,13 +331,5 @@ int sqlite_query_sensors(struct store *base, struct json_object **out, char *err
 
 	pthread_mutex_lock(&st->lock);
 	rc = sqlite_rows_json(stmt(st, Q_SENSORS), arr, sensor_row);
-	if (rc < 0) {
-		db_fail(st, err, errlen);
-		pthread_mutex_unlock(&st->lock);
-		json_object_put(arr);
-		return -1;
-	}
-	pthread_mutex_unlock(&st->lock);
-	*out = arr;
-	return 0;
+	return sqlite_answer(st, rc, arr, out, err, errlen);
 }

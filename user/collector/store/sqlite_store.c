@@ -204,6 +204,19 @@ int sqlite_rows_json(sqlite3_stmt *s, struct json_object *arr, sqlite_row_fn row
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int sqlite_answer(struct sqlite_store *st, int rc, struct json_object *obj,
+		  struct json_object **out, char *err, size_t errlen)
+{
+	if (rc < 0) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(st->db));
+		json_object_put(obj);
+	} else {
+		*out = obj;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
 sqlite3 *sqlite_store_db(struct store *st)
 {
 	return st && st->ops == &sqlite_ops ? sqlite_of(st)->db : NULL;

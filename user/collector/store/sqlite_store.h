@@ -90,6 +90,13 @@ typedef struct json_object *(*sqlite_row_fn)(sqlite3_stmt *s);
 /* Appends row(s) for each row of a bound statement to arr and resets s; 0, or -1. */
 int sqlite_rows_json(sqlite3_stmt *s, struct json_object *arr, sqlite_row_fn row);
 
+/*
+ * Ends a query that holds st->lock: on rc < 0 writes "query: reason" and
+ * drops obj, else hands obj to *out. Unlocks; returns rc.
+ */
+int sqlite_answer(struct sqlite_store *st, int rc, struct json_object *obj,
+		  struct json_object **out, char *err, size_t errlen);
+
 /* ---- between modules; the caller holds st->lock ---- */
 
 /* The alert of a finding, as in store_query_alerts; NULL when unknown. */
