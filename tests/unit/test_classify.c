@@ -6,8 +6,9 @@
  * in free text, and the rule that no secret byte ends up in token_info.
  * Samples are built at run time from random characters (never a real
  * token), and assertions compare only types and metadata, so a failure
- * never prints a token. The last test checks that every type id of
- * token-formats.md was produced by some test above.
+ * never prints a token. Every type reported must have an entry in the
+ * type table. The last test checks that every type id of token-formats.md
+ * was produced by some test above.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include "checksum.h"
 #include "classify.h"
 #include "token_samples.h"
+#include "token_types.h"
 
 static struct fp_key test_key = { .bytes = "classify-test-key", .len = 17 };
 
@@ -56,6 +58,9 @@ static bool type_seen[N_TYPES];
 
 static void note_type(const char *type)
 {
+	/* what the classifier reports, the risk engine must find in the type table */
+	if (!token_type_find(type))
+		fail_msg("type %s has no entry in the type table", type);
 	for (size_t i = 0; i < N_TYPES; i++)
 		if (strcmp(type, all_types[i]) == 0)
 			type_seen[i] = true;
@@ -65,6 +70,8 @@ static void classify_cred(const struct credential *c, struct token_info *t)
 {
 	classify_credential(c, &test_key, t);
 	note_type(t->type);
+	if (t->basic_password_type[0] && !token_type_find(t->basic_password_type))
+		fail_msg("password type %s has no entry in the type table", t->basic_password_type);
 }
 
 static void classify_full(const char *v, size_t len, const char *header, const char *scheme,

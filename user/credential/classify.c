@@ -11,6 +11,7 @@
 #include "checksum.h"
 #include "jwt.h"
 #include "text.h"
+#include "token_types.h"
 
 /* Confidence that the credential is of the reported type. */
 #define CONF_CHECKSUM_OK 100
@@ -39,7 +40,7 @@ enum alphabet {
 };
 
 struct rule {
-	const char *type;      /* type id of token-formats.md */
+	enum token_type_id type; /* its entry in token_types.c */
 	const char *header;    /* only in this header or query parameter (lowercase), or NULL */
 	const char *scheme;    /* only with this auth scheme (case-insensitive), or NULL */
 	const char *prefix;    /* the value starts with this, or NULL */
@@ -80,149 +81,156 @@ static void meta_azure_key(const struct credential *c, const struct fp_key *key,
  * header (no prefix, meta_aws), so a key id held by a process and the same
  * id on the wire classify alike.
  */
-#define AWS_KEY_ID(p) { .type = "aws_sigv4", .prefix = p, .keep = "", .min_len = 20, \
+#define AWS_KEY_ID(p) { .type = TYPE_AWS_SIGV4, .prefix = p, .keep = "", .min_len = 20, \
 			.max_len = 20, .alpha = AL_BASE32, .meta = meta_aws }
 /* Azure identifiable key in one of the headers that carry them (signature inside the value). */
-#define AZURE_KEY(h) { .type = "azure_apim", .header = h, .min_len = 44, .max_len = 88, \
+#define AZURE_KEY(h) { .type = TYPE_AZURE_APIM, .header = h, .min_len = 44, .max_len = 88, \
 		       .alpha = AL_B64, .match = match_azure_key, .meta = meta_azure_key, \
 		       .confidence = CONF_STRUCTURE }
 
 /*
  * First match wins: scheme- and header-bound rules first, then prefixes
  * (a prefix before any shorter prefix it extends), then header-only
- * guesses. Adding a type is one entry.
+ * guesses. A rule names its type's entry in token_types.c.
  */
 static const struct rule rules[] = {
-	{ .type = "aws_sigv4", .scheme = "AWS4-HMAC-SHA256", .min_len = 1, .meta = meta_aws },
-	{ .type = "aws_sigv4", .header = "x-amz-credential", .min_len = 16, .meta = meta_aws },
-	{ .type = "basic", .scheme = "Basic", .min_len = 0, .meta = meta_basic },
-	{ .type = "okta", .scheme = "SSWS", .min_len = 1, .confidence = CONF_SCHEME },
-	{ .type = "azure_sas", .scheme = "SharedAccessSignature", .min_len = 1, .confidence = CONF_SCHEME },
-	{ .type = "azure_sharedkey", .scheme = "SharedKey", .min_len = 1, .confidence = CONF_SCHEME },
-	{ .type = "azure_sharedkey", .scheme = "SharedKeyLite", .min_len = 1,
+	{ .type = TYPE_AWS_SIGV4, .scheme = "AWS4-HMAC-SHA256", .min_len = 1, .meta = meta_aws },
+	{ .type = TYPE_AWS_SIGV4, .header = "x-amz-credential", .min_len = 16, .meta = meta_aws },
+	{ .type = TYPE_BASIC, .scheme = "Basic", .min_len = 0, .meta = meta_basic },
+	{ .type = TYPE_OKTA, .scheme = "SSWS", .min_len = 1, .confidence = CONF_SCHEME },
+	{ .type = TYPE_AZURE_SAS, .scheme = "SharedAccessSignature", .min_len = 1,
+	  .confidence = CONF_SCHEME },
+	{ .type = TYPE_AZURE_SHAREDKEY, .scheme = "SharedKey", .min_len = 1,
+	  .confidence = CONF_SCHEME },
+	{ .type = TYPE_AZURE_SHAREDKEY, .scheme = "SharedKeyLite", .min_len = 1,
 	  .confidence = CONF_SCHEME },
 	/* a SAS in a URL: only its sig parameter is extracted */
-	{ .type = "azure_sas", .header = "sig", .min_len = 1, .confidence = CONF_HEADER },
+	{ .type = TYPE_AZURE_SAS, .header = "sig", .min_len = 1, .confidence = CONF_HEADER },
 	AZURE_KEY("ocp-apim-subscription-key"),
 	AZURE_KEY("x-functions-key"),
 	AZURE_KEY("api-key"),
-	{ .type = "datadog", .header = "dd-api-key", .min_len = 32, .max_len = 32, .alpha = AL_HEX },
-	{ .type = "datadog", .header = "dd-application-key", .min_len = 40, .max_len = 40, .alpha = AL_HEX },
+	{ .type = TYPE_DATADOG, .header = "dd-api-key", .min_len = 32, .max_len = 32,
+	  .alpha = AL_HEX },
+	{ .type = TYPE_DATADOG, .header = "dd-application-key", .min_len = 40, .max_len = 40,
+	  .alpha = AL_HEX },
 
-	GH("github_pat", "ghp_"),
-	GH("github_oauth", "gho_"),
-	GH("github_user_app", "ghu_"),
-	GH("github_app_install", "ghs_"),
-	GH("github_refresh", "ghr_"),
-	{ .type = "github_fine_grained", .prefix = "github_pat_", .min_len = 93, .max_len = 93,
+	GH(TYPE_GITHUB_PAT, "ghp_"),
+	GH(TYPE_GITHUB_OAUTH, "gho_"),
+	GH(TYPE_GITHUB_USER_APP, "ghu_"),
+	GH(TYPE_GITHUB_APP_INSTALL, "ghs_"),
+	GH(TYPE_GITHUB_REFRESH, "ghr_"),
+	{ .type = TYPE_GITHUB_FINE_GRAINED, .prefix = "github_pat_", .min_len = 93, .max_len = 93,
 	  .alpha = AL_WORD, .match = match_fine_grained, .confidence = CONF_STRUCTURE },
-	GH("npm", "npm_"),
+	GH(TYPE_NPM, "npm_"),
 
-	{ .type = "grafana", .prefix = "glsa_", .min_len = 46, .max_len = 46, .alpha = AL_WORD,
+	{ .type = TYPE_GRAFANA, .prefix = "glsa_", .min_len = 46, .max_len = 46, .alpha = AL_WORD,
 	  .checksum = checksum_grafana_sa },
 	/* glc_ decodes to JSON holding the secret: matched, never decoded */
-	P("grafana", "glc_", 20, 0, AL_B64),
-	P("gitlab_pat", "glpat-", 26, 0, AL_TOKEN),
-	P("gitlab_other", "glcbt-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "glrt-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "gldt-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "glptt-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "glft-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "glagent-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "gloas-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "glimt-", 20, 0, AL_TOKEN),
-	P("gitlab_other", "glsoat-", 20, 0, AL_TOKEN),
+	P(TYPE_GRAFANA, "glc_", 20, 0, AL_B64),
+	P(TYPE_GITLAB_PAT, "glpat-", 26, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glcbt-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glrt-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "gldt-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glptt-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glft-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glagent-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "gloas-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glimt-", 20, 0, AL_TOKEN),
+	P(TYPE_GITLAB_OTHER, "glsoat-", 20, 0, AL_TOKEN),
 
 	/* rotating tokens: "xoxe." + the token they replace */
-	P("slack_user", "xoxe.xoxp-", 20, 0, AL_TOKEN),
-	P("slack_bot", "xoxe.xoxb-", 20, 0, AL_TOKEN),
-	P("slack_refresh", "xoxe-", 20, 0, AL_TOKEN),
-	P("slack_bot", "xoxb-", 15, 0, AL_TOKEN),
-	P("slack_user", "xoxp-", 15, 0, AL_TOKEN),
-	P("slack_app", "xapp-", 15, 0, AL_TOKEN),
+	P(TYPE_SLACK_USER, "xoxe.xoxp-", 20, 0, AL_TOKEN),
+	P(TYPE_SLACK_BOT, "xoxe.xoxb-", 20, 0, AL_TOKEN),
+	P(TYPE_SLACK_REFRESH, "xoxe-", 20, 0, AL_TOKEN),
+	P(TYPE_SLACK_BOT, "xoxb-", 15, 0, AL_TOKEN),
+	P(TYPE_SLACK_USER, "xoxp-", 15, 0, AL_TOKEN),
+	P(TYPE_SLACK_APP, "xapp-", 15, 0, AL_TOKEN),
 
-	P("stripe", "sk_live_", 18, 0, AL_BASE62),
-	P("stripe", "sk_test_", 18, 0, AL_BASE62),
-	P("stripe", "rk_live_", 18, 0, AL_BASE62),
-	P("stripe", "rk_test_", 18, 0, AL_BASE62),
+	P(TYPE_STRIPE, "sk_live_", 18, 0, AL_BASE62),
+	P(TYPE_STRIPE, "sk_test_", 18, 0, AL_BASE62),
+	P(TYPE_STRIPE, "rk_live_", 18, 0, AL_BASE62),
+	P(TYPE_STRIPE, "rk_test_", 18, 0, AL_BASE62),
 
 	/* Anthropic before OpenAI's legacy "sk-" */
-	P("anthropic", "sk-ant-admin01-", 40, 0, AL_B64URL),
-	P("anthropic", "sk-ant-api03-", 40, 0, AL_B64URL),
-	P("anthropic", "sk-ant-", 40, 0, AL_B64URL),
-	P("openai", "sk-proj-", 40, 0, AL_B64URL),
-	P("openai", "sk-svcacct-", 40, 0, AL_B64URL),
-	P("openai", "sk-admin-", 40, 0, AL_B64URL),
-	P("openai", "sk-None-", 40, 0, AL_B64URL),
-	{ .type = "openai", .prefix = "sk-", .min_len = 40, .alpha = AL_B64URL,
+	P(TYPE_ANTHROPIC, "sk-ant-admin01-", 40, 0, AL_B64URL),
+	P(TYPE_ANTHROPIC, "sk-ant-api03-", 40, 0, AL_B64URL),
+	P(TYPE_ANTHROPIC, "sk-ant-", 40, 0, AL_B64URL),
+	P(TYPE_OPENAI, "sk-proj-", 40, 0, AL_B64URL),
+	P(TYPE_OPENAI, "sk-svcacct-", 40, 0, AL_B64URL),
+	P(TYPE_OPENAI, "sk-admin-", 40, 0, AL_B64URL),
+	P(TYPE_OPENAI, "sk-None-", 40, 0, AL_B64URL),
+	{ .type = TYPE_OPENAI, .prefix = "sk-", .min_len = 40, .alpha = AL_B64URL,
 	  .match = match_openai_legacy },
 
-	P("aws_bedrock", "bedrock-api-key-", 40, 0, AL_B64),
-	P("aws_bedrock", "ABSK", 40, 0, AL_B64),
+	P(TYPE_AWS_BEDROCK, "bedrock-api-key-", 40, 0, AL_B64),
+	P(TYPE_AWS_BEDROCK, "ABSK", 40, 0, AL_B64),
 	AWS_KEY_ID("AKIA"),
 	AWS_KEY_ID("ASIA"),
 	AWS_KEY_ID("ABIA"),
 	AWS_KEY_ID("ACCA"),
-	P("google_oauth", "ya29.", 20, 0, AL_TOKEN),
-	{ .type = "google_api_key", .prefix = "AIza", .min_len = 39, .max_len = 39,
+	P(TYPE_GOOGLE_OAUTH, "ya29.", 20, 0, AL_TOKEN),
+	{ .type = TYPE_GOOGLE_API_KEY, .prefix = "AIza", .min_len = 39, .max_len = 39,
 	  .alpha = AL_B64URL, .confidence = CONF_STRUCTURE },
-	{ .type = "sendgrid", .prefix = "SG.", .min_len = 69, .max_len = 69, .alpha = AL_TOKEN,
+	{ .type = TYPE_SENDGRID, .prefix = "SG.", .min_len = 69, .max_len = 69, .alpha = AL_TOKEN,
 	  .match = match_sendgrid, .confidence = CONF_STRUCTURE },
-	P("shopify", "shpat_", 38, 38, AL_HEX),
-	P("shopify", "shpca_", 38, 38, AL_HEX),
-	P("shopify", "shppa_", 38, 38, AL_HEX),
-	P("shopify", "shpss_", 38, 38, AL_HEX),
-	P("vault", "hvs.", 20, 0, AL_TOKEN),
-	P("vault", "hvb.", 20, 0, AL_TOKEN),
-	P("vault", "hvr.", 20, 0, AL_TOKEN),
-	{ .type = "vault", .header = "x-vault-token", .prefix = "s.", .min_len = 20, .alpha = AL_TOKEN },
-	P("huggingface", "hf_", 30, 64, AL_BASE62),
-	P("huggingface", "api_org_", 30, 64, AL_BASE62),
-	{ .type = "databricks", .prefix = "dapi", .min_len = 36, .max_len = 40, .alpha = AL_B64URL,
-	  .match = match_databricks },
-	P("digitalocean", "dop_v1_", 71, 71, AL_HEX),
-	P("digitalocean", "doo_v1_", 71, 71, AL_HEX),
-	P("digitalocean", "dor_v1_", 71, 71, AL_HEX),
-	P("linear", "lin_api_", 40, 0, AL_BASE62),
-	P("linear", "lin_oauth_", 40, 0, AL_BASE62),
-	P("postman", "PMAK-", 30, 0, AL_B64URL),
-	P("tailscale", "tskey-api-", 20, 0, AL_B64URL),
-	P("tailscale", "tskey-auth-", 20, 0, AL_B64URL),
-	P("tailscale", "tskey-client-", 20, 0, AL_B64URL),
-	P("tailscale", "tskey-scim-", 20, 0, AL_B64URL),
-	P("tailscale", "tskey-webhook-", 20, 0, AL_B64URL),
-	P("tailscale", "tskey-", 20, 0, AL_B64URL),
-	P("docker", "dckr_pat_", 20, 0, AL_B64URL),
-	P("docker", "dckr_oat_", 20, 0, AL_B64URL),
-	P("newrelic", "NRAK-", 20, 0, AL_BASE62),
-	P("newrelic", "NRII-", 20, 0, AL_B64URL),
-	P("sentry", "sntryu_", 20, 0, AL_HEX),
-	P("sentry", "sntrys_", 20, 0, AL_B64),
-	P("cloudflare", "cfut_", 20, 0, AL_B64URL),
-	P("cloudflare", "cfat_", 20, 0, AL_B64URL),
-	P("atlassian", "ATATT3", 50, 0, AL_B64),
+	P(TYPE_SHOPIFY, "shpat_", 38, 38, AL_HEX),
+	P(TYPE_SHOPIFY, "shpca_", 38, 38, AL_HEX),
+	P(TYPE_SHOPIFY, "shppa_", 38, 38, AL_HEX),
+	P(TYPE_SHOPIFY, "shpss_", 38, 38, AL_HEX),
+	P(TYPE_VAULT, "hvs.", 20, 0, AL_TOKEN),
+	P(TYPE_VAULT, "hvb.", 20, 0, AL_TOKEN),
+	P(TYPE_VAULT, "hvr.", 20, 0, AL_TOKEN),
+	{ .type = TYPE_VAULT, .header = "x-vault-token", .prefix = "s.", .min_len = 20,
+	  .alpha = AL_TOKEN },
+	P(TYPE_HUGGINGFACE, "hf_", 30, 64, AL_BASE62),
+	P(TYPE_HUGGINGFACE, "api_org_", 30, 64, AL_BASE62),
+	{ .type = TYPE_DATABRICKS, .prefix = "dapi", .min_len = 36, .max_len = 40,
+	  .alpha = AL_B64URL, .match = match_databricks },
+	P(TYPE_DIGITALOCEAN, "dop_v1_", 71, 71, AL_HEX),
+	P(TYPE_DIGITALOCEAN, "doo_v1_", 71, 71, AL_HEX),
+	P(TYPE_DIGITALOCEAN, "dor_v1_", 71, 71, AL_HEX),
+	P(TYPE_LINEAR, "lin_api_", 40, 0, AL_BASE62),
+	P(TYPE_LINEAR, "lin_oauth_", 40, 0, AL_BASE62),
+	P(TYPE_POSTMAN, "PMAK-", 30, 0, AL_B64URL),
+	P(TYPE_TAILSCALE, "tskey-api-", 20, 0, AL_B64URL),
+	P(TYPE_TAILSCALE, "tskey-auth-", 20, 0, AL_B64URL),
+	P(TYPE_TAILSCALE, "tskey-client-", 20, 0, AL_B64URL),
+	P(TYPE_TAILSCALE, "tskey-scim-", 20, 0, AL_B64URL),
+	P(TYPE_TAILSCALE, "tskey-webhook-", 20, 0, AL_B64URL),
+	P(TYPE_TAILSCALE, "tskey-", 20, 0, AL_B64URL),
+	P(TYPE_DOCKER, "dckr_pat_", 20, 0, AL_B64URL),
+	P(TYPE_DOCKER, "dckr_oat_", 20, 0, AL_B64URL),
+	P(TYPE_NEWRELIC, "NRAK-", 20, 0, AL_BASE62),
+	P(TYPE_NEWRELIC, "NRII-", 20, 0, AL_B64URL),
+	P(TYPE_SENTRY, "sntryu_", 20, 0, AL_HEX),
+	P(TYPE_SENTRY, "sntrys_", 20, 0, AL_B64),
+	P(TYPE_CLOUDFLARE, "cfut_", 20, 0, AL_B64URL),
+	P(TYPE_CLOUDFLARE, "cfat_", 20, 0, AL_B64URL),
+	P(TYPE_ATLASSIAN, "ATATT3", 50, 0, AL_B64),
 	/* The base64 after "pypi-" is a constant macaroon header naming the index. */
-	PK("pypi", "pypi-AgEIcHlwaS5vcmc", "pypi-", 50, 0, AL_B64URL),
-	PK("pypi", "pypi-AgENdGVzdC5weXBpLm9yZw", "pypi-", 50, 0, AL_B64URL),
-	P("ai_misc", "xai-", 20, 0, AL_B64URL),
-	P("ai_misc", "gsk_", 20, 0, AL_B64URL),
-	P("ai_misc", "r8_", 20, 0, AL_B64URL),
-	P("ai_misc", "lsv2_pt_", 20, 0, AL_B64URL),
-	P("ai_misc", "lsv2_sk_", 20, 0, AL_B64URL),
-	P("ai_misc", "pplx-", 20, 0, AL_B64URL),
+	PK(TYPE_PYPI, "pypi-AgEIcHlwaS5vcmc", "pypi-", 50, 0, AL_B64URL),
+	PK(TYPE_PYPI, "pypi-AgENdGVzdC5weXBpLm9yZw", "pypi-", 50, 0, AL_B64URL),
+	P(TYPE_AI_MISC, "xai-", 20, 0, AL_B64URL),
+	P(TYPE_AI_MISC, "gsk_", 20, 0, AL_B64URL),
+	P(TYPE_AI_MISC, "r8_", 20, 0, AL_B64URL),
+	P(TYPE_AI_MISC, "lsv2_pt_", 20, 0, AL_B64URL),
+	P(TYPE_AI_MISC, "lsv2_sk_", 20, 0, AL_B64URL),
+	P(TYPE_AI_MISC, "pplx-", 20, 0, AL_B64URL),
 	/* the payload after ops_ holds secret material: never decoded */
-	PK("onepassword", "ops_eyJ", "ops_", 50, 0, AL_B64),
-	{ .type = "terraform", .min_len = 80, .alpha = AL_TOKEN, .match = match_terraform,
+	PK(TYPE_ONEPASSWORD, "ops_eyJ", "ops_", 50, 0, AL_B64),
+	{ .type = TYPE_TERRAFORM, .min_len = 80, .alpha = AL_TOKEN, .match = match_terraform,
 	  .keep = "atlasv1", .confidence = CONF_STRUCTURE },
-	{ .type = "jwt", .prefix = "eyJ", .keep = "", .min_len = 5, .max_len = JWT_MAX_LEN,
+	{ .type = TYPE_JWT, .prefix = "eyJ", .keep = "", .min_len = 5, .max_len = JWT_MAX_LEN,
 	  .alpha = AL_TOKEN, .match = match_jwt, .meta = meta_jwt, .confidence = CONF_STRUCTURE },
 
-	{ .type = "vault", .header = "x-vault-token", .min_len = 1, .confidence = CONF_HEADER },
-	{ .type = "azure_apim", .header = "ocp-apim-subscription-key", .min_len = 1, .confidence = CONF_HEADER },
-	{ .type = "azure_apim", .header = "x-functions-key", .min_len = 1,
+	{ .type = TYPE_VAULT, .header = "x-vault-token", .min_len = 1, .confidence = CONF_HEADER },
+	{ .type = TYPE_AZURE_APIM, .header = "ocp-apim-subscription-key", .min_len = 1,
 	  .confidence = CONF_HEADER },
-	{ .type = "cloudflare", .header = "x-auth-key", .min_len = 1, .confidence = CONF_HEADER },
-	{ .type = "ai_misc", .header = "xi-api-key", .min_len = 1, .confidence = CONF_HEADER },
+	{ .type = TYPE_AZURE_APIM, .header = "x-functions-key", .min_len = 1,
+	  .confidence = CONF_HEADER },
+	{ .type = TYPE_CLOUDFLARE, .header = "x-auth-key", .min_len = 1,
+	  .confidence = CONF_HEADER },
+	{ .type = TYPE_AI_MISC, .header = "xi-api-key", .min_len = 1, .confidence = CONF_HEADER },
 };
 
 static bool in_alphabet(unsigned char ch, enum alphabet a)
@@ -399,13 +407,17 @@ static const struct rule *find_rule(const struct credential *c, const char *v, s
 	return NULL;
 }
 
+/* The non-secret prefix a rule reports. */
+static const char *rule_keep(const struct rule *r)
+{
+	return r->keep ? r->keep : r->prefix ? r->prefix : "";
+}
+
 /* Sets type, prefix, checksum and confidence from a matched rule. */
 static void apply_rule(const struct rule *r, const char *v, size_t len, struct token_info *out)
 {
-	const char *keep = r->keep ? r->keep : r->prefix ? r->prefix : "";
-
-	snprintf(out->type, sizeof(out->type), "%s", r->type);
-	snprintf(out->prefix, sizeof(out->prefix), "%s", keep);
+	snprintf(out->type, sizeof(out->type), "%s", token_type_id_str(r->type));
+	snprintf(out->prefix, sizeof(out->prefix), "%s", rule_keep(r));
 	out->confidence = r->confidence ? r->confidence : CONF_PREFIX;
 	if (r->checksum) {
 		enum checksum_result cr = r->checksum(v, len);
@@ -556,14 +568,15 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 	if (!colon) {
 		/* no user part: all of it may be secret */
 		out->confidence = CONF_MALFORMED;
-		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "opaque");
+		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "%s",
+			 token_type_id_str(TYPE_OPAQUE));
 		secure_wipe(plain, sizeof(plain));
 		return;
 	}
 	text_printable(out->basic_user, sizeof(out->basic_user), (const char *)plain,
 		       (size_t)(colon - plain));
 	if (is_twilio_sid(plain, (size_t)(colon - plain)))
-		snprintf(out->type, sizeof(out->type), "twilio");
+		snprintf(out->type, sizeof(out->type), "%s", token_type_id_str(TYPE_TWILIO));
 	/* The password is classified by value alone: no header or scheme applies to it. */
 	pw.value = (const char *)colon + 1;
 	pw.value_len = (size_t)n - (size_t)(colon + 1 - plain);
@@ -574,14 +587,16 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 
 		memset(&inner, 0, sizeof(inner));
 		apply_rule(r, pw.value, pw.value_len, &inner);
-		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "%s", r->type);
+		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "%s",
+			 token_type_id_str(r->type));
 		memcpy(out->prefix, inner.prefix, sizeof(out->prefix));
 		out->has_checksum = inner.has_checksum;
 		out->checksum_valid = inner.checksum_valid;
 		if (inner.has_checksum && !inner.checksum_valid)
 			out->confidence = CONF_CHECKSUM_BAD;
 	} else {
-		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "opaque");
+		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "%s",
+			 token_type_id_str(TYPE_OPAQUE));
 	}
 	secure_wipe(plain, sizeof(plain));
 }
@@ -617,7 +632,7 @@ void classify_credential(const struct credential *c, const struct fp_key *key,
 	if (!out)
 		return;
 	memset(out, 0, sizeof(*out));
-	snprintf(out->type, sizeof(out->type), "opaque");
+	snprintf(out->type, sizeof(out->type), "%s", token_type_id_str(TYPE_OPAQUE));
 	if (!c)
 		return;
 	/* A NULL value is classified as an empty one. */
@@ -633,6 +648,44 @@ void classify_credential(const struct credential *c, const struct fp_key *key,
 	apply_rule(r, view.value, view.value_len, out);
 	if (r->meta)
 		r->meta(&view, key, out);
+}
+
+/*
+ * Types an extractor reports instead of its rule's: a JWT's issuer names
+ * Kubernetes or Entra ID (jwt.c), a Twilio SID is the user of a Basic
+ * credential (meta_basic).
+ */
+static const enum token_type_id extractor_types[] = {
+	TYPE_K8S_SERVICEACCOUNT,
+	TYPE_AZURE_ENTRA,
+	TYPE_TWILIO,
+};
+
+bool classify_rule_at(size_t i, enum token_type_id *type, const char **prefix)
+{
+	const struct rule *r;
+
+	if (i >= sizeof(rules) / sizeof(rules[0]))
+		return false;
+	r = &rules[i];
+	if (type)
+		*type = r->type;
+	if (prefix)
+		*prefix = rule_keep(r);
+	return true;
+}
+
+bool classify_can_report(enum token_type_id t)
+{
+	if (t == TYPE_OPAQUE)
+		return true;
+	for (size_t i = 0; i < sizeof(extractor_types) / sizeof(extractor_types[0]); i++)
+		if (extractor_types[i] == t)
+			return true;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].type == t)
+			return true;
+	return false;
 }
 
 void token_info_release(struct token_info *t)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Credential classifier: a table of rules (type id, header, scheme, prefix,
- * length, alphabet, checksum, metadata extractor). Adding a type is one
- * table entry. Pure logic (OpenSSL/zlib/json-c only).
+ * Credential classifier: a table of rules (type, header, scheme, prefix,
+ * length, alphabet, checksum, metadata extractor). The type is declared in
+ * token_types.h; adding one is its entry there and its rule(s) here. Pure
+ * logic (OpenSSL/zlib/json-c only).
  *
  * Only non-secret metadata leaves the classifier (token-formats.md).
  */
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include "cred.h"
 #include "fingerprint.h"
+#include "token_types.h"
 
 struct token_info {
 	char type[32];          /* type id of token-formats.md, e.g. "github_pat"; "opaque" when unknown */
@@ -58,5 +60,14 @@ void token_info_release(struct token_info *t);
  * never found. Linear in len.
  */
 bool classify_find_prefixed(const char *s, size_t len, size_t *off, size_t *n);
+
+/*
+ * The type of the i-th rule (from 0) and the prefix it reports ("" when
+ * none); false past the last rule. With classify_can_report, lets the type
+ * table be checked against the rules.
+ */
+bool classify_rule_at(size_t i, enum token_type_id *type, const char **prefix);
+/* classify_credential may report type t: a rule's, an extractor's or "opaque". */
+bool classify_can_report(enum token_type_id t);
 
 #endif

@@ -6,15 +6,17 @@
  * no network, no global state: every function is safe to call from any
  * thread on its own arguments.
  *
- * Token classes (risk_token_class), on the effective type (the password's
- * type for HTTP Basic whose password was recognised, else the type):
- *   human:   github_pat, github_fine_grained, github_oauth, github_user_app,
- *            slack_user, gitlab_pat, atlassian; a JWT (jwt, azure_entra)
- *            carrying a "scp" claim (delegated: a person signed in).
- *   machine: github_app_install, slack_bot, slack_app, k8s_serviceaccount,
- *            azure_sas, azure_sharedkey, vault, aws_sigv4 of kind
- *            "temporary", openai with prefix "sk-svcacct-", a JWT (jwt,
- *            azure_entra) carrying "roles" and no "scp" (application).
+ * What a type is (human or machine token, lifetime, privilege, provider
+ * hosts) is read from the type table, token_types.c, on the effective type
+ * (the password's type for HTTP Basic whose password was recognised, else
+ * the type). Token classes (risk_token_class):
+ *   human:   e.g. github_pat, github_fine_grained, slack_user, gitlab_pat;
+ *            a JWT (jwt, azure_entra) carrying a "scp" claim (delegated: a
+ *            person signed in).
+ *   machine: e.g. github_app_install, slack_bot, k8s_serviceaccount, vault,
+ *            aws_sigv4 of kind "temporary", openai with prefix
+ *            "sk-svcacct-", a JWT (jwt, azure_entra) carrying "roles" and no
+ *            "scp" (application).
  *   unknown: everything else (google_oauth, databricks, basic with a plain
  *            password, opaque, ...): neither class rule fires for them.
  *
@@ -108,7 +110,8 @@ struct risk_revoke_hook {
 
 /*
  * A host suffix that belongs to a token type's provider. type is an exact
- * type id, or a prefix followed by '*' ("github_*") in the built-in table.
+ * type id, or a family prefix followed by '*' ("github_*"); the defaults
+ * are the hosts of the type table (token_types.c).
  */
 struct provider_host { char type[32]; char suffix[128]; };
 
@@ -264,7 +267,8 @@ struct risk_score {
  * score = round(100 * impact * likelihood), 0..100.
  * likelihood = 1 - (1 - base_likelihood) * prod(1 - weight[r]) over the
  * distinct enabled rules given (duplicates, disabled and out-of-range
- * values ignored). impact = privilege * lifetime * confidence:
+ * values ignored). impact = privilege * lifetime * confidence, the
+ * classes of the type table (token_types.c):
  *   privilege 1.0 admin (sk-ant-admin01-, sk-admin-, AWS long-term key,
  *             Cloudflare global key in x-auth-key), 0.3 test ("_test_" in
  *             the prefix), 0.6 restricted (prefix rk_), else 0.8;

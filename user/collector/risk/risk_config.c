@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "token_types.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define JSON_DEPTH 16
@@ -54,70 +55,37 @@ static const struct {
 };
 
 /*
- * Hosts that belong to each type's provider. A credential of the type sent
- * anywhere else is RULE_WRONG_PROVIDER. Registries and content hosts where
- * clients legitimately present the token (ghcr.io, the yarn mirror of npm)
- * are included so everyday tooling is not flagged.
+ * The provider hosts of the type table (token_types.c): one entry per type
+ * and host, or per family and host as "<family>*" for the types of a
+ * family (which then also covers its ids this table does not know).
+ * Writes to out when not NULL; returns the number of entries.
  */
-static const struct provider_host default_providers[] = {
-	{ "github_*", "github.com" },
-	{ "github_*", "githubusercontent.com" },
-	{ "github_*", "ghcr.io" },
-	{ "gitlab_pat", "gitlab.com" },
-	{ "gitlab_other", "gitlab.com" },
-	{ "slack_*", "slack.com" },
-	{ "stripe", "stripe.com" },
-	{ "openai", "openai.com" },
-	{ "anthropic", "anthropic.com" },
-	{ "google_oauth", "googleapis.com" },
-	{ "google_oauth", "google.com" },
-	{ "google_api_key", "googleapis.com" },
-	{ "google_api_key", "google.com" },
-	{ "npm", "npmjs.org" },
-	{ "npm", "npmjs.com" },
-	{ "npm", "yarnpkg.com" },
-	{ "pypi", "pypi.org" },
-	{ "sendgrid", "sendgrid.com" },
-	{ "huggingface", "huggingface.co" },
-	{ "huggingface", "hf.co" },
-	{ "digitalocean", "digitalocean.com" },
-	{ "linear", "linear.app" },
-	{ "postman", "getpostman.com" },
-	{ "postman", "postman.com" },
-	{ "shopify", "myshopify.com" },
-	{ "shopify", "shopify.com" },
-	{ "datadog", "datadoghq.com" },
-	{ "datadog", "datadoghq.eu" },
-	{ "datadog", "ddog-gov.com" },
-	{ "newrelic", "newrelic.com" },
-	{ "newrelic", "nr-data.net" },
-	{ "sentry", "sentry.io" },
-	{ "cloudflare", "cloudflare.com" },
-	{ "tailscale", "tailscale.com" },
-	{ "docker", "docker.io" },
-	{ "docker", "docker.com" },
-	{ "databricks", "cloud.databricks.com" },
-	{ "databricks", "azuredatabricks.net" },
-	{ "databricks", "gcp.databricks.com" },
-	{ "terraform", "terraform.io" },
-	{ "atlassian", "atlassian.net" },
-	{ "atlassian", "atlassian.com" },
-	{ "twilio", "twilio.com" },
-	{ "aws_sigv4", "amazonaws.com" },
-	{ "aws_sigv4", "amazonaws.com.cn" },
-	{ "aws_sigv4", "aws.amazon.com" },
-	{ "aws_sigv4", "api.aws" },
-	{ "aws_bedrock", "amazonaws.com" },
-	{ "aws_bedrock", "amazonaws.com.cn" },
-	{ "aws_bedrock", "aws.amazon.com" },
-	{ "aws_bedrock", "api.aws" },
-	{ "okta", "okta.com" },
-	{ "okta", "oktapreview.com" },
-	{ "okta", "okta-emea.com" },
-	{ "onepassword", "1password.com" },
-};
+static size_t default_providers(struct provider_host *out)
+{
+	size_t n = 0;
 
-#define N_DEFAULT_PROVIDERS (sizeof(default_providers) / sizeof(default_providers[0]))
+	for (size_t t = 0; t < TYPE__COUNT; t++) {
+		const struct token_type *e = &token_types[t];
+		bool seen = false;
+
+		/* a family's hosts are listed once, at its first type */
+		for (size_t u = 0; e->family && u < t && !seen; u++) {
+			const char *f = token_types[u].family;
+
+			seen = f && strcmp(f, e->family) == 0;
+		}
+		for (size_t k = 0; !seen && e->hosts && e->hosts[k]; k++, n++) {
+			if (!out)
+				continue;
+			if (e->family)
+				snprintf(out[n].type, sizeof(out[n].type), "%s*", e->family);
+			else
+				snprintf(out[n].type, sizeof(out[n].type), "%s", e->id);
+			snprintf(out[n].suffix, sizeof(out[n].suffix), "%s", e->hosts[k]);
+		}
+	}
+	return n;
+}
 
 void risk_config_default(struct risk_config *c)
 {
@@ -136,11 +104,9 @@ void risk_config_default(struct risk_config *c)
 		c->weight[r] = rule_defaults[r].weight;
 		c->severity[r] = rule_defaults[r].severity;
 	}
-	c->providers = malloc(sizeof(default_providers));
-	if (c->providers) {
-		memcpy(c->providers, default_providers, sizeof(default_providers));
-		c->n_providers = N_DEFAULT_PROVIDERS;
-	}
+	c->providers = calloc(default_providers(NULL), sizeof(*c->providers));
+	if (c->providers)
+		c->n_providers = default_providers(c->providers);
 }
 
 void risk_config_free(struct risk_config *c)
@@ -415,7 +381,7 @@ static int add_provider(struct risk_config *c, struct pctx *p, const char *key, 
 		if (strcmp(c->providers[i].type, type) == 0 &&
 		    strcmp(c->providers[i].suffix, suffix) == 0)
 			return 0;
-	if (c->n_providers >= N_DEFAULT_PROVIDERS + RISK_MAX_PROVIDER_ADDS)
+	if (c->n_providers >= default_providers(NULL) + RISK_MAX_PROVIDER_ADDS)
 		return fail(p, key, "too many provider hosts (at most %d)", RISK_MAX_PROVIDER_ADDS);
 	grown = realloc(c->providers, (c->n_providers + 1) * sizeof(*grown));
 	if (!grown)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "token_types.h"
 
 /* Evidence quoted in a reason: short enough that a sentence of three fits. */
 #define EVIDENCE_MAX 96
@@ -278,8 +279,8 @@ size_t risk_eval_use(const struct risk_config *c, const struct risk_token *t,
 		    "carried in the URL query parameter %s%s%s, where logs and proxies keep it",
 		    a[0] ? a : "?", b[0] ? " to " : "", b);
 	}
-	if (strcmp(str(t->type), "basic") == 0 &&
-	    strcmp(str(t->basic_password_type), "opaque") == 0) {
+	if (token_type_is(t->type, TYPE_BASIC) &&
+	    token_type_is(t->basic_password_type, TYPE_OPAQUE)) {
 		risk_text(b, sizeof(b), dest);
 		add(&e, RULE_BASIC_PASSWORD, "", "HTTP Basic with a plain password sent%s%s",
 		    b[0] ? " to " : "", b);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "token_types.h"
 
 #define JWT_JSON_MAX 65536
 #define JWT_JSON_DEPTH 8
@@ -21,21 +22,6 @@ static const char *str(const char *s)
 	return s ? s : "";
 }
 
-static bool in_list(const char *s, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
-			return true;
-	return false;
-}
-
-#define IN(s, list) in_list((s), (list), sizeof(list) / sizeof((list)[0]))
-
-static bool starts_with(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 const char *risk_effective_type(const struct risk_token *t)
 {
 	const char *pw;
@@ -43,7 +29,7 @@ const char *risk_effective_type(const struct risk_token *t)
 	if (!t)
 		return "";
 	pw = str(t->basic_password_type);
-	if (strcmp(str(t->type), "basic") == 0 && pw[0] && strcmp(pw, "opaque") != 0)
+	if (token_type_is(t->type, TYPE_BASIC) && pw[0] && !token_type_is(pw, TYPE_OPAQUE))
 		return pw;
 	return str(t->type);
 }
@@ -117,91 +103,72 @@ bool risk_jwt_read(const char *jwt_json, struct risk_jwt *out)
 	return true;
 }
 
-static bool is_jwt_type(const char *type)
+/* The type classes of t, from the shared type table. */
+static void traits(const struct risk_token *t, const char *type, struct token_traits *out)
 {
-	return strcmp(type, "jwt") == 0 || strcmp(type, "azure_entra") == 0;
+	token_type_traits(type, t->prefix, t->aws_key_kind, t->header, out);
 }
 
 enum token_class risk_token_class(const struct risk_token *t)
 {
-	static const char *const human[] = {
-		"github_pat", "github_fine_grained", "github_oauth", "github_user_app",
-		"slack_user", "gitlab_pat", "atlassian",
-	};
-	static const char *const machine[] = {
-		"github_app_install", "slack_bot", "slack_app", "k8s_serviceaccount",
-		"azure_sas", "azure_sharedkey", "vault",
-	};
 	const char *type = risk_effective_type(t);
+	struct token_traits tr;
 	struct risk_jwt jwt;
 
 	if (!t)
 		return TOKEN_CLASS_UNKNOWN;
-	if (IN(type, human))
+	traits(t, type, &tr);
+	switch (tr.holder) {
+	case TOKEN_HOLDER_HUMAN:
 		return TOKEN_CLASS_HUMAN;
-	if (IN(type, machine))
+	case TOKEN_HOLDER_MACHINE:
 		return TOKEN_CLASS_MACHINE;
-	if (strcmp(type, "aws_sigv4") == 0 && strcmp(str(t->aws_key_kind), "temporary") == 0)
-		return TOKEN_CLASS_MACHINE;
-	if (strcmp(type, "openai") == 0 && starts_with(str(t->prefix), "sk-svcacct-"))
-		return TOKEN_CLASS_MACHINE;
-	if (is_jwt_type(type) && risk_jwt_read(t->jwt_json, &jwt)) {
+	case TOKEN_HOLDER_CLAIMS:
+		if (!risk_jwt_read(t->jwt_json, &jwt))
+			break;
 		/* delegated (a person signed in) vs application permissions */
 		if (jwt.has_scp)
 			return TOKEN_CLASS_HUMAN;
 		if (jwt.has_roles)
 			return TOKEN_CLASS_MACHINE;
+		break;
+	case TOKEN_HOLDER_NONE:
+		break;
 	}
 	return TOKEN_CLASS_UNKNOWN;
 }
 
 /* ---- impact ---------------------------------------------------------------- */
 
-static double privilege(const struct risk_token *t, const char *type, const char **why)
+static double privilege(const struct token_traits *tr, const char **why)
 {
-	const char *prefix = str(t->prefix);
-
-	if (starts_with(prefix, "sk-ant-admin01-") || starts_with(prefix, "sk-admin-") ||
-	    (strcmp(type, "aws_sigv4") == 0 && strcmp(str(t->aws_key_kind), "long-term") == 0) ||
-	    (strcmp(type, "cloudflare") == 0 && strcmp(str(t->header), "x-auth-key") == 0)) {
+	switch (tr->privilege) {
+	case TOKEN_PRIV_ADMIN:
 		*why = "admin";
 		return 1.0;
-	}
-	if (strstr(prefix, "_test_")) {
+	case TOKEN_PRIV_TEST:
 		*why = "test mode";
 		return 0.3;
-	}
-	if (starts_with(prefix, "rk_")) {
+	case TOKEN_PRIV_RESTRICTED:
 		*why = "restricted";
 		return 0.6;
+	case TOKEN_PRIV_DEFAULT:
+		break;
 	}
 	*why = "full access";
 	return 0.8;
 }
 
-static double lifetime(const struct risk_token *t, const char *type, const char **why)
+static double lifetime(const struct risk_token *t, const struct token_traits *tr,
+		       const char **why)
 {
-	/* static keys and passwords: valid until someone revokes them */
-	static const char *const long_lived[] = {
-		"github_pat", "github_fine_grained", "github_oauth", "npm", "pypi", "gitlab_pat",
-		"stripe", "openai", "anthropic", "slack_bot", "slack_user", "slack_app",
-		"sendgrid", "huggingface", "linear", "postman", "shopify", "datadog", "newrelic",
-		"sentry", "twilio", "atlassian", "google_api_key", "okta", "azure_sharedkey",
-		"azure_apim", "grafana", "databricks", "digitalocean", "docker", "terraform",
-		"cloudflare", "basic",
-	};
-	static const char *const short_lived[] = { "github_app_install", "google_oauth" };
-	const char *kind = str(t->aws_key_kind);
 	struct risk_jwt jwt;
 
-	if ((strcmp(type, "aws_sigv4") == 0 && strcmp(kind, "long-term") == 0) ||
-	    IN(type, long_lived) ||
-	    (strcmp(type, "aws_bedrock") == 0 && starts_with(str(t->prefix), "ABSK")))
+	if (tr->lifetime == TOKEN_LIFE_LONG)
 		goto long_lived;
-	if ((strcmp(type, "aws_sigv4") == 0 && strcmp(kind, "temporary") == 0) ||
-	    IN(type, short_lived) ||
-	    (strcmp(type, "aws_bedrock") == 0 && starts_with(str(t->prefix), "bedrock-api-key-")))
+	if (tr->lifetime == TOKEN_LIFE_SHORT)
 		goto short_lived;
+	/* a type that does not say: the claims of any JWT do */
 	if (risk_jwt_read(t->jwt_json, &jwt)) {
 		if (jwt.k8s_legacy || !jwt.has_exp || (jwt.has_lifetime && jwt.lifetime > DAY_S))
 			goto long_lived;
@@ -228,7 +195,7 @@ void risk_score_token(const struct risk_config *c, const struct risk_token *t,
 {
 	bool seen[RULE__COUNT] = { false };
 	const char *pwhy, *lwhy;
-	const char *type;
+	struct token_traits tr;
 	double keep, conf, s;
 
 	(void)now_ms;
@@ -237,7 +204,7 @@ void risk_score_token(const struct risk_config *c, const struct risk_token *t,
 	memset(out, 0, sizeof(*out));
 	if (!c || !t)
 		return;
-	type = risk_effective_type(t);
+	traits(t, risk_effective_type(t), &tr);
 	for (size_t i = 0; rules && i < n; i++)
 		if ((unsigned)rules[i] < RULE__COUNT)
 			seen[rules[i]] = true;
@@ -249,7 +216,7 @@ void risk_score_token(const struct risk_config *c, const struct risk_token *t,
 	out->likelihood = clamp01(1.0 - keep);
 
 	conf = t->has_checksum && !t->checksum_valid ? 0.5 : 1.0;
-	out->impact = privilege(t, type, &pwhy) * lifetime(t, type, &lwhy) * conf;
+	out->impact = privilege(&tr, &pwhy) * lifetime(t, &tr, &lwhy) * conf;
 	snprintf(out->impact_why, sizeof(out->impact_why), "%s, %s%s", lwhy, pwhy,
 		 conf < 1.0 ? ", checksum does not verify" : "");
 
