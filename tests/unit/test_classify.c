@@ -7,7 +7,7 @@
  * Samples are built at run time from random characters (never a real
  * token), and assertions compare only types and metadata, so a failure
  * never prints a token. Every type reported must have an entry in the
- * type table. The last test checks that every type id of token-formats.md
+ * type table. The last test checks that every type id of docs/token-formats.md
  * was produced by some test above.
  */
 #include <setjmp.h>
@@ -42,7 +42,7 @@ static size_t build_grafana(char *out, bool valid)
 	return len;
 }
 
-/* Every type id of token-formats.md; each must be produced by some test. */
+/* Every type id of docs/token-formats.md; each must be produced by some test. */
 static const char *const all_types[] = {
 	"github_pat", "github_oauth", "github_user_app", "github_app_install", "github_refresh",
 	"github_fine_grained", "gitlab_pat", "gitlab_other", "slack_bot", "slack_user",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Offline checksums that prove a string is a real token of its type
- * (token-formats.md "CRC32"). Pure logic, CRC32 from zlib.
+ * (docs/token-formats.md "CRC32"). Pure logic, CRC32 from zlib.
  */
 #ifndef TOKENTAP_CHECKSUM_H
 #define TOKENTAP_CHECKSUM_H

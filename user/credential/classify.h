@@ -5,7 +5,7 @@
  * token_types.h; adding one is its entry there and its rule(s) here. Pure
  * logic (OpenSSL/zlib/json-c only).
  *
- * Only non-secret metadata leaves the classifier (token-formats.md).
+ * Only non-secret metadata leaves the classifier (docs/token-formats.md).
  */
 #ifndef TOKENTAP_CLASSIFY_H
 #define TOKENTAP_CLASSIFY_H
@@ -18,7 +18,7 @@
 #include "token_types.h"
 
 struct token_info {
-	char type[32];          /* type id of token-formats.md, e.g. "github_pat"; "opaque" when unknown */
+	char type[32];          /* type id of docs/token-formats.md, e.g. "github_pat"; "opaque" when unknown */
 	char prefix[24];        /* non-secret prefix, e.g. "ghp_", "sk_live_", "" */
 	size_t length;          /* credential length in bytes */
 	bool has_checksum;      /* the format carries an offline checksum */

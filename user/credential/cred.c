@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Credential extraction (see cred.h and DESIGN.md "Credentials").
+ * Credential extraction (see cred.h and docs/ARCHITECTURE.md "Credentials").
  *
  * Values found verbatim in a header point into the request; values that
  * must be decoded (query parameters, the sig= of a SAS header) are written

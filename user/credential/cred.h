@@ -2,7 +2,7 @@
 /*
  * Credential extraction from a parsed HTTP request: which header or query
  * parameter carries a credential, its scheme, and the credential itself
- * (DESIGN.md "Credentials"). Pure logic.
+ * (docs/ARCHITECTURE.md "Credentials"). Pure logic.
  *
  * The credential bytes are secret. They live in the request buffer or in
  * the list's scratch area; cred_list_wipe() must be called when done.
@@ -51,7 +51,7 @@ struct cred_config {
 	size_t n_params;
 };
 
-/* Built-in lists: Authorization, Proxy-Authorization, API-key headers of token-formats.md; access_token, api_key, key, sig, ... */
+/* Built-in lists: Authorization, Proxy-Authorization, API-key headers of docs/token-formats.md; access_token, api_key, key, sig, ... */
 const struct cred_config *cred_config_default(void);
 
 /* Fills out (which need not be initialised); returns out->n. */

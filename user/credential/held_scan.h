@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Held-token scanner: credentials a process holds in its environment and
- * command line (token-formats.md "token visible in a process's argv or
+ * command line (docs/token-formats.md "token visible in a process's argv or
  * environment"). Only what a prefix rule of the classifier recognises is
  * reported (classify_find_prefixed()), fingerprinted over the same bytes
  * that would cross the wire, so a held token and its use share one

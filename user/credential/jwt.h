@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * JWT safe-claim filter (token-formats.md "JWT rules"): decodes a JWS
+ * JWT safe-claim filter (docs/token-formats.md "JWT rules"): decodes a JWS
  * header and payload and keeps only non-secret fields; identity claims are
  * replaced by keyed hashes. Pure logic (OpenSSL base64, json-c).
  */

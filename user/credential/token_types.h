@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Type ids of token-formats.md. Order is free: ids travel as strings. */
+/* Type ids of docs/token-formats.md. Order is free: ids travel as strings. */
 enum token_type_id {
 	TYPE_OPAQUE = 0,        /* no rule matched: never a rule's type */
 	TYPE_BASIC,

@@ -113,7 +113,7 @@ struct token_prefix {
 	size_t min_tail; /* token characters that must follow */
 };
 
-/* Prefixes of token-formats.md; the tail length keeps ordinary words unmasked. */
+/* Prefixes of docs/token-formats.md; the tail length keeps ordinary words unmasked. */
 static const struct token_prefix prefixes[] = {
 	{ "ghp_", 20 }, { "gho_", 20 }, { "ghu_", 20 }, { "ghs_", 20 }, { "ghr_", 20 },
 	{ "github_pat_", 20 }, { "glpat-", 16 }, { "glcbt-", 16 }, { "glrt-", 16 },

@@ -41,7 +41,7 @@ void serve_usage(FILE *out)
 		"  --threads N             worker threads (default 4)\n"
 		"  --max-connections N     concurrent connections (default 256)\n"
 		"  --timeout SECONDS       idle connection timeout (default 30)\n"
-		"  --risk-config FILE      risk engine settings (JSON; README \"Risk model\"):\n"
+		"  --risk-config FILE      risk engine settings (JSON; README \"Risk assessment\"):\n"
 		"                          learning window, rule weights and severities,\n"
 		"                          provider hosts, alert webhooks, revocation hooks\n"
 		"  --no-risk               store only: no risk evaluation, alerts or hooks\n"
