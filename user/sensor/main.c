@@ -112,7 +112,7 @@ static const char usage[] =
 "  --pid PID               only this process\n"
 "  --header NAME           also treat header NAME as a credential (repeatable)\n"
 "  --param NAME            also treat query parameter NAME as one (repeatable)\n"
-"  --entry-probes          always probe function entries (see docs/capture.md, "Probe points")\n"
+"  --entry-probes          always probe function entries (see docs/capture.md, Probe points)\n"
 "  --quiet                 no events on stdout (with --collector)\n"
 "  --no-held-scan          do not inventory credentials held in processes'\n"
 "                          environments and arguments (token_held events)\n"
