@@ -180,7 +180,7 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 		case O_LOGFMT:
 			if (log_format_parse(optarg, &fmt) < 0) {
 				cli_error(err, cmd, "--log-format takes text or json, not \"%s\"", optarg);
-				return 1;
+				return 2;
 			}
 			/* at once: the errors of later options are in this format too */
 			log_setup(NULL, fmt);

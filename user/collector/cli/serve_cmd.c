@@ -101,7 +101,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case O_LOGFMT:
 			if (log_format_parse(optarg, &fmt) < 0) {
 				serve_error("--log-format takes text or json, not \"%s\"", optarg);
-				return 1;
+				return 2;
 			}
 			/* at once: the errors of later options are in this format too */
 			log_setup(NULL, fmt);
