@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
+#include "text.h"
 #include "clock.h"
 #include "timefmt.h"
 
@@ -58,6 +59,33 @@ static const char *level_name(enum log_level level)
 	}
 }
 
+/*
+ * Messages carry paths and names taken from the host (an executable's
+ * path, a file name): a newline in one must not forge a second log line,
+ * and invalid UTF-8 must not make a JSON line unparseable. Control bytes
+ * and bytes that are not UTF-8 become '?', in place.
+ */
+static void clean(char *msg)
+{
+	size_t n = strlen(msg);
+
+	for (size_t i = 0; i < n;) {
+		unsigned char ch = (unsigned char)msg[i];
+		size_t len;
+
+		if (ch < 0x20 || ch == 0x7f) {
+			msg[i++] = '?';
+			continue;
+		}
+		len = ch < 0x80 ? 1 : utf8_seq((const unsigned char *)msg + i, n - i);
+		if (len == 0) {
+			msg[i++] = '?';
+			continue;
+		}
+		i += len;
+	}
+}
+
 static void log_write(FILE *f, enum log_level level, const char *command, const char *fmt,
 		      va_list ap)
 {
@@ -65,6 +93,7 @@ static void log_write(FILE *f, enum log_level level, const char *command, const 
 	const char *sep = command ? " " : "";
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	clean(msg);
 	if (!command)
 		command = "";
 
