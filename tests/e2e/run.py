@@ -1339,8 +1339,74 @@ def run_flag_tests():
         if p.returncode != 0 or not out.startswith("tokentap ") or not any(ch.isdigit() for ch in out):
             raise Fail("expected exit 0 and 'tokentap VERSION', got exit %d %r" % (p.returncode, out))
 
+    def json_lines(b):
+        """Every stderr line as a JSON object, or Fail naming the first that is not."""
+        objs = []
+        for l in lines(b):
+            try:
+                o = json.loads(l)
+            except ValueError:
+                raise Fail("stderr line is not JSON: %r" % l[:120])
+            if not isinstance(o, dict) or o.get("program") != "tokentap" or \
+                    not all(isinstance(o.get(k), str) for k in ("ts", "level", "msg")):
+                raise Fail("JSON log line lacks ts/level/program/msg: %r" % l[:120])
+            objs.append(o)
+        return objs
+
+    def t_log_format_bad():
+        p = run(["--log-format", "xml"])
+        if p.returncode != 1 or len(lines(p.stderr)) != 1 or b"--log-format" not in p.stderr:
+            raise Fail("expected exit 1 and one line naming --log-format, got exit %d: %r"
+                       % (p.returncode, p.stderr[:200]))
+
+    def t_log_format_json_error():
+        p = run(["--log-format", "json", "--json", "--state-dir", state,
+                 "--key-file", "/nonexistent", "--interval", "1"])
+        objs = json_lines(p.stderr)
+        if p.returncode != 1 or len(objs) != 1 or objs[0]["level"] != "error":
+            raise Fail("expected exit 1 and one JSON error line, got exit %d: %r"
+                       % (p.returncode, p.stderr[:200]))
+
+    def t_log_format_json_run():
+        # The sensor really loaded, its diagnostics as JSON, until SIGTERM.
+        if os.geteuid() != 0:
+            raise Skip("not root, cannot load BPF")
+        key = os.path.join(workdir, "log.key")
+        with open(key, "wb") as f:
+            f.write(secrets.token_bytes(32))
+        p = spawn([sensor_bin(), "--log-format", "json", "--quiet", "--state-dir", state,
+                   "--key-file", key, "--interval", "1"],
+                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = []
+        ready = False
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            l = p.stderr.readline()
+            if not l:
+                break
+            err.append(l)
+            if b'"msg":"ready: ' in l:
+                ready = True
+                break
+        p.send_signal(signal.SIGTERM)
+        try:
+            _, rest = p.communicate(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, rest = p.communicate()
+        objs = json_lines(b"".join(err) + rest)
+        if not ready:
+            raise Fail("no JSON ready line: %r" % b"".join(err)[-300:])
+        if p.returncode != 0:
+            raise Fail("exit status on SIGTERM: expected 0, got %s" % p.returncode)
+        if not any(o["level"] == "info" and o["msg"].startswith("ready: ") for o in objs):
+            raise Fail("the ready line is not an info line")
+
     tests = [("flags/missing_key_file", t_missing_key), ("flags/interval_zero", t_interval_zero),
-             ("flags/help", t_help), ("flags/version", t_version)]
+             ("flags/help", t_help), ("flags/version", t_version),
+             ("flags/log_format_bad", t_log_format_bad),
+             ("flags/log_format_json_error", t_log_format_json_error),
+             ("flags/log_format_json_run", t_log_format_json_run)]
     try:
         for name, fn in tests:
             if not os.access(sensor_bin(), os.X_OK):
@@ -1349,6 +1415,9 @@ def run_flag_tests():
             try:
                 fn()
                 R.record(name, "PASS")
+            except Skip as e:
+                status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+                R.record(name, status, str(e))
             except Fail as e:
                 R.record(name, "FAIL", str(e))
             except subprocess.TimeoutExpired:

@@ -122,9 +122,10 @@ def read_file(path):
 class Collector:
     """tokentap-collector serve; restartable on the same port and database."""
 
-    def __init__(self, ctx, name):
+    def __init__(self, ctx, name, extra=()):
         self.ctx = ctx
         self.name = name
+        self.extra = list(extra)
         self.db = os.path.join(ctx.workdir, name + ".db")
         self.out_path = os.path.join(ctx.workdir, name + ".out")
         self.err_path = os.path.join(ctx.workdir, name + ".err")
@@ -141,7 +142,7 @@ class Collector:
         with open(self.out_path, "ab") as out, open(self.err_path, "ab") as err:
             self.proc = e2e.spawn(
                 [collector_bin(), "serve", "--listen", "127.0.0.1:%d" % self.port,
-                 "--db", self.db, "--auth-file", self.ctx.auth_path],
+                 "--db", self.db, "--auth-file", self.ctx.auth_path] + self.extra,
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         self.starts += 1
 
@@ -737,6 +738,34 @@ SENSOR_TESTS = ["two_processes_one_token", "top_once", "collector_outage", "sigt
                 "sigterm_collector_down_then_restart", "batch_posted_twice"]
 
 
+def t_log_format_json(ctx, st):
+    """serve --log-format json: every diagnostic, refusals included, one JSON object."""
+    coll = Collector(ctx, "collector-json", extra=["--log-format", "json"])
+    coll.start()
+    try:
+        code, _ = post_batch(ctx, coll.url, b"x" * 64, sensor_headers(ctx, auth=False))
+        if code != 401:
+            raise Fail("unauthenticated POST: expected 401, got %s" % code)
+    finally:
+        rc = coll.stop()
+    if rc != 0:
+        raise Fail("exit status on SIGTERM: expected 0, got %s" % rc)
+    objs = []
+    for line in read_file(coll.err_path).decode(errors="replace").splitlines():
+        try:
+            o = json.loads(line)
+        except ValueError:
+            raise Fail("stderr line is not JSON: %r" % line[:160])
+        if not isinstance(o, dict) or o.get("program") != "tokentap-collector" or \
+                not all(isinstance(o.get(k), str) for k in ("ts", "level", "msg")):
+            raise Fail("JSON log line lacks ts/level/program/msg: %r" % line[:160])
+        objs.append(o)
+    if not any("listening on" in o["msg"] for o in objs):
+        raise Fail("no 'listening on' line")
+    if not any("401" in o["msg"] for o in objs):
+        raise Fail("the 401 refusal was not logged as JSON")
+
+
 def run_all(ctx):
     st = {"spooled": []}
 
@@ -793,6 +822,7 @@ def run_all(ctx):
 
     # Phase 3: hostile requests against a fresh collector, no sensor running.
     run_hostile(ctx, st)
+    record("log_format_json", t_log_format_json)
 
 
 def main():
