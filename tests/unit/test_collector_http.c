@@ -4,7 +4,10 @@
  * stored and deduplicated; unauthenticated, wrong token, wrong content
  * type, garbage, gzip bomb, oversized and truncated bodies each get their
  * 4xx with a JSON error, are counted in /metrics, and store nothing; the
- * read endpoints; `serve` refusing unsafe or incomplete options.
+ * read endpoints; `serve` refusing unsafe or incomplete options. A refusal
+ * decided before the body is read still reaches a client that keeps
+ * sending (at once, in slow pieces, or after 100-continue), every time; a
+ * body past the drain bound gets its connection closed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -22,12 +29,14 @@
 #include "collector_http.h"
 #include "serve_cmd.h"
 #include "http_server.h"
+#include "log.h"
 #include "store.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"
 #define T0 1767225600000LL
 #define TOKEN_A "sensor-token-A-for-tests"
 #define TOKEN_B "sensor-token-B-for-tests"
+#define MAX_BODY (256 * 1024)   /* the server's limit; it drains up to 4 times this */
 
 static char dir[64], authfile[96], emptyfile[96], base[64];
 static struct store *st;
@@ -55,6 +64,9 @@ static int setup(void **state)
 	char err[256];
 
 	(void)state;
+	/* the collector's lines, as the daemon writes them */
+	log_setup("tokentap-collector", LOG_FORMAT_TEXT);
+	log_text_levels(false);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	snprintf(dir, sizeof(dir), "/tmp/tokentap-http-XXXXXX");
 	if (!mkdtemp(dir))
@@ -73,7 +85,7 @@ static int setup(void **state)
 	cfg.store = st;
 	cfg.sensor_auth = &sensor_auth;
 	cfg.metrics = &metrics;
-	cfg.limits.max_body = 256 * 1024;
+	cfg.limits.max_body = MAX_BODY;
 	cfg.limits.max_decompressed = 1024 * 1024;
 	cfg.threads = 2;
 	srv = server_start(&cfg, err, sizeof(err));
@@ -314,6 +326,236 @@ static void test_metrics_count_rejects(void **state)
 	http_reply_free(&r);
 }
 
+/* ---- refusals that must survive a client still sending ------------------ */
+
+#define RACE_ROUNDS 20
+
+/* A raw HTTP/1.1 client: the test decides exactly when each byte goes out. */
+struct raw {
+	int fd;
+	char buf[16384];
+	size_t len;
+};
+
+static void raw_open(struct raw *c)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(server_port(srv)) };
+	/* a guard against hanging forever, never a measured delay */
+	struct timeval tv = { .tv_sec = 30 };
+
+	c->len = 0;
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(c->fd >= 0);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+}
+
+/* Sends while the server takes it; 0 when all went out, -1 when the server stopped reading. */
+static int raw_send(struct raw *c, const void *p, size_t n, size_t piece)
+{
+	const char *b = p;
+
+	for (size_t off = 0; off < n;) {
+		size_t k = n - off < piece ? n - off : piece;
+		ssize_t w = send(c->fd, b + off, k, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+		if (piece < n)
+			usleep(200);   /* pacing only: lets the server act between pieces */
+	}
+	return 0;
+}
+
+/*
+ * Reads one response: status, and the body into r (Content-Length framed).
+ * Returns 0, or -1 when the connection ended without a complete answer.
+ */
+static int raw_response(struct raw *c, struct http_reply *r)
+{
+	char *end, *cl;
+	size_t hlen, blen;
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4))) {
+		if (c->len == sizeof(c->buf) - 1)
+			return -1;
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+		if (n <= 0)
+			return -1;
+		c->len += (size_t)n;
+	}
+	c->buf[c->len] = '\0';
+	hlen = (size_t)(end + 4 - c->buf);
+	if (sscanf(c->buf, "HTTP/1.1 %ld", &r->status) != 1)
+		return -1;
+	cl = strcasestr(c->buf, "\r\nContent-Length:");
+	blen = cl && cl < end ? strtoul(cl + 17, NULL, 10) : 0;
+	if (blen >= sizeof(c->buf) - hlen)
+		return -1;
+	while (c->len < hlen + blen) {
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+		if (n <= 0)
+			return -1;
+		c->len += (size_t)n;
+	}
+	r->body = malloc(blen + 1);
+	assert_non_null(r->body);
+	memcpy(r->body, c->buf + hlen, blen);
+	r->body[blen] = '\0';
+	r->len = blen;
+	/* keep what follows (a final answer after a 100) */
+	memmove(c->buf, c->buf + hlen + blen, c->len - hlen - blen);
+	c->len -= hlen + blen;
+	return 0;
+}
+
+static void raw_close(struct raw *c)
+{
+	close(c->fd);
+}
+
+static uint8_t *noise(size_t n)
+{
+	uint8_t *p = malloc(n);
+
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 2654435761u >> 13);
+	return p;
+}
+
+/* POST headers for a body of len bytes; extra: more header lines, each ending in CRLF. */
+static void raw_headers(struct raw *c, bool auth, size_t len, const char *extra)
+{
+	char h[512];
+	int n = snprintf(h, sizeof(h),
+			 "POST /v1/batches HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			 "Content-Type: application/x-protobuf\r\nContent-Encoding: gzip\r\n"
+			 "%sContent-Length: %zu\r\n%s\r\n",
+			 auth ? "Authorization: Bearer " TOKEN_A "\r\n" : "", len, extra ? extra : "");
+
+	assert_int_equal(raw_send(c, h, (size_t)n, (size_t)n), 0);
+}
+
+/*
+ * The answer was decided from the headers (413 from Content-Length, 401)
+ * while the client was still sending: it arrives, every time, and the
+ * connection stays usable afterwards.
+ */
+static void test_refusal_reaches_a_sending_client(void **state)
+{
+	static const char *const no_auth[] = { "Content-Type: application/x-protobuf",
+					       "Content-Encoding: gzip", NULL };
+	static const char *const text[] = { "Content-Type: text/plain", "Content-Encoding: gzip",
+					    "Authorization: Bearer " TOKEN_A, NULL };
+	size_t big = 3 * MAX_BODY;   /* over the limit, under the drain bound */
+	uint8_t *body = noise(big);
+	struct http_reply r;
+
+	(void)state;
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		/* all at once, no Expect: the client is writing while the server decides */
+		post(good_headers, body, big, &r);
+		assert_refused(&r, 413);
+		post(no_auth, body, big, &r);
+		assert_refused(&r, 401);
+		post(text, body, big, &r);
+		assert_refused(&r, 415);
+	}
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		struct raw c;
+
+		/* slowly, in pieces: the refusal is long decided before the last one */
+		raw_open(&c);
+		raw_headers(&c, i % 2 == 0, MAX_BODY + 1, NULL);
+		assert_int_equal(raw_send(&c, body, MAX_BODY + 1, 4096), 0);
+		assert_int_equal(raw_response(&c, &r), 0);
+		assert_refused(&r, i % 2 == 0 ? 413 : 401);
+		/* the same connection still serves a request */
+		assert_int_equal(raw_send(&c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 34, 34), 0);
+		assert_int_equal(raw_response(&c, &r), 0);
+		assert_int_equal(r.status, 200);
+		http_reply_free(&r);
+		raw_close(&c);
+	}
+	free(body);
+}
+
+/* Expect: 100-continue: a body we would drain is asked for, then refused. */
+static void test_refusal_after_continue(void **state)
+{
+	uint8_t *body = noise(2 * MAX_BODY);
+	struct http_reply r;
+	struct raw c;
+
+	(void)state;
+	raw_open(&c);
+	raw_headers(&c, true, 2 * MAX_BODY, "Expect: 100-continue\r\n");
+	assert_int_equal(raw_response(&c, &r), 0);
+	assert_int_equal(r.status, 100);
+	http_reply_free(&r);
+	assert_int_equal(raw_send(&c, body, 2 * MAX_BODY, 65536), 0);
+	assert_int_equal(raw_response(&c, &r), 0);
+	assert_refused(&r, 413);
+	raw_close(&c);
+	free(body);
+}
+
+/* More than the drain bound announced: refused at once, before any body byte. */
+static void test_refusal_before_an_endless_body(void **state)
+{
+	struct http_reply r;
+	struct raw c;
+
+	(void)state;
+	raw_open(&c);
+	raw_headers(&c, true, 100 * MAX_BODY, "Expect: 100-continue\r\n");
+	assert_int_equal(raw_response(&c, &r), 0);
+	assert_refused(&r, 413);
+	raw_close(&c);
+}
+
+/* A chunked body that never ends: read up to the bound, then the connection is closed. */
+static void test_endless_chunked_body_is_cut(void **state)
+{
+	static const char head[] = "POST /v1/batches HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				   "Content-Type: application/x-protobuf\r\n"
+				   "Authorization: Bearer " TOKEN_A "\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n";
+	const size_t data = 64 * 1024, limit = 256 * (size_t)MAX_BODY;
+	uint8_t *chunk = noise(data + 16);
+	size_t clen, sent = 0;
+	struct http_reply r;
+	struct raw c;
+	int n;
+
+	(void)state;
+	/* one chunk: "<hex size>\r\n" <data> "\r\n", sent again and again */
+	n = snprintf((char *)chunk, 16, "%zx\r\n", data);
+	memcpy(chunk + (size_t)n + data, "\r\n", 2);
+	clen = (size_t)n + data + 2;
+	raw_open(&c);
+	assert_int_equal(raw_send(&c, head, sizeof(head) - 1, sizeof(head)), 0);
+	/* far past the bound (4 times the limit): the server stops reading long before */
+	while (sent < limit && raw_send(&c, chunk, clen, clen) == 0)
+		sent += data;
+	assert_true(sent < limit);
+	assert_int_equal(raw_response(&c, &r), -1);
+	http_reply_free(&r);
+	raw_close(&c);
+	free(chunk);
+	/* and the server goes on serving */
+	req("GET", "/healthz", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	http_reply_free(&r);
+	assert_int_equal(token_count(), 1);
+}
+
 static int serve_args(const char *const *args)
 {
 	char *argv[16];
@@ -373,6 +615,10 @@ int main(void)
 		cmocka_unit_test(test_stored_then_duplicate),
 		cmocka_unit_test(test_read_endpoints),
 		cmocka_unit_test(test_metrics_count_rejects),
+		cmocka_unit_test(test_refusal_reaches_a_sending_client),
+		cmocka_unit_test(test_refusal_after_continue),
+		cmocka_unit_test(test_refusal_before_an_endless_body),
+		cmocka_unit_test(test_endless_chunked_body_is_cut),
 		cmocka_unit_test(test_serve_refuses_unsafe_options),
 		cmocka_unit_test(test_auth_parsing),
 	};

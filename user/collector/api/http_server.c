@@ -2,6 +2,7 @@
 /* The daemon, request dispatch and POST /v1/batches. */
 #include "http_server_internal.h"
 #include "clock.h"
+#include "log.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -18,14 +19,42 @@
 
 #define FIRST_BODY_CAP (64 * 1024)
 #define MAX_FIRST_BODY_CAP (1024 * 1024)
+/* Body bytes read (kept or discarded) per request, in multiples of max_body. */
+#define DRAIN_FACTOR 4
+
+/*
+ * Early refusals and the race they used to lose. MHD 0.9 accepts a response
+ * only before the body (from the first call) or after all of it; one queued
+ * before a POST/PUT body makes MHD stop reading, answer with "Connection:
+ * close" and close the socket. If the client is still sending, that close
+ * with unread bytes is a reset, and the reset can destroy the answer before
+ * the client reads it. So a refusal decided from the headers is kept here
+ * and sent once the body has been read and discarded, up to DRAIN_FACTOR
+ * times max_body: past that the connection is closed without an answer, so
+ * nobody can make the server read forever. A client that declares more
+ * than that is answered at once (best effort; an Expect: 100-continue
+ * client has sent nothing yet and gets it cleanly). Expect alone does not
+ * make us answer early: MHD sends the 100 itself when the first call
+ * queues nothing, and a client whose wait for the 100 timed out is already
+ * sending, so it would be exposed to the same reset.
+ */
+struct refusal {
+	unsigned status;     /* 0: none */
+	enum reject_reason reason;
+	const char *msg;     /* a string literal */
+};
 
 /* Per-request state, from the headers to the completion callback. */
 struct req {
 	bool is_batch;
+	bool has_body;       /* Content-Length > 0 or chunked */
+	bool read_later;     /* a read endpoint, answered once its body is drained */
 	bool too_large;      /* body over the limit: read and dropped */
+	struct refusal refusal;
+	uint64_t declared;   /* Content-Length, 0 when absent */
 	uint8_t *buf;
 	size_t len, cap;
-	size_t dropped;
+	uint64_t received;   /* body bytes read so far, kept or not */
 };
 
 static void client_addr(struct MHD_Connection *conn, char *out, size_t cap)
@@ -89,21 +118,50 @@ static void sanitize_url(const char *url, char *out, size_t cap)
 	out[i] = '\0';
 }
 
-enum MHD_Result reply_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
-			     const char *url, unsigned status, enum reject_reason reason,
-			     const char *msg)
+/* Counts and logs a refusal in one line. */
+static void note_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
+			const char *url, unsigned status, enum reject_reason reason,
+			const char *msg)
 {
-	struct json_object *o = json_object_new_object();
 	char addr[NI_MAXHOST + NI_MAXSERV + 4], path[96], m[16];
 
 	metrics_reject(srv->cfg.metrics, reason);
 	client_addr(conn, addr, sizeof(addr));
 	sanitize_url(url, path, sizeof(path));
 	sanitize_url(method, m, sizeof(m));
-	fprintf(stderr, "tokentap-collector: rejected %s %s from %s: %u %s: %s\n", m, path, addr,
-		status, reject_reason_name(reason), msg);
+	/* routine (any client can provoke it): info, so the line reads the same at any level */
+	log_info("rejected %s %s from %s: %u %s: %s", m, path, addr, status,
+		 reject_reason_name(reason), msg);
+}
+
+enum MHD_Result reply_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
+			     const char *url, unsigned status, enum reject_reason reason,
+			     const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+
+	note_reject(srv, conn, method, url, status, reason, msg);
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	return reply_json(conn, status, o);
+}
+
+static uint64_t drain_max(const struct server *srv)
+{
+	return (uint64_t)srv->cfg.limits.max_body * DRAIN_FACTOR;
+}
+
+/*
+ * A refusal from the headers: answered now when there is no body to wait
+ * for (or more than we would ever read), otherwise once the body is drained.
+ */
+static enum MHD_Result refuse(struct server *srv, struct MHD_Connection *conn, struct req *r,
+			      const char *method, const char *url, unsigned status,
+			      enum reject_reason reason, const char *msg)
+{
+	if (!r->has_body || r->declared > drain_max(srv))
+		return reply_reject(srv, conn, method, url, status, reason, msg);
+	r->refusal = (struct refusal){ .status = status, .reason = reason, .msg = msg };
+	return MHD_YES;
 }
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -133,7 +191,6 @@ static bool is_protobuf(const char *ct)
 static enum MHD_Result batch_begin(struct server *srv, struct MHD_Connection *conn, struct req *r,
 				   const char *method, const char *url)
 {
-	const char *len_s = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *ce = header(conn, MHD_HTTP_HEADER_CONTENT_ENCODING);
 
 	if (srv->cfg.sensor_auth) {
@@ -141,30 +198,25 @@ static enum MHD_Result batch_begin(struct server *srv, struct MHD_Connection *co
 		case AUTH_OK:
 			break;
 		case AUTH_MISSING:
-			return reply_reject(srv, conn, method, url, MHD_HTTP_UNAUTHORIZED,
-					    REJECT_UNAUTHORIZED, "missing Bearer sensor token");
+			return refuse(srv, conn, r, method, url, MHD_HTTP_UNAUTHORIZED,
+				      REJECT_UNAUTHORIZED, "missing Bearer sensor token");
 		default:
-			return reply_reject(srv, conn, method, url, MHD_HTTP_FORBIDDEN,
-					    REJECT_FORBIDDEN, "sensor token not accepted");
+			return refuse(srv, conn, r, method, url, MHD_HTTP_FORBIDDEN,
+				      REJECT_FORBIDDEN, "sensor token not accepted");
 		}
 	}
 	if (!is_protobuf(header(conn, MHD_HTTP_HEADER_CONTENT_TYPE)))
-		return reply_reject(srv, conn, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				    REJECT_UNSUPPORTED_MEDIA_TYPE,
-				    "Content-Type must be application/x-protobuf");
+		return refuse(srv, conn, r, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			      REJECT_UNSUPPORTED_MEDIA_TYPE,
+			      "Content-Type must be application/x-protobuf");
 	if (ce && strcasecmp(ce, "gzip") && strcasecmp(ce, "identity") && strcasecmp(ce, "x-gzip"))
-		return reply_reject(srv, conn, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-				    REJECT_UNSUPPORTED_MEDIA_TYPE,
-				    "Content-Encoding must be gzip or identity");
-	if (len_s) {
-		char *end;
-		unsigned long long n = strtoull(len_s, &end, 10);
-
-		if (n > srv->cfg.limits.max_body)
-			return reply_reject(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
-					    REJECT_BODY_TOO_LARGE, "request body exceeds the size limit");
-		r->cap = (size_t)n;
-	}
+		return refuse(srv, conn, r, method, url, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			      REJECT_UNSUPPORTED_MEDIA_TYPE,
+			      "Content-Encoding must be gzip or identity");
+	if (r->declared > srv->cfg.limits.max_body)
+		return refuse(srv, conn, r, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+			      REJECT_BODY_TOO_LARGE, "request body exceeds the size limit");
+	r->cap = (size_t)r->declared;
 	/* a claimed length is believed only up to a point before bytes arrive */
 	if (r->cap == 0)
 		r->cap = FIRST_BODY_CAP;
@@ -183,9 +235,10 @@ static enum MHD_Result batch_data(struct server *srv, struct req *r, const char 
 
 	if (r->too_large || n > max - r->len) {
 		r->too_large = true;
-		r->dropped += n;
-		/* a client streaming without end gets its connection closed */
-		return r->dropped > max ? MHD_NO : MHD_YES;
+		free(r->buf);
+		r->buf = NULL;
+		r->len = r->cap = 0;
+		return MHD_YES;
 	}
 	if (r->len + n > r->cap) {
 		size_t ncap = r->cap * 2 > r->len + n ? r->cap * 2 : r->len + n;
@@ -243,6 +296,35 @@ static enum MHD_Result batch_finish(struct server *srv, struct MHD_Connection *c
 	return reply_json(conn, MHD_HTTP_OK, o);
 }
 
+static bool has_body(struct MHD_Connection *conn, struct req *r)
+{
+	const char *len_s = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	/* MHD has already refused a malformed Content-Length */
+	if (len_s)
+		r->declared = strtoull(len_s, NULL, 10);
+	return r->declared > 0 || header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+/* The first call, headers only: answer, refuse, or get ready for the body. */
+static enum MHD_Result request_begin(struct server *srv, struct MHD_Connection *conn,
+				     struct req *r, const char *method, const char *url)
+{
+	r->has_body = has_body(conn, r);
+	if (strcmp(url, "/v1/batches") != 0) {
+		/* a body nobody reads still has to be drained before the answer */
+		if (!r->has_body || r->declared > drain_max(srv))
+			return api_read(srv, conn, method, url);
+		r->read_later = true;
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return refuse(srv, conn, r, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+			      REJECT_METHOD_NOT_ALLOWED, "use POST");
+	r->is_batch = true;
+	return batch_begin(srv, conn, r, method, url);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -256,22 +338,37 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
-		if (strcmp(url, "/v1/batches") != 0)
-			return api_read(srv, conn, method, url);
-		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return reply_reject(srv, conn, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
-					    REJECT_METHOD_NOT_ALLOWED, "use POST");
-		r->is_batch = true;
-		return batch_begin(srv, conn, r, method, url);
+		return request_begin(srv, conn, r, method, url);
+	}
+	if (*upload_data_size) {
+		enum MHD_Result rc = MHD_YES;
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		r->received += n;
+		if (r->received > drain_max(srv)) {
+			/* a client streaming without end gets its connection closed */
+			note_reject(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				    REJECT_BODY_TOO_LARGE, "request body exceeds the size limit");
+			return MHD_NO;
+		}
+		if (r->is_batch && !r->refusal.status)
+			rc = batch_data(srv, r, upload_data, n);
+		return rc;
+	}
+	/* the body, if any, is complete: now an answer cannot be lost to a reset */
+	if (r->read_later) {
+		r->read_later = false;
+		return api_read(srv, conn, method, url);
+	}
+	if (r->refusal.status) {
+		struct refusal f = r->refusal;
+
+		r->refusal.status = 0;
+		return reply_reject(srv, conn, method, url, f.status, f.reason, f.msg);
 	}
 	if (!r->is_batch)
 		return MHD_NO; /* answered at the first call */
-	if (*upload_data_size) {
-		enum MHD_Result rc = batch_data(srv, r, upload_data, *upload_data_size);
-
-		*upload_data_size = 0;
-		return rc;
-	}
 	return batch_finish(srv, conn, r, method, url);
 }
 
@@ -292,9 +389,16 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	char msg[1024];
+	size_t n;
+
 	(void)cls;
-	fputs("tokentap-collector: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* MHD ends its messages with a newline; the log helper adds its own */
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warn("http: %s", msg);
 }
 
 int server_parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len, char *err,

@@ -4,6 +4,9 @@
  * POST /v1/batches, GET /v1/tokens[/FP], GET /v1/sensors, /healthz,
  * /metrics. Every refusal is a JSON {"error": ...} with its status,
  * counted by reason and logged in one line (never a body or a token).
+ * A request with a body is answered once the body has been read (kept or
+ * discarded), so a refusal is never lost to a reset; a body over 4 times
+ * limits.max_body gets its connection closed instead.
  */
 #ifndef TOKENTAP_HTTP_SERVER_H
 #define TOKENTAP_HTTP_SERVER_H
