@@ -4,8 +4,11 @@
  * the spool; 503 (with Retry-After) then 200 retries; 400 drops and
  * counts, never retried; 401 keeps batches spooled across a restart; a
  * collector that is down leaves batches spooled, delivered in seq order
- * once it is up; close delivers the open batch; identity and seq persist.
- * The sensor token here is a fake value built at run time, never printed.
+ * once it is up; close delivers the open batch; identity and seq persist;
+ * a batch whose upload the collector keeps cutting off (while it answers
+ * its health check) is dropped and counted, and the batches behind it are
+ * delivered. The sensor token here is a fake value built at run time,
+ * never printed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,10 +29,10 @@
 
 #include <cmocka.h>
 
-/* user/sensor is not linked into unit tests: build the shipper here. */
-#include "../../user/ship/shipper.c"
-
+#include "batch.h"
 #include "batch_decode.h"
+#include "clock.h"
+#include "shipper.h"
 
 #define MAX_REQ 64
 #define SEC 1000000000LL
@@ -55,6 +58,9 @@ struct server {
 	size_t n_script, next;
 	struct request req[MAX_REQ];
 	size_t n_req;
+	size_t reset_over;    /* a body larger than this: connection reset, no answer; 0: never */
+	int health_code;      /* GET /healthz answers this; 0: 200 */
+	size_t n_reset, n_health;
 };
 
 static char dir[256];
@@ -94,7 +100,12 @@ static int teardown(void **state)
 
 /* ---- the scripted server ---------------------------------------------- */
 
-static int read_request(int c, char *buf, size_t cap, size_t *hlen, size_t *blen)
+/*
+ * Reads one request. Returns 0 with the whole request in buf, 1 when only
+ * the headers were read (a body the server will not take), -1 on error.
+ */
+static int read_request(struct server *sv, int c, char *buf, size_t cap, size_t *hlen,
+			size_t *blen)
 {
 	size_t got = 0, need = 0;
 	char *end = NULL;
@@ -112,13 +123,14 @@ static int read_request(int c, char *buf, size_t cap, size_t *hlen, size_t *blen
 				char *cl = strcasestr(buf, "\r\nContent-Length:");
 
 				*hlen = (size_t)(end + 4 - buf);
-				need = *hlen + (cl ? strtoul(cl + 17, NULL, 10) : 0);
+				*blen = cl ? strtoul(cl + 17, NULL, 10) : 0;
+				need = *hlen + *blen;
+				if (sv->reset_over && *blen > sv->reset_over)
+					return 1;
 			}
 		}
-		if (end && got >= need) {
-			*blen = need - *hlen;
+		if (end && got >= need)
 			return 0;
-		}
 	}
 	return -1;
 }
@@ -150,6 +162,15 @@ static void record(struct server *sv, const char *buf, size_t hlen, size_t blen)
 	}
 }
 
+/* Closes with a reset (RST), as a server does that stops reading a body. */
+static void reset_close(int c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c);
+}
+
 static void *serve(void *arg)
 {
 	struct server *sv = arg;
@@ -159,7 +180,7 @@ static void *serve(void *arg)
 	while (!sv->stop) {
 		struct pollfd p = { .fd = sv->fd, .events = POLLIN };
 		size_t hlen = 0, blen = 0;
-		int c, code = 200, ra = 0;
+		int c, code = 200, ra = 0, rc;
 		char resp[256];
 
 		if (poll(&p, 1, 20) <= 0)
@@ -167,7 +188,24 @@ static void *serve(void *arg)
 		c = accept(sv->fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		if (read_request(c, buf, cap, &hlen, &blen) == 0) {
+		rc = read_request(sv, c, buf, cap, &hlen, &blen);
+		if (rc == 1) {
+			/* too large: cut off mid-upload, the answer never sent */
+			pthread_mutex_lock(&sv->mu);
+			sv->n_reset++;
+			pthread_mutex_unlock(&sv->mu);
+			reset_close(c);
+			continue;
+		}
+		if (rc == 0 && strncmp(buf, "GET /healthz ", 13) == 0) {
+			pthread_mutex_lock(&sv->mu);
+			sv->n_health++;
+			pthread_mutex_unlock(&sv->mu);
+			snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: 2\r\n"
+				 "Connection: close\r\n\r\nok", sv->health_code ? sv->health_code : 200);
+			if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0)
+				fprintf(stderr, "test server: send failed\n");
+		} else if (rc == 0) {
 			pthread_mutex_lock(&sv->mu);
 			record(sv, buf, hlen, blen);
 			if (sv->next < sv->n_script) {
@@ -565,6 +603,97 @@ static void test_lost_seq_new_id(void **state)
 	shipper_free(s);
 }
 
+/* A full batch, its upload large enough for the server to cut it off. */
+#define BIG_EVENTS BATCH_DEFAULT_MAX_EVENTS
+#define CUT_OVER 1024   /* a full batch here is over 1.5 KiB, a small one about 100 bytes */
+
+static size_t server_resets(struct server *sv)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sv->mu);
+	n = sv->n_reset;
+	pthread_mutex_unlock(&sv->mu);
+	return n;
+}
+
+/*
+ * The collector (up, answering its health check) resets the connection
+ * whenever the big batch uploads: after SHIPPER_POISON_TRIES such attempts
+ * it is dropped and counted, the batches behind it are delivered in order;
+ * a later batch about as large is dropped at its first cut-off.
+ */
+static void test_poison_batch_dropped(void **state)
+{
+	struct server sv = { .reset_over = CUT_OVER };
+	struct shipper *s;
+	struct shipper_stats st;
+
+	(void)state;
+	server_start(&sv, 0);
+	s = start_shipper(sv.port);
+	add_events(s, 1);
+	flush(s);
+	add_events(s, BIG_EVENTS);   /* closes itself when full */
+	add_events(s, 2);
+	flush(s);
+	add_events(s, 3);
+	flush(s);
+	WAIT(s, batches_sent, 3);
+	WAIT(s, batches_rejected, 1);
+	shipper_stats(s, &st);
+	assert_int_equal(st.batches_rejected, 1);
+	assert_int_equal(st.spool_batches, 0);
+	assert_int_equal(st.retries, SHIPPER_POISON_TRIES - 1);
+	assert_int_equal(server_resets(&sv), SHIPPER_POISON_TRIES);
+	assert_int_equal(sv.n_health, SHIPPER_POISON_TRIES);
+	/* the poison batch (seq 2) never got through; the others did, in order */
+	assert_int_equal(sv.n_req, 3);
+	assert_int_equal(sv.req[0].seq, 1);
+	assert_int_equal(sv.req[1].seq, 3);
+	assert_int_equal(sv.req[1].n_events, 2);
+	assert_int_equal(sv.req[2].seq, 4);
+	assert_int_equal(sv.req[2].n_events, 3);
+
+	/* about as large again: learned, dropped at the first cut-off */
+	add_events(s, BIG_EVENTS);
+	add_events(s, 4);
+	flush(s);
+	WAIT(s, batches_sent, 4);
+	WAIT(s, batches_rejected, 2);
+	shipper_stats(s, &st);
+	assert_int_equal(st.spool_batches, 0);
+	assert_int_equal(st.retries, SHIPPER_POISON_TRIES - 1);
+	assert_int_equal(server_resets(&sv), SHIPPER_POISON_TRIES + 1);
+	assert_int_equal(sv.n_req, 4);
+	assert_int_equal(sv.req[3].seq, 6);
+	assert_int_equal(sv.req[3].n_events, 4);
+	shipper_free(s);
+	server_stop(&sv);
+}
+
+/* Cut off while the health check fails too: the collector is down, nothing is dropped. */
+static void test_cut_while_down_kept(void **state)
+{
+	struct server sv = { .reset_over = CUT_OVER, .health_code = 503 };
+	struct shipper *s;
+	struct shipper_stats st;
+
+	(void)state;
+	server_start(&sv, 0);
+	s = start_shipper(sv.port);
+	add_events(s, BIG_EVENTS);
+	WAIT(s, retries, 2 * SHIPPER_POISON_TRIES);
+	shipper_stats(s, &st);
+	assert_int_equal(st.batches_rejected, 0);
+	assert_int_equal(st.batches_sent, 0);
+	assert_int_equal(st.spool_batches, 1);
+	assert_true(server_resets(&sv) >= 2 * SHIPPER_POISON_TRIES);
+	shipper_close(s, 100);
+	shipper_free(s);
+	server_stop(&sv);
+}
+
 static void test_bad_options(void **state)
 {
 	struct shipper_opts o = { .url = "ftp://x", .state_dir = dir };
@@ -598,6 +727,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full_batch_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poison_batch_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_while_down_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_delivers, setup, teardown),

@@ -39,6 +39,7 @@
 #define SEQ_BLOCK 64         /* seqs reserved per write of the seq file */
 #define REPLY_KEEP 4096      /* bytes of a reply kept: a rejection message, the revoke list */
 #define REPLY_LOG 200        /* of which a log line shows */
+#define PROBE_TIMEOUT_MS 5000L
 
 struct shipper {
 	/* configuration, fixed after shipper_new */
@@ -77,10 +78,14 @@ struct shipper {
 	pthread_t thread;
 	bool thread_started;
 	CURL *curl;
+	char *health_url;             /* <url>/healthz */
 	uint64_t rng;
 	bool down_logged, auth_logged;
 	char reply[REPLY_KEEP + 1];
 	size_t reply_len;
+	uint64_t cut_seq;             /* the batch whose uploads were cut off */
+	unsigned cut_tries;           /* ... so many times in a row, collector up */
+	size_t poison_len;            /* smallest batch dropped as poison; 0: none */
 };
 
 static struct timespec mono_ts(int64_t ns)
@@ -331,17 +336,20 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 	while (ul > 0 && o->url[ul - 1] == '/')
 		ul--;
 	s->endpoint = malloc(ul + sizeof("/v1/batches"));
+	s->health_url = malloc(ul + sizeof("/healthz"));
 	s->state_dir = strdup(o->state_dir);
 	s->ca_file = dup_opt(o->ca_file);
 	s->client_cert = dup_opt(o->client_cert);
 	s->client_key = dup_opt(o->client_key);
-	if (!s->endpoint || !s->state_dir || (o->ca_file && !s->ca_file) ||
+	if (!s->endpoint || !s->health_url || !s->state_dir || (o->ca_file && !s->ca_file) ||
 	    (o->client_cert && !s->client_cert) || (o->client_key && !s->client_key)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	memcpy(s->endpoint, o->url, ul);
 	memcpy(s->endpoint + ul, "/v1/batches", sizeof("/v1/batches"));
+	memcpy(s->health_url, o->url, ul);
+	memcpy(s->health_url + ul, "/healthz", sizeof("/healthz"));
 	if (o->node && o->node[0])
 		snprintf(s->node, sizeof(s->node), "%s", o->node);
 	else if (gethostname(s->node, sizeof(s->node) - 1) != 0)
@@ -501,6 +509,8 @@ enum outcome {
 	OUT_REJECTED,   /* malformed: drop, never retry */
 	OUT_AUTH,       /* 401/403: keep, retry later */
 	OUT_RETRY,      /* connection error, 429, 5xx, anything unexpected */
+	OUT_CUT,        /* connected, then reset or closed without an answer */
+	OUT_POISON,     /* cut off again and again while the collector is up: drop */
 };
 
 static size_t on_reply(char *data, size_t size, size_t nmemb, void *ctx)
@@ -526,6 +536,46 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return atomic_load(&s->abort_transfer) ? 1 : 0;
 }
 
+/* Options every request of the sender shares: protocols, TLS, timeouts, abort. */
+static void request_setup(struct shipper *s, const char *url, long timeout_ms)
+{
+	CURL *c = s->curl;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "tokentap/" TOKENTAP_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+	if (s->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
+	if (s->client_cert)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, s->client_cert);
+	if (s->client_key)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, s->client_key);
+}
+
+/* The connection was up and the request under way when it ended without an answer. */
+static bool cut_off(CURL *c, CURLcode cerr)
+{
+	curl_off_t up = 0;
+	long req = 0;
+
+	if (cerr != CURLE_SEND_ERROR && cerr != CURLE_RECV_ERROR && cerr != CURLE_GOT_NOTHING)
+		return false;
+	curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &req);
+	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
+	return req > 0 || up > 0;
+}
+
 static enum outcome post(struct shipper *s, const uint8_t *body, size_t len, long timeout_ms,
 			 long *code, long *retry_after_s, CURLcode *cerr)
 {
@@ -536,36 +586,17 @@ static enum outcome post(struct shipper *s, const uint8_t *body, size_t len, lon
 	*retry_after_s = 0;
 	s->reply_len = 0;
 	s->reply[0] = '\0';
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, s->endpoint);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	request_setup(s, s->endpoint, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "tokentap/" TOKENTAP_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
-	if (s->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
-	if (s->client_cert)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, s->client_cert);
-	if (s->client_key)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, s->client_key);
 
 	*cerr = curl_easy_perform(c);
 	if (*cerr != CURLE_OK)
-		return OUT_RETRY;
+		return cut_off(c, *cerr) ? OUT_CUT : OUT_RETRY;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
 	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		*retry_after_s = ra > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (long)ra;
@@ -576,6 +607,51 @@ static enum outcome post(struct shipper *s, const uint8_t *body, size_t len, lon
 	if (*code == 401 || *code == 403)
 		return OUT_AUTH;
 	return OUT_RETRY;
+}
+
+static size_t discard(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	(void)data, (void)ctx;
+	return size * nmemb;
+}
+
+/* GET <url>/healthz answers 2xx: the collector is up and serving. */
+static bool collector_up(struct shipper *s, long timeout_ms)
+{
+	long code = 0;
+
+	request_setup(s, s->health_url, timeout_ms < PROBE_TIMEOUT_MS ? timeout_ms
+								      : PROBE_TIMEOUT_MS);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard);
+	if (curl_easy_perform(s->curl) != CURLE_OK)
+		return false;
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	return code >= 200 && code < 300;
+}
+
+/*
+ * An upload cut off without an answer: a network fault, a collector going
+ * down, or a batch it will never take (it closes the connection on a body
+ * far over its limit, and so may a proxy; the 413, if any, is lost). Only
+ * when the collector is up right after does the failure count against the
+ * batch; enough of them in a row, and the batch is a poison one that
+ * would block the spool for ever.
+ */
+static enum outcome judge_cut(struct shipper *s, uint64_t seq, size_t len, long timeout_ms)
+{
+	if (!collector_up(s, timeout_ms))
+		return OUT_RETRY;
+	if (seq != s->cut_seq) {
+		s->cut_seq = seq;
+		s->cut_tries = 0;
+	}
+	s->cut_tries++;
+	/* batches near the size that failed before fail alike: no need for every try */
+	if (s->cut_tries < SHIPPER_POISON_TRIES && !(s->poison_len && len >= s->poison_len / 2))
+		return OUT_CUT;
+	if (!s->poison_len || len < s->poison_len)
+		s->poison_len = len;
+	return OUT_POISON;
 }
 
 static uint64_t next_rand(struct shipper *s)
@@ -605,7 +681,8 @@ static void schedule_retry(struct shipper *s, long retry_after_s)
 	s->st.retries++;
 }
 
-static void report(struct shipper *s, enum outcome r, uint64_t seq, long code, CURLcode cerr)
+static void report(struct shipper *s, enum outcome r, uint64_t seq, size_t len, long code,
+		   CURLcode cerr)
 {
 	switch (r) {
 	case OUT_SENT:
@@ -623,6 +700,18 @@ static void report(struct shipper *s, enum outcome r, uint64_t seq, long code, C
 			log_warn("collector refused the sensor token (HTTP %ld): batches stay spooled",
 				 code);
 		s->auth_logged = true;
+		break;
+	case OUT_POISON:
+		if (s->cut_tries >= SHIPPER_POISON_TRIES)
+			log_warn("collector cut off batch %llu (%zu bytes) %u times while up: dropped "
+				 "as too large for it", (unsigned long long)seq, len, s->cut_tries);
+		else
+			log_warn("collector cut off batch %llu (%zu bytes) while up, as it did one about "
+				 "this large before: dropped", (unsigned long long)seq, len);
+		break;
+	case OUT_CUT:
+		log_verbose(s->verbose, "batch %llu cut off while the collector is up (%u of %d)",
+			    (unsigned long long)seq, s->cut_tries, SHIPPER_POISON_TRIES);
 		break;
 	case OUT_RETRY:
 		if (!s->down_logged) {
@@ -706,7 +795,13 @@ static void *sender_main(void *arg)
 
 		r = post(s, buf, len, timeout, &code, &retry_after, &cerr);
 		free(buf);
-		report(s, r, seq, code, cerr);
+		if (r == OUT_CUT)
+			r = judge_cut(s, seq, len, timeout);
+		else if (code)
+			s->cut_tries = 0;   /* it was answered: the cut-offs were not the batch's doing */
+		if (r == OUT_SENT && s->poison_len && len >= s->poison_len / 2)
+			s->poison_len = 0;  /* taken after all: what was learned no longer holds */
+		report(s, r, seq, len, code, cerr);
 
 		pthread_mutex_lock(&s->mu);
 		switch (r) {
@@ -721,8 +816,17 @@ static void *sender_main(void *arg)
 			spool_remove(s->spool, seq);
 			s->st.batches_rejected++;
 			break;
+		case OUT_POISON:
+			spool_remove(s->spool, seq);
+			s->st.batches_rejected++;
+			/* the failures were this batch's: the next one goes at once */
+			s->cut_tries = 0;
+			s->attempt = 0;
+			s->retry_at_ns = 0;
+			break;
 		case OUT_AUTH:
 		case OUT_RETRY:
+		case OUT_CUT:
 			schedule_retry(s, retry_after);
 			break;
 		}
@@ -783,6 +887,7 @@ void shipper_free(struct shipper *s)
 	curl_slist_free_all(s->headers);
 	spool_close(s->spool);
 	free(s->endpoint);
+	free(s->health_url);
 	free(s->ca_file);
 	free(s->client_cert);
 	free(s->client_key);

@@ -7,6 +7,14 @@
  * <url>/v1/batches with libcurl, retrying with backoff while the collector
  * is unreachable or busy. Nothing is lost while the spool has room.
  *
+ * A batch the collector will never take does not block the ones behind
+ * it: one refused as malformed or too large (400/413/415) is dropped, and
+ * so is one whose upload the collector cuts off SHIPPER_POISON_TRIES times
+ * in a row while it answers its health check (a body far over its limit
+ * gets the connection closed, and the 413 may never arrive). Once a batch
+ * was dropped so, one at least half as large is dropped at its first
+ * cut-off (until a batch that large is delivered).
+ *
  * shipper_add/tick/close/free belong to one thread (the sensor's main
  * loop); shipper_stats may be called from any thread.
  */
@@ -37,11 +45,14 @@ struct shipper_stats {
 	uint64_t spool_batches;
 	uint64_t spool_dropped;    /* deleted when the spool was full, or unreadable */
 	uint64_t batches_sent;     /* acknowledged by the collector */
-	uint64_t batches_rejected; /* 400/413/415: malformed, never retried */
+	uint64_t batches_rejected; /* 400/413/415, or cut off while the collector is up: dropped */
 	uint64_t retries;          /* failed attempts that will be retried */
 	uint64_t batches_lost;     /* could not be written to the spool */
 	uint64_t events_lost;      /* could not be encoded (out of memory) */
 };
+
+/* Cut-off uploads of one batch, with the collector up, before it is dropped. */
+#define SHIPPER_POISON_TRIES 4
 
 struct shipper;
 
