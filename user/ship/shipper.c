@@ -85,7 +85,6 @@ struct shipper {
 	size_t reply_len;
 	uint64_t cut_seq;             /* the batch whose uploads were cut off */
 	unsigned cut_tries;           /* ... so many times in a row, collector up */
-	size_t poison_len;            /* smallest batch dropped as poison; 0: none */
 };
 
 static struct timespec mono_ts(int64_t ns)
@@ -637,7 +636,7 @@ static bool collector_up(struct shipper *s, long timeout_ms)
  * batch; enough of them in a row, and the batch is a poison one that
  * would block the spool for ever.
  */
-static enum outcome judge_cut(struct shipper *s, uint64_t seq, size_t len, long timeout_ms)
+static enum outcome judge_cut(struct shipper *s, uint64_t seq, long timeout_ms)
 {
 	if (!collector_up(s, timeout_ms))
 		return OUT_RETRY;
@@ -645,12 +644,12 @@ static enum outcome judge_cut(struct shipper *s, uint64_t seq, size_t len, long 
 		s->cut_seq = seq;
 		s->cut_tries = 0;
 	}
-	s->cut_tries++;
-	/* batches near the size that failed before fail alike: no need for every try */
-	if (s->cut_tries < SHIPPER_POISON_TRIES && !(s->poison_len && len >= s->poison_len / 2))
+	/*
+	 * Every batch gets its own tries, even one as large as a batch dropped
+	 * before: a size is no proof, and a transient reset must not cost data.
+	 */
+	if (++s->cut_tries < SHIPPER_POISON_TRIES)
 		return OUT_CUT;
-	if (!s->poison_len || len < s->poison_len)
-		s->poison_len = len;
 	return OUT_POISON;
 }
 
@@ -796,11 +795,9 @@ static void *sender_main(void *arg)
 		r = post(s, buf, len, timeout, &code, &retry_after, &cerr);
 		free(buf);
 		if (r == OUT_CUT)
-			r = judge_cut(s, seq, len, timeout);
+			r = judge_cut(s, seq, timeout);
 		else if (code)
 			s->cut_tries = 0;   /* it was answered: the cut-offs were not the batch's doing */
-		if (r == OUT_SENT && s->poison_len && len >= s->poison_len / 2)
-			s->poison_len = 0;  /* taken after all: what was learned no longer holds */
 		report(s, r, seq, len, code, cerr);
 
 		pthread_mutex_lock(&s->mu);

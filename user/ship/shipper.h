@@ -11,9 +11,8 @@
  * it: one refused as malformed or too large (400/413/415) is dropped, and
  * so is one whose upload the collector cuts off SHIPPER_POISON_TRIES times
  * in a row while it answers its health check (a body far over its limit
- * gets the connection closed, and the 413 may never arrive). Once a batch
- * was dropped so, one at least half as large is dropped at its first
- * cut-off (until a batch that large is delivered).
+ * gets the connection closed, and the 413 may never arrive). Each batch
+ * gets its own tries.
  *
  * shipper_add/tick/close/free belong to one thread (the sensor's main
  * loop); shipper_stats may be called from any thread.
