@@ -25,6 +25,7 @@
  */
 struct agg_entry;
 struct procdesc;
+struct exe_cache;
 struct pipeline_sink {
 	void (*seen)(void *ctx, const struct sighting *s);
 	void (*usage)(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
@@ -56,6 +57,7 @@ struct pipeline_opts {
 	FILE *out;                       /* NULL: print nothing */
 	const struct pipeline_sink *sink; /* NULL: none */
 	const struct pipeline_raw_hook *raw; /* NULL: off (the default) */
+	struct exe_cache *exes;          /* programs by pid; NULL: read /proc each time */
 };
 
 struct pipeline_stats {

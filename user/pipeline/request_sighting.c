@@ -34,7 +34,7 @@ static void request_base(struct pipeline *p, const struct session *s, const stru
 	base->tid = h->tid;
 	base->uid = h->uid;
 	text_printable(base->comm, sizeof(base->comm), h->comm, strnlen(h->comm, TT_COMM_LEN));
-	exe_cache_get(h->pid, &pi);
+	exe_cache_get(p->o.exes, h->pid, &pi);
 	snprintf(base->exe, sizeof(base->exe), "%s", pi.exe);
 	memcpy(base->container_id, pi.container_id, sizeof(base->container_id));
 	memcpy(base->pod_uid, pi.pod_uid, sizeof(base->pod_uid));

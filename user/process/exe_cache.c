@@ -16,18 +16,18 @@ struct slot {
 	struct exe_info info;
 };
 
-static struct slot *slots;
+struct exe_cache {
+	struct slot slots[SLOTS];
+};
 
-int exe_cache_init(void)
+struct exe_cache *exe_cache_new(void)
 {
-	slots = calloc(SLOTS, sizeof(*slots));
-	return slots ? 0 : -1;
+	return calloc(1, sizeof(struct exe_cache));
 }
 
-void exe_cache_free(void)
+void exe_cache_free(struct exe_cache *c)
 {
-	free(slots);
-	slots = NULL;
+	free(c);
 }
 
 static int read_exe(uint32_t pid, char *out, size_t outlen)
@@ -46,18 +46,18 @@ static int read_exe(uint32_t pid, char *out, size_t outlen)
 }
 
 /* Reads what /proc says of pid now; the exe may be given (exec filename). */
-static void store(uint32_t pid, const char *exe)
+static void store(struct exe_cache *c, uint32_t pid, const char *exe)
 {
-	struct slot *s = &slots[pid % SLOTS];
+	struct slot *s = &c->slots[pid % SLOTS];
 
 	s->pid = pid;
 	snprintf(s->info.exe, sizeof(s->info.exe), "%s", exe);
 	procdesc_container("/proc", pid, s->info.container_id, s->info.pod_uid);
 }
 
-void exe_cache_get(uint32_t pid, struct exe_info *out)
+void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out)
 {
-	struct slot *s = slots ? &slots[pid % SLOTS] : NULL;
+	struct slot *s = c ? &c->slots[pid % SLOTS] : NULL;
 	char buf[EXE_MAX];
 
 	if (s && s->pid == pid && s->info.exe[0]) {
@@ -68,23 +68,23 @@ void exe_cache_get(uint32_t pid, struct exe_info *out)
 	if (read_exe(pid, buf, sizeof(buf)) != 0)
 		return;
 	if (s) {
-		store(pid, buf);
+		store(c, pid, buf);
 		*out = s->info;
 	} else {
 		snprintf(out->exe, sizeof(out->exe), "%s", buf);
 	}
 }
 
-void exe_cache_exec(uint32_t pid, const char *filename)
+void exe_cache_exec(struct exe_cache *c, uint32_t pid, const char *filename)
 {
 	char buf[EXE_MAX];
 
-	if (!slots)
+	if (!c)
 		return;
 	if (read_exe(pid, buf, sizeof(buf)) == 0)
-		store(pid, buf);
+		store(c, pid, buf);
 	else if (filename[0] == '/')
-		store(pid, filename);
+		store(c, pid, filename);
 	else
-		slots[pid % SLOTS].pid = 0;
+		c->slots[pid % SLOTS].pid = 0;
 }

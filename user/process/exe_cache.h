@@ -9,20 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int exe_cache_init(void);
-void exe_cache_free(void);
+struct exe_cache;
+
 struct exe_info {
 	char exe[512];          /* "" when unknown */
 	char container_id[65];  /* from the cgroup path; "" when none */
 	char pod_uid[37];       /* Kubernetes pod UID; "" when none */
 };
 
-/* What is known of pid (empty fields when unknown). */
-void exe_cache_get(uint32_t pid, struct exe_info *out);
+/* An empty cache, or NULL when out of memory. */
+struct exe_cache *exe_cache_new(void);
+void exe_cache_free(struct exe_cache *c);
+
+/*
+ * What is known of pid (empty fields when unknown). c may be NULL: then
+ * /proc is read each time and nothing is remembered.
+ */
+void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out);
 /*
  * A process called execve(filename), or was found running: remember its
- * program now.
+ * program now. A no-op when c is NULL.
  */
-void exe_cache_exec(uint32_t pid, const char *filename);
+void exe_cache_exec(struct exe_cache *c, uint32_t pid, const char *filename);
 
 #endif

@@ -31,11 +31,12 @@
 #define RELEASE_GRACE_NS (2LL * 1000 * 1000 * 1000)
 #define RELEASE_BATCH 256
 
-void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,
-		   bool entry_probes, int verbose)
+void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
+		   uint32_t only_pid, bool entry_probes, int verbose)
 {
 	memset(a, 0, sizeof(*a));
 	a->skel = skel;
+	a->exes = exes;
 	a->self_pid = (uint32_t)getpid();
 	a->only_pid = only_pid;
 	a->entry_probes = entry_probes;
@@ -261,7 +262,7 @@ int attacher_scan_pid(struct attacher *a, uint32_t pid)
 	exe[n > 0 ? n : 0] = '\0';
 	/* remember the program now: the process may be gone when its events are read */
 	if (n > 0)
-		exe_cache_exec(pid, exe);
+		exe_cache_exec(a->exes, pid, exe);
 	snprintf(maps, sizeof(maps), "/proc/%u/maps", pid);
 	fp = fopen(maps, "re");
 	if (!fp)

@@ -14,6 +14,7 @@
 
 struct tokentap_bpf;
 struct bpf_link;
+struct exe_cache;
 
 /* The functions probed, in every file that defines them. */
 enum tls_probe {
@@ -42,6 +43,7 @@ struct attach_file {
 
 struct attacher {
 	struct tokentap_bpf *skel;
+	struct exe_cache *exes;     /* told of every process found running */
 	struct attach_file *files;  /* every file examined, TLS or not */
 	size_t n, cap;
 	uint32_t self_pid;
@@ -55,8 +57,8 @@ struct attacher {
 	unsigned released_files;    /* attachments released since start */
 };
 
-void attacher_init(struct attacher *a, struct tokentap_bpf *skel, uint32_t only_pid,
-		   bool entry_probes, int verbose);
+void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
+		   uint32_t only_pid, bool entry_probes, int verbose);
 void attacher_free(struct attacher *a);
 /* Examines every executable mapping of pid. Returns files newly attached. */
 int attacher_scan_pid(struct attacher *a, uint32_t pid);

@@ -74,6 +74,7 @@ struct options {
 struct app {
 	struct options opt;
 	struct fp_key *key;
+	struct exe_cache *exes;   /* programs by pid, taken at exec */
 	struct tokentap_bpf *skel;
 	struct ring_buffer *rb;
 	struct pipeline *pipe;
@@ -421,7 +422,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		memcpy(filename, e->filename, sizeof(filename));
 		filename[sizeof(filename) - 1] = '\0';
-		exe_cache_exec(h->pid, filename);
+		exe_cache_exec(a->exes, h->pid, filename);
 		queue_scan(a, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
 		if (a->held && (!a->opt.pid || a->opt.pid == h->pid))
@@ -466,7 +467,8 @@ static int check_environment(struct app *a)
 		log_error("%s", a->key ? err : "out of memory");
 		return -1;
 	}
-	if (exe_cache_init() != 0) {
+	a->exes = exe_cache_new();
+	if (!a->exes) {
 		log_error("out of memory");
 		return -1;
 	}
@@ -506,6 +508,7 @@ static int load(struct app *a)
 	po.interval_s = o->interval_s;
 	po.max_header_bytes = o->max_header_bytes;
 	po.key = a->key;
+	po.exes = a->exes;
 	po.cred = build_cred_config(a);
 	po.out = o->quiet ? NULL : stdout;
 	if (o->revoke_command) {
@@ -538,7 +541,7 @@ static int attach(struct app *a)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	attacher_init(&a->att, a->skel, o->pid, o->entry_probes, o->verbose);
+	attacher_init(&a->att, a->skel, a->exes, o->pid, o->entry_probes, o->verbose);
 	attacher_scan_all(&a->att);
 	if (!o->no_held) {
 		a->held = held_procs_new(a->key, "/proc", o->json, o->quiet ? NULL : stdout,
@@ -637,7 +640,7 @@ static void app_free(struct app *a)
 	held_procs_free(a->held);
 	attacher_free(&a->att);
 	loader_destroy(a->skel);
-	exe_cache_free();
+	exe_cache_free(a->exes);
 	if (a->key) {
 		secure_wipe(a->key, sizeof(*a->key));
 		free(a->key);
