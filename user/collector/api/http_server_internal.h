@@ -13,8 +13,11 @@ struct server {
 	uint16_t port;
 };
 
-/* Queues obj (consumed) as a JSON answer. */
+/* Queues obj (consumed) as a JSON answer (api_reply.c). */
 enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct json_object *obj);
+/* Counts and logs a refusal in one line, without answering it (api_reply.c). */
+void note_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
+		 const char *url, unsigned status, enum reject_reason reason, const char *msg);
 /* Counts, logs and answers {"error": msg}. method/url name the request in the log. */
 enum MHD_Result reply_reject(struct server *srv, struct MHD_Connection *conn, const char *method,
 			     const char *url, unsigned status, enum reject_reason reason,
