@@ -92,7 +92,7 @@ void pipeline_tick(struct pipeline *p, int64_t now_mono_ns);
 /* Reports everything still held (parked sightings and usage counts). */
 void pipeline_flush_all(struct pipeline *p);
 const struct pipeline_stats *pipeline_stats(const struct pipeline *p);
-/* Writes a sensor_status event (JSON) or line (text) with these fields. */
+/* Writes a sensor_status event (with --json) and hands the fields to the sink. */
 void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size_t n);
 
 #endif
