@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "jwt.h"
+#include "token_types.h"
 #include "wipe.h"
 
 #include <limits.h>
@@ -374,10 +375,10 @@ static void put_claims(struct json_object *out, struct json_object *claims,
 	put_identity_key(out, claims, key);
 
 	if (put_kubernetes(out, claims))
-		snprintf(type, typecap, "k8s_serviceaccount");
+		snprintf(type, typecap, "%s", token_type_id_str(TYPE_K8S_SERVICEACCOUNT));
 	else if (str_has_prefix(iss, "https://sts.windows.net/") ||
 		 str_has_prefix(iss, "https://login.microsoftonline.com/"))
-		snprintf(type, typecap, "azure_entra");
+		snprintf(type, typecap, "%s", token_type_id_str(TYPE_AZURE_ENTRA));
 }
 
 struct json_object *jwt_safe_info(const char *v, size_t len, const struct fp_key *key,
@@ -389,7 +390,7 @@ struct json_object *jwt_safe_info(const char *v, size_t len, const struct fp_key
 
 	if (shape == JWT_NONE)
 		return NULL;
-	snprintf(type, typecap, "jwt");
+	snprintf(type, typecap, "%s", token_type_id_str(TYPE_JWT));
 	out = json_object_new_object();
 	if (!out)
 		return NULL;
