@@ -7,7 +7,10 @@
  * once it is up; close delivers the open batch; identity and seq persist;
  * a batch whose upload the collector keeps cutting off (while it answers
  * its health check) is dropped and counted, and the batches behind it are
- * delivered. The sensor token here is a fake value built at run time,
+ * delivered. With two collectors, batches fail over from one that is
+ * down or answers 503 to the other and back, in order, none lost or
+ * repeated, and the collector URL list parses the same repeated or
+ * comma-separated. The sensor token here is a fake value built at run time,
  * never printed.
  */
 #include <setjmp.h>
@@ -43,6 +46,7 @@ struct request {
 	int auth_ok;      /* Authorization: Bearer <the test token> */
 	int headers_ok;   /* content type and encoding */
 	int decoded;
+	int code;         /* the status answered */
 	char sensor_id[40];
 	int64_t at_ns;
 };
@@ -60,6 +64,8 @@ struct server {
 	size_t n_req;
 	size_t reset_over;    /* a body larger than this: connection reset, no answer; 0: never */
 	int health_code;      /* GET /healthz answers this; 0: 200 */
+	int fixed_code;       /* every POST answered with this; 0: the script */
+	const char *ok_body;  /* the body of a 200; NULL: "done" */
 	size_t n_reset, n_health;
 };
 
@@ -206,20 +212,31 @@ static void *serve(void *arg)
 			if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0)
 				fprintf(stderr, "test server: send failed\n");
 		} else if (rc == 0) {
+			size_t n_before;
+			const char *ok = "done";
+
 			pthread_mutex_lock(&sv->mu);
+			n_before = sv->n_req;
 			record(sv, buf, hlen, blen);
-			if (sv->next < sv->n_script) {
+			if (sv->fixed_code) {
+				code = sv->fixed_code;
+			} else if (sv->next < sv->n_script) {
 				code = sv->script[sv->next];
 				ra = sv->retry_after[sv->next];
 				sv->next++;
 			}
+			if (sv->n_req > n_before)
+				sv->req[n_before].code = code;
+			if (sv->ok_body)
+				ok = sv->ok_body;
 			pthread_mutex_unlock(&sv->mu);
 			if (ra)
 				snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nRetry-After: %d\r\n"
 					 "Content-Length: 4\r\nConnection: close\r\n\r\nnope", code, ra);
 			else
-				snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: 4\r\n"
-					 "Connection: close\r\n\r\n%s", code, code == 200 ? "done" : "nope");
+				snprintf(resp, sizeof(resp), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
+					 "Connection: close\r\n\r\n%s", code,
+					 code == 200 ? strlen(ok) : 4, code == 200 ? ok : "nope");
 			if (send(c, resp, strlen(resp), MSG_NOSIGNAL) < 0)
 				fprintf(stderr, "test server: send failed\n");
 		}
@@ -695,6 +712,270 @@ static void test_cut_while_down_kept(void **state)
 	server_stop(&sv);
 }
 
+/* ---- several collectors ------------------------------------------------- */
+
+static void server_set_code(struct server *sv, int code)
+{
+	pthread_mutex_lock(&sv->mu);
+	sv->fixed_code = code;
+	pthread_mutex_unlock(&sv->mu);
+}
+
+/* The seqs a server took (2xx), in arrival order; returns their number. */
+static size_t server_accepted(struct server *sv, uint64_t *seq, size_t *n_events, size_t cap)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&sv->mu);
+	for (size_t i = 0; i < sv->n_req && n < cap; i++) {
+		if (sv->req[i].code >= 200 && sv->req[i].code < 300) {
+			assert_true(sv->req[i].decoded);
+			seq[n] = sv->req[i].seq;
+			n_events[n++] = sv->req[i].n_events;
+		}
+	}
+	pthread_mutex_unlock(&sv->mu);
+	return n;
+}
+
+/* The server took exactly the batches first..first+n-1 (n_events = seq), in order. */
+static void assert_took(struct server *sv, uint64_t first, size_t n)
+{
+	uint64_t seq[MAX_REQ];
+	size_t ev[MAX_REQ];
+
+	assert_int_equal(server_accepted(sv, seq, ev, MAX_REQ), n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(seq[i], first + i);
+		assert_int_equal(ev[i], first + i);
+	}
+}
+
+/* urls: each of list given as its own --collector (repeated), else one comma list. */
+static struct shipper *start_multi(int port_a, int port_b, int repeated)
+{
+	char list[128], one[2][64], tf[512], err[256] = "";
+	struct shipper_opts o = { 0 };
+	struct shipper_urls u = { 0 };
+	struct shipper *s;
+
+	snprintf(one[0], sizeof(one[0]), "http://127.0.0.1:%d/", port_a);
+	snprintf(one[1], sizeof(one[1]), "http://127.0.0.1:%d", port_b);
+	snprintf(list, sizeof(list), "%s,%s", one[0], one[1]);
+	snprintf(tf, sizeof(tf), "%s/token", dir);
+	if (repeated) {
+		assert_int_equal(shipper_urls_add(&u, one[0], err, sizeof(err)), 0);
+		assert_int_equal(shipper_urls_add(&u, one[1], err, sizeof(err)), 0);
+		o.urls = &u;
+	} else {
+		o.url = list;
+	}
+	o.token_file = tf;
+	o.state_dir = dir;
+	o.node = "test-node";
+	o.backoff_min_ms = 20;
+	o.backoff_max_ms = 100;
+	s = shipper_new(&o, err, sizeof(err));
+	if (!s)
+		fprintf(stderr, "shipper_new: %s\n", err);
+	assert_non_null(s);
+	shipper_urls_free(&u);   /* the shipper keeps copies */
+	return s;
+}
+
+/* Batch seq k (k = first..first+n-1) carries k events, one flush each. */
+static void add_batches(struct shipper *s, int first, int n)
+{
+	for (int k = first; k < first + n; k++) {
+		add_events(s, k);
+		flush(s);
+	}
+}
+
+/*
+ * The first collector is down (nothing listens): every batch reaches the
+ * second, in order. Then the first comes up and the second goes down:
+ * delivery moves back. Each batch is taken exactly once.
+ */
+static void test_failover_down(void **state)
+{
+	struct server a = { 0 }, b = { 0 };
+	struct shipper *s;
+	struct shipper_stats st;
+	int port_a = free_port();
+
+	(void)state;
+	server_start(&b, 0);
+	s = start_multi(port_a, b.port, 1);
+	add_batches(s, 1, 5);
+	WAIT(s, batches_sent, 5);
+	shipper_stats(s, &st);
+	assert_int_equal(st.spool_batches, 0);
+	assert_int_equal(st.batches_rejected, 0);
+	assert_true(st.failovers >= 1);
+	assert_took(&b, 1, 5);
+	assert_int_equal(server_requests(&b), 5);
+
+	server_start(&a, port_a);
+	server_stop(&b);
+	add_batches(s, 6, 5);
+	WAIT(s, batches_sent, 10);
+	shipper_stats(s, &st);
+	assert_int_equal(st.spool_batches, 0);
+	assert_int_equal(st.batches_rejected, 0);
+	assert_true(st.failovers >= 2);
+	assert_took(&a, 6, 5);
+	assert_int_equal(server_requests(&a), 5);
+	assert_took(&b, 1, 5);
+	shipper_free(s);
+	server_stop(&a);
+}
+
+#define FP_B "0123456789abcdef0123456789abcdef"
+#define FP_A "fedcba9876543210fedcba9876543210"
+
+/*
+ * The first collector answers 503: batches go to the second, in order,
+ * and its revocation list is taken. Then the first answers again and the
+ * second 503: delivery moves back, and the first's list replaces it.
+ */
+static void test_failover_503(void **state)
+{
+	struct server a = { .fixed_code = 503, .ok_body = "{\"revoke\":[\"" FP_A "\"]}" };
+	struct server b = { .ok_body = "{\"revoke\":[\"" FP_B "\"]}" };
+	struct shipper *s;
+	struct shipper_stats st;
+	char rv[SHIPPER_REVOKE_MAX][33];
+
+	(void)state;
+	server_start(&a, 0);
+	server_start(&b, 0);
+	s = start_multi(a.port, b.port, 0);
+	add_batches(s, 1, 5);
+	WAIT(s, batches_sent, 5);
+	assert_took(&b, 1, 5);
+	assert_took(&a, 1, 0);
+	assert_true(server_requests(&a) >= 1);
+	assert_int_equal(shipper_revoke_list(s, rv, SHIPPER_REVOKE_MAX), 1);
+	assert_string_equal(rv[0], FP_B);
+
+	server_set_code(&b, 503);
+	server_set_code(&a, 0);
+	add_batches(s, 6, 5);
+	WAIT(s, batches_sent, 10);
+	shipper_stats(s, &st);
+	assert_int_equal(st.spool_batches, 0);
+	assert_int_equal(st.batches_rejected, 0);
+	assert_true(st.failovers >= 2);
+	assert_took(&a, 6, 5);
+	assert_took(&b, 1, 5);
+	assert_int_equal(shipper_revoke_list(s, rv, SHIPPER_REVOKE_MAX), 1);
+	assert_string_equal(rv[0], FP_A);
+	shipper_free(s);
+	server_stop(&a);
+	server_stop(&b);
+}
+
+/* Both down: rounds of failures, the batches stay; one comes up: delivered in order. */
+static void test_failover_all_down(void **state)
+{
+	struct server b = { 0 };
+	struct shipper *s;
+	struct shipper_stats st;
+	int port_a = free_port(), port_b = free_port();
+
+	(void)state;
+	s = start_multi(port_a, port_b, 1);
+	add_batches(s, 1, 3);
+	WAIT(s, retries, 6);
+	shipper_stats(s, &st);
+	assert_int_equal(st.batches_sent, 0);
+	assert_int_equal(st.spool_batches, 3);
+	assert_true(st.failovers >= 6);
+
+	server_start(&b, port_b);
+	WAIT(s, batches_sent, 3);
+	assert_took(&b, 1, 3);
+	assert_int_equal(server_requests(&b), 3);
+	shipper_free(s);
+	server_stop(&b);
+}
+
+/* A 400 from the current collector drops the batch as with one: no failover. */
+static void test_failover_rejected_dropped(void **state)
+{
+	struct server a = { .script = { 400 }, .n_script = 1 }, b = { 0 };
+	struct shipper *s;
+	struct shipper_stats st;
+
+	(void)state;
+	server_start(&a, 0);
+	server_start(&b, 0);
+	s = start_multi(a.port, b.port, 0);
+	add_batches(s, 1, 2);
+	WAIT(s, batches_sent, 1);
+	WAIT(s, batches_rejected, 1);
+	shipper_stats(s, &st);
+	assert_int_equal(st.failovers, 0);
+	assert_int_equal(st.spool_batches, 0);
+	assert_took(&a, 2, 1);
+	assert_int_equal(server_requests(&b), 0);
+	shipper_free(s);
+	server_stop(&a);
+	server_stop(&b);
+}
+
+static void test_urls_parse(void **state)
+{
+	struct shipper_urls list = { 0 }, rep = { 0 };
+	struct shipper_opts o = { .state_dir = dir };
+	char err[256] = "", nine[512] = "";
+
+	(void)state;
+	assert_int_equal(shipper_urls_add(&list, "http://h1:1/,https://h2/x", err, sizeof(err)), 0);
+	assert_int_equal(shipper_urls_add(&rep, "http://h1:1/", err, sizeof(err)), 0);
+	assert_int_equal(shipper_urls_add(&rep, "https://h2/x", err, sizeof(err)), 0);
+	assert_int_equal(list.n, 2);
+	assert_int_equal(rep.n, 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_string_equal(list.url[i], rep.url[i]);
+	assert_string_equal(list.url[0], "http://h1:1/");
+	assert_string_equal(list.url[1], "https://h2/x");
+
+	/* a bad URL in a list: refused, named, nothing of the list added */
+	assert_int_equal(shipper_urls_add(&list, "http://h3,ftp://h4", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'ftp://h4'"));
+	assert_non_null(strstr(err, "http:// or https://"));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(list.n, 2);
+	assert_int_equal(shipper_urls_add(&list, "http://h3,,http://h4", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(shipper_urls_add(&list, "http://h3,", err, sizeof(err)), -1);
+	assert_int_equal(list.n, 2);
+
+	/* at most 8 in all, however given */
+	assert_int_equal(shipper_urls_add(&list, "http://a,http://b,http://c", err, sizeof(err)), 0);
+	assert_int_equal(shipper_urls_add(&list, "http://d,http://e,http://f", err, sizeof(err)), 0);
+	assert_int_equal(list.n, 8);
+	assert_int_equal(shipper_urls_add(&list, "http://i", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "at most 8"));
+	assert_int_equal(list.n, 8);
+	shipper_urls_free(&list);
+	shipper_urls_free(&rep);
+	for (int i = 0; i < 9; i++)
+		snprintf(nine + strlen(nine), sizeof(nine) - strlen(nine), "%shttp://h%d", i ? "," : "", i);
+	assert_int_equal(shipper_urls_add(&list, nine, err, sizeof(err)), -1);
+	assert_int_equal(list.n, 0);
+
+	/* shipper_new takes a comma list in url and checks it the same way */
+	o.url = nine;
+	assert_null(shipper_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "at most 8"));
+	o.url = "http://127.0.0.1:1,ftp://x";
+	assert_null(shipper_new(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "'ftp://x'"));
+}
+
 static void test_bad_options(void **state)
 {
 	struct shipper_opts o = { .url = "ftp://x", .state_dir = dir };
@@ -737,6 +1018,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seq_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_seq_new_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_503, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_all_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failover_rejected_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urls_parse, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,7 +55,8 @@ struct options {
 	int verbose;
 	bool entry_probes;
 	bool quiet;
-	const char *collector;
+	const char *collector;            /* the first of collectors, NULL: none */
+	struct shipper_urls collectors;   /* every --collector, in order */
 	const char *collector_token_file;
 	const char *ca_file, *client_cert, *client_key;
 	const char *node;
@@ -124,6 +125,13 @@ static const char usage[] =
 "  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
 "                          http://127.0.0.1:7733; spooled in the state directory\n"
 "                          while it is unreachable. Without it, only print.\n"
+"                          Repeat it or give a comma-separated list (at most 8)\n"
+"                          for several collectors: batches go to the current one\n"
+"                          (the first at start); after a connection error,\n"
+"                          timeout, 429 or 5xx the next try goes to the next in\n"
+"                          the list, round robin, backing off once all failed in\n"
+"                          a row. Order and seq numbers are kept; a batch the\n"
+"                          current one refuses (400/413/415) is dropped.\n"
 "  --collector-token-file FILE   sensor token sent as Authorization: Bearer\n"
 "  --ca-file FILE          CA bundle for an https collector\n"
 "  --client-cert FILE, --client-key FILE   client certificate (mutual TLS)\n"
@@ -270,13 +278,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_QUIET:
 			o->quiet = true;
 			break;
-		case O_COLLECTOR:
-			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
-				log_error("--collector: expected an http:// or https:// URL, got '%s'", optarg);
+		case O_COLLECTOR: {
+			char err[256];
+
+			/* repeated or comma-separated: one list, in the order given */
+			if (shipper_urls_add(&o->collectors, optarg, err, sizeof(err)) != 0) {
+				log_error("%s", err);
 				return -1;
 			}
-			o->collector = optarg;
+			o->collector = o->collectors.url[0];
 			break;
+		}
 		case O_CTOKEN:
 			o->collector_token_file = optarg;
 			break;
@@ -491,7 +503,8 @@ static int load(struct app *a)
 	}
 	if (o->collector) {
 		struct shipper_opts so = {
-			.url = o->collector, .token_file = o->collector_token_file,
+			.url = o->collector, .urls = &o->collectors,
+			.token_file = o->collector_token_file,
 			.ca_file = o->ca_file, .client_cert = o->client_cert,
 			.client_key = o->client_key, .node = o->node, .state_dir = o->state_dir,
 			.spool_max_bytes = o->spool_max_bytes, .verbose = o->verbose,
@@ -649,6 +662,7 @@ static void app_free(struct app *a)
 		free(a->opt.headers[i]);
 	for (size_t i = 0; i < a->opt.n_params; i++)
 		free(a->opt.params[i]);
+	shipper_urls_free(&a->opt.collectors);
 }
 
 int main(int argc, char **argv)

@@ -41,9 +41,16 @@
 #define REPLY_LOG 200        /* of which a log line shows */
 #define PROBE_TIMEOUT_MS 5000L
 
+struct collector {
+	char *endpoint;               /* <url>/v1/batches */
+	char *health_url;             /* <url>/healthz */
+	char *label;                  /* the URL without user info or query: for logs */
+};
+
 struct shipper {
 	/* configuration, fixed after shipper_new */
-	char *endpoint;               /* <url>/v1/batches */
+	struct collector coll[SHIPPER_URLS_MAX];
+	size_t n_coll;
 	char *ca_file, *client_cert, *client_key, *state_dir;
 	char sensor_id[37];
 	char node[256];
@@ -78,7 +85,9 @@ struct shipper {
 	pthread_t thread;
 	bool thread_started;
 	CURL *curl;
-	char *health_url;             /* <url>/healthz */
+	size_t cur;                   /* the collector the next attempt goes to */
+	size_t round_fails;           /* retried failures in a row, one per collector */
+	long round_retry_after;       /* the largest Retry-After of this round */
 	uint64_t rng;
 	bool down_logged, auth_logged;
 	char reply[REPLY_KEEP + 1];
@@ -296,14 +305,108 @@ static char *dup_opt(const char *v)
 
 static void *sender_main(void *arg);
 
+/* ---- collector URLs ------------------------------------------------------- */
+
+static bool http_url(const char *p, size_t n)
+{
+	return (n >= 7 && strncmp(p, "http://", 7) == 0) ||
+	       (n >= 8 && strncmp(p, "https://", 8) == 0);
+}
+
+int shipper_urls_add(struct shipper_urls *u, const char *arg, char *err, size_t errlen)
+{
+	struct shipper_urls add = { 0 };
+	const char *p = arg;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (!http_url(p, n)) {
+			if (n == 0)
+				snprintf(err, errlen, "--collector: empty URL in the list '%s'", arg);
+			else
+				snprintf(err, errlen, "--collector: expected http:// or https:// URLs, "
+					 "got '%.*s'", (int)n, p);
+			goto fail;
+		}
+		if (u->n + add.n >= SHIPPER_URLS_MAX) {
+			snprintf(err, errlen, "--collector: at most %d collector URLs", SHIPPER_URLS_MAX);
+			goto fail;
+		}
+		add.url[add.n] = strndup(p, n);
+		if (!add.url[add.n++]) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	memcpy(u->url + u->n, add.url, add.n * sizeof(*add.url));
+	u->n += add.n;
+	return 0;
+fail:
+	shipper_urls_free(&add);
+	return -1;
+}
+
+void shipper_urls_free(struct shipper_urls *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->url[i]);
+	u->n = 0;
+}
+
+/* scheme://host[:port][/path]: user info and query may hold secrets, logs get neither */
+static char *url_label(const char *url)
+{
+	const char *auth = strstr(url, "://") + 3;
+	size_t alen = strcspn(auth, "/?#");
+	const char *at = memrchr(auth, '@', alen);
+	const char *host = at ? at + 1 : auth;
+	size_t slen = (size_t)(auth - url), hlen = strcspn(host, "?#");
+	char *l;
+
+	while (hlen > 0 && host[hlen - 1] == '/')
+		hlen--;
+	l = malloc(slen + hlen + 1);
+
+	if (l) {
+		memcpy(l, url, slen);
+		memcpy(l + slen, host, hlen);
+		l[slen + hlen] = '\0';
+	}
+	return l;
+}
+
+/* <url>/v1/batches, <url>/healthz and the label of one collector. */
+static int collector_init(struct collector *c, const char *url)
+{
+	size_t ul = strlen(url);
+
+	while (ul > 0 && url[ul - 1] == '/')
+		ul--;
+	c->endpoint = malloc(ul + sizeof("/v1/batches"));
+	c->health_url = malloc(ul + sizeof("/healthz"));
+	c->label = url_label(url);
+	if (!c->endpoint || !c->health_url || !c->label)
+		return -1;
+	memcpy(c->endpoint, url, ul);
+	memcpy(c->endpoint + ul, "/v1/batches", sizeof("/v1/batches"));
+	memcpy(c->health_url, url, ul);
+	memcpy(c->health_url + ul, "/healthz", sizeof("/healthz"));
+	return 0;
+}
+
 /* ---- setup ---------------------------------------------------------------- */
 
 struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errlen)
 {
 	struct shipper *s = calloc(1, sizeof(*s));
+	struct shipper_urls own = { 0 };
+	const struct shipper_urls *urls = o->urls;
 	char spool_dir[4096];
 	pthread_condattr_t ca;
-	size_t ul;
 	static const char *const fixed_headers[] = {
 		"Content-Type: application/x-protobuf",
 		"Content-Encoding: gzip",
@@ -323,32 +426,45 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 	batch_init(&s->batch, o->batch_max_events, o->batch_max_bytes);
 	s->closed = true;   /* until the thread runs, free() has nothing to stop */
 
-	if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)) {
-		snprintf(err, errlen, "--collector: expected an http:// or https:// URL");
+	if (!urls || urls->n == 0) {
+		if (!o->url) {
+			snprintf(err, errlen, "--collector: expected an http:// or https:// URL");
+			goto fail;
+		}
+		if (shipper_urls_add(&own, o->url, err, errlen) != 0)
+			goto fail;
+		urls = &own;
+	}
+	if (urls->n > SHIPPER_URLS_MAX) {
+		snprintf(err, errlen, "--collector: at most %d collector URLs", SHIPPER_URLS_MAX);
 		goto fail;
+	}
+	for (size_t i = 0; i < urls->n; i++) {
+		if (!urls->url[i] || !http_url(urls->url[i], strlen(urls->url[i]))) {
+			snprintf(err, errlen, "--collector: expected http:// or https:// URLs");
+			goto fail;
+		}
 	}
 	if (!o->state_dir) {
 		snprintf(err, errlen, "no state directory");
 		goto fail;
 	}
-	ul = strlen(o->url);
-	while (ul > 0 && o->url[ul - 1] == '/')
-		ul--;
-	s->endpoint = malloc(ul + sizeof("/v1/batches"));
-	s->health_url = malloc(ul + sizeof("/healthz"));
+	for (size_t i = 0; i < urls->n; i++) {
+		if (collector_init(&s->coll[s->n_coll++], urls->url[i]) != 0) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	shipper_urls_free(&own);
 	s->state_dir = strdup(o->state_dir);
 	s->ca_file = dup_opt(o->ca_file);
 	s->client_cert = dup_opt(o->client_cert);
 	s->client_key = dup_opt(o->client_key);
-	if (!s->endpoint || !s->health_url || !s->state_dir || (o->ca_file && !s->ca_file) ||
+	if (!s->state_dir || (o->ca_file && !s->ca_file) ||
 	    (o->client_cert && !s->client_cert) || (o->client_key && !s->client_key)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	memcpy(s->endpoint, o->url, ul);
-	memcpy(s->endpoint + ul, "/v1/batches", sizeof("/v1/batches"));
-	memcpy(s->health_url, o->url, ul);
-	memcpy(s->health_url + ul, "/healthz", sizeof("/healthz"));
 	if (o->node && o->node[0])
 		snprintf(s->node, sizeof(s->node), "%s", o->node);
 	else if (gethostname(s->node, sizeof(s->node) - 1) != 0)
@@ -394,10 +510,12 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 	}
 	s->thread_started = true;
 	s->closed = false;
-	log_verbose(s->verbose, "shipping to %s as sensor %s (node %s)", s->endpoint, s->sensor_id,
-		    s->node);
+	for (size_t i = 0; i < s->n_coll; i++)
+		log_verbose(s->verbose, "shipping to %s as sensor %s (node %s)%s", s->coll[i].label,
+			    s->sensor_id, s->node, i ? ", on failover" : "");
 	return s;
 fail:
+	shipper_urls_free(&own);
 	shipper_free(s);
 	return NULL;
 }
@@ -585,7 +703,7 @@ static enum outcome post(struct shipper *s, const uint8_t *body, size_t len, lon
 	*retry_after_s = 0;
 	s->reply_len = 0;
 	s->reply[0] = '\0';
-	request_setup(s, s->endpoint, timeout_ms);
+	request_setup(s, s->coll[s->cur].endpoint, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -614,12 +732,12 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *ctx)
 	return size * nmemb;
 }
 
-/* GET <url>/healthz answers 2xx: the collector is up and serving. */
+/* GET <url>/healthz of the current collector answers 2xx: it is up and serving. */
 static bool collector_up(struct shipper *s, long timeout_ms)
 {
 	long code = 0;
 
-	request_setup(s, s->health_url, timeout_ms < PROBE_TIMEOUT_MS ? timeout_ms
+	request_setup(s, s->coll[s->cur].health_url, timeout_ms < PROBE_TIMEOUT_MS ? timeout_ms
 								      : PROBE_TIMEOUT_MS);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard);
 	if (curl_easy_perform(s->curl) != CURLE_OK)
@@ -685,7 +803,9 @@ static void report(struct shipper *s, enum outcome r, uint64_t seq, size_t len, 
 {
 	switch (r) {
 	case OUT_SENT:
-		if (s->down_logged || s->auth_logged)
+		if ((s->down_logged || s->auth_logged) && s->n_coll > 1)
+			log_info("collector %s accepts batches again", s->coll[s->cur].label);
+		else if (s->down_logged || s->auth_logged)
 			log_info("collector accepts batches again");
 		s->down_logged = s->auth_logged = false;
 		log_verbose(s->verbose > 1, "batch %llu delivered", (unsigned long long)seq);
@@ -713,6 +833,8 @@ static void report(struct shipper *s, enum outcome r, uint64_t seq, size_t len, 
 			    (unsigned long long)seq, s->cut_tries, SHIPPER_POISON_TRIES);
 		break;
 	case OUT_RETRY:
+		if (s->n_coll > 1)
+			break;   /* fail_over() says it */
 		if (!s->down_logged) {
 			if (cerr != CURLE_OK)
 				log_warn("collector unreachable (%s): spooling batches",
@@ -723,6 +845,44 @@ static void report(struct shipper *s, enum outcome r, uint64_t seq, size_t len, 
 		s->down_logged = true;
 		break;
 	}
+}
+
+/*
+ * A retried failure moves the next attempt to the next collector in the
+ * list. It may go at once while a collector of this round is untried: a
+ * replica that is down must not delay the batch when another is up. A
+ * whole round of failures backs off as one collector's failure does, for
+ * at least the largest Retry-After of the round. Returns true to retry at
+ * once. One line per change of collector, until all of them failed in a
+ * row: then one warning, and quiet until a batch is delivered again.
+ */
+static bool fail_over(struct shipper *s, long code, CURLcode cerr, long *retry_after_s)
+{
+	const char *from = s->coll[s->cur].label;
+	char why[160];
+
+	if (s->n_coll < 2)
+		return false;
+	if (cerr != CURLE_OK)
+		snprintf(why, sizeof(why), "unreachable (%s)", curl_easy_strerror(cerr));
+	else
+		snprintf(why, sizeof(why), "answered HTTP %ld", code);
+	if (*retry_after_s > s->round_retry_after)
+		s->round_retry_after = *retry_after_s;
+	s->cur = (s->cur + 1) % s->n_coll;
+	if (++s->round_fails < s->n_coll) {
+		if (!s->down_logged)
+			log_info("collector %s %s: trying %s", from, why, s->coll[s->cur].label);
+		return true;
+	}
+	if (!s->down_logged)
+		log_warn("no collector takes batches, spooling them (last: %s %s); next try %s",
+			 from, why, s->coll[s->cur].label);
+	s->down_logged = true;
+	*retry_after_s = s->round_retry_after;
+	s->round_fails = 0;
+	s->round_retry_after = 0;
+	return false;
 }
 
 /*
@@ -772,6 +932,7 @@ static void *sender_main(void *arg)
 		size_t len;
 		enum outcome r;
 		CURLcode cerr;
+		bool at_once = false;
 
 		if (s->retry_at_ns > now) {
 			struct timespec ts = mono_ts(s->retry_at_ns);
@@ -799,8 +960,17 @@ static void *sender_main(void *arg)
 		else if (code)
 			s->cut_tries = 0;   /* it was answered: the cut-offs were not the batch's doing */
 		report(s, r, seq, len, code, cerr);
+		if (r == OUT_RETRY) {
+			at_once = fail_over(s, code, cerr, &retry_after);
+		} else {
+			/* an answer (or a cut-off with the collector up) ends the round */
+			s->round_fails = 0;
+			s->round_retry_after = 0;
+		}
 
 		pthread_mutex_lock(&s->mu);
+		if (r == OUT_RETRY && s->n_coll > 1)
+			s->st.failovers++;
 		switch (r) {
 		case OUT_SENT:
 			spool_remove(s->spool, seq);
@@ -821,8 +991,15 @@ static void *sender_main(void *arg)
 			s->attempt = 0;
 			s->retry_at_ns = 0;
 			break;
-		case OUT_AUTH:
 		case OUT_RETRY:
+			if (at_once) {
+				s->st.retries++;
+				s->retry_at_ns = 0;
+				break;
+			}
+			schedule_retry(s, retry_after);
+			break;
+		case OUT_AUTH:
 		case OUT_CUT:
 			schedule_retry(s, retry_after);
 			break;
@@ -883,8 +1060,11 @@ void shipper_free(struct shipper *s)
 		secure_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(s->headers);
 	spool_close(s->spool);
-	free(s->endpoint);
-	free(s->health_url);
+	for (size_t i = 0; i < s->n_coll; i++) {
+		free(s->coll[i].endpoint);
+		free(s->coll[i].health_url);
+		free(s->coll[i].label);
+	}
 	free(s->ca_file);
 	free(s->client_cert);
 	free(s->client_key);

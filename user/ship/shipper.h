@@ -14,6 +14,13 @@
  * gets the connection closed, and the 413 may never arrive). Each batch
  * gets its own tries.
  *
+ * Several collectors may be given (replicas behind one database): each
+ * batch goes to the current one; a failure that is retried (no connection,
+ * timeout, 429, 5xx, an upload cut off while it is down) moves the next
+ * attempt to the next collector in the list, round robin. Batches keep
+ * their order and seqs whichever collector takes them; a refusal for good
+ * (400/413/415, poison) drops the batch as with one collector.
+ *
  * shipper_add/tick/close/free belong to one thread (the sensor's main
  * loop); shipper_stats may be called from any thread.
  */
@@ -23,8 +30,27 @@
 #include <stdint.h>
 #include "batch.h"
 
+#define SHIPPER_URLS_MAX 8
+
+/* Collector base URLs in the order they are tried; each is a copy. */
+struct shipper_urls {
+	char *url[SHIPPER_URLS_MAX];
+	size_t n;
+};
+
+/*
+ * Adds one --collector argument, a URL or a comma-separated list of them,
+ * each http:// or https://, at most SHIPPER_URLS_MAX in all. -1 with a
+ * one-line reason in err (u unchanged).
+ */
+int shipper_urls_add(struct shipper_urls *u, const char *arg, char *err, size_t errlen);
+void shipper_urls_free(struct shipper_urls *u);
+
 struct shipper_opts {
-	const char *url;          /* collector base URL, http:// or https:// */
+	/* collector base URL, http:// or https://, or a comma-separated list */
+	const char *url;
+	/* several collectors, tried in this order; n == 0 (or NULL): url */
+	const struct shipper_urls *urls;
 	const char *token_file;   /* sensor token; NULL: no Authorization header */
 	const char *ca_file;      /* CA bundle for https; NULL: system default */
 	const char *client_cert;  /* mTLS client certificate and key; NULL: none */
@@ -46,6 +72,7 @@ struct shipper_stats {
 	uint64_t batches_sent;     /* acknowledged by the collector */
 	uint64_t batches_rejected; /* 400/413/415, or cut off while the collector is up: dropped */
 	uint64_t retries;          /* failed attempts that will be retried */
+	uint64_t failovers;        /* moves to the next collector after a failure */
 	uint64_t batches_lost;     /* could not be written to the spool */
 	uint64_t events_lost;      /* could not be encoded (out of memory) */
 };
