@@ -464,6 +464,41 @@ def t_outage(ctx, st):
         raise Fail("spool not drained: %d batches left" % len(left))
 
 
+def t_two_collectors(ctx, st):
+    """--collector A,B: batches go to A; A killed (-9), the next ones go to B, none lost."""
+    coll = st["coll"]
+    other = Collector(ctx, "collector-b")
+    other.start()
+    sensor = None
+    try:
+        sensor = start_sensor(ctx, "sensor-multi", coll.url + "," + other.url,
+                              os.path.join(ctx.workdir, "state-multi"))
+        tok, fp = ctx.new_token()
+        na, nb = 3, 4
+        py_requests(ctx, tok, na, "/multi/a")
+        expect_requests(ctx, coll, fp, na, "first collector up")
+        if token_doc(ctx, other, fp) is not None:
+            raise Fail("the second collector got batches while the first was up")
+        coll.snapshot_db()
+        coll.proc.kill()
+        coll.proc.wait(5)
+        coll.proc = None
+        py_requests(ctx, tok, nb, "/multi/b")
+        expect_requests(ctx, other, fp, nb, "after the first collector was killed", settle=SETTLE)
+    finally:
+        if sensor:
+            rc = sensor.stop()
+            if rc != 0:
+                raise Fail("sensor exit status on SIGTERM: expected 0, got %s" % rc)
+        if not coll.running():
+            coll.start()
+        rc = other.stop()
+        if rc != 0:
+            raise Fail("second collector exit status on SIGTERM: expected 0, got %s" % rc)
+    # the first collector, back on its database, still has exactly its own
+    expect_requests(ctx, coll, fp, na, "first collector after its restart")
+
+
 def sigterm_after(ctx, sensor, tok, k, path):
     """k requests, then SIGTERM to the sensor within 0.3 s of the last."""
     try:
@@ -735,7 +770,7 @@ def secret_hits(ctx):
 # ---- the run ----------------------------------------------------------------------------
 
 SENSOR_TESTS = ["two_processes_one_token", "top_once", "collector_outage", "sigterm_collector_up",
-                "sigterm_collector_down_then_restart", "batch_posted_twice"]
+                "sigterm_collector_down_then_restart", "batch_posted_twice", "two_collectors_failover"]
 
 
 def t_log_format_json(ctx, st):
@@ -812,6 +847,7 @@ def run_all(ctx):
 
         record("sigterm_collector_down_then_restart", t_sigterm_collector_down)
         record("batch_posted_twice", t_duplicate)
+        record("two_collectors_failover", t_two_collectors)
     else:
         status = "FAIL" if isinstance(sensor_why, Fail) else "SKIP"
         for name in SENSOR_TESTS + ["sensor_clean_exit"]:
