@@ -299,15 +299,18 @@ static int free_port(void)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static struct shipper *start_shipper(int port)
+/* A shipper on the collectors of n --collector arguments, in that order. */
+static struct shipper *start_shipper_on(const char *const *args, size_t n)
 {
-	char url[64], tf[512], err[256] = "";
+	char tf[512], err[256] = "";
 	struct shipper_opts o = { 0 };
+	struct shipper_urls u = { 0 };
 	struct shipper *s;
 
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(shipper_urls_add(&u, args[i], err, sizeof(err)), 0);
 	snprintf(tf, sizeof(tf), "%s/token", dir);
-	o.url = url;
+	o.urls = &u;
 	o.token_file = tf;
 	o.state_dir = dir;
 	o.node = "test-node";
@@ -317,7 +320,17 @@ static struct shipper *start_shipper(int port)
 	if (!s)
 		fprintf(stderr, "shipper_new: %s\n", err);
 	assert_non_null(s);
+	shipper_urls_free(&u);   /* the shipper keeps copies */
 	return s;
+}
+
+static struct shipper *start_shipper(int port)
+{
+	char url[64];
+	const char *args[] = { url };
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	return start_shipper_on(args, 1);
 }
 
 static void add_events(struct shipper *s, int n)
@@ -754,33 +767,13 @@ static void assert_took(struct server *sv, uint64_t first, size_t n)
 /* urls: each of list given as its own --collector (repeated), else one comma list. */
 static struct shipper *start_multi(int port_a, int port_b, int repeated)
 {
-	char list[128], one[2][64], tf[512], err[256] = "";
-	struct shipper_opts o = { 0 };
-	struct shipper_urls u = { 0 };
-	struct shipper *s;
+	char list[128], one[2][64];
+	const char *args[] = { one[0], one[1] }, *arg_list[] = { list };
 
 	snprintf(one[0], sizeof(one[0]), "http://127.0.0.1:%d/", port_a);
 	snprintf(one[1], sizeof(one[1]), "http://127.0.0.1:%d", port_b);
 	snprintf(list, sizeof(list), "%s,%s", one[0], one[1]);
-	snprintf(tf, sizeof(tf), "%s/token", dir);
-	if (repeated) {
-		assert_int_equal(shipper_urls_add(&u, one[0], err, sizeof(err)), 0);
-		assert_int_equal(shipper_urls_add(&u, one[1], err, sizeof(err)), 0);
-		o.urls = &u;
-	} else {
-		o.url = list;
-	}
-	o.token_file = tf;
-	o.state_dir = dir;
-	o.node = "test-node";
-	o.backoff_min_ms = 20;
-	o.backoff_max_ms = 100;
-	s = shipper_new(&o, err, sizeof(err));
-	if (!s)
-		fprintf(stderr, "shipper_new: %s\n", err);
-	assert_non_null(s);
-	shipper_urls_free(&u);   /* the shipper keeps copies */
-	return s;
+	return repeated ? start_shipper_on(args, 2) : start_shipper_on(arg_list, 1);
 }
 
 /* Batch seq k (k = first..first+n-1) carries k events, one flush each. */
@@ -928,6 +921,7 @@ static void test_failover_rejected_dropped(void **state)
 static void test_urls_parse(void **state)
 {
 	struct shipper_urls list = { 0 }, rep = { 0 };
+	struct shipper_urls bad = { .url = { "http://127.0.0.1:1", "ftp://x" }, .n = 2 };
 	struct shipper_opts o = { .state_dir = dir };
 	char err[256] = "", nine[512] = "";
 
@@ -967,24 +961,28 @@ static void test_urls_parse(void **state)
 	assert_int_equal(shipper_urls_add(&list, nine, err, sizeof(err)), -1);
 	assert_int_equal(list.n, 0);
 
-	/* shipper_new takes a comma list in url and checks it the same way */
-	o.url = nine;
+	/* shipper_new checks a list made by hand the same way, and wants one URL */
+	o.urls = &bad;
 	assert_null(shipper_new(&o, err, sizeof(err)));
-	assert_non_null(strstr(err, "at most 8"));
-	o.url = "http://127.0.0.1:1,ftp://x";
+	assert_non_null(strstr(err, "http:// or https://"));
+	bad.n = 0;
 	assert_null(shipper_new(&o, err, sizeof(err)));
-	assert_non_null(strstr(err, "'ftp://x'"));
+	assert_non_null(strstr(err, "http:// or https://"));
+	o.urls = NULL;
+	assert_null(shipper_new(&o, err, sizeof(err)));
 }
 
 static void test_bad_options(void **state)
 {
-	struct shipper_opts o = { .url = "ftp://x", .state_dir = dir };
+	struct shipper_urls bad = { .url = { "ftp://x" }, .n = 1 };
+	struct shipper_urls good = { .url = { "http://127.0.0.1:1" }, .n = 1 };
+	struct shipper_opts o = { .urls = &bad, .state_dir = dir };
 	char err[256], p[512];
 	FILE *f;
 
 	(void)state;
 	assert_null(shipper_new(&o, err, sizeof(err)));
-	o.url = "http://127.0.0.1:1";
+	o.urls = &good;
 	o.token_file = "/nonexistent/token";
 	assert_null(shipper_new(&o, err, sizeof(err)));
 	/* a token with a line break inside could inject headers: refused, not echoed */

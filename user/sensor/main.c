@@ -503,7 +503,7 @@ static int load(struct app *a)
 	}
 	if (o->collector) {
 		struct shipper_opts so = {
-			.url = o->collector, .urls = &o->collectors,
+			.urls = &o->collectors,
 			.token_file = o->collector_token_file,
 			.ca_file = o->ca_file, .client_cert = o->client_cert,
 			.client_key = o->client_key, .node = o->node, .state_dir = o->state_dir,

@@ -403,7 +403,6 @@ static int collector_init(struct collector *c, const char *url)
 struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errlen)
 {
 	struct shipper *s = calloc(1, sizeof(*s));
-	struct shipper_urls own = { 0 };
 	const struct shipper_urls *urls = o->urls;
 	char spool_dir[4096];
 	pthread_condattr_t ca;
@@ -427,13 +426,8 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 	s->closed = true;   /* until the thread runs, free() has nothing to stop */
 
 	if (!urls || urls->n == 0) {
-		if (!o->url) {
-			snprintf(err, errlen, "--collector: expected an http:// or https:// URL");
-			goto fail;
-		}
-		if (shipper_urls_add(&own, o->url, err, errlen) != 0)
-			goto fail;
-		urls = &own;
+		snprintf(err, errlen, "--collector: expected an http:// or https:// URL");
+		goto fail;
 	}
 	if (urls->n > SHIPPER_URLS_MAX) {
 		snprintf(err, errlen, "--collector: at most %d collector URLs", SHIPPER_URLS_MAX);
@@ -455,7 +449,6 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 			goto fail;
 		}
 	}
-	shipper_urls_free(&own);
 	s->state_dir = strdup(o->state_dir);
 	s->ca_file = dup_opt(o->ca_file);
 	s->client_cert = dup_opt(o->client_cert);
@@ -515,7 +508,6 @@ struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errl
 			    s->sensor_id, s->node, i ? ", on failover" : "");
 	return s;
 fail:
-	shipper_urls_free(&own);
 	shipper_free(s);
 	return NULL;
 }

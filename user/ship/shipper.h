@@ -47,9 +47,7 @@ int shipper_urls_add(struct shipper_urls *u, const char *arg, char *err, size_t 
 void shipper_urls_free(struct shipper_urls *u);
 
 struct shipper_opts {
-	/* collector base URL, http:// or https://, or a comma-separated list */
-	const char *url;
-	/* several collectors, tried in this order; n == 0 (or NULL): url */
+	/* collector base URLs (shipper_urls_add), tried in this order; at least one */
 	const struct shipper_urls *urls;
 	const char *token_file;   /* sensor token; NULL: no Authorization header */
 	const char *ca_file;      /* CA bundle for https; NULL: system default */
