@@ -7,7 +7,7 @@ pkgs=(
 	make gcc clang llvm pkg-config bpftool
 	libbpf-dev libelf-dev zlib1g-dev libssl-dev libjson-c-dev libcapstone-dev
 	libcmocka-dev libclang-rt-14-dev
-	protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
+	protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev libcurl4-openssl-dev
 	openssl curl wget gnutls-bin libnss3-tools ca-certificates python3 nodejs procps golang-go
 )
 

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "batch_fixture.h"
+#include "store_backends.h"
 #include "store.h"
 #include "store_obs_id.h"
 #include "sqlite_schema.h"
@@ -52,15 +53,6 @@ static void dbfile_remove(struct dbfile *d)
 	unlink(p);
 }
 
-static struct store *open_mem(void)
-{
-	char err[256];
-	struct store *st = store_open(":memory:", 0, err, sizeof(err));
-
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
-}
 
 static enum store_result apply(struct store *st, Tokentap__V1__Batch *b)
 {
@@ -77,7 +69,8 @@ static struct json_object *token_view(struct store *st, const char *fp)
 	struct json_object *t = NULL;
 	char err[256];
 
-	assert_int_equal(store_query_token(st, fp, &t, err, sizeof(err)), 1);
+	if (store_query_token(st, fp, &t, err, sizeof(err)) != 1)
+		fail_msg("query token: %s", err);
 	return t;
 }
 
@@ -287,11 +280,10 @@ static void test_newer_schema_refused(void **state)
 
 static void test_token_view_exact(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	Tokentap__V1__Batch *b = two_process_batch(1);
 	struct json_object *t, *procs, *dsts, *usage, *p, *d, *md;
 
-	(void)state;
 	assert_int_equal(apply(st, b), STORE_APPLIED);
 	fx_free(b);
 	t = token_view(st, FP_A);
@@ -346,11 +338,10 @@ static void test_token_view_exact(void **state)
 
 static void test_seen_alone_counts_nothing(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", 1);
 	struct json_object *t;
 
-	(void)state;
 	fx_add_seen(b, FP_B, "opaque", 1, "/bin/x", "1.2.3.4:80", "h", T0);
 	assert_int_equal(apply(st, b), STORE_APPLIED);
 	fx_free(b);
@@ -376,12 +367,11 @@ static void test_seen_alone_counts_nothing(void **state)
 
 static void test_duplicate_batch_changes_nothing(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	Tokentap__V1__Batch *b = two_process_batch(7);
 	struct json_object *before, *after, *sensors1, *sensors2;
 	char err[256];
 
-	(void)state;
 	assert_int_equal(apply(st, b), STORE_APPLIED);
 	assert_int_equal(store_query_tokens(st, TOKEN_SORT_LAST_SEEN, &before, err, sizeof(err)), 0);
 	assert_int_equal(store_query_sensors(st, &sensors1, err, sizeof(err)), 0);
@@ -411,12 +401,11 @@ static void test_duplicate_batch_changes_nothing(void **state)
 
 static void test_tokens_list_and_sort(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", 1);
 	struct json_object *arr, *t;
 	char err[256];
 
-	(void)state;
 	/* A: many requests, early; B: few requests, late */
 	fx_add_usage(b, FP_A, "github_pat", 1, "/bin/a", "1.1.1.1:443", "a", 50, T0);
 	fx_add_usage(b, FP_B, "opaque", 2, "/bin/b", "2.2.2.2:443", "b", 1, T0 + 60000);
@@ -443,11 +432,10 @@ static void test_tokens_list_and_sort(void **state)
 
 static void test_unknown_token(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct json_object *t = NULL;
 	char err[256];
 
-	(void)state;
 	assert_int_equal(store_query_token(st, FP_A, &t, err, sizeof(err)), 0);
 	assert_null(t);
 	store_close(st);
@@ -455,12 +443,11 @@ static void test_unknown_token(void **state)
 
 static void test_sensors_view(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	Tokentap__V1__Batch *b = two_process_batch(3);
 	struct json_object *arr, *s, *status;
 	char err[256];
 
-	(void)state;
 	assert_int_equal(apply(st, b), STORE_APPLIED);
 	fx_free(b);
 	/* an older batch arriving late keeps last_seq and the newer status */
@@ -489,11 +476,10 @@ static void test_sensors_view(void **state)
 
 static void test_two_nodes_one_token(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	Tokentap__V1__Batch *b;
 	struct json_object *t;
 
-	(void)state;
 	b = fx_batch("sensor-1", "node-a", 1);
 	fx_add_usage(b, FP_A, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 2, T0);
 	assert_int_equal(apply(st, b), STORE_APPLIED);
@@ -587,13 +573,13 @@ int main(void)
 		cmocka_unit_test(test_upgrade_backfills_sightings),
 		cmocka_unit_test(test_readonly_refuses_foreign_db),
 		cmocka_unit_test(test_newer_schema_refused),
-		cmocka_unit_test(test_token_view_exact),
-		cmocka_unit_test(test_seen_alone_counts_nothing),
-		cmocka_unit_test(test_duplicate_batch_changes_nothing),
-		cmocka_unit_test(test_tokens_list_and_sort),
-		cmocka_unit_test(test_unknown_token),
-		cmocka_unit_test(test_sensors_view),
-		cmocka_unit_test(test_two_nodes_one_token),
+		STORE_TEST(test_token_view_exact),
+		STORE_TEST(test_seen_alone_counts_nothing),
+		STORE_TEST(test_duplicate_batch_changes_nothing),
+		STORE_TEST(test_tokens_list_and_sort),
+		STORE_TEST(test_unknown_token),
+		STORE_TEST(test_sensors_view),
+		STORE_TEST(test_two_nodes_one_token),
 		cmocka_unit_test(test_obs_id_collision_probed),
 	};
 

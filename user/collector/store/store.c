@@ -7,6 +7,7 @@
 
 /* The embedded default last: it takes any path. */
 static const struct store_backend *const backends[] = {
+	&store_backend_pg,
 	&store_backend_sqlite,
 };
 
@@ -99,4 +100,9 @@ int store_risk_record(struct store *st, const struct risk_action *a, int64_t now
 		      const struct risk_outcome *o, char *err, size_t errlen)
 {
 	return st->ops->risk_record(st, a, now_ms, o, err, errlen);
+}
+
+int store_leader(struct store *st)
+{
+	return st->ops->leader ? st->ops->leader(st) : 1;
 }

@@ -4,8 +4,9 @@
  * opaque handle and its operations. A batch is applied once per
  * (sensor_id, seq): a replay changes nothing. Queries answer json-c
  * objects, the same for the HTTP API and the CLI. Every operation is
- * thread-safe. The backend is chosen by store_open (store_backend.h); the
- * embedded one is SQLite (sqlite_store.h).
+ * thread-safe. The backend is chosen by store_open (store_backend.h): a
+ * postgres:// or postgresql:// URL (or key=value conninfo) opens
+ * PostgreSQL (pg_store.h), anything else is a SQLite file (sqlite_store.h).
  */
 #ifndef TOKENTAP_STORE_H
 #define TOKENTAP_STORE_H
@@ -27,13 +28,21 @@ enum store_result {
 };
 
 /*
- * Opens (creating when writable) the database at path (":memory:" for a
+ * Opens (creating when writable) the database at path (or PostgreSQL URL) (":memory:" for a
  * private in-memory one) and brings its schema up to date. A read-only
  * store requires the current schema. On error returns NULL and writes a
  * one-line reason to err.
  */
 struct store *store_open(const char *path, int flags, char *err, size_t errlen);
 void store_close(struct store *st);
+
+/*
+ * 1 when this process is the one that runs the risk engine and delivers
+ * alerts: always with SQLite; with PostgreSQL the holder of the database's
+ * leader lock, tried again at each call (every second or so), so another
+ * replica takes over within seconds when the holder dies. 0 otherwise.
+ */
+int store_leader(struct store *st);
 
 /* The schema version of the database, or -1. */
 int store_schema_version(struct store *st);

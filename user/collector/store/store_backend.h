@@ -31,6 +31,8 @@ struct store_ops {
 			char *err, size_t errlen);
 	int (*risk_record)(struct store *st, const struct risk_action *a, int64_t now_ms,
 			   const struct risk_outcome *o, char *err, size_t errlen);
+	/* NULL: the only process on its database, always the leader */
+	int (*leader)(struct store *st);
 };
 
 /* The first member of every backend's handle. */
@@ -46,5 +48,6 @@ struct store_backend {
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_pg;
 
 #endif

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading the inventory from PostgreSQL into json-c objects: the same
+ * keys, types and order as sqlite_query.c, so the API and the CLI answer
+ * alike on either backend.
+ */
+#include "pg_store.h"
+#include "store_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Bounds on what one answer holds, as in sqlite_query.c. */
+#define MAX_TOKENS 100000
+#define MAX_ROWS_LIST 1000
+#define MAX_ROWS_ONE 10000
+#define MAX_MINUTES 10080
+
+enum query_stmt {
+	Q_TOKENS_BY_LAST_SEEN,
+	Q_TOKENS_BY_REQUESTS,
+	Q_TOKENS_BY_RISK,
+	Q_TOKEN_ONE,
+	Q_TOKEN_PROCESSES,
+	Q_TOKEN_DESTINATIONS,
+	Q_TOKEN_NODES,
+	Q_TOKEN_OBSERVATIONS,
+	Q_TOKEN_USAGE,
+	Q_SENSORS,
+	Q__COUNT
+};
+
+/* Text sorts byte-wise (COLLATE "C"), as SQLite's default. */
+#define C_ORDER(c) c " COLLATE \"C\""
+
+static const char sql_tokens_by_last_seen[] =
+	"SELECT " PG_TOKEN_COLS " FROM tokens ORDER BY last_seen DESC, " C_ORDER("fingerprint")
+	" LIMIT $1";
+static const char sql_tokens_by_requests[] =
+	"SELECT " PG_TOKEN_COLS " FROM tokens ORDER BY requests DESC, " C_ORDER("fingerprint")
+	" LIMIT $1";
+static const char sql_tokens_by_risk[] =
+	"SELECT " PG_TOKEN_COLS " FROM tokens LEFT JOIN risk USING (fingerprint)"
+	" ORDER BY COALESCE(risk.score, -1) DESC, last_seen DESC, " C_ORDER("fingerprint")
+	" LIMIT $1";
+static const char sql_token_one[] = "SELECT " PG_TOKEN_COLS " FROM tokens WHERE fingerprint = $1";
+
+enum {
+	PR_SENSOR_ID, PR_NODE, PR_PID, PR_EXE, PR_COMM, PR_UID, PR_REQUESTS, PR_FIRST_SEEN,
+	PR_LAST_SEEN, PR_CONTAINER_ID, PR_CMDLINE, PR_K8S_NAMESPACE,
+};
+/*
+ * SQLite's bare columns of a GROUP BY (node, comm, uid) come from one row
+ * of the group; here the newest observation's, which is what SQLite
+ * answers for the single-row groups the inventory holds.
+ */
+static const char sql_token_processes[] =
+	"SELECT g.sensor_id, g.node, g.pid, g.exe, g.comm, g.uid, g.requests, g.first_seen,"
+	" g.last_seen, " PG_PROC_OF("g", "container_id") ", " PG_PROC_OF("g", "cmdline") ", "
+	PG_PROC_OF("g", "k8s_namespace") " FROM (SELECT o.sensor_id, o.pid, o.exe,"
+	" (array_agg(o.node ORDER BY o.last_seen DESC, o.id))[1] AS node,"
+	" (array_agg(o.comm ORDER BY o.last_seen DESC, o.id))[1] AS comm,"
+	" (array_agg(o.uid ORDER BY o.last_seen DESC, o.id))[1] AS uid,"
+	" SUM(o.requests) AS requests, MIN(o.first_seen) AS first_seen,"
+	" MAX(o.last_seen) AS last_seen FROM observations o WHERE o.fingerprint = $1"
+	" GROUP BY o.sensor_id, o.pid, o.exe) g"
+	" ORDER BY 7 DESC, " C_ORDER("g.node") ", g.pid, " C_ORDER("g.exe") " LIMIT $2";
+
+enum {
+	DS_DST, DS_HOST, DS_TLS, DS_TLS_LIBRARY, DS_REQUESTS, DS_FIRST_SEEN, DS_LAST_SEEN,
+};
+static const char sql_token_destinations[] =
+	"SELECT dst, host, tls, MAX(tls_library COLLATE \"C\"), SUM(requests), MIN(first_seen),"
+	" MAX(last_seen) FROM observations WHERE fingerprint = $1"
+	" GROUP BY dst, host, tls ORDER BY 5 DESC, " C_ORDER("dst") ", " C_ORDER("host") " LIMIT $2";
+
+enum { ND_NODE };
+static const char sql_token_nodes[] =
+	"SELECT DISTINCT node COLLATE \"C\" FROM observations WHERE fingerprint = $1 ORDER BY 1"
+	" LIMIT $2";
+
+enum {
+	OB_NODE, OB_PID, OB_EXE, OB_COMM, OB_DST, OB_HOST, OB_TLS, OB_METHOD, OB_PATH,
+	OB_REQUESTS, OB_FIRST_SEEN, OB_LAST_SEEN,
+};
+static const char sql_token_observations[] =
+	"SELECT node, pid, exe, comm, dst, host, tls, method, path, requests, first_seen,"
+	" last_seen FROM observations WHERE fingerprint = $1 ORDER BY requests DESC, id LIMIT $2";
+
+enum { US_MINUTE, US_TOTAL };
+static const char sql_token_usage[] =
+	"SELECT minute, total FROM (SELECT u.minute AS minute, SUM(u.count) AS total"
+	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = $1"
+	" GROUP BY u.minute ORDER BY u.minute DESC LIMIT $2) x ORDER BY minute";
+
+enum {
+	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
+	SN_EVENTS, SN_STATUS_TS, SN_STATUS_JSON,
+};
+static const char sql_sensors[] =
+	"SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches, events,"
+	" status_ts, status_json FROM sensors ORDER BY " C_ORDER("node") ", "
+	C_ORDER("sensor_id");
+
+static const char *const query_sql[Q__COUNT] = {
+	[Q_TOKENS_BY_LAST_SEEN] = sql_tokens_by_last_seen,
+	[Q_TOKENS_BY_REQUESTS] = sql_tokens_by_requests,
+	[Q_TOKENS_BY_RISK] = sql_tokens_by_risk,
+	[Q_TOKEN_ONE] = sql_token_one,
+	[Q_TOKEN_PROCESSES] = sql_token_processes,
+	[Q_TOKEN_DESTINATIONS] = sql_token_destinations,
+	[Q_TOKEN_NODES] = sql_token_nodes,
+	[Q_TOKEN_OBSERVATIONS] = sql_token_observations,
+	[Q_TOKEN_USAGE] = sql_token_usage,
+	[Q_SENSORS] = sql_sensors,
+};
+
+static const struct pg_stmts stmts = { PGM_QUERY, query_sql, Q__COUNT };
+
+typedef struct json_object *(*pg_row_fn)(const PGresult *r, int i);
+
+static struct json_object *token_metadata(const PGresult *r, int i)
+{
+	struct json_object *m = json_object_new_object();
+	const char *jwt = pg_s(r, i, PTC_JWT);
+
+	put_opt(m, "scheme", pg_s(r, i, PTC_SCHEME));
+	put_opt(m, "header", pg_s(r, i, PTC_HEADER));
+	put_opt(m, "token_prefix", pg_s(r, i, PTC_PREFIX));
+	put_int(m, "token_length", pg_i(r, i, PTC_LENGTH));
+	json_object_object_add(m, "has_checksum",
+			       json_object_new_boolean((int)pg_i(r, i, PTC_HAS_CHECKSUM)));
+	if (pg_i(r, i, PTC_HAS_CHECKSUM))
+		json_object_object_add(m, "checksum_valid", json_object_new_boolean(
+					       (int)pg_i(r, i, PTC_CHECKSUM_VALID)));
+	put_int(m, "confidence", pg_i(r, i, PTC_CONFIDENCE));
+	put_opt(m, "key_id", pg_s(r, i, PTC_KEY_ID));
+	put_opt(m, "aws_key_kind", pg_s(r, i, PTC_AWS_KEY_KIND));
+	put_opt(m, "aws_account", pg_s(r, i, PTC_AWS_ACCOUNT));
+	put_opt(m, "aws_region", pg_s(r, i, PTC_AWS_REGION));
+	put_opt(m, "aws_service", pg_s(r, i, PTC_AWS_SERVICE));
+	put_opt(m, "basic_user", pg_s(r, i, PTC_BASIC_USER));
+	put_opt(m, "basic_password_type", pg_s(r, i, PTC_BASIC_PASSWORD_TYPE));
+	if (jwt[0]) {
+		struct json_object *j = json_tokener_parse(jwt);
+
+		if (j && json_object_is_type(j, json_type_object))
+			json_object_object_add(m, "jwt", j);
+		else
+			json_object_put(j);
+	}
+	return m;
+}
+
+static struct json_object *process_row(const PGresult *r, int i)
+{
+	struct json_object *p = json_object_new_object();
+
+	put_str(p, "exe", pg_s(r, i, PR_EXE));
+	put_opt(p, "comm", pg_s(r, i, PR_COMM));
+	put_int(p, "pid", pg_i(r, i, PR_PID));
+	put_int(p, "uid", pg_i(r, i, PR_UID));
+	put_str(p, "node", pg_s(r, i, PR_NODE));
+	put_str(p, "sensor_id", pg_s(r, i, PR_SENSOR_ID));
+	put_int(p, "requests", pg_i(r, i, PR_REQUESTS));
+	put_time(p, "first_seen", pg_i(r, i, PR_FIRST_SEEN));
+	put_time(p, "last_seen", pg_i(r, i, PR_LAST_SEEN));
+	put_opt(p, "container_id", pg_s(r, i, PR_CONTAINER_ID));
+	put_opt(p, "cmdline", pg_s(r, i, PR_CMDLINE));
+	put_opt(p, "k8s_namespace", pg_s(r, i, PR_K8S_NAMESPACE));
+	return p;
+}
+
+static struct json_object *destination_row(const PGresult *r, int i)
+{
+	struct json_object *d = json_object_new_object();
+
+	put_str(d, "dst", pg_s(r, i, DS_DST));
+	put_str(d, "host", pg_s(r, i, DS_HOST));
+	json_object_object_add(d, "tls", json_object_new_boolean((int)pg_i(r, i, DS_TLS)));
+	put_opt(d, "tls_library", pg_s(r, i, DS_TLS_LIBRARY));
+	put_int(d, "requests", pg_i(r, i, DS_REQUESTS));
+	put_time(d, "first_seen", pg_i(r, i, DS_FIRST_SEEN));
+	put_time(d, "last_seen", pg_i(r, i, DS_LAST_SEEN));
+	return d;
+}
+
+static struct json_object *node_row(const PGresult *r, int i)
+{
+	return json_object_new_string(pg_s(r, i, ND_NODE));
+}
+
+static struct json_object *observation_row(const PGresult *r, int i)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_str(o, "node", pg_s(r, i, OB_NODE));
+	put_int(o, "pid", pg_i(r, i, OB_PID));
+	put_str(o, "exe", pg_s(r, i, OB_EXE));
+	put_opt(o, "comm", pg_s(r, i, OB_COMM));
+	put_str(o, "dst", pg_s(r, i, OB_DST));
+	put_str(o, "host", pg_s(r, i, OB_HOST));
+	json_object_object_add(o, "tls", json_object_new_boolean((int)pg_i(r, i, OB_TLS)));
+	put_opt(o, "method", pg_s(r, i, OB_METHOD));
+	put_opt(o, "path", pg_s(r, i, OB_PATH));
+	put_int(o, "requests", pg_i(r, i, OB_REQUESTS));
+	put_time(o, "first_seen", pg_i(r, i, OB_FIRST_SEEN));
+	put_time(o, "last_seen", pg_i(r, i, OB_LAST_SEEN));
+	return o;
+}
+
+static struct json_object *usage_row(const PGresult *r, int i)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, "minute", pg_i(r, i, US_MINUTE));
+	put_int(u, "count", pg_i(r, i, US_TOTAL));
+	return u;
+}
+
+/* Appends row(r, i) of every row of r to arr and clears r; 0, or -1 when r is NULL. */
+static int rows_json(PGresult *r, struct json_object *arr, pg_row_fn row)
+{
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		json_object_array_add(arr, row(r, i));
+	PQclear(r);
+	return 0;
+}
+
+static int add_rows(struct pg_slot *s, struct json_object *tok, const char *key,
+		    enum query_stmt q, const char *fp, int limit, pg_row_fn row, struct pg_err *e)
+{
+	struct json_object *arr = json_object_new_array();
+	struct pg_params p = { 0 };
+
+	json_object_object_add(tok, key, arr);
+	pg_text(&p, 1, fp);
+	pg_int(&p, 2, limit);
+	return rows_json(pg_run(&s->pc, &stmts, q, &p, e, "query"), arr, row);
+}
+
+static struct json_object *token_object(const PGresult *r, int i)
+{
+	struct json_object *t = json_object_new_object();
+
+	put_str(t, "fingerprint", pg_s(r, i, PTC_FINGERPRINT));
+	put_str(t, "token_type", pg_s(r, i, PTC_TYPE));
+	put_time(t, "first_seen", pg_i(r, i, PTC_FIRST_SEEN));
+	put_time(t, "last_seen", pg_i(r, i, PTC_LAST_SEEN));
+	put_int(t, "requests", pg_i(r, i, PTC_REQUESTS));
+	json_object_object_add(t, "metadata", token_metadata(r, i));
+	return t;
+}
+
+static int add_relations(struct pg_slot *s, struct json_object *t, int limit, struct pg_err *e)
+{
+	const char *fp = json_object_get_string(json_object_object_get(t, "fingerprint"));
+
+	if (add_rows(s, t, "processes", Q_TOKEN_PROCESSES, fp, limit, process_row, e) < 0 ||
+	    add_rows(s, t, "destinations", Q_TOKEN_DESTINATIONS, fp, limit, destination_row, e) < 0 ||
+	    add_rows(s, t, "nodes", Q_TOKEN_NODES, fp, limit, node_row, e) < 0 ||
+	    pg_add_risk(s, t, fp, limit == MAX_ROWS_ONE, e) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Ends a query: on rc < 0 drops obj, else hands obj to *out. The reads of
+ * one answer ran in one read-only transaction (one snapshot, as SQLite's
+ * single connection gives).
+ */
+static int answer(struct pg_store *st, struct pg_slot *s, int rc, struct json_object *obj,
+		  struct json_object **out)
+{
+	if (rc < 0)
+		json_object_put(obj);
+	else
+		*out = obj;
+	pg_release(st, s);
+	return rc;
+}
+
+/* A read-only snapshot for one answer. */
+static int begin_read(struct pg_slot *s, struct pg_err *e)
+{
+	return pg_exec(s->pc.c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", e, "query");
+}
+
+int pg_query_tokens(struct store *base, enum token_sort sort, struct json_object **out,
+		    char *err, size_t errlen)
+{
+	struct pg_store *st = pg_of(base);
+	struct pg_err e = { err, errlen, "" };
+	struct pg_slot *s = pg_acquire(st, err, errlen);
+	struct json_object *arr;
+	struct pg_params p = { 0 };
+	int rc;
+
+	if (!s)
+		return -1;
+	arr = json_object_new_array();
+	pg_int(&p, 1, MAX_TOKENS);
+	rc = begin_read(s, &e);
+	if (rc == 0)
+		rc = rows_json(pg_run(&s->pc, &stmts,
+				      sort == TOKEN_SORT_REQUESTS ? Q_TOKENS_BY_REQUESTS :
+				      sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK :
+				      Q_TOKENS_BY_LAST_SEEN, &p, &e, "query"),
+			       arr, token_object);
+	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
+		rc = add_relations(s, json_object_array_get_idx(arr, i), MAX_ROWS_LIST, &e);
+	if (rc == 0)
+		rc = pg_commit(s, &e);
+	return answer(st, s, rc, arr, out);
+}
+
+int pg_query_token(struct store *base, const char *fingerprint, struct json_object **out,
+		   char *err, size_t errlen)
+{
+	struct pg_store *st = pg_of(base);
+	struct pg_err e = { err, errlen, "" };
+	struct pg_slot *s = pg_acquire(st, err, errlen);
+	struct json_object *t = NULL;
+	struct pg_params p = { 0 };
+	PGresult *r;
+	int rc;
+
+	if (!s)
+		return -1;
+	pg_text(&p, 1, fingerprint);
+	if (begin_read(s, &e) < 0 ||
+	    !(r = pg_run(&s->pc, &stmts, Q_TOKEN_ONE, &p, &e, "query")))
+		return answer(st, s, -1, NULL, out);
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		pg_release(st, s);
+		return 0;
+	}
+	t = token_object(r, 0);
+	PQclear(r);
+	rc = add_relations(s, t, MAX_ROWS_ONE, &e) == 0 &&
+	     add_rows(s, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
+		      observation_row, &e) == 0 &&
+	     add_rows(s, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row, &e) == 0 &&
+	     pg_commit(s, &e) == 0 ? 1 : -1;
+	return answer(st, s, rc, t, out);
+}
+
+static struct json_object *sensor_row(const PGresult *r, int i)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_str(o, "sensor_id", pg_s(r, i, SN_SENSOR_ID));
+	put_str(o, "node", pg_s(r, i, SN_NODE));
+	put_str(o, "version", pg_s(r, i, SN_VERSION));
+	put_time(o, "first_seen", pg_i(r, i, SN_FIRST_SEEN));
+	put_time(o, "last_seen", pg_i(r, i, SN_LAST_SEEN));
+	put_int(o, "last_seq", pg_i(r, i, SN_LAST_SEQ));
+	put_int(o, "batches", pg_i(r, i, SN_BATCHES));
+	put_int(o, "events", pg_i(r, i, SN_EVENTS));
+	if (!pg_null(r, i, SN_STATUS_TS)) {
+		struct json_object *st_obj = json_tokener_parse(pg_s(r, i, SN_STATUS_JSON));
+
+		if (!st_obj || !json_object_is_type(st_obj, json_type_object)) {
+			json_object_put(st_obj);
+			st_obj = json_object_new_object();
+		}
+		put_time(st_obj, "ts", pg_i(r, i, SN_STATUS_TS));
+		json_object_object_add(o, "status", st_obj);
+	}
+	return o;
+}
+
+int pg_query_sensors(struct store *base, struct json_object **out, char *err, size_t errlen)
+{
+	struct pg_store *st = pg_of(base);
+	struct pg_err e = { err, errlen, "" };
+	struct pg_slot *s = pg_acquire(st, err, errlen);
+	struct json_object *arr;
+
+	if (!s)
+		return -1;
+	arr = json_object_new_array();
+	return answer(st, s, rows_json(pg_run(&s->pc, &stmts, Q_SENSORS, NULL, &e, "query"), arr,
+				       sensor_row), arr, out);
+}
