@@ -23,6 +23,7 @@
 #include "webhook.h"
 #include "risk.h"
 #include "sqlite_store.h"
+#include "store_backends.h"
 #include "store.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z, a whole minute */
@@ -53,15 +54,6 @@
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static struct store *open_mem(void)
-{
-	char err[256];
-	struct store *st = store_open(":memory:", 0, err, sizeof(err));
-
-	if (!st)
-		fail_msg("store_open: %s", err);
-	return st;
-}
 
 static void config(struct risk_config *c, const char *json)
 {
@@ -112,12 +104,24 @@ static Tokentap__V1__TokenSeen *seen(Tokentap__V1__Batch *b, const char *fp, con
 }
 
 /* Replaces a string field of a fixture message (fx_str'd, or the shared empty default). */
-/* One integer from SQL over the store's connection (no other thread runs). */
+/* One integer from SQL over the store's connection (SQLite) or a session of the test's database. */
 static int64_t db_int(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s;
 	int64_t v = -1;
 
+	if (!sqlite_store_db(st)) {
+		PGconn *c = tb_pg_conn();
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+		if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return v;
+	}
 	assert_int_equal(sqlite3_prepare_v2(sqlite_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -239,12 +243,11 @@ static struct json_object *token_view(struct store *st, const char *fp)
 
 static void test_new_workload_after_window(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 
 	/* first use, and a second workload inside the window: learnt, no finding */
@@ -293,12 +296,11 @@ static void test_new_workload_after_window(void **state)
 
 static void test_new_destination_and_node(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	seen(b, FP_A, "opaque", 100, EXE_APP, DST, HOST, T0, true);
@@ -348,13 +350,12 @@ static void test_new_destination_and_node(void **state)
 
 static void test_wrong_provider(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 	struct json_object *arr;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	seen(b, FP_GH, "github_pat", 100, EXE_APP, "127.0.0.1:8443", "127.0.0.1:8443", T0, true);
@@ -379,13 +380,12 @@ static void test_wrong_provider(void **state)
 
 static void test_plaintext(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 	struct json_object *arr;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	seen(b, FP_A, "opaque", 100, EXE_APP, "10.1.2.3:80", "", T0, false);
@@ -409,13 +409,12 @@ static void test_plaintext(void **state)
 /* One token in pods of two Kubernetes namespaces: shared, and named by namespace. */
 static void test_shared_across_namespaces(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 	Tokentap__V1__ProcessInfo *pi;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	pi = fx_add_process(b, 100, T0 - 1000, EXE_APP, "app", "");
@@ -443,14 +442,13 @@ static void test_shared_across_namespaces(void **state)
 
 static void test_query_string_and_basic_password(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 	Tokentap__V1__TokenSeen *s;
 	struct json_object *arr;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	s = seen(b, FP_A, "opaque", 100, EXE_APP, DST, HOST, T0, true);
@@ -495,13 +493,12 @@ static void test_query_string_and_basic_password(void **state)
 
 static void test_held_in_argv(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 	struct json_object *t;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	fx_add_held(b, FP_A, "github_pat", 300, "/usr/local/bin/deploy",
@@ -532,13 +529,12 @@ static void test_held_in_argv(void **state)
 
 static void test_held_never_used_then_used(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 	struct json_object *t, *reasons, *findings;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	fx_add_held(b, FP_A, "github_pat", 300, EXE_APP,
@@ -611,12 +607,11 @@ static void use_at(struct store *st, uint64_t seq, int64_t ts, bool first)
 static void test_dormant_then_active(void **state)
 {
 	const int64_t back = T0 + 31 * DAY_MS;
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	char prev[32];
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	use_at(st, 1, T0, true);
 	assert_int_equal(pass_at(st, &c, T0 + SEC_MS), 0);
@@ -651,12 +646,11 @@ static void test_dormant_then_active(void **state)
 static void test_dormant_across_minute(void **state)
 {
 	const int64_t first = T0 + 57500, again = T0 + 63500;
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct alert_view v;
 	Tokentap__V1__Batch *b;
 
-	(void)state;
 	config(&c, "{\"learning_window\": 60, \"dormant_after\": 5}");
 	use_at(st, 1, first, true);
 	assert_int_equal(pass_at(st, &c, first + 100), 0);
@@ -683,7 +677,7 @@ static void test_scores_and_reasons(void **state)
 		.header = "access_token", .aws_key_kind = "", .basic_password_type = "",
 		.jwt_json = "",
 	};
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct risk_score want;
 	Tokentap__V1__Batch *b;
@@ -691,7 +685,6 @@ static void test_scores_and_reasons(void **state)
 	struct json_object *list, *t, *risk, *reasons;
 	int64_t prev = 100;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	/* three findings on one token */
@@ -803,7 +796,7 @@ static int pending(struct store *st, struct json_object **arr)
 static void test_outbox(void **state)
 {
 	const int64_t now = T0 + 62 * SEC_MS;
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct risk_action a[8], webhook, hook;
 	struct alert_view wp, nw;
@@ -812,7 +805,6 @@ static void test_outbox(void **state)
 	char label[600];
 	int n;
 
-	(void)state;
 	config(&c, CFG_OUTBOX);
 	assert_int_equal(c.n_webhooks, 1);
 	assert_int_equal(c.n_hooks, 1);
@@ -944,14 +936,13 @@ static void test_outbox(void **state)
 static void test_outbox_failed_and_unmarked(void **state)
 {
 	const int64_t now = T0 + SEC_MS;
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	struct risk_action a[8];
 	Tokentap__V1__Batch *b;
 	struct json_object *arr;
 	int n;
 
-	(void)state;
 	config(&c, CFG_OUTBOX);
 	b = fx_batch(SENSOR, "node-1", 1);
 	seen(b, FP_GH, "github_pat", 100, EXE_APP, "127.0.0.1:8443", "127.0.0.1:8443", T0, true);
@@ -976,7 +967,7 @@ static void test_outbox_failed_and_unmarked(void **state)
 
 static void test_alert_filters(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 	Tokentap__V1__Batch *b;
 	Tokentap__V1__TokenSeen *s;
@@ -984,7 +975,6 @@ static void test_alert_filters(void **state)
 	struct json_object *arr;
 	char err[256] = "";
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	b = fx_batch(SENSOR, "node-1", 1);
 	/* high at T0 + 1 s, low at T0 + 2 s, high at T0 + 3 s */
@@ -1065,10 +1055,9 @@ static Tokentap__V1__Batch *replay_batch(void)
 
 static void test_replay_changes_nothing(void **state)
 {
-	struct store *st = open_mem();
+	struct store *st = tb_open(state);
 	struct risk_config c;
 
-	(void)state;
 	config(&c, CFG_SHORT);
 	apply_ok(st, replay_batch());
 	assert_int_equal(pass_at(st, &c, T0 + SEC_MS), 3);
@@ -1088,21 +1077,21 @@ static void test_replay_changes_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_workload_after_window),
-		cmocka_unit_test(test_new_destination_and_node),
-		cmocka_unit_test(test_wrong_provider),
-		cmocka_unit_test(test_plaintext),
-		cmocka_unit_test(test_shared_across_namespaces),
-		cmocka_unit_test(test_query_string_and_basic_password),
-		cmocka_unit_test(test_held_in_argv),
-		cmocka_unit_test(test_held_never_used_then_used),
-		cmocka_unit_test(test_dormant_then_active),
-		cmocka_unit_test(test_dormant_across_minute),
-		cmocka_unit_test(test_scores_and_reasons),
-		cmocka_unit_test(test_outbox),
-		cmocka_unit_test(test_outbox_failed_and_unmarked),
-		cmocka_unit_test(test_alert_filters),
-		cmocka_unit_test(test_replay_changes_nothing),
+		STORE_TEST(test_new_workload_after_window),
+		STORE_TEST(test_new_destination_and_node),
+		STORE_TEST(test_wrong_provider),
+		STORE_TEST(test_plaintext),
+		STORE_TEST(test_shared_across_namespaces),
+		STORE_TEST(test_query_string_and_basic_password),
+		STORE_TEST(test_held_in_argv),
+		STORE_TEST(test_held_never_used_then_used),
+		STORE_TEST(test_dormant_then_active),
+		STORE_TEST(test_dormant_across_minute),
+		STORE_TEST(test_scores_and_reasons),
+		STORE_TEST(test_outbox),
+		STORE_TEST(test_outbox_failed_and_unmarked),
+		STORE_TEST(test_alert_filters),
+		STORE_TEST(test_replay_changes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,7 @@
 #define TOUCHED_MAX (RISK_PASS_ROWS * 3 + 64)
 #define FINDINGS_MAX 24
 #define UNUSED_MAX 64
-/* a claimed action is another replica's to retry only after this long */
+/* an action claimed by a replica is another's to retry only after this long */
 #define CLAIM_LEASE_MS 60000
 #define PG_LOCK_PASS 0x746f6b656e04LL
 
@@ -160,18 +160,21 @@ static const char sql_risk_upsert[] =
 	" updated = excluded.updated, last_used = GREATEST(r.last_used, excluded.last_used)";
 
 /*
- * Claims up to $2 actions due at $1: rows another replica is claiming are
- * skipped, and the claimed ones are leased until $3, so they are due
- * again only if this replica never records their outcome.
+ * Claims up to $2 actions due at $1 for this replica ($4) until $3: rows
+ * another replica claimed and still holds are skipped, as are rows being
+ * claimed right now (SKIP LOCKED), so two replicas never send one action.
+ * This replica sees its own claims again (as with SQLite) until it
+ * records their outcome; a dead replica's claims lapse after the lease.
  */
 enum { OB_FINDING_ID, OB_KIND, OB_TARGET, OB_ATTEMPTS };
 static const char sql_outbox_claim[] =
-	"WITH due AS (SELECT finding_id, kind, target, next_at FROM outbox"
-	" WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at, finding_id LIMIT $2"
-	" FOR UPDATE SKIP LOCKED), claimed AS (UPDATE outbox o SET next_at = $3 FROM due"
+	"WITH due AS (SELECT finding_id, kind, target FROM outbox"
+	" WHERE state = 'pending' AND next_at <= $1 AND (claim_until <= $1 OR claim_by = $4)"
+	" ORDER BY next_at, finding_id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+	" claimed AS (UPDATE outbox o SET claim_by = $4, claim_until = $3 FROM due"
 	" WHERE o.finding_id = due.finding_id AND o.kind = due.kind AND o.target = due.target"
-	" RETURNING o.finding_id, o.kind, o.target, o.attempts, due.next_at AS was)"
-	" SELECT finding_id, kind, target, attempts FROM claimed ORDER BY was, finding_id";
+	" RETURNING o.finding_id, o.kind, o.target, o.attempts, o.next_at)"
+	" SELECT finding_id, kind, target, attempts FROM claimed ORDER BY next_at, finding_id";
 static const char sql_outbox_attempt[] =
 	"UPDATE outbox SET attempts = attempts + 1, next_at = $4, state = $5"
 	" WHERE finding_id = $1 AND kind = $2 AND target = $3";
@@ -823,6 +826,7 @@ int pg_risk_due(struct store *base, int64_t now_ms, struct risk_action *out, siz
 	pg_int(&pp, 1, now_ms);
 	pg_int(&pp, 2, (int64_t)cap);
 	pg_int(&pp, 3, now_ms + CLAIM_LEASE_MS);
+	pg_text(&pp, 4, st->replica_id);
 	r = pg_run(&s->pc, &stmts, RK_OUTBOX_CLAIM, &pp, &e, "outbox");
 	if (!r) {
 		pg_release(st, s);

@@ -183,6 +183,9 @@ static const char *const migrations[] = {
 	" attempts integer NOT NULL DEFAULT 0,"
 	" next_at bigint NOT NULL,"
 	" state text NOT NULL DEFAULT 'pending',"
+	/* the replica delivering it, and until when others leave it alone */
+	" claim_by text NOT NULL DEFAULT '',"
+	" claim_until bigint NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (finding_id, kind, target));"
 	"CREATE INDEX outbox_due ON outbox (state, next_at);"
 	"CREATE TABLE deliveries ("

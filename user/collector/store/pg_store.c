@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 /* Advisory lock keys: schema migrations, partition creation, the leader. */
 #define PG_LOCK_MIGRATE 0x746f6b656e01LL
@@ -329,6 +330,16 @@ static struct store *pg_open(const char *conninfo, int flags, char *err, size_t 
 	st->conninfo = strdup(conninfo);
 	if (!st->conninfo)
 		goto oom;
+	{
+		unsigned char rnd[16];
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			snprintf(err, errlen, "getrandom failed");
+			goto fail;
+		}
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			snprintf(st->replica_id + 2 * i, 3, "%02x", rnd[i]);
+	}
 	for (int i = 0; i < PG_POOL_SIZE; i++)
 		if (!(st->slots[i].hasher = obs_hasher_new()))
 			goto oom;

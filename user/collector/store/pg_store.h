@@ -37,6 +37,7 @@ struct pg_store {
 	struct store base;
 	char *conninfo;
 	int readonly;
+	char replica_id[33]; /* random per process: whose claims are whose */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	struct pg_slot slots[PG_POOL_SIZE];
