@@ -177,6 +177,50 @@ static inline int tb_drop(void **state)
 	return 0;
 }
 
+/*
+ * For a whole group on PostgreSQL (a group setup cannot skip): a fresh
+ * database's conninfo in url and 1; 0 after saying why when the server
+ * is not there; -1 when it is required (TOKENTAP_REQUIRE_PG) but not there.
+ */
+static inline int tb_pg_group(char *url, size_t len)
+{
+	const char *env = getenv("TOKENTAP_TEST_PG"), *req = getenv("TOKENTAP_REQUIRE_PG");
+	int required = req && req[0] && strcmp(req, "0") != 0;
+	PGconn *c;
+
+	if (!env || !env[0]) {
+		printf("skipped: the PostgreSQL run (TOKENTAP_TEST_PG is not set)\n");
+		return required ? -1 : 0;
+	}
+	c = PQconnectdb(env);
+	if (PQstatus(c) != CONNECTION_OK) {
+		printf("%s: the PostgreSQL run: cannot connect to TOKENTAP_TEST_PG: %.200s\n",
+		       required ? "failed" : "skipped", PQerrorMessage(c));
+		PQfinish(c);
+		return required ? -1 : 0;
+	}
+	PQfinish(c);
+	tb_pg_create(url, len);
+	return 1;
+}
+
+/* Drops the group's database (tb_pg_group). */
+static inline void tb_pg_group_drop(void)
+{
+	void *pg = (void *)&tb_pg;
+
+	tb_drop(&pg);
+}
+
+/*
+ * A test run once per backend around a store the runner opens: cases
+ * name the test function and the backend; the store is in *tb_store.
+ */
+struct tb_case {
+	enum tb_backend be;
+	void (*fn)(void **state);
+};
+
 #define STORE_TEST(f)                                                        \
 	{ #f "/sqlite", f, NULL, NULL, (void *)&tb_sqlite },                 \
 	{ #f "/pg", f, NULL, tb_drop, (void *)&tb_pg }

@@ -31,6 +31,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "store.h"
+#include "store_backends.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"
 #define T0 1767225600000LL
@@ -58,6 +59,9 @@ static void write_text(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The group's database: SQLite in memory, then a fresh PostgreSQL one. */
+static const char *store_path = ":memory:";
+
 static int setup(void **state)
 {
 	struct server_config cfg = { 0 };
@@ -77,7 +81,7 @@ static int setup(void **state)
 	write_text(emptyfile, "# nothing here\n\n");
 	if (auth_load(&sensor_auth, authfile, err, sizeof(err)) < 0 || sensor_auth.n != 2)
 		return -1;
-	st = store_open(":memory:", 0, err, sizeof(err));
+	st = store_open(store_path, 0, err, sizeof(err));
 	if (!st)
 		return -1;
 	metrics_init(&metrics);
@@ -623,5 +627,18 @@ int main(void)
 		cmocka_unit_test(test_auth_parsing),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	char url[512];
+	int rc, pg;
+
+	rc = cmocka_run_group_tests_name("sqlite", tests, setup, teardown);
+	/* the same requests, answers and metrics with the PostgreSQL store */
+	pg = tb_pg_group(url, sizeof(url));
+	if (pg < 0)
+		return 1;
+	if (pg > 0) {
+		store_path = url;
+		rc |= cmocka_run_group_tests_name("pg", tests, setup, teardown);
+		tb_pg_group_drop();
+	}
+	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "batch_check.h"
 #include "batch_fixture.h"
+#include "store_backends.h"
 #include "gunzip.h"
 #include "ingest.h"
 #include "store.h"
@@ -27,22 +28,26 @@
 static struct store *st;
 static struct ingest_limits lim;
 
-static int setup(void **state)
+/* Runs one case on its backend's fresh store (skips PostgreSQL when it is not there). */
+static void run_case(void **state)
 {
-	char err[256];
+	const struct tb_case *c = *state;
+	void *be = (void *)(c->be == TB_PG ? &tb_pg : &tb_sqlite);
 
-	(void)state;
-	st = store_open(":memory:", 0, err, sizeof(err));
+	st = tb_open(&be);
 	ingest_limits_default(&lim);
-	return st ? 0 : -1;
+	c->fn(state);
 }
 
+/* Also after a failed case: the store closed, its database dropped. */
 static int teardown(void **state)
 {
-	(void)state;
+	const struct tb_case *c = *state;
+	void *be = (void *)(c->be == TB_PG ? &tb_pg : &tb_sqlite);
+
 	store_close(st);
 	st = NULL;
-	return 0;
+	return tb_drop(&be);
 }
 
 static Tokentap__V1__Batch *good_batch(uint64_t seq)
@@ -508,7 +513,9 @@ static void test_decode_only(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)                                                                           \
+	{ #f "/sqlite", run_case, NULL, teardown, &(struct tb_case){ TB_SQLITE, f } },   \
+	{ #f "/pg", run_case, NULL, teardown, &(struct tb_case){ TB_PG, f } }
 	const struct CMUnitTest tests[] = {
 		T(test_valid_gzip_stored),
 		T(test_valid_identity_stored),
