@@ -566,6 +566,49 @@ static void test_obs_id_collision_probed(void **state)
 	dbfile_remove(&d);
 }
 
+/* Two collectors on one PostgreSQL database: a batch applies once, one leads at a time. */
+static void test_pg_replicas_dedupe_and_lead(void **state)
+{
+	char url[512], err[512];
+	const char *path = tb_path(state, url, sizeof(url));
+	struct store *a = store_open(path, 0, err, sizeof(err)), *b;
+	Tokentap__V1__Batch *batch = two_process_batch(9);
+	struct json_object *t;
+
+	if (!a)
+		fail_msg("store_open: %s", err);
+	b = store_open(path, 0, err, sizeof(err));
+	if (!b)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(apply(a, batch), STORE_APPLIED);
+	assert_int_equal(apply(b, batch), STORE_DUPLICATE);
+	t = token_view(b, FP_A);
+	assert_int_equal(geti(t, "requests"), 10);
+	json_object_put(t);
+
+	assert_int_equal(store_leader(a), 1);
+	assert_int_equal(store_leader(b), 0);
+	assert_int_equal(store_leader(a), 1);
+	/* the holder's sessions end: the other takes the lock at a next try (the
+	 * server frees it when the ended session's backend is gone) */
+	store_close(a);
+	for (int i = 0; i < 200 && !store_leader(b); i++)
+		usleep(50 * 1000);
+	assert_int_equal(store_leader(b), 1);
+	assert_int_equal(store_leader(b), 1);
+	fx_free(batch);
+	store_close(b);
+}
+
+/* SQLite has one collector per file: it always leads. */
+static void test_sqlite_always_leads(void **state)
+{
+	struct store *st = tb_open(state);
+
+	assert_int_equal(store_leader(st), 1);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +624,9 @@ int main(void)
 		STORE_TEST(test_sensors_view),
 		STORE_TEST(test_two_nodes_one_token),
 		cmocka_unit_test(test_obs_id_collision_probed),
+		{ "test_pg_replicas_dedupe_and_lead", test_pg_replicas_dedupe_and_lead, NULL, tb_drop,
+		  (void *)&tb_pg },
+		{ "test_sqlite_always_leads", test_sqlite_always_leads, NULL, NULL, (void *)&tb_sqlite },
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@ void metrics_init(struct metrics *m)
 {
 	atomic_init(&m->batches, 0);
 	atomic_init(&m->duplicates, 0);
+	atomic_init(&m->leader, 0);
 	for (int i = 0; i < METRICS_EVENT_KINDS; i++)
 		atomic_init(&m->events[i], 0);
 	for (int i = 0; i < REJECT__COUNT; i++)
@@ -86,6 +87,10 @@ char *metrics_render(struct metrics *m, size_t *len)
 		   " and ignored.\n"
 		   "# TYPE tokentap_collector_duplicate_batches_total counter\n"
 		   "tokentap_collector_duplicate_batches_total %llu\n", ld(&m->duplicates));
+	fprintf(f, "# HELP tokentap_collector_leader 1 while this collector runs the risk engine"
+		   " and alert deliveries (one replica per database).\n"
+		   "# TYPE tokentap_collector_leader gauge\n"
+		   "tokentap_collector_leader %d\n", atomic_load(&m->leader));
 	fprintf(f, "# HELP tokentap_collector_events_total Events stored, by kind.\n"
 		   "# TYPE tokentap_collector_events_total counter\n");
 	for (int i = 1; i < METRICS_EVENT_KINDS; i++)

@@ -36,6 +36,7 @@ struct metrics {
 	atomic_uint_fast64_t latency_bucket[METRICS_LATENCY_BUCKETS]; /* non-cumulative */
 	atomic_uint_fast64_t latency_count;
 	atomic_uint_fast64_t latency_sum_ns;
+	atomic_int leader;                     /* 1 while this replica runs the risk engine */
 };
 
 void metrics_init(struct metrics *m);

@@ -75,7 +75,8 @@ void cli_usage(const char *cmd, FILE *out)
 			"Ctrl-C. --once prints one frame and exits.\n",
 			src);
 	fprintf(out,
-		"\n  --db PATH          read a collector database file directly\n"
+		"\n  --db PATH|URL      read a collector database directly: a SQLite file or a\n"
+		"                     postgres:// URL\n"
 		"  --url URL          ask a running collector, e.g. http://127.0.0.1:7733\n"
 		"  --token-file FILE  Bearer token for --url (serve --read-token-file)\n"
 		"  --log-format FMT   diagnostics on stderr: text (default), or json for one\n"

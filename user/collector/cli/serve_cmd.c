@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "serve_cmd.h"
+#include "pg_conninfo.h"
 #include "auth.h"
 #include "numarg.h"
 #include "risk_engine.h"
@@ -25,13 +26,16 @@ void serve_usage(FILE *out)
 		"Usage: tokentap-collector serve --db PATH (--auth-file FILE | --insecure-no-auth)\n"
 		"                                [--listen ADDR:PORT] [options]\n"
 		"\n"
-		"Receives sensor batches (POST /v1/batches) into a SQLite store and answers\n"
+		"Receives sensor batches (POST /v1/batches) into a SQLite or PostgreSQL store and answers\n"
 		"inventory queries (GET /v1/tokens, /v1/tokens/FINGERPRINT, /v1/sensors),\n"
 		"/healthz and Prometheus /metrics.\n"
 		"\n"
 		"  --listen ADDR:PORT      address to listen on (default " DEFAULT_LISTEN ";\n"
 		"                          [::1]:7733 for IPv6, port 0 picks a free port)\n"
-		"  --db PATH               SQLite database, created when missing\n"
+		"  --db PATH|URL           SQLite database file, created when missing; or a\n"
+		"                          postgres://USER:PASSWORD@HOST/DB URL (or libpq\n"
+		"                          key=value conninfo): PostgreSQL, shared by several\n"
+		"                          replicas, one of which runs the risk engine\n"
 		"  --auth-file FILE        sensor tokens, one per line ('#' comments)\n"
 		"  --insecure-no-auth      accept batches without a token (an empty\n"
 		"                          --auth-file is only accepted with this flag)\n"
@@ -219,7 +223,7 @@ static int load_settings(struct serve *s)
 static int start(struct serve *s)
 {
 	const struct serve_opts *o = &s->o;
-	char err[512];
+	char err[512], shown[512];
 
 	s->st = store_open(o->db, 0, err, sizeof(err));
 	if (!s->st) {
@@ -257,9 +261,12 @@ static int start(struct serve *s)
 			log_error("%s", err);
 			return 1;
 		}
+		risk_engine_leader_gauge(s->engine, &s->metrics.leader);
 	}
+	/* a PostgreSQL URL may carry a password: never printed */
+	pg_conninfo_redact(o->db, shown, sizeof(shown));
 	log_info("listening on %s (port %u), database %s, %s, %s", o->listen, server_port(s->srv),
-		 o->db, s->cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication",
+		 shown, s->cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication",
 		 s->engine ? "risk engine on" : "risk engine off");
 	fflush(stderr);
 	return 0;

@@ -31,7 +31,36 @@ struct risk_engine {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
+	/* leadership as the evaluation thread last saw it; the action thread reads it */
+	atomic_int leading;
+	atomic_int *gauge;
 };
+
+void risk_engine_leader_gauge(struct risk_engine *d, atomic_int *gauge)
+{
+	d->gauge = gauge;
+	if (gauge)
+		atomic_store(gauge, atomic_load(&d->leading));
+}
+
+/*
+ * Asks the store whether this process leads (only one replica on a
+ * database runs passes and deliveries), and says so when it changes.
+ */
+static bool lead(struct risk_engine *d)
+{
+	int now = store_leader(d->st), was = atomic_exchange(&d->leading, now);
+
+	if (now != was) {
+		if (now)
+			log_info("leading: this collector runs the risk engine and deliveries");
+		else
+			log_info("not leading: another collector runs the risk engine");
+		if (d->gauge)
+			atomic_store(d->gauge, now);
+	}
+	return now;
+}
 
 /* Sleeps up to ms; false when asked to stop. */
 static bool nap(struct risk_engine *d, long ms)
@@ -64,6 +93,9 @@ static void *eval_main(void *arg)
 	do {
 		struct risk_pass_stats s = { 0 };
 
+		wait = EVAL_PERIOD_MS;
+		if (!lead(d))
+			continue; /* tried again at the next period */
 		if (store_risk_pass(d->st, d->cfg, clock_real_ms(), &s, err, sizeof(err)) < 0)
 			log_error("%s", err);
 		/* a full pass means a backlog: go on soon, letting batches in between */
@@ -78,8 +110,8 @@ static void *act_main(void *arg)
 	struct risk_engine *d = arg;
 
 	do {
-		/* a full batch means more are due: go on at once */
-		while (risk_engine_act(d->st, d->cfg, clock_real_ms(), ACT_BATCH) == ACT_BATCH)
+		/* only the leader delivers; a full batch means more are due: go on at once */
+		while (atomic_load(&d->leading) && risk_engine_act(d->st, d->cfg, clock_real_ms(), ACT_BATCH) == ACT_BATCH)
 			;
 	} while (nap(d, ACT_PERIOD_MS));
 	return NULL;

@@ -8,6 +8,7 @@
 #ifndef TOKENTAP_RISK_ENGINE_H
 #define TOKENTAP_RISK_ENGINE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "risk.h"
@@ -18,6 +19,11 @@ struct risk_engine;
 /* cfg must outlive the engine. NULL with a reason on failure. */
 struct risk_engine *risk_engine_start(struct store *st, const struct risk_config *cfg, char *err,
 			  size_t errlen);
+/*
+ * Where the engine reports whether this process leads (store_leader):
+ * 1 or 0, written at each change. Optional; set right after start.
+ */
+void risk_engine_leader_gauge(struct risk_engine *d, atomic_int *gauge);
 /* Stops both threads (an action under way finishes first). */
 void risk_engine_stop(struct risk_engine *d);
 

@@ -38,7 +38,7 @@ static void put(char *out, size_t len, size_t *o, const char *s, size_t n)
 static void redact_url(const char *s, char *out, size_t len)
 {
 	const char *auth = strstr(s, "://") + 3;
-	size_t end = strcspn(auth, "/?#"), o = 0;
+	size_t end = strcspn(auth, "/?#"), o = 0, n0;
 	const char *at = NULL, *q;
 
 	/* the last '@' of the authority ends the userinfo */
@@ -58,6 +58,9 @@ static void redact_url(const char *s, char *out, size_t len)
 	}
 	/* the path, then each query parameter, password= replaced */
 	q = auth + end;
+	n0 = strcspn(q, "?");
+	put(out, len, &o, q, n0);
+	q += n0;
 	while (*q) {
 		size_t n = strcspn(q + 1, "&") + 1;
 

@@ -16,10 +16,18 @@
 #define PG_LOCK_PARTS 0x746f6b656e02LL
 #define PG_LOCK_LEADER 0x746f6b656e03LL
 
+/* The server's notices ("already exists, skipping") are not the collector's to print. */
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static PGconn *connect_db(const char *conninfo, int ro, struct pg_err *e)
 {
 	PGconn *c = PQconnectdb(conninfo);
 
+	PQsetNoticeProcessor(c, quiet, NULL);
 	if (PQstatus(c) != CONNECTION_OK) {
 		pg_fail(c, NULL, e, "connect");
 		PQfinish(c);
