@@ -9,6 +9,11 @@ passed=0 failed=0 skipped=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
+# PostgreSQL for the store tests (scripts/pg-test.sh starts it); they skip without it
+if [ -z "${TOKENTAP_TEST_PG:-}" ] && [ "$(id -u)" -eq 0 ] && pgurl=$(scripts/pg-test.sh 2>&1); then
+	export TOKENTAP_TEST_PG=$pgurl
+fi
+
 echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue

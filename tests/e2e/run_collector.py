@@ -5,6 +5,10 @@ real collector, everything on loopback.
 Run as root from anywhere:  python3 tests/e2e/run_collector.py
   TOKENTAP_BIN=path            sensor binary (default build/tokentap)
   TOKENTAP_COLLECTOR_BIN=path  collector binary (default build/tokentap-collector)
+  TOKENTAP_COLLECTOR_PG=url    run the collectors on PostgreSQL: a database per
+                               collector made through this admin URL (a role that
+                               may create databases, scripts/pg-test.sh prints one);
+                               the raw-token scan reads a pg_dump of each
   TOKENTAP_REQUIRE_BPF=1       a sensor that cannot load is a failure, not a skip
 
 Covers: one token used by two processes, a collector outage, SIGTERM of the
@@ -119,6 +123,20 @@ def read_file(path):
         return b""
 
 
+def pg_database(admin_url, name):
+    """A fresh PostgreSQL database for one collector: its URL (dropped at exit)."""
+    import atexit
+    import urllib.parse
+    db = "tokentap_e2e_%d_%s" % (os.getpid(), "".join(c for c in name if c.isalnum()))
+    for sql in ("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db, "CREATE DATABASE %s" % db):
+        subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", admin_url, "-c", sql],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    atexit.register(subprocess.run, ["psql", "-qX", admin_url, "-c",
+                                     "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return urllib.parse.urlsplit(admin_url)._replace(path="/" + db).geturl()
+
+
 class Collector:
     """tokentap-collector serve; restartable on the same port and database."""
 
@@ -126,7 +144,8 @@ class Collector:
         self.ctx = ctx
         self.name = name
         self.extra = list(extra)
-        self.db = os.path.join(ctx.workdir, name + ".db")
+        pg = os.environ.get("TOKENTAP_COLLECTOR_PG")
+        self.db = pg_database(pg, name) if pg else os.path.join(ctx.workdir, name + ".db")
         self.out_path = os.path.join(ctx.workdir, name + ".out")
         self.err_path = os.path.join(ctx.workdir, name + ".err")
         self.port = 0
@@ -168,6 +187,14 @@ class Collector:
         return self.proc is not None and self.proc.poll() is None
 
     def snapshot_db(self):
+        if "://" in self.db:
+            # every table of the PostgreSQL database, as text, for the raw-token scan
+            dump = subprocess.run(["pg_dump", "--no-owner", self.db], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+            if dump.returncode != 0:
+                raise Fail("pg_dump of %s: %s" % (self.name, dump.stderr.decode(errors="replace")))
+            self.ctx.snapshots.append(("%s PostgreSQL dump" % self.name, dump.stdout))
+            return
         for suffix in ("", "-wal", "-shm", "-journal"):
             data = read_file(self.db + suffix)
             if data:
