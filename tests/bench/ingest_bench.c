@@ -8,10 +8,18 @@
  * Run it pinned to one CPU (run.sh uses taskset). Prints one line per run
  * and a SUMMARY line with the medians.
  *
+ * With -p URL (a PostgreSQL role that may create databases) the store is
+ * a fresh PostgreSQL database instead, and -n N collector processes
+ * ingest it together (batch i to process i mod N, as a load balancer
+ * would spread sensors): events per second of all of them, and per one.
+ *
  * Usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] [-d DIR]
+ *                     [-p URL [-n REPLICAS]]
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libpq-fe.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +33,7 @@
 #include "store.h"
 
 #define TARGET_EVENTS_PER_S 200000.0
+#define TARGET_PG_PER_REPLICA 100000.0
 #define T0_MS 1767225600000LL
 /* The workload's population: a busy node, steady state. */
 #define N_TOKENS_DEFAULT 100
@@ -39,9 +48,43 @@ struct body {
 };
 
 struct opts {
-	unsigned batches, events, tokens, runs;
+	unsigned batches, events, tokens, runs, replicas;
 	const char *dir;
+	const char *pg; /* admin URL: PostgreSQL instead of SQLite */
 };
+
+/* The PostgreSQL admin URL (-p) and the bench database's conninfo. */
+static const char *pg_admin;
+static char pg_db[64];
+
+/* Recreates the bench's PostgreSQL database (empty); 0, or -1. */
+static int pg_recreate(int drop_only)
+{
+	PGconn *c = PQconnectdb(pg_admin);
+	char sql[128];
+	int rc = 0;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "ingest_bench: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
+	PQclear(PQexec(c, sql));
+	if (!drop_only) {
+		PGresult *r;
+
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "ingest_bench: %s", PQresultErrorMessage(r));
+			rc = -1;
+		}
+		PQclear(r);
+	}
+	PQfinish(c);
+	return rc;
+}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
@@ -140,6 +183,10 @@ static double mono_s(void)
 
 static void remove_db(const char *path)
 {
+	if (pg_admin) {
+		pg_recreate(0);
+		return;
+	}
 	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
 	char p[4200];
 
@@ -227,6 +274,80 @@ static double run_store(const struct ingest_limits *lim, const struct body *bodi
 	return (double)events / dt;
 }
 
+/*
+ * PostgreSQL with several collector processes: each opens its own store
+ * (its own connections) and ingests every replicas-th batch; the clock
+ * runs from the moment all are connected until the last has finished.
+ * Events per second of all of them, or -1.
+ */
+static double run_replicas(const struct ingest_limits *lim, const struct body *bodies, unsigned n,
+			   const char *db, unsigned replicas)
+{
+	int ready[2], go[2], status, failed = 0;
+	size_t events = 0;
+	char err[256], byte = 0;
+	struct store *st;
+	double t0;
+
+	remove_db(db);
+	/* the schema first, so replicas do not queue on the migration lock while timed */
+	st = store_open(db, 0, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "ingest_bench: %s\n", err);
+		return -1;
+	}
+	store_close(st);
+	if (pipe(ready) < 0 || pipe(go) < 0)
+		return -1;
+	fflush(NULL);
+	for (unsigned k = 0; k < replicas; k++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			struct ingest_result res;
+
+			st = store_open(db, 0, err, sizeof(err));
+			if (!st) {
+				fprintf(stderr, "ingest_bench: %s\n", err);
+				_exit(1);
+			}
+			if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 1)
+				_exit(1);
+			for (unsigned i = k; i < n; i += replicas) {
+				ingest_body(st, lim, "gzip", bodies[i].data, bodies[i].len,
+					    T0_MS + (int64_t)i * 1000 + 1100, &res);
+				if (res.status != INGEST_STORED) {
+					fprintf(stderr, "ingest_bench: batch %u not stored: %s\n", i,
+						res.msg);
+					_exit(1);
+				}
+			}
+			store_close(st);
+			_exit(0);
+		}
+	}
+	for (unsigned k = 0; k < replicas; k++)
+		if (read(ready[0], &byte, 1) != 1)
+			return -1;
+	t0 = mono_s();
+	for (unsigned k = 0; k < replicas; k++)
+		if (write(go[1], &byte, 1) != 1)
+			return -1;
+	for (unsigned k = 0; k < replicas; k++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed = 1;
+	t0 = mono_s() - t0;
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	for (unsigned i = 0; i < n; i++)
+		events += bodies[i].events;
+	return failed ? -1 : (double)events / t0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -261,17 +382,19 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	*o = (struct opts){ 200, 1000, N_TOKENS_DEFAULT, 5, "/tmp" };
-	while ((c = getopt(argc, argv, "b:e:t:r:d:")) != -1) {
+	*o = (struct opts){ 200, 1000, N_TOKENS_DEFAULT, 5, 1, "/tmp", NULL };
+	while ((c = getopt(argc, argv, "b:e:t:r:d:p:n:")) != -1) {
 		switch (c) {
 		case 'b': o->batches = parse_uint(optarg, 1, 100000, "-b BATCHES"); break;
 		case 'e': o->events = parse_uint(optarg, 2, BATCH_CHECK_MAX_EVENTS, "-e EVENTS"); break;
 		case 't': o->tokens = parse_uint(optarg, 1, N_TRIPLES, "-t TOKENS"); break;
 		case 'r': o->runs = parse_uint(optarg, 1, 63, "-r RUNS"); break;
 		case 'd': o->dir = optarg; break;
+		case 'p': o->pg = optarg; break;
+		case 'n': o->replicas = parse_uint(optarg, 1, 16, "-n REPLICAS"); break;
 		default:
 			fprintf(stderr, "usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] "
-				"[-d DIR]\n");
+				"[-d DIR] [-p URL [-n REPLICAS]]\n");
 			exit(2);
 		}
 	}
@@ -290,6 +413,29 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	ingest_limits_default(&lim);
 	snprintf(db, sizeof(db), "%s/ingest-bench-%ld.db", o.dir, (long)getpid());
+	if (o.pg) {
+		/* the bench's own database on the server of the admin URL, by keyword */
+		PGconn *c = PQconnectdb(o.pg);
+		PQconninfoOption *opts = PQconninfo(c);
+		size_t off = 0;
+
+		if (PQstatus(c) != CONNECTION_OK) {
+			fprintf(stderr, "ingest_bench: -p: %s", PQerrorMessage(c));
+			return 1;
+		}
+		pg_admin = o.pg;
+		snprintf(pg_db, sizeof(pg_db), "ingest_bench_%ld", (long)getpid());
+		for (PQconninfoOption *q = opts; q && q->keyword; q++)
+			if (q->val && q->val[0] && (!strcmp(q->keyword, "host") ||
+						    !strcmp(q->keyword, "port") ||
+						    !strcmp(q->keyword, "user") ||
+						    !strcmp(q->keyword, "password")))
+				off += (size_t)snprintf(db + off, sizeof(db) - off, "%s='%s' ",
+							q->keyword, q->val);
+		snprintf(db + off, sizeof(db) - off, "dbname=%s", pg_db);
+		PQconninfoFree(opts);
+		PQfinish(c);
+	}
 	for (unsigned i = 0; i < N_TRIPLES; i++)
 		triples[i] = (struct triple){ (unsigned)(rnd() % o.tokens),
 					      (unsigned)(rnd() % N_PROCS),
@@ -317,13 +463,21 @@ int main(int argc, char **argv)
 
 		/* alternate the order so drift does not favour one path */
 		if (r % 2) {
-			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms, &risk_s,
-					   &risk_seen);
+			sto[r] = o.replicas > 1 ? run_replicas(&lim, bodies, o.batches, db, o.replicas)
+						: run_store(&lim, bodies, o.batches, db, &store_ms,
+							    &risk_s, &risk_seen);
 			dec[r] = run_decode(&lim, bodies, o.batches);
 		} else {
 			dec[r] = run_decode(&lim, bodies, o.batches);
-			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms, &risk_s,
-					   &risk_seen);
+			sto[r] = o.replicas > 1 ? run_replicas(&lim, bodies, o.batches, db, o.replicas)
+						: run_store(&lim, bodies, o.batches, db, &store_ms,
+							    &risk_s, &risk_seen);
+		}
+		if (o.replicas > 1) {
+			/* the processes' own times are not collected: rates only */
+			store_ms = 0;
+			risk_s = 1;
+			risk_seen = 0;
 		}
 		if (dec[r] < 0 || sto[r] < 0)
 			return 1;
@@ -343,6 +497,16 @@ int main(int argc, char **argv)
 	       "store %% = share of ingest time inside store transactions; risk sg/s = first "
 	       "sightings the risk engine evaluates per second; risk/ing = engine time for "
 	       "the run's sightings over the time to ingest the run)\n");
+	if (o.pg) {
+		pg_recreate(1);
+		printf("SUMMARY ingest-pg: %.0f events/s into PostgreSQL with %u collector "
+		       "process%s, %.0f per process (median of %u runs; the server on the same "
+		       "machine); target >= %.0f per process: %s\n",
+		       median(sto, o.runs), o.replicas, o.replicas > 1 ? "es" : "",
+		       median(sto, o.runs) / o.replicas, o.runs, TARGET_PG_PER_REPLICA,
+		       median(sto, o.runs) / o.replicas >= TARGET_PG_PER_REPLICA ? "met" : "NOT met");
+		return 0;
+	}
 	printf("SUMMARY ingest: %.0f events/s into SQLite (median of %u runs, one CPU); "
 	       "decode-only %.0f events/s; decode/ingest %.2f; risk engine time / ingest time "
 	       "%.3f; target >= %.0f events/s: %s\n",

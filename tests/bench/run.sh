@@ -411,6 +411,22 @@ if selected ingest; then
 	echo
 	"${PIN[@]}" "$BENCH/ingest_bench" -b "$INGEST_BATCHES" -e "$INGEST_EVENTS" \
 		-t "$INGEST_TOKENS" -r "$INGEST_RUNS" -d "${INGEST_DIR:-$TMP}" || RESULT=1
+	# The same batches into PostgreSQL (scripts/pg-test.sh starts it on
+	# loopback), by one collector process and by two sharing the database.
+	# Not pinned: the server runs on the same machine.
+	pgurl=${TOKENTAP_TEST_PG:-}
+	if [ -z "$pgurl" ]; then
+		pgurl=$("$HERE/../../scripts/pg-test.sh" 2>/dev/null) || pgurl=
+	fi
+	if [ -n "$pgurl" ]; then
+		for n in 1 2; do
+			echo
+			"$BENCH/ingest_bench" -b "$INGEST_BATCHES" -e "$INGEST_EVENTS" \
+				-t "$INGEST_TOKENS" -r "$INGEST_RUNS" -p "$pgurl" -n "$n" || RESULT=1
+		done
+	else
+		echo "ingest-pg: skipped (no PostgreSQL: scripts/pg-test.sh could not start one)"
+	fi
 fi
 
 # Real sensor, real collector, a client and a poller; the script cleans up

@@ -29,7 +29,7 @@ enum apply_stmt {
 	AP_BATCH_INSERT,
 	AP_SENSOR_UPSERT,
 	AP_SENSOR_STATUS,
-	AP_PROCESS_UPSERT,
+	AP_PROCESSES_UPSERT,
 	AP_TOKENS_UPSERT,
 	AP_OBS_UPSERT,
 	AP_USAGE_UPSERT,
@@ -54,10 +54,14 @@ static const char *const apply_sql[AP__COUNT] = {
 	/* a replayed old batch never replaces a newer status */
 	[AP_SENSOR_STATUS] = "UPDATE sensors SET status_ts = $2, status_json = $3 WHERE sensor_id = $1"
 			     " AND (status_ts IS NULL OR status_ts <= $2)",
-	[AP_PROCESS_UPSERT] =
+	/* the batch's process descriptions, one row per process, in key order */
+	[AP_PROCESSES_UPSERT] =
 		"INSERT INTO processes AS t (sensor_id, pid, start_time, node, ppid, uid, exe, cmdline,"
 		" cgroup, container_id, cgroup_id, first_seen, last_seen, k8s_namespace)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)"
+		" SELECT $1, pid, st, $2, ppid, uid, exe, cmdline, cgroup, cid, cgid, $3, $3, ns"
+		" FROM unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[],"
+		" $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[])"
+		" AS x(pid, st, ppid, uid, exe, cmdline, cgroup, cid, cgid, ns)"
 		" ON CONFLICT (sensor_id, pid, start_time) DO UPDATE SET node = excluded.node,"
 		" ppid = excluded.ppid, uid = excluded.uid, " KEEP("exe") ", " KEEP("cmdline") ", "
 		KEEP("cgroup") ", " KEEP("container_id") ", " KEEP("k8s_namespace") ","
@@ -159,6 +163,14 @@ struct usage_note {
 	int64_t obs_id, minute, count;
 };
 
+/* A process description; merged per (pid, start time) as the upserts would, one by one. */
+struct proc_note {
+	const Tokentap__V1__ProcessInfo *e;
+	size_t order;
+	/* the merged values: later non-empty strings win, numbers are the latest */
+	const char *exe, *cmdline, *cgroup, *container_id, *k8s_namespace;
+};
+
 struct apply_ctx {
 	struct pg_store *st;
 	struct pg_slot *s;
@@ -173,6 +185,8 @@ struct apply_ctx {
 	size_t n_usage;
 	const Tokentap__V1__TokenSeen **seen;
 	size_t n_seen;
+	struct proc_note *procs;
+	size_t n_procs;
 	struct pg_buf col[20];
 };
 
@@ -597,24 +611,78 @@ static int apply_held(struct apply_ctx *c, const Tokentap__V1__TokenHeld *e)
 	return pg_run0(&c->s->pc, &stmts, AP_HELD_UPSERT, &p, &c->e, "held");
 }
 
-static int apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e)
+static void apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e)
+{
+	c->procs[c->n_procs] = (struct proc_note){ e, c->n_procs, e->exe, e->cmdline, e->cgroup,
+						    e->container_id, e->k8s_namespace };
+	c->n_procs++;
+}
+
+static int proc_cmp(const void *a, const void *b)
+{
+	const struct proc_note *x = a, *y = b;
+
+	if (x->e->pid != y->e->pid)
+		return x->e->pid < y->e->pid ? -1 : 1;
+	if (x->e->start_time_ms != y->e->start_time_ms)
+		return x->e->start_time_ms < y->e->start_time_ms ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static const char *keep(const char *old, const char *v)
+{
+	return v && v[0] ? v : old;
+}
+
+/* One row per process of the batch: the same outcome as one upsert per description. */
+static int flush_procs(struct apply_ctx *c)
 {
 	struct pg_params p = { 0 };
+	struct pg_buf *k = c->col;
+	size_t n = 0;
 
+	if (!c->n_procs)
+		return 0;
+	qsort(c->procs, c->n_procs, sizeof(*c->procs), proc_cmp);
+	for (size_t j = 0; j < c->n_procs; j++) {
+		struct proc_note *q = &c->procs[j];
+
+		if (n && c->procs[n - 1].e->pid == q->e->pid &&
+		    c->procs[n - 1].e->start_time_ms == q->e->start_time_ms) {
+			struct proc_note *m = &c->procs[n - 1];
+
+			m->exe = keep(m->exe, q->e->exe);
+			m->cmdline = keep(m->cmdline, q->e->cmdline);
+			m->cgroup = keep(m->cgroup, q->e->cgroup);
+			m->container_id = keep(m->container_id, q->e->container_id);
+			m->k8s_namespace = keep(m->k8s_namespace, q->e->k8s_namespace);
+			m->e = q->e; /* ppid, uid, cgroup_id: the latest */
+			continue;
+		}
+		c->procs[n++] = *q;
+	}
+	begin_columns(c, 13);
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_note *q = &c->procs[i];
+
+		pg_arr_int(&k[3], q->e->pid);
+		pg_arr_int(&k[4], q->e->start_time_ms);
+		pg_arr_int(&k[5], q->e->ppid);
+		pg_arr_int(&k[6], q->e->uid);
+		pg_arr_text(&k[7], q->exe);
+		pg_arr_text(&k[8], q->cmdline);
+		pg_arr_text(&k[9], q->cgroup);
+		pg_arr_text(&k[10], q->container_id);
+		pg_arr_int(&k[11], (int64_t)q->e->cgroup_id);
+		pg_arr_text(&k[12], q->k8s_namespace);
+	}
+	if (bind_columns(c, &p, 13) < 0)
+		return -1;
+	/* $1..$3 are the batch's sensor, node and time, not columns */
 	pg_text(&p, 1, c->b->sensor_id);
-	pg_int(&p, 2, e->pid);
-	pg_int(&p, 3, e->start_time_ms);
-	pg_text(&p, 4, c->b->node);
-	pg_int(&p, 5, e->ppid);
-	pg_int(&p, 6, e->uid);
-	pg_text(&p, 7, e->exe);
-	pg_text(&p, 8, e->cmdline);
-	pg_text(&p, 9, e->cgroup);
-	pg_text(&p, 10, e->container_id);
-	pg_int(&p, 11, (int64_t)e->cgroup_id);
-	pg_int(&p, 12, c->b->sent_at_ms > 0 ? c->b->sent_at_ms : c->now_ms);
-	pg_text(&p, 13, e->k8s_namespace);
-	return pg_run0(&c->s->pc, &stmts, AP_PROCESS_UPSERT, &p, &c->e, "process");
+	pg_text(&p, 2, c->b->node);
+	pg_int(&p, 3, c->b->sent_at_ms > 0 ? c->b->sent_at_ms : c->now_ms);
+	return pg_run0(&c->s->pc, &stmts, AP_PROCESSES_UPSERT, &p, &c->e, "process");
 }
 
 /* The counters as a JSON object, named as in the proto (as sqlite_apply.c). */
@@ -699,7 +767,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 		return 0;
 	}
 	case TOKENTAP__V1__EVENT__KIND_PROCESS_INFO:
-		return apply_process(c, e->process_info);
+		apply_process(c, e->process_info);
+		return 0;
 	case TOKENTAP__V1__EVENT__KIND_TOKEN_HELD:
 		return apply_held(c, e->token_held);
 	case TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT:
@@ -742,11 +811,11 @@ static int apply_all(struct apply_ctx *c)
 	pg_int(&p, 6, (int64_t)b->n_events);
 	if (pg_run0(&c->s->pc, &stmts, AP_SENSOR_UPSERT, &p, &c->e, "sensor") < 0)
 		return -1;
-	c->n_toks = c->n_obs = c->n_usage = c->n_seen = 0;
+	c->n_toks = c->n_obs = c->n_usage = c->n_seen = c->n_procs = 0;
 	for (size_t i = 0; i < b->n_events; i++)
 		if (apply_event(c, b->events[i]) < 0)
 			return -1;
-	if (flush_seen(c) < 0 || flush_obs(c) < 0 || flush_usage(c) < 0 || flush_tokens(c) < 0)
+	if (flush_procs(c) < 0 || flush_seen(c) < 0 || flush_obs(c) < 0 || flush_usage(c) < 0 || flush_tokens(c) < 0)
 		return -1;
 	return 1;
 }
@@ -789,7 +858,8 @@ static int ctx_alloc(struct apply_ctx *c, size_t n)
 	c->obs = malloc(n * sizeof(*c->obs));
 	c->usage = malloc(n * sizeof(*c->usage));
 	c->seen = malloc(n * sizeof(*c->seen));
-	return c->toks && c->obs && c->usage && c->seen ? 0 : -1;
+	c->procs = malloc(n * sizeof(*c->procs));
+	return c->toks && c->obs && c->usage && c->seen && c->procs ? 0 : -1;
 }
 
 static void ctx_free(struct apply_ctx *c)
@@ -798,6 +868,7 @@ static void ctx_free(struct apply_ctx *c)
 	free(c->obs);
 	free(c->usage);
 	free(c->seen);
+	free(c->procs);
 	for (size_t i = 0; i < sizeof(c->col) / sizeof(c->col[0]); i++)
 		pg_buf_free(&c->col[i]);
 }
