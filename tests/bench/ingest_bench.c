@@ -57,11 +57,18 @@ struct opts {
 static const char *pg_admin;
 static char pg_db[64];
 
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 /* Recreates the bench's PostgreSQL database (empty); 0, or -1. */
 static int pg_recreate(int drop_only)
 {
 	PGconn *c = PQconnectdb(pg_admin);
 	char sql[128];
+	PGresult *r;
 	int rc = 0;
 
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -69,10 +76,15 @@ static int pg_recreate(int drop_only)
 		PQfinish(c);
 		return -1;
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_db);
-	PQclear(PQexec(c, sql));
-	if (!drop_only) {
-		PGresult *r;
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "ingest_bench: %s", PQresultErrorMessage(r));
+		rc = -1;
+	}
+	PQclear(r);
+	if (!drop_only && rc == 0) {
 
 		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
 		r = PQexec(c, sql);
