@@ -31,6 +31,8 @@ struct store_ops {
 			char *err, size_t errlen);
 	int (*risk_record)(struct store *st, const struct risk_action *a, int64_t now_ms,
 			   const struct risk_outcome *o, char *err, size_t errlen);
+	int (*retain)(struct store *st, const struct retention_policy *p, int64_t now_ms,
+		      struct retention_stats *stats, char *err, size_t errlen);
 };
 
 /* The first member of every backend's handle. */
