@@ -600,7 +600,8 @@ def t_basic_auth(ctx):
     password = secrets.token_urlsafe(18)
     cred = base64.b64encode(("user:" + password).encode()).decode()
     ctx.tokens += [password, cred]
-    fp = fingerprint(ctx.key_hex, cred)
+    # the secret of user:password is the password
+    fp = fingerprint(ctx.key_hex, password)
     conf = curl_config(ctx, ['user = "user:%s"' % password])
     c = run_client(ctx, [CURL, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf,
                          "https://127.0.0.1:%d/s8/basic" % ctx.tls.port])
@@ -608,6 +609,41 @@ def t_basic_auth(ctx):
     check_fields(ev, {"exe": os.path.realpath(CURL), "pid": c.pid, "token_type": "basic",
                       "basic_user": "user", "scheme": "Basic", "tls": True,
                       "dst": "127.0.0.1:%d" % ctx.tls.port, "path": "/s8/basic"})
+
+
+def t_basic_and_bearer_one_token(ctx):
+    """A GitHub token sent by git's way (Basic x-access-token:TOKEN) and as a
+    Bearer token is one token: one fingerprint, one type."""
+    need(CURL, "curl")
+    tok, fp = new_token(ctx, "ghp")
+    ctx.tokens.append(base64.b64encode(("x-access-token:" + tok).encode()).decode())
+    port = ctx.plain.port
+    basic = curl_config(ctx, ['user = "x-access-token:%s"' % tok])
+    bearer = curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok])
+    c1 = run_client(ctx, [CURL, "-sS", "-o", "/dev/null", "-K", basic,
+                          "http://127.0.0.1:%d/s8/as-basic" % port])
+    c2 = run_client(ctx, [CURL, "-sS", "-o", "/dev/null", "-K", bearer,
+                          "http://127.0.0.1:%d/s8/as-bearer" % port])
+    ev1 = seen_for(ctx, fp, c1.pid)[0]
+    ev2 = seen_for(ctx, fp, c2.pid)[0]
+    check_fields(ev1, {"token_type": "github_pat", "scheme": "Basic",
+                       "basic_user": "x-access-token", "path": "/s8/as-basic"})
+    check_fields(ev2, {"token_type": "github_pat", "scheme": "Bearer", "path": "/s8/as-bearer"})
+
+
+def t_url_path_token(ctx):
+    """A Telegram bot token in the URL path: extracted, typed, and the path
+    reported with the token replaced."""
+    need(CURL, "curl")
+    tok = "%d:%s" % (secrets.randbelow(9 * 10**9) + 10**9, secrets.token_urlsafe(26)[:35])
+    ctx.tokens.append(tok)
+    fp = fingerprint(ctx.key_hex, tok)
+    port = ctx.plain.port
+    conf = curl_config(ctx, ['url = "http://127.0.0.1:%d/bot%s/getMe?offset=7"' % (port, tok)])
+    c = run_client(ctx, [CURL, "-sS", "-o", "/dev/null", "-K", conf])
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"token_type": "telegram_bot", "header": "telegram-bot-path",
+                      "path": "/bot{redacted}/getMe?offset=", "tls": False})
 
 
 def t_mount_namespace(ctx):
@@ -1156,6 +1192,8 @@ SCENARIOS = [
     ("query_param_access_token", t_query_param),
     ("keepalive_50_exact_count", t_keepalive_counts),
     ("basic_auth_curl", t_basic_auth),
+    ("basic_and_bearer_one_token", t_basic_and_bearer_one_token),
+    ("url_path_telegram_token", t_url_path_token),
     ("late_loaded_library", t_late_library),
     ("late_library_released_after_exit", t_late_library_released),
     ("close_frees_sessions", t_close_frees_sessions),

@@ -452,6 +452,148 @@ static void check_redact(const char *in, size_t outcap, const char *want)
 	assert_int_equal(n, strlen(want));
 }
 
+/* Compares a credential's secret without printing it on failure. */
+static void assert_secret(const struct credential *c, const char *want)
+{
+	assert_int_equal(c->secret_len, strlen(want));
+	assert_true(memcmp(c->secret, want, c->secret_len) == 0);
+}
+
+/* Standard base64 of s, for Basic values (test code: a few dozen bytes). */
+static void b64(char *out, const char *s)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), o = 0;
+
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = al[(v >> 18) & 63];
+		out[o++] = al[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? al[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? al[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/*
+ * One credential, one secret: a token sent as a Basic password has the
+ * secret of the same token sent as Bearer; other credentials' secret is
+ * their value.
+ */
+static void test_secret_basic_password(void **state)
+{
+	char tok[64], plain[128], enc[256], v[300];
+	struct fixture *f;
+
+	(void)state;
+	fake(tok, sizeof(tok), "ghp" "_");
+	snprintf(plain, sizeof(plain), "x-access-token:%s", tok);
+	b64(enc, plain);
+
+	f = fixture_new();
+	snprintf(v, sizeof(v), "Basic %s", enc);
+	hdr(f, "Authorization", v);
+	snprintf(v, sizeof(v), "Bearer %s", tok);
+	hdr(f, "Proxy-Authorization", v);
+	assert_int_equal(extract(f), 2);
+	assert_value(&f->list.items[0], enc);
+	assert_secret(&f->list.items[0], tok);
+	assert_value(&f->list.items[1], tok);
+	assert_secret(&f->list.items[1], tok);
+	cred_list_wipe(&f->list);
+	free(f);
+
+	/* no colon, an empty password, or not base64: the whole value is the secret */
+	static const char *const odd[] = { "bm9jb2xvbg==" /* nocolon */, "dXNlcjo=" /* user: */,
+					   "!!notbase64!!" };
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		f = fixture_new();
+		snprintf(v, sizeof(v), "basic %s", odd[i]);
+		hdr(f, "Authorization", v);
+		assert_int_equal(extract(f), 1);
+		assert_secret(&f->list.items[0], odd[i]);
+		cred_list_wipe(&f->list);
+		free(f);
+	}
+	/* the scratch copy of the password is wiped with the list */
+	f = fixture_new();
+	snprintf(v, sizeof(v), "Basic %s", enc);
+	hdr(f, "Authorization", v);
+	assert_int_equal(extract(f), 1);
+	cred_list_wipe(&f->list);
+	assert_null(memmem(f->list.scratch, sizeof(f->list.scratch), tok, strlen(tok)));
+	free(f);
+}
+
+static void test_path_tokens(void **state)
+{
+	static const char tg[] = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+	static const char slack[] = "XXXXXXXXXXXXXXXXXXXXXXXX";
+	static const char discord[] =
+		"abcdEFGHijklMNOPqrstUVWXyz0123456789_-abcdEFGHijklMNOPqrstUVWXyz0123";
+	char t[512];
+	struct fixture *f;
+
+	(void)state;
+	f = fixture_new();
+	snprintf(t, sizeof(t), "/bot%s/sendMessage?chat_id=1", tg);
+	target(f, t);
+	assert_int_equal(extract(f), 1);
+	assert_int_equal(f->list.items[0].source, CRED_SRC_PATH);
+	assert_string_equal(f->list.items[0].header, "telegram-bot-path");
+	assert_secret(&f->list.items[0], tg);
+	cred_list_wipe(&f->list);
+	free(f);
+
+	f = fixture_new();
+	snprintf(t, sizeof(t), "/services/T0AB12CD3/B0EF45GH6/%s", slack);
+	target(f, t);
+	assert_int_equal(extract(f), 1);
+	assert_string_equal(f->list.items[0].header, "slack-webhook-path");
+	assert_secret(&f->list.items[0], slack);
+	cred_list_wipe(&f->list);
+	free(f);
+
+	f = fixture_new();
+	snprintf(t, sizeof(t), "/api/webhooks/112233445566778899/%s?wait=true", discord);
+	target(f, t);
+	assert_int_equal(extract(f), 1);
+	assert_string_equal(f->list.items[0].header, "discord-webhook-path");
+	assert_secret(&f->list.items[0], discord);
+	cred_list_wipe(&f->list);
+	free(f);
+
+	/* shapes that are not credentials: too short, wrong alphabet, in the query */
+	static const char *const not_tokens[] = {
+		"/bot12:short/x", "/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PAL$saw/x",
+		"/botnotdigits:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "/services/T0AB/B0EF/short",
+		"/services/t0ab12cd3/B0EF45GH6/XXXXXXXXXXXXXXXXXXXXXXXX", "/api/webhooks/12/abc",
+		"/x?p=/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/",
+	};
+	for (size_t i = 0; i < sizeof(not_tokens) / sizeof(not_tokens[0]); i++) {
+		f = fixture_new();
+		target(f, not_tokens[i]);
+		assert_int_equal(extract(f), 0);
+		free(f);
+	}
+}
+
+static void test_redact_path_tokens(void **state)
+{
+	(void)state;
+	check_redact("/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe?x=1", 256,
+		     "/bot{redacted}/getMe?x=");
+	check_redact("/services/T0AB12CD3/B0EF45GH6/XXXXXXXXXXXXXXXXXXXXXXXX", 256,
+		     "/services/T0AB12CD3/B0EF45GH6/{redacted}");
+	/* no room for the whole mark: nothing of the token either */
+	check_redact("/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe", 8, "/bot");
+}
+
 static void test_redact_target(void **state)
 {
 	char out[8];
@@ -494,6 +636,9 @@ int main(void)
 		cmocka_unit_test(test_custom_config),
 		cmocka_unit_test(test_from_parser),
 		cmocka_unit_test(test_redact_target),
+		cmocka_unit_test(test_secret_basic_password),
+		cmocka_unit_test(test_path_tokens),
+		cmocka_unit_test(test_redact_path_tokens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

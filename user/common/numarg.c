@@ -56,3 +56,32 @@ int numarg_size(const char *s, uint64_t max, uint64_t *out)
 	*out = v << shift;
 	return 0;
 }
+
+int numarg_duration(const char *s, uint64_t max_ms, uint64_t *out_ms)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t unit;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -1;
+	if (!strcmp(s, "0")) {
+		*out_ms = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || !end[0] || end[1])
+		return -1;
+	switch (*end) {
+	case 's': unit = 1000; break;
+	case 'm': unit = 60 * 1000; break;
+	case 'h': unit = 3600 * 1000; break;
+	case 'd': unit = 86400 * 1000; break;
+	default: return -1;
+	}
+	if (v > max_ms / unit)
+		return -1;
+	*out_ms = v * unit;
+	return 0;
+}

@@ -23,8 +23,6 @@
 #define CONF_MALFORMED 30
 
 #define DEFAULT_MAX_LEN 4096
-#define BASIC_TEXT_MAX 4096                         /* base64 bytes of a Basic value */
-#define BASIC_PLAIN_MAX (BASIC_TEXT_MAX / 4 * 3)
 
 /* The bytes allowed after a rule's prefix. */
 enum alphabet {
@@ -109,6 +107,13 @@ static const struct rule rules[] = {
 	AZURE_KEY("ocp-apim-subscription-key"),
 	AZURE_KEY("x-functions-key"),
 	AZURE_KEY("api-key"),
+	/* path credentials: path_token.c checked their shape, the name says which */
+	{ .type = TYPE_TELEGRAM_BOT, .header = "telegram-bot-path", .min_len = 1,
+	  .confidence = CONF_STRUCTURE },
+	{ .type = TYPE_SLACK_WEBHOOK, .header = "slack-webhook-path", .min_len = 1,
+	  .confidence = CONF_STRUCTURE },
+	{ .type = TYPE_DISCORD_WEBHOOK, .header = "discord-webhook-path", .min_len = 1,
+	  .confidence = CONF_STRUCTURE },
 	{ .type = TYPE_DATADOG, .header = "dd-api-key", .min_len = 32, .max_len = 32,
 	  .alpha = AL_HEX },
 	{ .type = TYPE_DATADOG, .header = "dd-application-key", .min_len = 40, .max_len = 40,
@@ -509,40 +514,6 @@ static void meta_aws(const struct credential *c, const struct fp_key *key, struc
 
 /* ---- Basic ----------------------------------------------------------- */
 
-static bool is_b64_char(unsigned char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       ch == '+' || ch == '/';
-}
-
-/*
- * Strict base64 (standard alphabet, padding only at the end, missing
- * padding tolerated) into out (BASIC_PLAIN_MAX + 3 bytes). Returns the
- * decoded length or -1.
- */
-static int basic_decode(const char *v, size_t len, unsigned char *out)
-{
-	unsigned char text[BASIC_TEXT_MAX];
-	size_t body = len, padded;
-	int n;
-
-	while (body > 0 && len - body < 2 && v[body - 1] == '=')
-		body--;
-	if (body == 0 || body % 4 == 1 || len > sizeof(text) || (body != len && len % 4 != 0))
-		return -1;
-	for (size_t i = 0; i < body; i++)
-		if (!is_b64_char((unsigned char)v[i]))
-			return -1;
-	padded = (body + 3) & ~(size_t)3;
-	memcpy(text, v, body);
-	memset(text + body, '=', padded - body);
-	n = EVP_DecodeBlock(out, text, (int)padded);
-	secure_wipe(text, padded);
-	if (n < 0 || (size_t)n < padded - body)
-		return -1;
-	return n - (int)(padded - body);
-}
-
 /* Twilio account or API key SID: "AC" or "SK" + 32 hex. An identifier, not a secret. */
 static bool is_twilio_sid(const unsigned char *u, size_t len)
 {
@@ -552,11 +523,11 @@ static bool is_twilio_sid(const unsigned char *u, size_t len)
 
 static void meta_basic(const struct credential *c, const struct fp_key *key, struct token_info *out)
 {
-	unsigned char plain[BASIC_PLAIN_MAX + 3];
+	unsigned char plain[CRED_BASIC_PLAIN_MAX + 3];
 	struct credential pw = { .source = c->source };
 	const struct rule *r;
 	const unsigned char *colon;
-	int n = basic_decode(c->value, c->value_len, plain);
+	int n = cred_basic_decode(c->value, c->value_len, plain);
 
 	(void)key;
 	if (n <= 0) {
@@ -589,6 +560,13 @@ static void meta_basic(const struct credential *c, const struct fp_key *key, str
 		apply_rule(r, pw.value, pw.value_len, &inner);
 		snprintf(out->basic_password_type, sizeof(out->basic_password_type), "%s",
 			 token_type_id_str(r->type));
+		/*
+		 * A known token sent as the password is that token (one
+		 * fingerprint over the password, cred.h): it takes the token's
+		 * type and length, the user stays as metadata.
+		 */
+		snprintf(out->type, sizeof(out->type), "%s", token_type_id_str(r->type));
+		out->length = pw.value_len;
 		memcpy(out->prefix, inner.prefix, sizeof(out->prefix));
 		out->has_checksum = inner.has_checksum;
 		out->checksum_valid = inner.checksum_valid;

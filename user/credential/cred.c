@@ -8,8 +8,12 @@
  */
 #include "cred.h"
 
+#include <openssl/evp.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
+#include "path_token.h"
 #include "wipe.h"
 
 static const char *const default_headers[] = {
@@ -295,6 +299,78 @@ static void add_sas(struct cred_list *l, const char *name, struct span scheme, s
 	}
 }
 
+/* ---- Basic -------------------------------------------------------------- */
+
+static bool is_b64_char(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '+' || ch == '/';
+}
+
+int cred_basic_decode(const char *v, size_t len, unsigned char *out)
+{
+	unsigned char text[CRED_BASIC_TEXT_MAX];
+	size_t body = len, padded;
+	int n;
+
+	while (body > 0 && len - body < 2 && v[body - 1] == '=')
+		body--;
+	if (body == 0 || body % 4 == 1 || len > sizeof(text) || (body != len && len % 4 != 0))
+		return -1;
+	for (size_t i = 0; i < body; i++)
+		if (!is_b64_char((unsigned char)v[i]))
+			return -1;
+	padded = (body + 3) & ~(size_t)3;
+	memcpy(text, v, body);
+	memset(text + body, '=', padded - body);
+	n = EVP_DecodeBlock(out, text, (int)padded);
+	secure_wipe(text, padded);
+	if (n < 0 || (size_t)n < padded - body)
+		return -1;
+	return n - (int)(padded - body);
+}
+
+/*
+ * The password of a Basic "user:password", copied to scratch, is the
+ * credential's secret. Without a colon, with an empty password, or with
+ * no room left, the secret stays the whole value.
+ */
+static void basic_secret(struct cred_list *l, struct credential *c)
+{
+	unsigned char plain[CRED_BASIC_PLAIN_MAX + 3];
+	const unsigned char *colon;
+	int n = cred_basic_decode(c->value, c->value_len, plain);
+	size_t pw;
+
+	if (n > 0 && (colon = memchr(plain, ':', (size_t)n)) != NULL) {
+		pw = (size_t)n - (size_t)(colon + 1 - plain);
+		if (pw > 0 && pw <= sizeof(l->scratch) - l->scratch_used) {
+			memcpy(l->scratch + l->scratch_used, colon + 1, pw);
+			c->secret = l->scratch + l->scratch_used;
+			c->secret_len = pw;
+			l->scratch_used += pw;
+		}
+	}
+	secure_wipe(plain, sizeof(plain));
+}
+
+static bool scheme_is(const struct credential *c, const char *name)
+{
+	return strcasecmp(c->scheme, name) == 0;
+}
+
+static void set_secrets(struct cred_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct credential *c = &l->items[i];
+
+		c->secret = c->value;
+		c->secret_len = c->value_len;
+		if (c->source == CRED_SRC_HEADER && scheme_is(c, "Basic"))
+			basic_secret(l, c);
+	}
+}
+
 static void add_authorization(struct cred_list *l, const char *name, struct span v)
 {
 	struct span rest = v, scheme;
@@ -401,6 +477,17 @@ static void extract_query(const struct http1_request *req, const struct cred_con
 	}
 }
 
+/* A credential in the path (path_token.h); the target is the request's own bytes. */
+static void extract_path(const struct http1_request *req, struct cred_list *l)
+{
+	enum path_token_kind kind;
+	size_t off, n;
+
+	if (req->target && path_token_find(req->target, req->target_len, &kind, &off, &n))
+		add(l, CRED_SRC_PATH, path_token_name(kind), (struct span){ "", 0 },
+		    (struct span){ req->target + off, n }, 0);
+}
+
 size_t cred_extract(const struct http1_request *req, const struct cred_config *cfg,
 		    struct cred_list *out)
 {
@@ -418,6 +505,8 @@ size_t cred_extract(const struct http1_request *req, const struct cred_config *c
 		extract_headers(req, cfg, out);
 	if (cfg->params)
 		extract_query(req, cfg, out);
+	extract_path(req, out);
+	set_secrets(out);
 	return out->n;
 }
 
@@ -434,14 +523,26 @@ void cred_list_wipe(struct cred_list *l)
 size_t cred_redact_target(const char *target, size_t len, char *out, size_t outcap)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	static const char mark[] = "{redacted}";
 	bool in_query = false, in_value = false;
-	size_t o = 0;
+	enum path_token_kind kind;
+	size_t o = 0, tok_off = SIZE_MAX, tok_n = 0;
 
 	if (!out || outcap == 0)
 		return 0;
+	if (!path_token_find(target, len, &kind, &tok_off, &tok_n))
+		tok_off = SIZE_MAX;
 	for (size_t i = 0; target && i < len; i++) {
 		unsigned char c = (unsigned char)target[i];
 
+		if (i == tok_off) {
+			if (o + sizeof(mark) - 1 >= outcap)
+				break;
+			memcpy(out + o, mark, sizeof(mark) - 1);
+			o += sizeof(mark) - 1;
+			i += tok_n - 1;
+			continue;
+		}
 		if (c == '#')
 			break;
 		if (in_query && c == '&')

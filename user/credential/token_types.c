@@ -244,6 +244,21 @@ const struct token_type token_types[TYPE__COUNT] = {
 		.id = "ai_misc",
 		.name = "xAI, Groq, Replicate, LangSmith, Perplexity or ElevenLabs key",
 	},
+	/* credentials in URL paths (path_token.c): a bot's or a webhook's whole power */
+	[TYPE_TELEGRAM_BOT] = {
+		.id = "telegram_bot", .name = "Telegram bot token",
+		.holder = TOKEN_HOLDER_MACHINE, .lifetime = TOKEN_LIFE_LONG,
+		.hosts = HOSTS("api.telegram.org"),
+	},
+	[TYPE_SLACK_WEBHOOK] = {
+		.id = "slack_webhook", .name = "Slack incoming webhook",
+		.holder = TOKEN_HOLDER_MACHINE, .lifetime = TOKEN_LIFE_LONG, SLACK_HOSTS,
+	},
+	[TYPE_DISCORD_WEBHOOK] = {
+		.id = "discord_webhook", .name = "Discord webhook",
+		.holder = TOKEN_HOLDER_MACHINE, .lifetime = TOKEN_LIFE_LONG,
+		.hosts = HOSTS("discord.com", "discordapp.com"),
+	},
 };
 
 /*

@@ -76,7 +76,7 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 		const struct credential *c = &creds->items[i];
 		struct sighting sg = base;
 
-		if (fingerprint_hex(p->o.key, c->value, c->value_len, sg.fingerprint) != 0)
+		if (fingerprint_hex(p->o.key, c->secret, c->secret_len, sg.fingerprint) != 0)
 			continue;
 		p->st.credentials++;
 		snprintf(sg.scheme, sizeof(sg.scheme), "%s", c->scheme);
@@ -84,8 +84,8 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 		sg.in_query = c->source == CRED_SRC_QUERY;
 		class_cache_classify(p->classes, p->o.key, sg.fingerprint, c, &sg.info);
 		if (p->o.raw && p->o.raw->wants(p->o.raw->ctx, sg.fingerprint))
-			p->o.raw->take(p->o.raw->ctx, sg.fingerprint, sg.info.type, c->value,
-				       c->value_len);
+			p->o.raw->take(p->o.raw->ctx, sg.fingerprint, sg.info.type, c->secret,
+				       c->secret_len);
 
 		/* a handshake-time write may be retried: its sightings wait */
 		if (fc->in_init && retry_hold(s, &sg))

@@ -6,6 +6,8 @@
 #include "risk_engine.h"
 #include "http_server.h"
 #include "log.h"
+#include "retention_opts.h"
+#include "retention_task.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -49,6 +51,7 @@ void serve_usage(FILE *out)
 		"                          learning window, rule weights and severities,\n"
 		"                          provider hosts, alert webhooks, revocation hooks\n"
 		"  --no-risk               store only: no risk evaluation, alerts or hooks\n"
+		RETENTION_HELP
 		"  --log-format text|json  diagnostics on stderr as text lines (default) or as\n"
 		"                          one JSON object per line (ts, level, program, msg)\n"
 		"  -h, --help              this help\n"
@@ -64,13 +67,15 @@ struct serve_opts {
 	const char *listen, *db, *auth_file, *read_token_file, *risk_config;
 	bool insecure, no_risk;
 	struct ingest_limits limits;
+	struct retention_policy retention;
+	int64_t retention_every_ms;
 	unsigned threads, max_connections, timeout_s;
 };
 
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
 	enum { O_LISTEN = 256, O_DB, O_AUTH, O_INSECURE, O_READ, O_BODY, O_DECOMP, O_THREADS,
-	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK, O_LOGFMT };
+	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK, O_LOGFMT, O_RETENTION };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "db", required_argument, NULL, O_DB },
@@ -84,6 +89,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "risk-config", required_argument, NULL, O_RISK },
 		{ "no-risk", no_argument, NULL, O_NORISK },
+		{ "retention", required_argument, NULL, O_RETENTION },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -102,6 +108,16 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case O_READ: o->read_token_file = optarg; break;
 		case O_RISK: o->risk_config = optarg; break;
 		case O_NORISK: o->no_risk = true; break;
+		case O_RETENTION: {
+			char err[256];
+
+			if (retention_spec_parse(optarg, &o->retention, &o->retention_every_ms, err,
+						 sizeof(err)) < 0) {
+				serve_error("%s", err);
+				return 2;
+			}
+			break;
+		}
 		case O_LOGFMT:
 			if (log_format_parse(optarg, &fmt) < 0) {
 				serve_error("--log-format takes text or json, not \"%s\"", optarg);
@@ -181,6 +197,7 @@ struct serve {
 	struct server_config cfg;
 	struct server *srv;
 	struct risk_engine *engine;
+	struct retention_task *retention;
 	sigset_t sigs;
 	unsigned grace_ms;  /* what server_stop gives requests under way */
 };
@@ -263,6 +280,18 @@ static int start(struct serve *s)
 		}
 		risk_engine_leader_gauge(s->engine, &s->metrics.leader);
 	}
+	if (o->retention_every_ms) {
+		struct retention_policy p = o->retention;
+
+		/* with the engine off nobody will read the sightings: they age out like the rest */
+		p.keep_unread = !s->engine;
+		s->retention = retention_task_start(s->st, &p, o->retention_every_ms, err,
+						    sizeof(err));
+		if (!s->retention) {
+			log_error("%s", err);
+			return 1;
+		}
+	}
 	/* a PostgreSQL URL may carry a password: never printed */
 	pg_conninfo_redact(o->db, shown, sizeof(shown));
 	log_info("listening on %s (port %u), database %s, %s, %s", o->listen, server_port(s->srv),
@@ -288,6 +317,7 @@ static void serve_free(struct serve *s)
 	if (s->srv)
 		server_stop(s->srv, s->grace_ms);
 	risk_engine_stop(s->engine);
+	retention_task_stop(s->retention);
 	store_close(s->st);
 	risk_config_free(&s->risk);
 	auth_free(&s->sensor_auth);
@@ -300,6 +330,8 @@ int serve_main(int argc, char **argv)
 	int status, sig;
 
 	ingest_limits_default(&s.o.limits);
+	retention_policy_default(&s.o.retention);
+	s.o.retention_every_ms = RETENTION_EVERY_DEFAULT_MS;
 	risk_config_default(&s.risk);
 	status = parse_opts(argc, argv, &s.o);
 	if (status >= 0)

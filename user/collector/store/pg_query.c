@@ -15,6 +15,8 @@
 #define MAX_ROWS_LIST 1000
 #define MAX_ROWS_ONE 10000
 #define MAX_MINUTES 10080
+#define MAX_HOURS 2160
+#define MAX_DAYS 730
 
 enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
@@ -26,6 +28,8 @@ enum query_stmt {
 	Q_TOKEN_NODES,
 	Q_TOKEN_OBSERVATIONS,
 	Q_TOKEN_USAGE,
+	Q_TOKEN_USAGE_HOURLY,
+	Q_TOKEN_USAGE_DAILY,
 	Q_SENSORS,
 	Q__COUNT
 };
@@ -93,6 +97,16 @@ static const char sql_token_usage[] =
 	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = $1"
 	" GROUP BY u.minute ORDER BY u.minute DESC LIMIT $2) x ORDER BY minute";
 
+/* the same for what retention rolled up: the newest $2 hours and days, oldest first */
+static const char sql_token_usage_hourly[] =
+	"SELECT hour, total FROM (SELECT u.hour AS hour, SUM(u.count) AS total"
+	" FROM observations o JOIN usage_hour u ON u.obs_id = o.id WHERE o.fingerprint = $1"
+	" GROUP BY u.hour ORDER BY u.hour DESC LIMIT $2) x ORDER BY hour";
+static const char sql_token_usage_daily[] =
+	"SELECT day, total FROM (SELECT u.day AS day, SUM(u.count) AS total"
+	" FROM observations o JOIN usage_day u ON u.obs_id = o.id WHERE o.fingerprint = $1"
+	" GROUP BY u.day ORDER BY u.day DESC LIMIT $2) x ORDER BY day";
+
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
 	SN_EVENTS, SN_STATUS_TS, SN_STATUS_JSON,
@@ -112,6 +126,8 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_NODES] = sql_token_nodes,
 	[Q_TOKEN_OBSERVATIONS] = sql_token_observations,
 	[Q_TOKEN_USAGE] = sql_token_usage,
+	[Q_TOKEN_USAGE_HOURLY] = sql_token_usage_hourly,
+	[Q_TOKEN_USAGE_DAILY] = sql_token_usage_daily,
 	[Q_SENSORS] = sql_sensors,
 };
 
@@ -216,6 +232,25 @@ static struct json_object *usage_row(const PGresult *r, int i)
 	put_time(u, "minute", pg_i(r, i, US_MINUTE));
 	put_int(u, "count", pg_i(r, i, US_TOTAL));
 	return u;
+}
+
+static struct json_object *bucket_row(const PGresult *r, int i, const char *key)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, key, pg_i(r, i, 0));
+	put_int(u, "count", pg_i(r, i, 1));
+	return u;
+}
+
+static struct json_object *hour_row(const PGresult *r, int i)
+{
+	return bucket_row(r, i, "hour");
+}
+
+static struct json_object *day_row(const PGresult *r, int i)
+{
+	return bucket_row(r, i, "day");
 }
 
 /* Appends row(r, i) of every row of r to arr and clears r; 0, or -1 when r is NULL. */
@@ -344,6 +379,10 @@ int pg_query_token(struct store *base, const char *fingerprint, struct json_obje
 	     add_rows(s, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
 		      observation_row, &e) == 0 &&
 	     add_rows(s, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row, &e) == 0 &&
+	     add_rows(s, t, "usage_hourly", Q_TOKEN_USAGE_HOURLY, fingerprint, MAX_HOURS, hour_row,
+		      &e) == 0 &&
+	     add_rows(s, t, "usage_daily", Q_TOKEN_USAGE_DAILY, fingerprint, MAX_DAYS, day_row,
+		      &e) == 0 &&
 	     pg_commit(s, &e) == 0 ? 1 : -1;
 	return answer(st, s, rc, t, out);
 }

@@ -107,6 +107,17 @@ static const char *const migrations[] = {
 	" count bigint NOT NULL,"
 	" PRIMARY KEY (obs_id, minute)) PARTITION BY RANGE (minute);"
 	"CREATE TABLE usage_default PARTITION OF usage DEFAULT;"
+	/* what retention rolls minutes up into, as in SQLite (read by the token view) */
+	"CREATE TABLE usage_hour ("
+	" obs_id bigint NOT NULL,"
+	" hour bigint NOT NULL,"
+	" count bigint NOT NULL,"
+	" PRIMARY KEY (obs_id, hour));"
+	"CREATE TABLE usage_day ("
+	" obs_id bigint NOT NULL,"
+	" day bigint NOT NULL,"
+	" count bigint NOT NULL,"
+	" PRIMARY KEY (obs_id, day));"
 	/* every first sighting, partitioned by day of ts; read by id */
 	"CREATE TABLE seen_log ("
 	" id bigserial,"

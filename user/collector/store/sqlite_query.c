@@ -11,6 +11,8 @@
 #define MAX_ROWS_LIST 1000      /* processes/destinations/nodes per token in lists */
 #define MAX_ROWS_ONE 10000      /* the same in the single-token view */
 #define MAX_MINUTES 10080       /* one week of per-minute usage */
+#define MAX_HOURS 2160          /* 90 days of hourly usage (rolled up by retention) */
+#define MAX_DAYS 730            /* two years of daily usage */
 
 enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
@@ -22,6 +24,8 @@ enum query_stmt {
 	Q_TOKEN_NODES,
 	Q_TOKEN_OBSERVATIONS,
 	Q_TOKEN_USAGE,
+	Q_TOKEN_USAGE_HOURLY,
+	Q_TOKEN_USAGE_DAILY,
 	Q_SENSORS,
 	Q__COUNT
 };
@@ -77,6 +81,16 @@ static const char sql_token_usage[] =
 	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
 	" GROUP BY u.minute ORDER BY u.minute DESC LIMIT ?2) ORDER BY minute";
 
+/* the same for what retention rolled up: the newest ?2 hours and days, oldest first */
+static const char sql_token_usage_hourly[] =
+	"SELECT hour, total FROM (SELECT u.hour AS hour, SUM(u.count) AS total"
+	" FROM obs_ident o JOIN usage_hour u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
+	" GROUP BY u.hour ORDER BY u.hour DESC LIMIT ?2) ORDER BY hour";
+static const char sql_token_usage_daily[] =
+	"SELECT day, total FROM (SELECT u.day AS day, SUM(u.count) AS total"
+	" FROM obs_ident o JOIN usage_day u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
+	" GROUP BY u.day ORDER BY u.day DESC LIMIT ?2) ORDER BY day";
+
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
 	SN_EVENTS, SN_STATUS_TS, SN_STATUS_JSON,
@@ -95,6 +109,8 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_NODES] = sql_token_nodes,
 	[Q_TOKEN_OBSERVATIONS] = sql_token_observations,
 	[Q_TOKEN_USAGE] = sql_token_usage,
+	[Q_TOKEN_USAGE_HOURLY] = sql_token_usage_hourly,
+	[Q_TOKEN_USAGE_DAILY] = sql_token_usage_daily,
 	[Q_SENSORS] = sql_sensors,
 };
 
@@ -205,6 +221,26 @@ static struct json_object *usage_row(sqlite3_stmt *s)
 	return u;
 }
 
+/* Rows of the rolled-up series: the bucket's start and its requests. */
+static struct json_object *bucket_row(sqlite3_stmt *s, const char *key)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, key, sqlite3_column_int64(s, 0));
+	put_int(u, "count", sqlite3_column_int64(s, 1));
+	return u;
+}
+
+static struct json_object *hour_row(sqlite3_stmt *s)
+{
+	return bucket_row(s, "hour");
+}
+
+static struct json_object *day_row(sqlite3_stmt *s)
+{
+	return bucket_row(s, "day");
+}
+
 /* tok[key]: the rows of statement i for the token fp (?1), limit (?2) at most. */
 static int add_rows(struct sqlite_store *st, struct json_object *tok, const char *key,
 		    enum query_stmt i, const char *fp, int limit, sqlite_row_fn row)
@@ -270,7 +306,11 @@ static int token_view(struct sqlite_store *st, struct json_object *t, const char
 	if (add_relations(st, t, MAX_ROWS_ONE) < 0 ||
 	    add_rows(st, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
 		     observation_row) < 0 ||
-	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0)
+	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0 ||
+	    add_rows(st, t, "usage_hourly", Q_TOKEN_USAGE_HOURLY, fingerprint, MAX_HOURS,
+		     hour_row) < 0 ||
+	    add_rows(st, t, "usage_daily", Q_TOKEN_USAGE_DAILY, fingerprint, MAX_DAYS,
+		     day_row) < 0)
 		return -1;
 	return 0;
 }

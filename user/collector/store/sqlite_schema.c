@@ -276,6 +276,35 @@ static const char *const migrations[] = {
 	" outcome TEXT);",
 	/* 4: the Kubernetes namespace of a process, for workloads and sharing */
 	"ALTER TABLE processes ADD COLUMN k8s_namespace TEXT NOT NULL DEFAULT '';",
+	/*
+	 * 5: bounded history. Per-minute usage rolls up to hours, hours to
+	 * days (sqlite_retain.c); the time indexes let a retention pass touch
+	 * only what it prunes. A batch key dropped by retention leaves its
+	 * sensor's highest pruned seq behind: the sensor sends in seq order,
+	 * so a batch at or below it was applied or refused before, and the
+	 * trigger turns it into a duplicate (the INSERT OR IGNORE changes
+	 * nothing).
+	 */
+	"CREATE TABLE usage_hour ("
+	" obs_id INTEGER NOT NULL,"
+	" hour INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (obs_id, hour)) WITHOUT ROWID;"
+	"CREATE TABLE usage_day ("
+	" obs_id INTEGER NOT NULL,"
+	" day INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (obs_id, day)) WITHOUT ROWID;"
+	"CREATE INDEX usage_minute ON usage (minute);"
+	"CREATE INDEX usage_hour_hour ON usage_hour (hour);"
+	"CREATE INDEX usage_day_day ON usage_day (day);"
+	"CREATE INDEX batches_received ON batches (received_at);"
+	"CREATE INDEX seen_log_ts ON seen_log (ts);"
+	"CREATE INDEX deliveries_ts ON deliveries (ts);"
+	"ALTER TABLE sensors ADD COLUMN pruned_seq INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
+	" WHEN NEW.seq <= (SELECT pruned_seq FROM sensors WHERE sensor_id = NEW.sensor_id)"
+	" BEGIN SELECT RAISE(IGNORE); END;",
 };
 
 int sqlite_schema_latest(void)

@@ -87,6 +87,7 @@ static const struct sq_stmts *const module_stmts[SQM__COUNT] = {
 	[SQM_QUERY] = &sqlite_query_stmts,
 	[SQM_ALERTS] = &sqlite_alerts_stmts,
 	[SQM_RISK] = &sqlite_risk_stmts,
+	[SQM_RETAIN] = &sqlite_retain_stmts,
 };
 
 static int prepare_modules(struct sqlite_store *st, const struct sq_err *e, const char *path)
@@ -144,6 +145,7 @@ static const struct store_ops sqlite_ops = {
 	.risk_pass = sqlite_risk_pass,
 	.risk_due = sqlite_risk_due,
 	.risk_record = sqlite_risk_record,
+	.retain = sqlite_retain,
 };
 
 static struct store *sqlite_open(const char *path, int flags, char *err, size_t errlen)

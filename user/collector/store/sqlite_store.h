@@ -4,7 +4,8 @@
  * in a schema_version table, one transaction per batch, one connection
  * serialized by a mutex. What its modules share: the handle, the SQL
  * fragments two modules use, and the calls between modules. Each module
- * (sqlite_apply.c, sqlite_query.c, sqlite_alerts.c, sqlite_risk.c) owns
+ * (sqlite_apply.c, sqlite_query.c, sqlite_alerts.c, sqlite_risk.c,
+ * sqlite_retain.c) owns
  * its statements, prepared once with the connection.
  */
 #ifndef TOKENTAP_SQLITE_STORE_H
@@ -22,12 +23,13 @@ enum sqlite_module {
 	SQM_QUERY,
 	SQM_ALERTS,
 	SQM_RISK,
+	SQM_RETAIN,
 	SQM__COUNT
 };
 
 /* Each module's SQL by its own statement enum (stmt left NULL). */
 extern const struct sq_stmts sqlite_apply_stmts, sqlite_query_stmts, sqlite_alerts_stmts,
-	sqlite_risk_stmts;
+	sqlite_risk_stmts, sqlite_retain_stmts;
 
 struct sqlite_store {
 	struct store base;
@@ -84,6 +86,8 @@ int sqlite_risk_due(struct store *st, int64_t now_ms, struct risk_action *out, s
 		    char *err, size_t errlen);
 int sqlite_risk_record(struct store *st, const struct risk_action *a, int64_t now_ms,
 		       const struct risk_outcome *o, char *err, size_t errlen);
+int sqlite_retain(struct store *st, const struct retention_policy *p, int64_t now_ms,
+		  struct retention_stats *stats, char *err, size_t errlen);
 
 /* One json-c value of the current row of a statement. */
 typedef struct json_object *(*sqlite_row_fn)(sqlite3_stmt *s);

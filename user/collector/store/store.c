@@ -106,3 +106,28 @@ int store_leader(struct store *st)
 {
 	return st->ops->leader ? st->ops->leader(st) : 1;
 }
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+void retention_policy_default(struct retention_policy *p)
+{
+	*p = (struct retention_policy){
+		.minutes_ms = 7 * DAY_MS,
+		.hours_ms = 90 * DAY_MS,
+		.days_ms = 730 * DAY_MS,
+		.dedupe_ms = 7 * DAY_MS,
+		.sightings_ms = 30 * DAY_MS,
+		.deliveries_ms = 90 * DAY_MS,
+		.keep_unread = 1,
+	};
+}
+
+int store_retain(struct store *st, const struct retention_policy *p, int64_t now_ms,
+		 struct retention_stats *stats, char *err, size_t errlen)
+{
+	if (!st->ops->retain) {
+		snprintf(err, errlen, "the %s store has no retention", st->ops->name);
+		return -1;
+	}
+	return st->ops->retain(st, p, now_ms, stats, err, errlen);
+}

@@ -159,4 +159,45 @@ struct risk_outcome {
 int store_risk_record(struct store *st, const struct risk_action *a, int64_t now_ms,
 		      const struct risk_outcome *o, char *err, size_t errlen);
 
+/* ---- bounded history ----------------------------------------------------- */
+
+/*
+ * How long each kind of history is kept, in ms; 0 keeps it for ever. The
+ * inventory (tokens, observations and their first/last seen and request
+ * totals), findings and revocations are never pruned: only detail that
+ * has a coarser or newer summary elsewhere.
+ */
+struct retention_policy {
+	int64_t minutes_ms;    /* per-minute usage older than this rolls up to hours */
+	int64_t hours_ms;      /* hourly usage older than this rolls up to days */
+	int64_t days_ms;       /* daily usage older than this is dropped */
+	int64_t dedupe_ms;     /* batch keys older than this are dropped; replays of them
+				* stay refused by a per-sensor watermark */
+	int64_t sightings_ms;  /* sightings the risk engine has read, older than this,
+				* except each token's first */
+	int64_t deliveries_ms; /* delivery log rows older than this */
+	int keep_unread;       /* keep sightings the risk engine has not read yet (1 unless
+				* the engine is off) */
+};
+
+/* The defaults: 7, 90 and 730 days of minutes, hours and days; 7, 30 and 90 days. */
+void retention_policy_default(struct retention_policy *p);
+
+struct retention_stats {
+	uint64_t minutes_rolled;  /* per-minute rows folded into hours */
+	uint64_t hours_rolled;    /* hourly rows folded into days */
+	uint64_t days_dropped;
+	uint64_t batches_pruned;
+	uint64_t sightings_pruned;
+	uint64_t deliveries_pruned;
+};
+
+/*
+ * One retention pass at now_ms, in short transactions so ingest is never
+ * held for long. Totals and first/last seen are unchanged by it. 0 and
+ * *stats (added to), or -1 with a one-line reason (what was done stays).
+ */
+int store_retain(struct store *st, const struct retention_policy *p, int64_t now_ms,
+		 struct retention_stats *stats, char *err, size_t errlen);
+
 #endif
