@@ -1074,6 +1074,88 @@ static void test_replay_changes_nothing(void **state)
 	store_close(st);
 }
 
+/*
+ * Two collectors on one PostgreSQL database, both running the engine for a
+ * moment (as during a leader change): one pass finds the alert once, and
+ * its deliveries are claimed by one of them only: each is sent once.
+ */
+static void test_pg_two_leaders_deliver_once(void **state)
+{
+	const int64_t now = T0 + 62 * SEC_MS;
+	char url[512], err[512];
+	const char *path = tb_path(state, url, sizeof(url));
+	struct store *st = store_open(path, 0, err, sizeof(err)), *other;
+	struct risk_config c;
+	struct risk_action a[8], b2[8];
+	Tokentap__V1__Batch *b;
+	int n;
+
+	if (!st)
+		fail_msg("store_open: %s", err);
+	other = store_open(path, 0, err, sizeof(err));
+	if (!other)
+		fail_msg("store_open: %s", err);
+	config(&c, CFG_OUTBOX);
+	b = fx_batch(SENSOR, "node-1", 1);
+	seen(b, FP_GH, "github_pat", 100, EXE_APP, "127.0.0.1:8443", "127.0.0.1:8443", T0, true);
+	apply_ok(st, b);
+	/* both pass: the second finds nothing new (the cursor moved under the pass lock) */
+	assert_int_equal(pass_at(st, &c, now), 1);
+	assert_int_equal(pass_at(other, &c, now), 0);
+	assert_int_equal(db_int(st, "SELECT COUNT(*) FROM findings"), 1);
+
+	n = due(st, now, a, 8);
+	assert_int_equal(n, 2); /* the webhook and the hook */
+	/* claimed by the first: the other sees nothing due while the claim holds */
+	assert_int_equal(due(other, now, b2, 8), 0);
+	assert_int_equal(due(other, now + 30 * SEC_MS, b2, 8), 0);
+	for (int i = 0; i < n; i++)
+		record(st, &a[i], now, &(struct risk_outcome){ .outcome = "ok", .detail = "" });
+	release_all(a, n);
+	/* done: due for nobody, even after the claim would have lapsed */
+	assert_int_equal(due(other, now + 600 * SEC_MS, b2, 8), 0);
+	assert_int_equal(due(st, now + 600 * SEC_MS, a, 8), 0);
+	assert_int_equal(db_int(st, "SELECT COUNT(*) FROM deliveries"), 1);
+	assert_int_equal(db_int(st, "SELECT COUNT(*) FROM revocations"), 1);
+	risk_config_free(&c);
+	store_close(other);
+	store_close(st);
+}
+
+/* A claim whose holder never recorded the outcome (killed) lapses to another replica. */
+static void test_pg_claim_lapses(void **state)
+{
+	const int64_t now = T0 + 62 * SEC_MS;
+	char url[512], err[512];
+	const char *path = tb_path(state, url, sizeof(url));
+	struct store *st = store_open(path, 0, err, sizeof(err)), *other;
+	struct risk_config c;
+	struct risk_action a[8];
+	Tokentap__V1__Batch *b;
+	int n;
+
+	if (!st)
+		fail_msg("store_open: %s", err);
+	other = store_open(path, 0, err, sizeof(err));
+	if (!other)
+		fail_msg("store_open: %s", err);
+	config(&c, CFG_OUTBOX);
+	b = fx_batch(SENSOR, "node-1", 1);
+	seen(b, FP_GH, "github_pat", 100, EXE_APP, "127.0.0.1:8443", "127.0.0.1:8443", T0, true);
+	apply_ok(st, b);
+	assert_int_equal(pass_at(st, &c, now), 1);
+	n = due(st, now, a, 8);
+	assert_int_equal(n, 2);
+	release_all(a, n);
+	store_close(st);
+	assert_int_equal(due(other, now + 59 * SEC_MS, a, 8), 0);
+	n = due(other, now + 60 * SEC_MS, a, 8);
+	assert_int_equal(n, 2);
+	release_all(a, n);
+	risk_config_free(&c);
+	store_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1174,9 @@ int main(void)
 		STORE_TEST(test_outbox_failed_and_unmarked),
 		STORE_TEST(test_alert_filters),
 		STORE_TEST(test_replay_changes_nothing),
+		{ "test_pg_two_leaders_deliver_once", test_pg_two_leaders_deliver_once, NULL, tb_drop,
+		  (void *)&tb_pg },
+		{ "test_pg_claim_lapses", test_pg_claim_lapses, NULL, tb_drop, (void *)&tb_pg },
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
