@@ -6,6 +6,10 @@
  * entry upgrades by one version, applied once, in order, in one
  * transaction with its schema_version row. Never edit a released entry.
  *
+ * The rows every batch rewrites (observations, tokens, usage) leave room
+ * on their pages (fillfactor): an update of the counters then stays on its
+ * page without new index entries (a HOT update).
+ *
  * usage and seen_log grow with time: both are partitioned by day of
  * their time column (pg_part_sql), partitions made on demand, so pruning
  * old data is dropping old partitions.
@@ -74,7 +78,7 @@ static const char *const migrations[] = {
 	" jwt_json text NOT NULL,"
 	" first_seen bigint NOT NULL,"
 	" last_seen bigint NOT NULL,"
-	" requests bigint NOT NULL DEFAULT 0);"
+	" requests bigint NOT NULL DEFAULT 0) WITH (fillfactor = 70);"
 	"CREATE INDEX tokens_last_seen ON tokens (last_seen);"
 	"CREATE INDEX tokens_requests ON tokens (requests);"
 	/* token x process identity x destination; the id is derived from the
@@ -98,7 +102,7 @@ static const char *const migrations[] = {
 	" path text NOT NULL,"
 	" first_seen bigint NOT NULL,"
 	" last_seen bigint NOT NULL,"
-	" requests bigint NOT NULL DEFAULT 0);"
+	" requests bigint NOT NULL DEFAULT 0) WITH (fillfactor = 60);"
 	"CREATE INDEX observations_fingerprint ON observations (fingerprint);"
 	/* per-minute counts, partitioned by day of minute */
 	"CREATE TABLE usage ("
@@ -106,7 +110,7 @@ static const char *const migrations[] = {
 	" minute bigint NOT NULL,"
 	" count bigint NOT NULL,"
 	" PRIMARY KEY (obs_id, minute)) PARTITION BY RANGE (minute);"
-	"CREATE TABLE usage_default PARTITION OF usage DEFAULT;"
+	"CREATE TABLE usage_default PARTITION OF usage DEFAULT WITH (fillfactor = 70);"
 	/* what retention rolls minutes up into, as in SQLite (read by the token view) */
 	"CREATE TABLE usage_hour ("
 	" obs_id bigint NOT NULL,"
@@ -264,8 +268,9 @@ int pg_part_sql(enum pg_part_table t, int64_t day_ms, char *buf, size_t len)
 		return -1;
 	snprintf(buf, len,
 		 "CREATE TABLE IF NOT EXISTS %s_d%04d%02d%02d PARTITION OF %s"
-		 " FOR VALUES FROM (%lld) TO (%lld)",
+		 " FOR VALUES FROM (%lld) TO (%lld)%s",
 		 part_tables[t], tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, part_tables[t],
-		 (long long)day_ms, (long long)(day_ms + PG_DAY_MS));
+		 (long long)day_ms, (long long)(day_ms + PG_DAY_MS),
+		 t == PG_PART_USAGE ? " WITH (fillfactor = 70)" : "");
 	return 0;
 }
