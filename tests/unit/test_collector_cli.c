@@ -21,6 +21,7 @@
 #include "ingest.h"
 #include "http_server.h"
 #include "store.h"
+#include "store_backends.h"
 
 #define FP_A "0123456789abcdef0123456789abcdef"
 #define FP_NONE "00000000000000000000000000000000"
@@ -28,7 +29,9 @@
 #define T0 1767225600000LL
 #define READ_TOKEN "read-token-for-tests"
 
-static char dir[64], db[96], tokfile[96], badtok[96], url[64];
+static char dir[64], db[512], tokfile[96], badtok[96], url[64];
+/* The group's PostgreSQL database (conninfo), or "" for a SQLite file in dir. */
+static char pg_url[512];
 static struct store *st;
 static struct server *srv;
 static struct metrics metrics;
@@ -56,7 +59,10 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/tokentap-cli-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	snprintf(db, sizeof(db), "%s/c.db", dir);
+	if (pg_url[0])
+		snprintf(db, sizeof(db), "%s", pg_url);
+	else
+		snprintf(db, sizeof(db), "%s/c.db", dir);
 	snprintf(tokfile, sizeof(tokfile), "%s/read-token", dir);
 	snprintf(badtok, sizeof(badtok), "%s/bad-token", dir);
 	write_text(tokfile, "# read token\n" READ_TOKEN "\n");
@@ -98,7 +104,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char p[128];
+	char p[sizeof(db) + 8];
 
 	(void)state;
 	server_stop(srv, 1000);
@@ -106,11 +112,13 @@ static int teardown(void **state)
 	auth_free(&read_auth);
 	unlink(tokfile);
 	unlink(badtok);
-	unlink(db);
-	snprintf(p, sizeof(p), "%s-wal", db);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db);
-	unlink(p);
+	if (!pg_url[0]) {
+		unlink(db);
+		snprintf(p, sizeof(p), "%s-wal", db);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", db);
+		unlink(p);
+	}
 	rmdir(dir);
 	return 0;
 }
@@ -399,5 +407,16 @@ int main(void)
 		cmocka_unit_test(test_usage_errors),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int rc, pg;
+
+	rc = cmocka_run_group_tests_name("sqlite", tests, setup, teardown);
+	/* the same commands and answers on a PostgreSQL database */
+	pg = tb_pg_group(pg_url, sizeof(pg_url));
+	if (pg < 0)
+		return 1;
+	if (pg > 0) {
+		rc |= cmocka_run_group_tests_name("pg", tests, setup, teardown);
+		tb_pg_group_drop();
+	}
+	return rc;
 }
