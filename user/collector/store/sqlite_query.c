@@ -11,6 +11,7 @@
 #define MAX_ROWS_LIST 1000      /* processes/destinations/nodes per token in lists */
 #define MAX_ROWS_ONE 10000      /* the same in the single-token view */
 #define MAX_MINUTES 10080       /* one week of per-minute usage */
+#define MAX_SPLIT_ROWS 50000    /* per-minute usage split by node and executable */
 
 enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
@@ -22,6 +23,7 @@ enum query_stmt {
 	Q_TOKEN_NODES,
 	Q_TOKEN_OBSERVATIONS,
 	Q_TOKEN_USAGE,
+	Q_TOKEN_USAGE_SPLIT,
 	Q_SENSORS,
 	Q__COUNT
 };
@@ -77,6 +79,18 @@ static const char sql_token_usage[] =
 	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
 	" GROUP BY u.minute ORDER BY u.minute DESC LIMIT ?2) ORDER BY minute";
 
+/*
+ * The same minutes split by node and executable (the console's chart), the
+ * newest ?2 rows, oldest first: a minute's rows sum to its "usage" total.
+ */
+enum { UX_MINUTE, UX_NODE, UX_EXE, UX_COUNT };
+static const char sql_token_usage_split[] =
+	"SELECT minute, node, exe, total FROM (SELECT u.minute AS minute, o.node AS node,"
+	" o.exe AS exe, SUM(u.count) AS total"
+	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
+	" GROUP BY u.minute, o.node, o.exe ORDER BY u.minute DESC, o.node, o.exe LIMIT ?2)"
+	" ORDER BY minute, node, exe";
+
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
 	SN_EVENTS, SN_STATUS_TS, SN_STATUS_JSON,
@@ -95,6 +109,7 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_NODES] = sql_token_nodes,
 	[Q_TOKEN_OBSERVATIONS] = sql_token_observations,
 	[Q_TOKEN_USAGE] = sql_token_usage,
+	[Q_TOKEN_USAGE_SPLIT] = sql_token_usage_split,
 	[Q_SENSORS] = sql_sensors,
 };
 
@@ -205,6 +220,17 @@ static struct json_object *usage_row(sqlite3_stmt *s)
 	return u;
 }
 
+static struct json_object *usage_split_row(sqlite3_stmt *s)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, "minute", sqlite3_column_int64(s, UX_MINUTE));
+	put_str(u, "node", sq_col_text(s, UX_NODE));
+	put_str(u, "exe", sq_col_text(s, UX_EXE));
+	put_int(u, "count", sqlite3_column_int64(s, UX_COUNT));
+	return u;
+}
+
 /* tok[key]: the rows of statement i for the token fp (?1), limit (?2) at most. */
 static int add_rows(struct sqlite_store *st, struct json_object *tok, const char *key,
 		    enum query_stmt i, const char *fp, int limit, sqlite_row_fn row)
@@ -270,7 +296,9 @@ static int token_view(struct sqlite_store *st, struct json_object *t, const char
 	if (add_relations(st, t, MAX_ROWS_ONE) < 0 ||
 	    add_rows(st, t, "observations", Q_TOKEN_OBSERVATIONS, fingerprint, MAX_ROWS_ONE,
 		     observation_row) < 0 ||
-	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0)
+	    add_rows(st, t, "usage", Q_TOKEN_USAGE, fingerprint, MAX_MINUTES, usage_row) < 0 ||
+	    add_rows(st, t, "usage_split", Q_TOKEN_USAGE_SPLIT, fingerprint, MAX_SPLIT_ROWS,
+		     usage_split_row) < 0)
 		return -1;
 	return 0;
 }
