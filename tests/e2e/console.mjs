@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const env = process.env;
-const require = createRequire(path.join(env.TOKENTAP_WEB_MODULES, 'x.js'));
+const require = createRequire(path.join(path.resolve(env.TOKENTAP_WEB_MODULES), 'x.js'));
 const { chromium } = require('playwright-core');
 
 const BASE = env.TOKENTAP_URL;

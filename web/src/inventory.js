@@ -32,36 +32,36 @@ const listFilter = (row, id, v) => !v || row.getValue(id).includes(v);
 const columns = [
 	{ id: 'fingerprint', header: 'Fingerprint', accessorFn: (t) => t.fingerprint,
 		filterFn: (row, id, v) => !v || row.getValue(id).startsWith(v.toLowerCase()),
-		cell: (t) => tokenLink(t.fingerprint, t.fingerprint.slice(0, 12) + '…') },
+		render: (t) => tokenLink(t.fingerprint, t.fingerprint.slice(0, 12) + '…') },
 	{ id: 'type', header: 'Type', accessorFn: (t) => t.token_type, filterFn: equalsFilter },
 	{ id: 'risk', header: 'Risk', accessorFn: (t) => (t.risk && t.risk.score !== null && t.risk.score !== undefined ? t.risk.score : -1),
 		filterFn: (row, id, v) => !v || row.getValue(id) >= Number(v), sortDescFirst: true,
-		cell: (t) => {
+		render: (t) => {
 			const s = t.risk && t.risk.score;
 			if (s === null || s === undefined) return el('span', { class: 'muted' }, 'not assessed');
 			return el('span', { class: 'score ' + scoreClass(s) }, String(s));
 		} },
 	{ id: 'reasons', header: 'Why', enableSorting: false,
 		accessorFn: (t) => ((t.risk && t.risk.reasons) || []).map(reasonText).join('; '),
-		cell: (t) => el('ul', { class: 'reasons' }, ((t.risk && t.risk.reasons) || []).map((r) => el('li', {}, reasonText(r)))) },
+		render: (t) => el('ul', { class: 'reasons' }, ((t.risk && t.risk.reasons) || []).map((r) => el('li', {}, reasonText(r)))) },
 	{ id: 'requests', header: 'Requests', accessorFn: (t) => t.requests || 0, sortDescFirst: true },
 	{ id: 'workloads', header: 'Processes / workloads', accessorFn: workloads, filterFn: listFilter,
 		sortingFn: (a, b) => a.original.processes.length - b.original.processes.length,
-		cell: (t) => el('ul', { class: 'plain' }, workloads(t).slice(0, 4).map((w) => el('li', {}, w)),
+		render: (t) => el('ul', { class: 'plain' }, workloads(t).slice(0, 4).map((w) => el('li', {}, w)),
 			workloads(t).length > 4 ? el('li', { class: 'muted' }, '+' + (workloads(t).length - 4) + ' more') : null) },
 	{ id: 'namespace', header: 'Namespace', accessorFn: namespaces, filterFn: listFilter, enableSorting: false,
-		cell: (t) => namespaces(t).join(', ') },
+		render: (t) => namespaces(t).join(', ') },
 	{ id: 'nodes', header: 'Nodes', accessorFn: (t) => t.nodes || [], filterFn: listFilter,
 		sortingFn: (a, b) => a.original.nodes.length - b.original.nodes.length,
-		cell: (t) => (t.nodes || []).join(', ') },
+		render: (t) => (t.nodes || []).join(', ') },
 	{ id: 'destinations', header: 'Destinations', enableSorting: false,
 		accessorFn: (t) => (t.destinations || []).map((d) => d.host || d.dst).join(' '),
-		cell: (t) => el('ul', { class: 'plain' }, (t.destinations || []).slice(0, 4).map((d) =>
+		render: (t) => el('ul', { class: 'plain' }, (t.destinations || []).slice(0, 4).map((d) =>
 			el('li', {}, (d.host || d.dst) + (d.tls ? '' : ' (plaintext)')))) },
-	{ id: 'first_seen', header: 'First seen', accessorFn: (t) => t.first_seen || '', cell: (t) => when(t.first_seen) },
-	{ id: 'last_seen', header: 'Last seen', accessorFn: (t) => t.last_seen || '', sortDescFirst: true, cell: (t) => when(t.last_seen) },
+	{ id: 'first_seen', header: 'First seen', accessorFn: (t) => t.first_seen || '', render: (t) => when(t.first_seen) },
+	{ id: 'last_seen', header: 'Last seen', accessorFn: (t) => t.last_seen || '', sortDescFirst: true, render: (t) => when(t.last_seen) },
 	{ id: 'held', header: 'Held', accessorFn: (t) => t.held_state || '', filterFn: equalsFilter,
-		cell: (t) => el('span', { class: 'held ' + (t.held_state || '') }, (t.held_state || '').replace(/_/g, ' ')) },
+		render: (t) => el('span', { class: 'held ' + (t.held_state || '') }, (t.held_state || '').replace(/_/g, ' ')) },
 ];
 
 export function scoreClass(s) {
@@ -119,7 +119,7 @@ function renderRows(tbody, count) {
 		const tr = el('tr', { dataset: { fingerprint: row.original.fingerprint } });
 		for (const cell of row.getVisibleCells()) {
 			const def = cell.column.columnDef;
-			const v = def.cell ? def.cell(row.original) : cell.getValue();
+			const v = def.render ? def.render(row.original) : cell.getValue();
 			tr.appendChild(el('td', { class: 'col-' + cell.column.id }, v));
 		}
 		tbody.appendChild(tr);

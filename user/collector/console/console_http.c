@@ -138,11 +138,19 @@ static enum MHD_Result redirect(struct MHD_Connection *conn, const char *locatio
 	return queue(conn, MHD_HTTP_SEE_OTHER, resp);
 }
 
-/* A state-changing POST must come from a page of this collector. */
+/*
+ * A state-changing POST must come from a page of this collector: its
+ * Origin, or, where the browser withholds the Origin ("null" under
+ * Referrer-Policy: no-referrer), its Sec-Fetch-Site, which no page can set.
+ */
 static bool same_origin(struct MHD_Connection *conn)
 {
-	return origin_matches(header(conn, "Origin"), header(conn, MHD_HTTP_HEADER_HOST),
-			      is_tls(conn));
+	const char *origin = header(conn, "Origin");
+	const char *site = header(conn, "Sec-Fetch-Site");
+
+	if (origin && strcmp(origin, "null"))
+		return origin_matches(origin, header(conn, MHD_HTTP_HEADER_HOST), is_tls(conn));
+	return site && !strcmp(site, "same-origin");
 }
 
 /* Whether token (the form's field) is one of the read tokens; wipes its copy. */
