@@ -10,11 +10,12 @@ const MAX_SERIES = 8; // the rest is summed into "other"
 
 const secs = (t) => Math.floor(Date.parse(t) / 1000);
 
-// Buckets from the first to the last used minute, gaps as zeros.
+// Buckets from the first to the last used minute, gaps as zeros, and an
+// empty one on each side so that a single busy minute still has a width.
 function buckets(rows, step) {
 	if (!rows.length) return [];
-	const lo = Math.floor(secs(rows[0].minute) / step) * step;
-	const hi = Math.floor(secs(rows[rows.length - 1].minute) / step) * step;
+	const lo = Math.floor(secs(rows[0].minute) / step) * step - step;
+	const hi = Math.floor(secs(rows[rows.length - 1].minute) / step) * step + step;
 	const xs = [];
 	for (let t = lo; t <= hi; t += step) xs.push(t);
 	return xs;
@@ -91,13 +92,10 @@ function markerPlugin(marks) {
 export function drawChart(target, token, step, split, width) {
 	const d = chartData(token, step, split);
 	const marks = markers(token);
-	// a single bucket still gets an x range to show
-	let x = d.x;
-	if (x.length === 1) x = [x[0]];
+	const x = d.x;
 	const opts = {
 		width, height: 280,
-		scales: { x: { time: true, range: (u, lo, hi) => (lo === hi ? [lo - step, hi + step] : [lo, hi]) },
-			y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+		scales: { x: { time: true }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
 		axes: [{}, { label: step === HOUR ? 'requests / hour' : 'requests / minute' }],
 		series: [{}].concat(d.series.map((s, i) => ({
 			label: s.label, stroke: COLORS[i % COLORS.length], width: 2,

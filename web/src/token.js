@@ -53,15 +53,18 @@ function cmdlineList(set) {
 		list.length > 3 ? el('li', { class: 'muted' }, '+' + (list.length - 3) + ' more command lines') : null);
 }
 
-function findingRow(f) {
+// One finding as a block: what, when, and its evidence key by key.
+function findingCard(f) {
 	const evidence = Object.entries(f).filter(([k]) => !FINDING_COLS.has(k));
-	return [
-		el('span', { class: 'sev ' + f.severity }, f.severity),
-		f.rule, f.reason, f.subject || '', when(f.first_seen), when(f.last_seen), String(f.count),
-		f.open ? 'open' : 'resolved ' + when(f.resolved_at),
+	return el('div', { class: 'finding' },
+		el('p', {}, el('span', { class: 'sev ' + f.severity }, f.severity), ' ', el('strong', {}, f.rule), ' ',
+			f.open ? 'open' : 'resolved ' + when(f.resolved_at),
+			el('span', { class: 'muted' }, ' ×' + f.count + ', first ' + when(f.first_seen) + ', last ' + when(f.last_seen))),
+		el('p', {}, f.reason),
+		f.subject ? el('p', {}, 'Subject: ', el('code', {}, f.subject)) : null,
 		el('dl', { class: 'evidence' }, evidence.map(([k, v]) => [el('dt', {}, k), el('dd', {}, value(v))])),
-		el('ul', { class: 'plain' }, (f.deliveries || []).map((d) => el('li', {}, value(d)))),
-	];
+		(f.deliveries || []).length ? el('p', { class: 'muted' }, 'deliveries: ',
+			(f.deliveries || []).map((d) => value(d)).join('; ')) : null);
 }
 
 function chartSection(token) {
@@ -115,8 +118,8 @@ export async function showToken(view, fp) {
 				String(g.requests), when(g.first), when(g.last), cmdlineList(g.cmdlines)]), 'grid holders')),
 		section('Held in environment or arguments', table(['Executable', 'Node', 'Processes', 'Where', 'Last seen'],
 			heldGroups(token).map((g) => [el('code', {}, g.exe), g.node, String(g.pids.size), [...g.where].join(', '), when(g.last)]))),
-		section('Findings', table(['Severity', 'Rule', 'Reason', 'Subject', 'First', 'Last', 'Count', 'State', 'Evidence', 'Deliveries'],
-			(token.findings || []).map(findingRow), 'grid findings')),
+		section('Findings', el('div', { id: 'findings' }, (token.findings || []).length
+			? (token.findings || []).map(findingCard) : el('p', { class: 'muted' }, 'No findings.'))),
 		section('Revocation and hooks',
 			token.sensor_revocation ? el('p', {}, 'Marked for sensor-side revocation: ' + value(token.sensor_revocation)) : null,
 			table(['Hook', 'When', 'Outcome', 'Exit', 'HTTP', 'Detail'], (token.revocations || []).map((r) =>
