@@ -5,7 +5,7 @@ import { clear, el, table, tokenLink, when } from './dom.js';
 let timer = null;
 
 export async function showAlerts(view) {
-	const box = el('div', { id: 'alerts' });
+	const box = el('div', { id: 'alerts', class: 'card' });
 	const sevSel = el('select', { id: 'alerts-severity' }, ['info', 'low', 'medium', 'high', 'critical'].map((s) => el('option', { value: s }, s)));
 	clear(view).append(el('h1', {}, 'Alerts'), el('div', { class: 'filters' }, el('label', {}, 'Minimum severity ', sevSel)), box);
 	const load = async () => {

@@ -20,7 +20,7 @@ function statusList(st) {
 let timer = null;
 
 export async function showSensors(view) {
-	const box = el('div', { id: 'sensors' });
+	const box = el('div', { id: 'sensors', class: 'card' });
 	clear(view).append(el('h1', {}, 'Sensors'), box);
 	const load = async () => {
 		const sensors = await getJSON('/v1/sensors');
