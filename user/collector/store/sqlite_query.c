@@ -335,7 +335,7 @@ static int token_view(struct sqlite_store *st, struct json_object *t, const char
 	    add_rows(st, t, "usage_hourly", Q_TOKEN_USAGE_HOURLY, fingerprint, MAX_HOURS,
 		     hour_row) < 0 ||
 	    add_rows(st, t, "usage_daily", Q_TOKEN_USAGE_DAILY, fingerprint, MAX_DAYS,
-		     day_row) < 0)
+		     day_row) < 0 ||
 	    add_rows(st, t, "usage_split", Q_TOKEN_USAGE_SPLIT, fingerprint, MAX_SPLIT_ROWS,
 		     usage_split_row) < 0)
 		return -1;
