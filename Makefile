@@ -24,10 +24,11 @@ INC_elf        := $(INC_common) -Iuser/elf
 INC_pipeline   := $(INC_process) -Iuser/pipeline -Ibpf
 INC_ship       := $(INC_pipeline) -Iuser/ship $(PROTO_INC)
 INC_sensor     := $(INC_ship) $(INC_elf) -Iuser/sensor -I$(BUILD)
-COLL_DIRS   := collector/api collector/cli collector/risk collector/store
+COLL_DIRS   := collector/api collector/cli collector/risk collector/store collector/console
 # libpq's headers live in their own directory on Debian
 PQ_INC      := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
-INC_collector  := $(INC_credential) $(addprefix -Iuser/,$(COLL_DIRS)) $(PROTO_INC) $(PQ_INC)
+INC_collector  := $(INC_credential) $(addprefix -Iuser/,$(COLL_DIRS)) $(PROTO_INC) -I$(BUILD)/console \
+		  $(PQ_INC)
 
 LIB_DIRS    := common protocol credential process elf pipeline ship
 srcs_in      = $(wildcard $(addsuffix /*.c,$(addprefix user/,$(1))))
@@ -102,6 +103,30 @@ $(call obj_of,$(SKEL_SRCS),obj): $(BUILD)/tokentap.skel.h
 
 $(BUILD)/tokentap: $(SENSOR_OBJS)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(SENSOR_LDLIBS)
+
+# ---- web console -------------------------------------------------------
+# The console's npm packages are installed into $(BUILD), never into web/;
+# the bundle and pages are embedded into the collector as a generated header.
+WEB_BUILD   := $(BUILD)/web
+WEB_SRCS    := $(wildcard web/src/*)
+CONSOLE_GEN := $(BUILD)/console/console_assets_gen.h
+
+$(WEB_BUILD)/node_modules/.installed: web/package.json web/package-lock.json
+	@mkdir -p $(WEB_BUILD)
+	cp web/package.json web/package-lock.json $(WEB_BUILD)/
+	cd $(WEB_BUILD) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CONSOLE_GEN): $(WEB_SRCS) web/embed_assets.py $(WEB_BUILD)/node_modules/.installed
+	@mkdir -p $(WEB_BUILD)/dist $(dir $@)
+	NODE_PATH=$(abspath $(WEB_BUILD)/node_modules) $(WEB_BUILD)/node_modules/.bin/esbuild \
+		web/src/main.js --bundle --minify --format=iife --target=es2020 \
+		--legal-comments=external --log-level=warning --outdir=$(WEB_BUILD)/dist
+	python3 web/embed_assets.py $@ web/src/index.html web/src/login.html \
+		$(WEB_BUILD)/dist/main.js $(WEB_BUILD)/dist/main.css $(WEB_BUILD)/dist/main.js.LEGAL.txt \
+		$(WEB_BUILD)/node_modules/uplot/LICENSE $(WEB_BUILD)/node_modules/@tanstack/table-core/LICENSE
+
+$(patsubst %,$(BUILD)/%/collector/console/console_assets.o,obj san fuzzobj): $(CONSOLE_GEN)
 
 $(BUILD)/tokentap-collector: $(COLL_OBJS)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(COLL_LDLIBS)

@@ -68,8 +68,9 @@ struct {
 } conts SEC(".maps");
 
 /*
- * TLS sessions carrying HTTP/2: every write is a frame stream and is
- * captured, so userspace keeps its HPACK state in step. Value unused.
+ * TLS sessions and plaintext connections (h2c) carrying HTTP/2: every
+ * write is a frame stream and is captured, so userspace keeps its HPACK
+ * state in step. Value unused.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -77,6 +78,16 @@ struct {
 	__type(key, struct conn_key);
 	__type(value, __u8);
 } h2_conns SEC(".maps");
+
+/*
+ * h2c: plaintext HTTP/2 connections in h2_conns, marked by the client's
+ * connection preface (prior knowledge, or after an "Upgrade: h2c" request
+ * answered 101). Every write of a marked connection is captured, as a
+ * marked TLS session's is. Counted, so other writes look the map up only
+ * while some h2c connection exists; the close tracepoint lowers it (an LRU
+ * eviction leaves it high, which only costs a lookup).
+ */
+__u64 h2c_n = 0;
 
 /*
  * thread -> the Go HPACK encoder it last wrote a field with, until that

@@ -9,7 +9,11 @@ pkgs=(
 	libcmocka-dev libclang-rt-14-dev
 	protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev libcurl4-openssl-dev
 	openssl curl wget gnutls-bin libnss3-tools ca-certificates python3 nodejs procps golang-go
+	python3-h2 python3-grpcio
+	chromium
 )
+# npm builds the web console; a nodejs that ships its own npm needs no package
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,7 +2,7 @@
 # `make run`: tokentap on this host with its embedded defaults. Starts the
 # collector on loopback (SQLite in a local state directory), the sensor
 # shipping to it, and a live view of the token inventory until Ctrl-C,
-# which stops both cleanly.
+# which stops both cleanly. The collector's web console is at the URL printed.
 #
 #   TOKENTAP_RUN_DIR  state directory (default ./.tokentap-run)
 #   TOKENTAP_PORT     collector port on 127.0.0.1 (default 7733)
@@ -53,6 +53,7 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 grep "tokentap: ready" "$dir/sensor.log" >&2 || true
+echo "tokentap: web console at $url/ (loopback only)" >&2
 
 # The live view runs in the foreground: Ctrl-C ends it, then stop() runs.
 build/tokentap-collector top --url "$url" --interval 1 || true

@@ -1,5 +1,6 @@
-// Local gRPC server (@grpc/grpc-js over TLS), loopback only, for the unary
-// call test. Usage: NODE_PATH=DIR/node_modules node grpc_server.js CERT KEY
+// Local gRPC server (@grpc/grpc-js over TLS, or over h2c with --insecure),
+// loopback only, for the unary call tests.
+// Usage: NODE_PATH=DIR/node_modules node grpc_server.js CERT KEY | --insecure
 // Prints "port N" once listening. One method, /tt.Echo/Call, with raw-byte
 // messages (no protobuf schema needed); never logs metadata, which carries
 // the test credentials.
@@ -17,10 +18,11 @@ const service = {
 };
 const server = new grpc.Server();
 server.addService(service, { Call: (call, cb) => cb(null, Buffer.from('ok')) });
-const creds = grpc.ServerCredentials.createSsl(null, [{
-	cert_chain: fs.readFileSync(process.argv[2]),
-	private_key: fs.readFileSync(process.argv[3]),
-}], false);
+const creds = process.argv[2] === '--insecure' ? grpc.ServerCredentials.createInsecure() :
+	grpc.ServerCredentials.createSsl(null, [{
+		cert_chain: fs.readFileSync(process.argv[2]),
+		private_key: fs.readFileSync(process.argv[3]),
+	}], false);
 server.bindAsync('127.0.0.1:0', creds, (err, port) => {
 	if (err) {
 		process.stderr.write('bind failed\n');

@@ -1177,6 +1177,99 @@ def t_node_h2(ctx):
     return h2_counts(ctx, fp, c.pid, 3)
 
 
+# Debian's python, for the modules Debian packages (python3-h2, python3-grpcio).
+DEB_PY = "/usr/bin/python3"
+
+
+def deb_py_has(module):
+    if not os.access(DEB_PY, os.X_OK):
+        return False
+    return subprocess.run([DEB_PY, "-c", "import " + module], capture_output=True,
+                          timeout=30).returncode == 0
+
+
+def h2c_curl(ctx, port, flag, prefix, n):
+    """curl making n requests on one plaintext HTTP/2 connection (flag:
+    --http2-prior-knowledge, or --http2 for an Upgrade: h2c first request)."""
+    need(CURL, "curl")
+    tok, fp = new_token(ctx, "ghp")
+    conf = curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok])
+    base = "http://127.0.0.1:%d" % port
+    urls = [base + prefix + "/one?q=secret-ish", base + prefix + "/two", base + prefix + "/three"][:n]
+    c = run_client(ctx, [CURL, "-sS", flag, "-K", conf] + ["-o", "/dev/null"] * n +
+                   ["-w", "%{http_version} %{num_connects}\\n"] + urls)
+    if c.out.decode().split() != ["2", "1"] + ["2", "0"] * (n - 1):
+        raise Fail("curl did not make %d HTTP/2 requests on one connection: %r" % (n, c.out.decode()))
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(CURL), "pid": c.pid, "tls": False,
+                      "dst": "127.0.0.1:%d" % port, "host": "127.0.0.1:%d" % port,
+                      "method": "GET", "path": prefix + "/one?q=", "scheme": "Bearer"},
+                 absent=("tls_library",))
+    return h2_counts(ctx, fp, c.pid, n)
+
+
+def t_h2c_prior_knowledge(ctx):
+    """h2c with prior knowledge (how a mesh sidecar is spoken to): the
+    preface marks the plaintext connection. curl (7.88 cannot reuse a
+    prior-knowledge connection: one request) and node's client (three on
+    one connection, HPACK state carried)."""
+    need(NODE, "node")
+    if not getattr(ctx, "h2c", None):
+        ctx.h2c = Server(ctx.workdir, "h2c", False,
+                         cmd=[NODE, os.path.join(HERE, "h2_server.js"), "--h2c"])
+    port = ctx.h2c.port
+    curl_counts = h2c_curl(ctx, port, "--http2-prior-knowledge", "/h2c", 1)
+    tok, fp = new_token(ctx)
+    c = run_client(ctx, [NODE, os.path.join(HERE, "h2_client.js"),
+                         "http://127.0.0.1:%d/h2c/node?k=secret-ish" % port, "3"], {"TT_TOKEN": tok})
+    ev = seen_for(ctx, fp, c.pid)[0]
+    check_fields(ev, {"exe": os.path.realpath(NODE), "pid": c.pid, "tls": False,
+                      "dst": "127.0.0.1:%d" % port, "method": "GET", "path": "/h2c/node?k="})
+    counts = [curl_counts, h2_counts(ctx, fp, c.pid, 3)]
+    return lambda: [f() for f in counts]
+
+
+def t_h2c_upgrade(ctx):
+    """h2c by Upgrade: the first request is HTTP/1.1 (Upgrade: h2c), the
+    next two HTTP/2 frames after the preface: three, each once."""
+    if not deb_py_has("h2"):
+        raise Skip("python3-h2 not installed")
+    if not getattr(ctx, "h2c_up", None):
+        ctx.h2c_up = Server(ctx.workdir, "h2c-upgrade", False,
+                            cmd=[DEB_PY, os.path.join(HERE, "h2c_upgrade_server.py")])
+    return h2c_curl(ctx, ctx.h2c_up.port, "--http2", "/up", 3)
+
+
+def t_grpc_h2c(ctx):
+    """gRPC over h2c from grpcio's C core (sendmsg with iovecs), metadata
+    authorization, three calls on one channel."""
+    mods = getattr(ctx, "grpc_modules", None)
+    if not mods:
+        raise Skip(getattr(ctx, "grpc_err", None) or "@grpc/grpc-js not installed")
+    if not deb_py_has("grpc"):
+        raise Skip("python3-grpcio not installed")
+    if not getattr(ctx, "grpc_h2c", None):
+        ctx.grpc_h2c = Server(ctx.workdir, "grpc-h2c", False, cmd=[
+            NODE, os.path.join(HERE, "grpc_server.js"), "--insecure"],
+            env=dict(os.environ, NODE_PATH=mods))
+    port = ctx.grpc_h2c.port
+    tok, fp = new_token(ctx)
+    n = 3
+    c = run_client(ctx, [DEB_PY, os.path.join(HERE, "grpc_h2c_client.py"), "127.0.0.1:%d" % port,
+                         str(n)], {"TT_TOKEN": tok})
+    if b"calls=%d" % n not in c.out:
+        raise Fail("grpc client did not finish %d calls: %s" % (n, c.out.decode(errors="replace").strip()))
+    ev = seen_for(ctx, fp, c.pid)[0]
+    if ev.get("exe") not in (DEB_PY, os.path.realpath(DEB_PY)):
+        raise Fail("exe: %r is not %s" % (ev.get("exe"), DEB_PY))
+    check_fields(ev, {"pid": c.pid, "tls": False, "host": "127.0.0.1:%d" % port, "method": "POST", "path": "/tt.Echo/Call",
+                      "scheme": "Bearer", "header": "authorization"})
+    # the C core connects an IPv6 socket: the IPv4 peer is v4-mapped
+    if ev.get("dst") not in ("127.0.0.1:%d" % port, "[::ffff:127.0.0.1]:%d" % port):
+        raise Fail("dst: %r is not the server's address" % ev.get("dst"))
+    return h2_counts(ctx, fp, c.pid, n)
+
+
 SCENARIOS = [
     ("prestarted_client_caught", t_prestarted_client),
     ("prestarted_client_exits_after_request", t_prestarted_client_exits),
@@ -1212,6 +1305,9 @@ SCENARIOS = [
     ("go_https_http2_stripped", t_go_https_http2_stripped),
     ("prestarted_go_http2", t_prestarted_go_h2),
     ("grpc_unary_authorization", t_grpc_unary_authorization),
+    ("h2c_prior_knowledge_three", t_h2c_prior_knowledge),
+    ("h2c_upgrade_three", t_h2c_upgrade),
+    ("grpc_h2c_unary_authorization", t_grpc_h2c),
 ]
 
 
@@ -1336,7 +1432,9 @@ def run_sensor_group(group):
             reap(pre["client"].proc)
         if "client" in (getattr(ctx, "pre_go_h2", None) or {}):
             reap(ctx.pre_go_h2["client"].proc)
-        for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None)):
+        for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None),
+                    getattr(ctx, "h2c", None), getattr(ctx, "h2c_up", None),
+                    getattr(ctx, "grpc_h2c", None)):
             if srv:
                 srv.close()
         shutil.rmtree(workdir, ignore_errors=True)

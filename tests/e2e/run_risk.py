@@ -488,6 +488,28 @@ def t_held_never_used(ctx, st):
         e2e.reap(child)
 
 
+def t_held_then_basic(ctx, st):
+    """A token held in an environment variable and used by git's way (Basic
+    x-access-token:TOKEN) is one token: the use and the holding meet on one
+    fingerprint, held_and_used, typed github_pat."""
+    coll = st["coll"]
+    tok, fp = ctx.new_token("ghp")
+    add_token(ctx, base64.b64encode(("x-access-token:" + tok).encode()).decode())
+    child = spawn_holder([SLEEP, "60"], env=dict(os.environ, GITHUB_TOKEN=tok))
+    try:
+        wait_token(ctx, coll, fp, lambda d: d.get("held"), "held inventory")
+        e2e.need(CURL, "curl")
+        conf = ctx.curl_config(['user = "x-access-token:%s"' % tok])
+        e2e.run_client(ctx, [CURL, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf,
+                             "https://127.0.0.1:%d/r2b/git" % ctx.tls.port])
+        doc = wait_token(ctx, coll, fp, lambda d: d.get("held_state") == "held_and_used",
+                         "held_and_used")
+        if doc.get("token_type") != "github_pat":
+            raise Fail("token_type: expected github_pat, got %r" % doc.get("token_type"))
+    finally:
+        e2e.reap(child)
+
+
 def t_wrong_provider(ctx, st):
     coll = st["coll"]
     tok, fp = ctx.new_token("ghp")
@@ -941,6 +963,7 @@ SENSOR_TESTS = [
     ("new_workload_alert_to_webhook", t_new_workload),
     ("slack_webhook_body", t_slack_webhook),
     ("held_never_used", t_held_never_used),
+    ("held_then_basic_one_token", t_held_then_basic),
     ("wrong_provider", t_wrong_provider),
     ("sensor_side_revocation", t_sensor_revocation),
     ("held_in_argv", t_held_in_argv),

@@ -308,6 +308,44 @@ static void test_read_endpoints(void **state)
 	assert_refused(&r, 405);
 }
 
+/* Without a read token: the console and reads for loopback clients addressing loopback. */
+static void test_console_loopback_only(void **state)
+{
+	static const char *const evil_host[] = { "Host: rebound.evil.example", NULL };
+	static const char *const local_host[] = { "Host: localhost", NULL };
+	static const char *const cross[] = { "Origin: http://evil.example", NULL };
+	struct http_reply r;
+	char *big;
+
+	(void)state;
+	req("GET", "/", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<title>tokentap console</title>"));
+	assert_null(strstr(r.body, "<script>"));
+	http_reply_free(&r);
+	req("GET", "/", local_host, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	http_reply_free(&r);
+	/* a DNS name rebound to 127.0.0.1 reaches the socket, not the data */
+	req("GET", "/v1/tokens", evil_host, NULL, 0, &r);
+	assert_refused(&r, 403);
+	req("GET", "/", evil_host, NULL, 0, &r);
+	assert_refused(&r, 403);
+	req("GET", "/assets/nothing.js", NULL, NULL, 0, &r);
+	assert_refused(&r, 404);
+	req("PUT", "/", NULL, NULL, 0, &r);
+	assert_refused(&r, 405);
+	/* logout from another site is refused; a form body over the bound too */
+	req("POST", "/logout", cross, NULL, 0, &r);
+	assert_refused(&r, 403);
+	big = calloc(1, 9000);
+	assert_non_null(big);
+	memset(big, 'a', 8999);
+	req("POST", "/login", cross, big, 8999, &r);
+	assert_refused(&r, 413);
+	free(big);
+}
+
 static void test_metrics_count_rejects(void **state)
 {
 	struct http_reply r;
@@ -619,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_stored_then_duplicate),
 		cmocka_unit_test(test_read_endpoints),
 		cmocka_unit_test(test_metrics_count_rejects),
+		cmocka_unit_test(test_console_loopback_only),
 		cmocka_unit_test(test_refusal_reaches_a_sending_client),
 		cmocka_unit_test(test_refusal_after_continue),
 		cmocka_unit_test(test_refusal_before_an_endless_body),

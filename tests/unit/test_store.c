@@ -500,6 +500,58 @@ static void test_two_nodes_one_token(void **state)
 	store_close(st);
 }
 
+/* One split row's fields, as "minute node exe count". */
+static void split_row(struct json_object *rows, size_t i, char *out, size_t cap)
+{
+	struct json_object *r = json_object_array_get_idx(rows, i);
+
+	assert_non_null(r);
+	snprintf(out, cap, "%s %s %s %lld", gets_(r, "minute"), gets_(r, "node"), gets_(r, "exe"),
+		 (long long)geti(r, "count"));
+}
+
+/* usage_split: per minute, node and executable, oldest first, summing to usage. */
+static void test_usage_split_by_node_and_exe(void **state)
+{
+	struct store *st = tb_open(state);
+	Tokentap__V1__Batch *b;
+	struct json_object *t, *split;
+	char row[256];
+
+	b = fx_batch("sensor-1", "node-a", 1);
+	fx_add_usage(b, FP_A, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 2, T0 + 30000);
+	fx_add_usage(b, FP_A, "jwt", 11, "/bin/other", "1.1.1.1:443", "api", 4, T0 + 30000);
+	/* a second process of the same executable adds to the same row */
+	fx_add_usage(b, FP_A, "jwt", 12, "/bin/app", "2.2.2.2:443", "api2", 1, T0 + 30000);
+	fx_add_usage(b, FP_A, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 5, T0 + 90000);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	b = fx_batch("sensor-2", "node-b", 1);
+	fx_add_usage(b, FP_A, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 3, T0 + 30000);
+	/* another token's use stays out */
+	fx_add_usage(b, FP_B, "jwt", 10, "/bin/app", "1.1.1.1:443", "api", 9, T0 + 30000);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+
+	t = token_view(st, FP_A);
+	split = geta(t, "usage_split");
+	assert_int_equal(json_object_array_length(split), 4);
+	split_row(split, 0, row, sizeof(row));
+	assert_string_equal(row, "2026-01-01T00:00:00.000Z node-a /bin/app 3");
+	split_row(split, 1, row, sizeof(row));
+	assert_string_equal(row, "2026-01-01T00:00:00.000Z node-a /bin/other 4");
+	split_row(split, 2, row, sizeof(row));
+	assert_string_equal(row, "2026-01-01T00:00:00.000Z node-b /bin/app 3");
+	split_row(split, 3, row, sizeof(row));
+	assert_string_equal(row, "2026-01-01T00:01:00.000Z node-a /bin/app 5");
+	/* the totals are unchanged, and each minute's rows add up to them */
+	assert_int_equal(json_object_array_length(geta(t, "usage")), 2);
+	assert_int_equal(geti(json_object_array_get_idx(geta(t, "usage"), 0), "count"), 10);
+	assert_int_equal(geti(json_object_array_get_idx(geta(t, "usage"), 1), "count"), 5);
+	json_object_put(t);
+	store_close(st);
+}
+
 /* An id already held by another identity is probed past, never merged. */
 static void test_obs_id_collision_probed(void **state)
 {
@@ -624,6 +676,7 @@ int main(void)
 		STORE_TEST(test_sensors_view),
 		STORE_TEST(test_two_nodes_one_token),
 		cmocka_unit_test(test_obs_id_collision_probed),
+		STORE_TEST(test_usage_split_by_node_and_exe),
 		{ "test_pg_replicas_dedupe_and_lead", test_pg_replicas_dedupe_and_lead, NULL, tb_drop,
 		  (void *)&tb_pg },
 		{ "test_sqlite_always_leads", test_sqlite_always_leads, NULL, NULL, (void *)&tb_sqlite },

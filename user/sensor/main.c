@@ -98,7 +98,7 @@ static const char usage[] =
 "Usage: tokentap [OPTION]...\n"
 "See every API credential (Authorization and API-key headers, credential query\n"
 "parameters) that leaves the processes of this host in HTTP/1 or HTTP/2 over\n"
-"TLS (OpenSSL/BoringSSL, GnuTLS, NSS, Go crypto/tls) or in plaintext HTTP/1,\n"
+"TLS (OpenSSL/BoringSSL, GnuTLS, NSS, Go crypto/tls) or in plaintext (HTTP/1, h2c),\n"
 "without changing any application. Credentials are fingerprinted with a keyed\n"
 "hash and forgotten; only fingerprints and non-secret metadata are output.\n"
 "\n"

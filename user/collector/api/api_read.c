@@ -118,22 +118,11 @@ static enum MHD_Result get_v1(struct server *srv, struct MHD_Connection *conn,
 {
 	struct json_object *out;
 	char err[256];
+	/* a read token (Bearer or a console session), or loopback when none is configured */
+	enum read_access acc = console_read_access(srv, conn);
 
-	if (srv->cfg.read_auth) {
-		const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							    MHD_HTTP_HEADER_AUTHORIZATION);
-
-		switch (auth_check(srv->cfg.read_auth, h)) {
-		case AUTH_OK:
-			break;
-		case AUTH_MISSING:
-			return reply_reject(srv, conn, method, url, MHD_HTTP_UNAUTHORIZED,
-					    REJECT_UNAUTHORIZED, "missing Bearer read token");
-		default:
-			return reply_reject(srv, conn, method, url, MHD_HTTP_FORBIDDEN,
-					    REJECT_FORBIDDEN, "read token not accepted");
-		}
-	}
+	if (acc != READ_OK)
+		return console_refuse_read(srv, conn, method, url, acc);
 	if (!strcmp(url, "/v1/tokens"))
 		return get_tokens(srv, conn, method, url);
 	if (!strcmp(url, "/v1/alerts"))

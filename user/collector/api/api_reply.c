@@ -7,6 +7,7 @@
  */
 #include "http_server_internal.h"
 #include "log.h"
+#include "security_headers.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -54,6 +55,8 @@ enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, struct 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	security_headers_add(resp);
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "store.h"
 #include "timefmt.h"
+#include "wipe.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -47,6 +48,7 @@ struct refusal {
 /* Per-request state, from the headers to the completion callback. */
 struct req {
 	bool is_batch;
+	bool is_form;        /* a console POST: its small body is kept */
 	bool has_body;       /* Content-Length > 0 or chunked */
 	bool read_later;     /* a read endpoint, answered once its body is drained */
 	bool too_large;      /* body over the limit: read and dropped */
@@ -169,6 +171,17 @@ static enum MHD_Result batch_data(struct server *srv, struct req *r, const char 
 	return MHD_YES;
 }
 
+/* Keeps a console form body up to CONSOLE_FORM_MAX; beyond it, drops it. */
+static void form_data(struct req *r, const char *data, size_t n)
+{
+	if (r->too_large || n > CONSOLE_FORM_MAX - r->len) {
+		r->too_large = true;
+		return;
+	}
+	memcpy(r->buf + r->len, data, n);
+	r->len += n;
+}
+
 static enum MHD_Result batch_finish(struct server *srv, struct MHD_Connection *conn, struct req *r,
 				    const char *method, const char *url)
 {
@@ -223,6 +236,18 @@ static enum MHD_Result request_begin(struct server *srv, struct MHD_Connection *
 				     struct req *r, const char *method, const char *url)
 {
 	r->has_body = has_body(conn, r);
+	if (console_owns(url)) {
+		if (!r->has_body)
+			return console_handle(srv, conn, method, url, NULL, 0);
+		if (r->declared > CONSOLE_FORM_MAX)
+			return refuse(srv, conn, r, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+				      REJECT_BODY_TOO_LARGE, "form body exceeds the size limit");
+		r->buf = malloc(CONSOLE_FORM_MAX);
+		if (!r->buf)
+			return MHD_NO;
+		r->is_form = true;
+		return MHD_YES;
+	}
 	if (strcmp(url, "/v1/batches") != 0) {
 		/* a body nobody reads still has to be drained before the answer */
 		if (!r->has_body || r->declared > drain_max(srv))
@@ -266,6 +291,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		}
 		if (r->is_batch && !r->refusal.status)
 			rc = batch_data(srv, r, upload_data, n);
+		else if (r->is_form && !r->refusal.status)
+			form_data(r, upload_data, n);
 		return rc;
 	}
 	/* the body, if any, is complete: now an answer cannot be lost to a reset */
@@ -278,6 +305,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 		r->refusal.status = 0;
 		return reply_reject(srv, conn, method, url, f.status, f.reason, f.msg);
+	}
+	if (r->is_form) {
+		enum MHD_Result rc;
+
+		r->is_form = false;
+		if (r->too_large)
+			return reply_reject(srv, conn, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+					    REJECT_BODY_TOO_LARGE, "form body exceeds the size limit");
+		rc = console_handle(srv, conn, method, url, (const char *)r->buf, r->len);
+		/* the form carried a read token */
+		secure_wipe(r->buf, r->len);
+		return rc;
 	}
 	if (!r->is_batch)
 		return MHD_NO; /* answered at the first call */
@@ -294,6 +333,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!r)
 		return;
+	if (r->is_form)
+		secure_wipe(r->buf, r->len);
 	free(r->buf);
 	free(r);
 	*con_cls = NULL;
@@ -369,6 +410,7 @@ struct server *server_start(const struct server_config *cfg, char *err, size_t e
 		return NULL;
 	}
 	srv->cfg = *cfg;
+	console_init(&srv->console);
 	if (!srv->cfg.threads)
 		srv->cfg.threads = 4;
 	if (!srv->cfg.max_connections)
@@ -399,6 +441,7 @@ struct server *server_start(const struct server_config *cfg, char *err, size_t e
 	srv->port = info ? info->port : 0;
 	return srv;
 fail:
+	console_free(&srv->console);
 	free(srv);
 	return NULL;
 }
@@ -427,5 +470,6 @@ void server_stop(struct server *srv, unsigned grace_ms)
 	MHD_stop_daemon(srv->daemon);
 	if (ls != MHD_INVALID_SOCKET)
 		close(ls);
+	console_free(&srv->console);
 	free(srv);
 }

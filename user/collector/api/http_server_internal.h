@@ -5,12 +5,14 @@
 
 #include <json-c/json.h>
 #include <microhttpd.h>
+#include "console.h"
 #include "http_server.h"
 
 struct server {
 	struct server_config cfg;
 	struct MHD_Daemon *daemon;
 	uint16_t port;
+	struct console console;  /* sessions and the login guard */
 };
 
 /* Queues obj (consumed) as a JSON answer (api_reply.c). */

@@ -28,9 +28,10 @@ void serve_usage(FILE *out)
 		"Usage: tokentap-collector serve --db PATH (--auth-file FILE | --insecure-no-auth)\n"
 		"                                [--listen ADDR:PORT] [options]\n"
 		"\n"
-		"Receives sensor batches (POST /v1/batches) into a SQLite or PostgreSQL store and answers\n"
-		"inventory queries (GET /v1/tokens, /v1/tokens/FINGERPRINT, /v1/sensors),\n"
-		"/healthz and Prometheus /metrics.\n"
+		"Receives sensor batches (POST /v1/batches) into a SQLite or PostgreSQL store and\n"
+		"answers inventory queries (GET /v1/tokens, /v1/tokens/FINGERPRINT, /v1/alerts,\n"
+		"/v1/sensors), /healthz and Prometheus /metrics, and serves the web console\n"
+		"at / (same read access as GET /v1/*).\n"
 		"\n"
 		"  --listen ADDR:PORT      address to listen on (default " DEFAULT_LISTEN ";\n"
 		"                          [::1]:7733 for IPv6, port 0 picks a free port)\n"
@@ -41,7 +42,9 @@ void serve_usage(FILE *out)
 		"  --auth-file FILE        sensor tokens, one per line ('#' comments)\n"
 		"  --insecure-no-auth      accept batches without a token (an empty\n"
 		"                          --auth-file is only accepted with this flag)\n"
-		"  --read-token-file FILE  require one of these Bearer tokens for GET /v1/*\n"
+		"  --read-token-file FILE  require one of these tokens for GET /v1/* (Bearer) and\n"
+		"                          the console (its login form sets a session cookie);\n"
+		"                          without it both answer loopback clients only\n"
 		"  --max-body SIZE         largest request body (default 4M)\n"
 		"  --max-decompressed SIZE largest batch after gunzip (default 32M)\n"
 		"  --threads N             worker threads (default 4)\n"
@@ -297,6 +300,14 @@ static int start(struct serve *s)
 	log_info("listening on %s (port %u), database %s, %s, %s", o->listen, server_port(s->srv),
 		 shown, s->cfg.sensor_auth ? "sensor tokens required" : "NO sensor authentication",
 		 s->engine ? "risk engine on" : "risk engine off");
+	if (!s->cfg.read_auth)
+		log_info("no --read-token-file: the console and GET /v1/* answer loopback clients only");
+	{
+		/* the bound port: --listen may have asked for port 0 */
+		int hl = (int)(strrchr(o->listen, ':') - o->listen);
+
+		log_info("console at http://%.*s:%u/", hl, o->listen, server_port(s->srv));
+	}
 	fflush(stderr);
 	return 0;
 }

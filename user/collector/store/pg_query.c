@@ -17,6 +17,7 @@
 #define MAX_MINUTES 10080
 #define MAX_HOURS 2160
 #define MAX_DAYS 730
+#define MAX_SPLIT_ROWS 50000
 
 enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
@@ -30,6 +31,7 @@ enum query_stmt {
 	Q_TOKEN_USAGE,
 	Q_TOKEN_USAGE_HOURLY,
 	Q_TOKEN_USAGE_DAILY,
+	Q_TOKEN_USAGE_SPLIT,
 	Q_SENSORS,
 	Q__COUNT
 };
@@ -107,6 +109,15 @@ static const char sql_token_usage_daily[] =
 	" FROM observations o JOIN usage_day u ON u.obs_id = o.id WHERE o.fingerprint = $1"
 	" GROUP BY u.day ORDER BY u.day DESC LIMIT $2) x ORDER BY day";
 
+/* the same minutes split by node and executable, the newest $2 rows, oldest first */
+enum { UX_MINUTE, UX_NODE, UX_EXE, UX_COUNT };
+static const char sql_token_usage_split[] =
+	"SELECT minute, node, exe, total FROM (SELECT u.minute AS minute, o.node AS node,"
+	" o.exe AS exe, SUM(u.count) AS total"
+	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = $1"
+	" GROUP BY u.minute, o.node, o.exe ORDER BY u.minute DESC, " C_ORDER("o.node") ", "
+	C_ORDER("o.exe") " LIMIT $2) x ORDER BY minute, " C_ORDER("node") ", " C_ORDER("exe");
+
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
 	SN_EVENTS, SN_STATUS_TS, SN_STATUS_JSON,
@@ -128,6 +139,7 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_USAGE] = sql_token_usage,
 	[Q_TOKEN_USAGE_HOURLY] = sql_token_usage_hourly,
 	[Q_TOKEN_USAGE_DAILY] = sql_token_usage_daily,
+	[Q_TOKEN_USAGE_SPLIT] = sql_token_usage_split,
 	[Q_SENSORS] = sql_sensors,
 };
 
@@ -251,6 +263,17 @@ static struct json_object *hour_row(const PGresult *r, int i)
 static struct json_object *day_row(const PGresult *r, int i)
 {
 	return bucket_row(r, i, "day");
+}
+
+static struct json_object *usage_split_row(const PGresult *r, int i)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, "minute", pg_i(r, i, UX_MINUTE));
+	put_str(u, "node", pg_s(r, i, UX_NODE));
+	put_str(u, "exe", pg_s(r, i, UX_EXE));
+	put_int(u, "count", pg_i(r, i, UX_COUNT));
+	return u;
 }
 
 /* Appends row(r, i) of every row of r to arr and clears r; 0, or -1 when r is NULL. */
@@ -383,6 +406,8 @@ int pg_query_token(struct store *base, const char *fingerprint, struct json_obje
 		      &e) == 0 &&
 	     add_rows(s, t, "usage_daily", Q_TOKEN_USAGE_DAILY, fingerprint, MAX_DAYS, day_row,
 		      &e) == 0 &&
+	     add_rows(s, t, "usage_split", Q_TOKEN_USAGE_SPLIT, fingerprint, MAX_SPLIT_ROWS,
+		      usage_split_row, &e) == 0 &&
 	     pg_commit(s, &e) == 0 ? 1 : -1;
 	return answer(st, s, rc, t, out);
 }

@@ -13,6 +13,7 @@
 #define MAX_MINUTES 10080       /* one week of per-minute usage */
 #define MAX_HOURS 2160          /* 90 days of hourly usage (rolled up by retention) */
 #define MAX_DAYS 730            /* two years of daily usage */
+#define MAX_SPLIT_ROWS 50000    /* per-minute usage split by node and executable */
 
 enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
@@ -26,6 +27,7 @@ enum query_stmt {
 	Q_TOKEN_USAGE,
 	Q_TOKEN_USAGE_HOURLY,
 	Q_TOKEN_USAGE_DAILY,
+	Q_TOKEN_USAGE_SPLIT,
 	Q_SENSORS,
 	Q__COUNT
 };
@@ -90,6 +92,17 @@ static const char sql_token_usage_daily[] =
 	"SELECT day, total FROM (SELECT u.day AS day, SUM(u.count) AS total"
 	" FROM obs_ident o JOIN usage_day u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
 	" GROUP BY u.day ORDER BY u.day DESC LIMIT ?2) ORDER BY day";
+/*
+ * The same minutes split by node and executable (the console's chart), the
+ * newest ?2 rows, oldest first: a minute's rows sum to its "usage" total.
+ */
+enum { UX_MINUTE, UX_NODE, UX_EXE, UX_COUNT };
+static const char sql_token_usage_split[] =
+	"SELECT minute, node, exe, total FROM (SELECT u.minute AS minute, o.node AS node,"
+	" o.exe AS exe, SUM(u.count) AS total"
+	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
+	" GROUP BY u.minute, o.node, o.exe ORDER BY u.minute DESC, o.node, o.exe LIMIT ?2)"
+	" ORDER BY minute, node, exe";
 
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
@@ -111,6 +124,7 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_USAGE] = sql_token_usage,
 	[Q_TOKEN_USAGE_HOURLY] = sql_token_usage_hourly,
 	[Q_TOKEN_USAGE_DAILY] = sql_token_usage_daily,
+	[Q_TOKEN_USAGE_SPLIT] = sql_token_usage_split,
 	[Q_SENSORS] = sql_sensors,
 };
 
@@ -241,6 +255,17 @@ static struct json_object *day_row(sqlite3_stmt *s)
 	return bucket_row(s, "day");
 }
 
+static struct json_object *usage_split_row(sqlite3_stmt *s)
+{
+	struct json_object *u = json_object_new_object();
+
+	put_time(u, "minute", sqlite3_column_int64(s, UX_MINUTE));
+	put_str(u, "node", sq_col_text(s, UX_NODE));
+	put_str(u, "exe", sq_col_text(s, UX_EXE));
+	put_int(u, "count", sqlite3_column_int64(s, UX_COUNT));
+	return u;
+}
+
 /* tok[key]: the rows of statement i for the token fp (?1), limit (?2) at most. */
 static int add_rows(struct sqlite_store *st, struct json_object *tok, const char *key,
 		    enum query_stmt i, const char *fp, int limit, sqlite_row_fn row)
@@ -310,7 +335,9 @@ static int token_view(struct sqlite_store *st, struct json_object *t, const char
 	    add_rows(st, t, "usage_hourly", Q_TOKEN_USAGE_HOURLY, fingerprint, MAX_HOURS,
 		     hour_row) < 0 ||
 	    add_rows(st, t, "usage_daily", Q_TOKEN_USAGE_DAILY, fingerprint, MAX_DAYS,
-		     day_row) < 0)
+		     day_row) < 0 ||
+	    add_rows(st, t, "usage_split", Q_TOKEN_USAGE_SPLIT, fingerprint, MAX_SPLIT_ROWS,
+		     usage_split_row) < 0)
 		return -1;
 	return 0;
 }

@@ -70,7 +70,10 @@ int store_query_tokens(struct store *st, enum token_sort sort, struct json_objec
 		       char *err, size_t errlen);
 
 /*
- * The forensics view of one token, with "usage" and "observations".
+ * The forensics view of one token, with "usage" and "observations", and
+ * "usage_split": the per-minute counts by node and executable
+ * ({minute, node, exe, count}, oldest first; a minute's rows sum to its
+ * "usage" count).
  * 1 found (*out set), 0 unknown fingerprint, -1 error.
  */
 int store_query_token(struct store *st, const char *fingerprint, struct json_object **out,
