@@ -10,8 +10,12 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
 # PostgreSQL for the store tests (scripts/pg-test.sh starts it); they skip without it
-if [ -z "${TOKENTAP_TEST_PG:-}" ] && [ "$(id -u)" -eq 0 ] && pgurl=$(scripts/pg-test.sh 2>&1); then
-	export TOKENTAP_TEST_PG=$pgurl
+if [ -z "${TOKENTAP_TEST_PG:-}" ] && [ "$(id -u)" -eq 0 ]; then
+	if pgurl=$(scripts/pg-test.sh 2>"$log/pg-test.err"); then
+		export TOKENTAP_TEST_PG=$pgurl
+	else
+		echo "PostgreSQL not started: $(tail -1 "$log/pg-test.err")"
+	fi
 fi
 
 echo "== unit tests"
@@ -20,8 +24,9 @@ for t in "$BUILD"/tests/test_*; do
 	name=$(basename "$t")
 	"$t" >"$log/$name.out" 2>&1
 	rc=$?
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
+	# a binary may run several groups (one per store backend): add them all up
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | awk '{s += $1} END {print s + 0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | awk '{s += $1} END {print s + 0}')
 	p=${p:-0} f=${f:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed or sanitizer abort
 	passed=$((passed + p)) failed=$((failed + f))
@@ -65,6 +70,15 @@ e2e_suite() {
 e2e_suite e2e TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run.py
 e2e_suite e2e-collector TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_collector.py
 e2e_suite e2e-risk TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_risk.py
+# the collector and risk suites again with the collectors on PostgreSQL:
+# replicas, failover of the leader, the same answers as SQLite
+if [ -n "${TOKENTAP_TEST_PG:-}" ]; then
+	e2e_suite e2e-collector-pg TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_COLLECTOR_PG="$TOKENTAP_TEST_PG" python3 tests/e2e/run_collector.py
+	e2e_suite e2e-risk-pg TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_COLLECTOR_PG="$TOKENTAP_TEST_PG" python3 tests/e2e/run_risk.py
+elif [ -n "${TOKENTAP_REQUIRE_PG:-}" ]; then
+	echo "FAIL PostgreSQL required (TOKENTAP_REQUIRE_PG=1) but scripts/pg-test.sh could not start it"
+	failed=$((failed + 1))
+fi
 e2e_suite e2e-console TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_WEB_MODULES="$BUILD/web/node_modules" python3 tests/e2e/run_console.py
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
