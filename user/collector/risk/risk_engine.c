@@ -4,6 +4,7 @@
 #include "wipe.h"
 #include "hookexec.h"
 #include "log.h"
+#include "napper.h"
 #include "webhook.h"
 #include "store.h"
 #include "timefmt.h"
@@ -28,9 +29,7 @@ struct risk_engine {
 	const struct risk_config *cfg;
 	pthread_t eval, act;
 	bool eval_started, act_started;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	struct napper nap;
 	/* leadership as the evaluation thread last saw it; the action thread reads it */
 	atomic_int leading;
 	atomic_int *gauge;
@@ -62,27 +61,6 @@ static bool lead(struct risk_engine *d)
 	return now;
 }
 
-/* Sleeps up to ms; false when asked to stop. */
-static bool nap(struct risk_engine *d, long ms)
-{
-	struct timespec ts;
-	bool go;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&d->lock);
-	while (!d->stopping && pthread_cond_timedwait(&d->wake, &d->lock, &ts) != ETIMEDOUT)
-		;
-	go = !d->stopping;
-	pthread_mutex_unlock(&d->lock);
-	return go;
-}
-
 static void *eval_main(void *arg)
 {
 	struct risk_engine *d = arg;
@@ -101,7 +79,7 @@ static void *eval_main(void *arg)
 		/* a full pass means a backlog: go on soon, letting batches in between */
 		wait = s.seen >= RISK_PASS_ROWS || s.held >= RISK_PASS_ROWS ? BACKLOG_PERIOD_MS
 									   : EVAL_PERIOD_MS;
-	} while (nap(d, wait));
+	} while (napper_nap(&d->nap, wait));
 	return NULL;
 }
 
@@ -113,7 +91,7 @@ static void *act_main(void *arg)
 		/* only the leader delivers; a full batch means more are due: go on at once */
 		while (atomic_load(&d->leading) && risk_engine_act(d->st, d->cfg, clock_real_ms(), ACT_BATCH) == ACT_BATCH)
 			;
-	} while (nap(d, ACT_PERIOD_MS));
+	} while (napper_nap(&d->nap, ACT_PERIOD_MS));
 	return NULL;
 }
 
@@ -335,8 +313,7 @@ struct risk_engine *risk_engine_start(struct store *st, const struct risk_config
 	}
 	d->st = st;
 	d->cfg = cfg;
-	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->wake, NULL);
+	napper_init(&d->nap);
 	if (pthread_create(&d->eval, NULL, eval_main, d) != 0) {
 		snprintf(err, errlen, "cannot start the risk engine thread");
 		risk_engine_stop(d);
@@ -356,15 +333,11 @@ void risk_engine_stop(struct risk_engine *d)
 {
 	if (!d)
 		return;
-	pthread_mutex_lock(&d->lock);
-	d->stopping = true;
-	pthread_cond_broadcast(&d->wake);
-	pthread_mutex_unlock(&d->lock);
+	napper_stop(&d->nap);
 	if (d->eval_started)
 		pthread_join(d->eval, NULL);
 	if (d->act_started)
 		pthread_join(d->act, NULL);
-	pthread_cond_destroy(&d->wake);
-	pthread_mutex_destroy(&d->lock);
+	napper_destroy(&d->nap);
 	free(d);
 }
