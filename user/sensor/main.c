@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "cap_check.h"
 #include "clock.h"
 #include "cred.h"
 #include "fingerprint.h"
@@ -37,6 +38,7 @@
 #include "status_report.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
+#include "uprobe_link.h"
 
 #define SCAN_QUEUE 1024
 #define EXTRA_NAMES 64
@@ -65,6 +67,7 @@ struct options {
 	bool no_held;
 	const char *revoke_command;
 	unsigned revoke_timeout_s;
+	const char *uprobe_attach;        /* auto, perf or multi */
 	char *headers[EXTRA_NAMES];  /* lowercase copies, freed at exit */
 	size_t n_headers;
 	char *params[EXTRA_NAMES];
@@ -142,6 +145,10 @@ static const char usage[] =
 "  --revoke-timeout SECONDS   kill the command after this long (default 30)\n"
 "  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
 "                          batches are dropped first when it is full\n"
+"  --uprobe-attach auto|perf|multi   how uprobes are attached: perf events\n"
+"                          (need CAP_SYS_ADMIN), uprobe_multi BPF links (Linux\n"
+"                          >= 6.6, CAP_BPF and CAP_PERFMON suffice) or auto\n"
+"                          (default: perf with CAP_SYS_ADMIN, else multi)\n"
 "  --log-format text|json  diagnostics on stderr as text lines (default) or as\n"
 "                          one JSON object per line (ts, level, program, msg)\n"
 "  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
@@ -153,7 +160,10 @@ static const char usage[] =
 "  tokentap --json --interval 5   JSON lines, usage counts every 5 s\n"
 "  tokentap --pid 1234 -v         one process, with attachment details\n"
 "\n"
-"Needs root, Linux >= 5.8 with BTF (/sys/kernel/btf/vmlinux).\n";
+"Needs root, Linux >= 5.8 with BTF (/sys/kernel/btf/vmlinux), and either every\n"
+"capability or at least CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH\n"
+"(TLS capture then needs Linux >= 6.6); it logs each feature a missing\n"
+"capability turns off (README: Least privilege).\n";
 
 static void on_signal(int sig)
 {
@@ -175,7 +185,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
-	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT };
+	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -199,6 +209,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
 		{ "release-interval", required_argument, NULL, O_RELEASE },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
+		{ "uprobe-attach", required_argument, NULL, O_UPROBE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -329,6 +340,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			/* at once: the errors of later options are in this format too */
 			log_setup("tokentap", fmt);
+			break;
+		case O_UPROBE:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "perf") && strcmp(optarg, "multi")) {
+				log_error("--uprobe-attach: expected auto, perf or multi, got '%s'", optarg);
+				return -1;
+			}
+			o->uprobe_attach = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -464,12 +482,21 @@ static void protect_process(void)
 static int check_environment(struct app *a)
 {
 	const struct options *o = &a->opt;
+	enum uprobe_mode um;
 	char err[512];
 
 	if (loader_check_env(err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;
 	}
+	if (cap_check(o->verbose, &um) != 0)
+		return -1;
+	if (o->uprobe_attach && strcmp(o->uprobe_attach, "auto") != 0) {
+		um = strcmp(o->uprobe_attach, "perf") == 0 ? UPROBE_MODE_PERF : UPROBE_MODE_MULTI;
+		log_info("uprobes attached by %s (--uprobe-attach)",
+			 um == UPROBE_MODE_PERF ? "perf events" : "uprobe_multi links");
+	}
+	uprobe_link_set_mode(um);
 	if ((!o->key_file || o->collector) && fs_mkdir_p(o->state_dir) != 0) {
 		log_error("cannot create state directory %s: %s", o->state_dir, strerror(errno));
 		return -1;
@@ -565,7 +592,12 @@ static int attach(struct app *a)
 		}
 		held_procs_scan_all(a->held, o->pid);
 	}
-	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
+	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
+	if (!attacher_tls_possible(&a->att))
+		log_error("NOT READY: TLS capture is off (%u uprobe attachments refused by the kernel); plaintext only",
+			  a->att.attach_denied);
+	log_info("%s: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
+		 attacher_tls_possible(&a->att) ? "ready" : "degraded",
 		 loader_tracepoints(), a->att.tls_libs, a->att.tls_exes,
 		 a->att.files_by_lib[TT_LIB_OPENSSL], a->att.files_by_lib[TT_LIB_GNUTLS],
 		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS], a->att.probes,
