@@ -50,7 +50,8 @@ USER_HDRS   := $(wildcard user/*/*.h user/collector/*/*.h)
 ALL_HDRS    := $(USER_HDRS) $(BPF_HDRS)
 
 # Files that need the BPF skeleton: the sensor's loader, attachment and main.
-SKEL_SRCS   := user/sensor/main.c user/sensor/loader.c user/sensor/attach.c user/sensor/attach_go.c
+SKEL_SRCS   := user/sensor/main.c user/sensor/loader.c user/sensor/attach.c user/sensor/attach_go.c \
+               user/sensor/metrics_collect.c
 SENSOR_SRCS := $(call srcs_in,$(SENSOR_DIRS))
 COLL_SRCS   := $(call srcs_in,$(COLL_ALL))
 # Everything but main() and the BPF side is library code the tests link.
