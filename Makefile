@@ -61,7 +61,7 @@ obj_of       = $(patsubst user/%.c,$(BUILD)/$(2)/%.o,$(1))
 SENSOR_OBJS := $(call obj_of,$(SENSOR_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 COLL_OBJS   := $(call obj_of,$(COLL_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 
-.PHONY: all clean run test unit e2e fuzz fuzz-short bench vmlinux deps
+.PHONY: all clean run test unit e2e fuzz fuzz-short bench vmlinux deps manifests image
 
 all: $(BUILD)/tokentap $(BUILD)/tokentap-collector
 
@@ -180,6 +180,11 @@ run: deps
 
 deps:
 	@scripts/deps.sh
+
+# ---- deployment ------------------------------------------------------------
+# deploy/kubernetes is rendered from the Helm chart, never edited by hand.
+manifests:
+	BUILD=$(BUILD) scripts/render-manifests.sh
 
 -include tests/bench/bench.mk
 
