@@ -186,6 +186,11 @@ deps:
 manifests:
 	BUILD=$(BUILD) scripts/render-manifests.sh
 
+# The container image tokentap:$(VERSION), built with podman from this
+# machine's files only (the binaries and the libraries they load).
+image: all
+	BUILD=$(BUILD) scripts/build-image.sh $(VERSION)
+
 -include tests/bench/bench.mk
 
 clean:
