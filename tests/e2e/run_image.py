@@ -123,6 +123,53 @@ def t_least_privilege(ctx):
     with_sensor(ctx, "tokentap-e2e-least", sec, captures(ctx))
 
 
+def curl_image(ctx):
+    """An image holding only curl and the libraries it loads, built like ours."""
+    ref = "localhost/tokentap-e2e-curl:1"
+    root = os.path.join(ctx.workdir, "curlroot")
+    os.makedirs(os.path.join(root, "usr/bin"))
+    os.makedirs(os.path.join(root, "etc/ssl/certs"))
+    shutil.copy(os.path.realpath(CURL), os.path.join(root, "usr/bin/curl"))
+    out = subprocess.run(["ldd", CURL], capture_output=True, text=True, timeout=30).stdout
+    libs = re.findall(r"=> (/\S+)", out) + re.findall(r"^\s+(/\S+ld-linux\S*)", out, re.M)
+    for lib in libs:
+        dst = os.path.join(root, "usr" + lib if not lib.startswith("/usr/") else lib[1:])
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy(os.path.realpath(lib), dst)
+    for d in ("lib", "lib64"):
+        os.symlink("usr/" + d, os.path.join(root, d))
+    tar = os.path.join(ctx.workdir, "curl.tar")
+    subprocess.run(["tar", "-C", root, "-cf", tar, "."], check=True, timeout=60)
+    p = podman(ctx.env, "import", tar, ref)
+    if p.returncode != 0:
+        raise Fail("podman import: %s" % p.stderr[-300:])
+    return ref
+
+
+def t_container_identity(ctx):
+    """curl in a container: its container id, and its path inside the container."""
+    ref = curl_image(ctx)
+
+    def body(sensor):
+        tok, fp = e2e.new_token(ctx, "ghp")
+        conf = e2e.curl_config(ctx, ['header = "Authorization: Bearer %s"' % tok])
+        cidfile = os.path.join(ctx.workdir, "curl.cid")
+        p = podman(ctx.env, "run", "--rm", "--network=host", "--cidfile", cidfile,
+                   "-v", "%s:%s" % (ctx.workdir, ctx.workdir), ref, "/usr/bin/curl", "-sS",
+                   "-o", "/dev/null", "-K", conf,
+                   "http://127.0.0.1:%d/image/container" % ctx.plain.port)
+        ctx.outputs += [p.stdout.encode(), p.stderr.encode()]
+        if p.returncode != 0:
+            raise Fail("curl in a container: %s" % p.stderr[-300:])
+        with open(cidfile) as f:
+            cid = f.read().strip()
+        evs = sensor.wait_for(lambda e: e.get("event") == "token_seen" and e.get("fingerprint") == fp)
+        if not evs:
+            raise Fail("no token_seen from the container's curl")
+        e2e.check_fields(evs[0], {"exe": "/usr/bin/curl", "container_id": cid, "tls": False})
+    with_sensor(ctx, "tokentap-e2e-ctr", ["--privileged"], body)
+
+
 def t_collector(ctx):
     """The image's collector serves, configured only through TOKENTAP_<FLAG>."""
     port = free_port()
@@ -167,6 +214,7 @@ def free_port():
 
 TESTS = [("image/privileged_sensor_captures_host_curl", t_privileged),
          ("image/least_privilege_sensor_captures_host_curl", t_least_privilege),
+         ("image/container_process_identity", t_container_identity),
          ("image/collector_serves_from_env", t_collector)]
 
 
