@@ -9,7 +9,7 @@ pkgs=(
 	libcmocka-dev libclang-rt-14-dev
 	protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
 	openssl curl wget gnutls-bin libnss3-tools ca-certificates python3 nodejs procps golang-go
-	unzip python3-yaml libcap2-bin podman debootstrap
+	unzip python3-yaml libcap2-bin podman
 )
 
 missing=()
