@@ -53,7 +53,8 @@ USER_HDRS   := $(wildcard user/*/*.h user/collector/*/*.h)
 ALL_HDRS    := $(USER_HDRS) $(BPF_HDRS)
 
 # Files that need the BPF skeleton: the sensor's loader, attachment and main.
-SKEL_SRCS   := user/sensor/main.c user/sensor/loader.c user/sensor/attach.c user/sensor/attach_go.c
+SKEL_SRCS   := user/sensor/main.c user/sensor/loader.c user/sensor/attach.c user/sensor/attach_go.c \
+               user/sensor/metrics_collect.c
 SENSOR_SRCS := $(call srcs_in,$(SENSOR_DIRS))
 COLL_SRCS   := $(call srcs_in,$(COLL_ALL))
 # Everything but main() and the BPF side is library code the tests link.
@@ -63,7 +64,7 @@ obj_of       = $(patsubst user/%.c,$(BUILD)/$(2)/%.o,$(1))
 SENSOR_OBJS := $(call obj_of,$(SENSOR_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 COLL_OBJS   := $(call obj_of,$(COLL_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 
-.PHONY: all clean run test unit e2e fuzz fuzz-short bench vmlinux deps
+.PHONY: all clean run test unit e2e fuzz fuzz-short bench vmlinux deps manifests image
 
 all: $(BUILD)/tokentap $(BUILD)/tokentap-collector
 
@@ -206,6 +207,16 @@ run: deps
 
 deps:
 	@scripts/deps.sh
+
+# ---- deployment ------------------------------------------------------------
+# deploy/kubernetes is rendered from the Helm chart, never edited by hand.
+manifests:
+	BUILD=$(BUILD) scripts/render-manifests.sh
+
+# The container image tokentap:$(VERSION), built with podman from this
+# machine's files only (the binaries and the libraries they load).
+image: all
+	BUILD=$(BUILD) scripts/build-image.sh $(VERSION)
 
 -include tests/bench/bench.mk
 

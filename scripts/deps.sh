@@ -11,6 +11,7 @@ pkgs=(
 	openssl curl wget gnutls-bin libnss3-tools ca-certificates python3 nodejs procps golang-go
 	python3-h2 python3-grpcio
 	chromium
+	unzip python3-yaml libcap2-bin podman
 )
 # npm builds the web console; a nodejs that ships its own npm needs no package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -135,7 +135,8 @@ def fingerprint(key_hex, credential):
 class Sensor:
     """One sensor process; collects its stdout events and stderr lines."""
 
-    def __init__(self, workdir, key_path):
+    def __init__(self, workdir, key_path, prefix=(), extra=()):
+        """prefix: a wrapper command (e.g. capsh); extra: more sensor flags."""
         self.state_dir = os.path.join(workdir, "state")
         self.out_raw = []
         self.err_raw = []
@@ -144,8 +145,9 @@ class Sensor:
         self.ready = threading.Event()
         self.lock = threading.Lock()
         self.proc = spawn(
-            [sensor_bin(), "--json", "--state-dir", self.state_dir, "--key-file", key_path,
-             "--interval", "1", "--release-interval", "1"],
+            list(prefix) + [sensor_bin(), "--json", "--state-dir", self.state_dir,
+                            "--key-file", key_path, "--interval", "1", "--release-interval", "1"]
+            + list(extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.threads = [threading.Thread(target=self._read_out, daemon=True),
                         threading.Thread(target=self._read_err, daemon=True)]
@@ -169,7 +171,8 @@ class Sensor:
         for line in self.proc.stderr:
             with self.lock:
                 self.err_raw.append(line)
-            if b"tokentap: ready" in line:
+            # "degraded:" closes the start as "ready:" does, with TLS capture off
+            if b"tokentap: ready" in line or b"tokentap: degraded" in line:
                 self.ready.set()
 
     def wait_ready(self):

@@ -234,6 +234,7 @@ static void test_container_id(void **state)
 		"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b3c4d_0000_1111_2222_333344445555.slice/cri-containerd-%s.scope",
 		"/kubepods.slice/kubepods-burstable.slice/x/crio-%s.scope",
 		"/machine.slice/libpod-%s.scope/container",
+		"/libpod_parent/libpod-%s",  /* podman --cgroup-manager=cgroupfs */
 		"/docker/%s",
 		"/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/%s",
 	};
@@ -252,6 +253,9 @@ static void test_container_id(void **state)
 	procdesc_container_id(p, id);
 	assert_string_equal(id, "");
 	procdesc_container_id("/system.slice/docker-abc.scope", id);
+	assert_string_equal(id, "");
+	snprintf(p, sizeof(p), "/libpod_parent/libpod-%s0", hex);
+	procdesc_container_id(p, id);
 	assert_string_equal(id, "");
 	procdesc_container_id("/system.slice/ssh.service", id);
 	assert_string_equal(id, "");

@@ -373,12 +373,12 @@ void procdesc_container_id(const char *path, char out[65])
 			memcpy(out, c, 64);
 			out[64] = '\0';
 		}
-		/* systemd drivers: <runtime>-<id>.scope */
+		/* systemd drivers: <runtime>-<id>.scope; podman's cgroupfs driver: libpod-<id> */
 		for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
 			size_t rl = strlen(runtimes[i]);
 
-			if (n == rl + 64 + 6 && strncmp(c, runtimes[i], rl) == 0 &&
-			    is_hex(c + rl, 64) && strncmp(c + rl + 64, ".scope", 6) == 0) {
+			if ((n == rl + 64 + 6 || n == rl + 64) && strncmp(c, runtimes[i], rl) == 0 &&
+			    is_hex(c + rl, 64) && (n == rl + 64 || strncmp(c + rl + 64, ".scope", 6) == 0)) {
 				memcpy(out, c + rl, 64);
 				out[64] = '\0';
 			}

@@ -21,6 +21,7 @@
 #include "exe_cache.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
+#include "uprobe_link.h"
 
 #define MAX_FILES 65536
 #define CODE_MAX 4096
@@ -47,13 +48,25 @@ void attacher_free(struct attacher *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		for (int k = 0; k < PROBE_MAX; k++)
-			bpf_link__destroy(a->files[i].links[k]);
-		bpf_link__destroy(a->files[i].go_link);
+			uprobe_link_destroy(a->files[i].links[k]);
+		uprobe_link_destroy(a->files[i].go_link);
 		for (int k = 0; k < 2; k++)
-			bpf_link__destroy(a->files[i].go_hf_links[k]);
+			uprobe_link_destroy(a->files[i].go_hf_links[k]);
 	}
 	free(a->files);
 	memset(a, 0, sizeof(*a));
+}
+
+bool attacher_tls_possible(const struct attacher *a)
+{
+	return uprobe_link_mode() != UPROBE_MODE_NONE && !(a->attach_denied && !a->probes);
+}
+
+void attach_failed(struct attacher *a)
+{
+	a->attach_errors++;
+	if (errno == EACCES || errno == EPERM)
+		a->attach_denied++;
 }
 
 static struct attach_file *find_file(struct attacher *a, dev_t dev, ino_t ino)
@@ -175,18 +188,16 @@ static int attach_tls(struct attacher *a, struct attach_file *f, const char *pat
 	    target[PROBE_SSL_WRITE] == fn[PROBE_SSL_WRITE_EX].vaddr)
 		found[PROBE_SSL_WRITE] = 0;
 	for (int k = 0; k < PROBE_MAX; k++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = probe_funcs[k].lib == TT_LIB_OPENSSL ? cookie : 0);
+		uint64_t ck = probe_funcs[k].lib == TT_LIB_OPENSSL ? cookie : 0;
 
 		if (!found[k])
 			continue;
-		f->links[k] = bpf_program__attach_uprobe_opts(probe_prog(a, k), -1, path, off[k], &uo);
+		f->links[k] = uprobe_link_attach(probe_prog(a, k), path, off[k], ck);
 		/* kernels before 5.15 have no attach cookies: attach without */
-		if (!f->links[k] && uo.bpf_cookie) {
-			uo.bpf_cookie = 0;
-			f->links[k] = bpf_program__attach_uprobe_opts(probe_prog(a, k), -1, path, off[k], &uo);
-		}
+		if (!f->links[k] && ck)
+			f->links[k] = uprobe_link_attach(probe_prog(a, k), path, off[k], 0);
 		if (!f->links[k]) {
-			a->attach_errors++;
+			attach_failed(a);
 			log_warn("cannot attach %s in %s: %s", names[k], path, strerror(errno));
 			continue;
 		}
@@ -341,19 +352,19 @@ static void release_file(struct attacher *a, struct attach_file *f)
 	for (int k = 0; k < PROBE_MAX; k++) {
 		if (!f->links[k])
 			continue;
-		bpf_link__destroy(f->links[k]);
+		uprobe_link_destroy(f->links[k]);
 		f->links[k] = NULL;
 		a->probes--;
 	}
 	if (f->go_link) {
-		bpf_link__destroy(f->go_link);
+		uprobe_link_destroy(f->go_link);
 		f->go_link = NULL;
 		a->probes--;
 	}
 	for (int k = 0; k < 2; k++) {
 		if (!f->go_hf_links[k])
 			continue;
-		bpf_link__destroy(f->go_hf_links[k]);
+		uprobe_link_destroy(f->go_hf_links[k]);
 		f->go_hf_links[k] = NULL;
 		a->probes--;
 	}

@@ -13,7 +13,7 @@
 #include "tokentap.h"
 
 struct tokentap_bpf;
-struct bpf_link;
+struct uprobe_link;
 struct exe_cache;
 
 /* The functions probed, in every file that defines them. */
@@ -32,9 +32,9 @@ struct attach_file {
 	bool tls;               /* defines a probed function and is attached */
 	bool is_lib;
 	unsigned lib;           /* enum tt_tls_lib */
-	struct bpf_link *links[PROBE_MAX];
-	struct bpf_link *go_link;  /* Go crypto/tls (attach_go.h) */
-	struct bpf_link *go_hf_links[2];  /* Go hpack.(*Encoder).WriteField, std and x/net */
+	struct uprobe_link *links[PROBE_MAX];
+	struct uprobe_link *go_link;  /* Go crypto/tls (attach_go.h) */
+	struct uprobe_link *go_hf_links[2];  /* Go hpack.(*Encoder).WriteField, std and x/net */
 	bool keep;              /* found by the startup glob: never released */
 	bool released;          /* links destroyed: no process mapped it any more */
 	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */
@@ -53,6 +53,8 @@ struct attacher {
 	unsigned go_bins_used;      /* go_bins slots handed out; never reused by another file */
 	/* counts for the startup line and sensor_status */
 	unsigned tls_libs, tls_exes, probes, probes_at_call, attach_errors;
+	/* attach_errors the kernel refused for want of a capability (EACCES, EPERM) */
+	unsigned attach_denied;
 	unsigned files_by_lib[TT_LIB_MAX];
 	unsigned released_files;    /* attachments released since start */
 };
@@ -60,6 +62,13 @@ struct attacher {
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
 		   uint32_t only_pid, bool entry_probes, int verbose);
 void attacher_free(struct attacher *a);
+/*
+ * False when TLS cannot be captured: no way to attach uprobes with these
+ * capabilities, or the kernel refused every attachment tried.
+ */
+bool attacher_tls_possible(const struct attacher *a);
+/* Counts an attachment that failed (errno set by the attempt). */
+void attach_failed(struct attacher *a);
 /* Examines every executable mapping of pid. Returns files newly attached. */
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
 /* Every process (or only_pid), plus libssl in the standard library directories. */

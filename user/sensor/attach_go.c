@@ -19,6 +19,7 @@
 #include "probepoint.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
+#include "uprobe_link.h"
 
 #define PCLNTAB_MAX (256u << 20)
 #define BUILDINFO_MAGIC "\xff Go buildinf:"
@@ -234,7 +235,6 @@ static int go_attach_hfield(struct attacher *a, struct attach_file *f, const cha
 	int n = 0;
 
 	for (int k = 0; k < 2; k++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = TT_GO_COOKIE | idx);
 		struct bpf_program *prog = a->skel->progs.probe_go_hfield_reg;
 		uint64_t probe_at = info->hf_offset[k];
 
@@ -252,8 +252,10 @@ static int go_attach_hfield(struct attacher *a, struct attach_file *f, const cha
 				probe_at += delta;
 			}
 		}
-		f->go_hf_links[k] = bpf_program__attach_uprobe_opts(prog, -1, path, probe_at, &uo);
+		f->go_hf_links[k] = uprobe_link_attach(prog, path, probe_at, TT_GO_COOKIE | idx);
 		if (!f->go_hf_links[k]) {
+			if (errno == EACCES || errno == EPERM)
+				a->attach_denied++;
 			log_verbose(a->verbose, "%s: %s not probed: %s", path, go_funcs[2 + k],
 				    strerror(errno));
 			continue;
@@ -326,18 +328,12 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path)
 			    (unsigned long long)delta,
 			    delta ? "stack-check jbe, taken branch ignored" : "entry");
 	}
-	{
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = TT_GO_COOKIE | idx);
-
-		f->go_link = bpf_program__attach_uprobe_opts(prog, -1, path, probe_at, &uo);
-		/* kernels before 5.15 have no attach cookies: no socket walk, the nested write binds */
-		if (!f->go_link) {
-			uo.bpf_cookie = 0;
-			f->go_link = bpf_program__attach_uprobe_opts(prog, -1, path, probe_at, &uo);
-		}
-	}
+	f->go_link = uprobe_link_attach(prog, path, probe_at, TT_GO_COOKIE | idx);
+	/* kernels before 5.15 have no attach cookies: no socket walk, the nested write binds */
+	if (!f->go_link)
+		f->go_link = uprobe_link_attach(prog, path, probe_at, 0);
 	if (!f->go_link) {
-		a->attach_errors++;
+		attach_failed(a);
 		log_warn("cannot attach crypto/tls.(*Conn).Write in %s: %s", path, strerror(errno));
 		return 0;
 	}

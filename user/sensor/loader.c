@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "tokentap.skel.h"
+#include "uprobe_link.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 /* loader_load attaches every one of them or fails */
@@ -102,6 +103,7 @@ struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t 
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
 		return NULL;
 	}
+	uprobe_link_prepare(skel->obj);
 	skel->rodata->targ_tgid = o->only_pid;
 	skel->rodata->self_tgid = (uint32_t)getpid();
 	skel->rodata->max_capture = o->max_capture;

@@ -20,13 +20,17 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "cap_check.h"
 #include "clock.h"
 #include "cred.h"
+#include "envflags.h"
 #include "fingerprint.h"
 #include "wipe.h"
 #include "fsutil.h"
 #include "numarg.h"
 #include "loader.h"
+#include "metrics_collect.h"
+#include "metrics_server.h"
 #include "log.h"
 #include "pipeline.h"
 #include "exe_cache.h"
@@ -37,6 +41,7 @@
 #include "status_report.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
+#include "uprobe_link.h"
 
 #define SCAN_QUEUE 1024
 #define EXTRA_NAMES 64
@@ -65,10 +70,13 @@ struct options {
 	bool no_held;
 	const char *revoke_command;
 	unsigned revoke_timeout_s;
+	const char *uprobe_attach;        /* auto, perf or multi */
+	const char *metrics_listen;       /* ADDR:PORT of /metrics, /healthz, /readyz; NULL: none */
 	char *headers[EXTRA_NAMES];  /* lowercase copies, freed at exit */
 	size_t n_headers;
 	char *params[EXTRA_NAMES];
 	size_t n_params;
+	struct envflags env;  /* TOKENTAP_<FLAG> variables as arguments; freed at exit */
 };
 
 /* Everything main() sets up; app_free() releases what was, in any state. */
@@ -84,6 +92,8 @@ struct app {
 	struct batch_sink ssink;  /* the shipper's pipeline sink */
 	struct held_procs *held;  /* NULL with --no-held-scan */
 	struct revoker *revoker; /* NULL without --revoke-command */
+	struct metrics_server *metrics;  /* NULL without --metrics-listen */
+	struct metrics_collect *mcollect;
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
 	const char *cred_headers[CRED_NAMES_MAX], *cred_params[CRED_NAMES_MAX];
@@ -142,18 +152,34 @@ static const char usage[] =
 "  --revoke-timeout SECONDS   kill the command after this long (default 30)\n"
 "  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
 "                          batches are dropped first when it is full\n"
+"  --uprobe-attach auto|perf|multi   how uprobes are attached: perf events\n"
+"                          (need CAP_SYS_ADMIN), uprobe_multi BPF links (Linux\n"
+"                          >= 6.6, CAP_BPF and CAP_PERFMON suffice) or auto\n"
+"                          (default: perf with CAP_SYS_ADMIN, else multi)\n"
+"  --metrics-listen ADDR:PORT   serve GET /metrics (Prometheus text),\n"
+"                          /healthz (200 while the main loop runs) and /readyz\n"
+"                          (200 once attached and able to capture TLS, else 503\n"
+"                          with the reason) on ADDR:PORT, e.g. 127.0.0.1:9464\n"
 "  --log-format text|json  diagnostics on stderr as text lines (default) or as\n"
 "                          one JSON object per line (ts, level, program, msg)\n"
 "  -v, --verbose           say what is attached; -v -v adds libbpf debug output\n"
 "  -h, --help              this help\n"
 "  -V, --version           version\n"
 "\n"
+"Every option can also be set in the environment as TOKENTAP_<OPTION>, upper\n"
+"case with '_' for '-' (TOKENTAP_METRICS_LISTEN=0.0.0.0:9464, TOKENTAP_QUIET=1);\n"
+"an option given on the command line wins over its variable. Values are at\n"
+"most 4096 bytes; options without a value take 1/true/yes or 0/false/no.\n"
+"\n"
 "Examples:\n"
 "  tokentap                       readable lines for every new token sighting\n"
 "  tokentap --json --interval 5   JSON lines, usage counts every 5 s\n"
 "  tokentap --pid 1234 -v         one process, with attachment details\n"
 "\n"
-"Needs root, Linux >= 5.8 with BTF (/sys/kernel/btf/vmlinux).\n";
+"Needs root, Linux >= 5.8 with BTF (/sys/kernel/btf/vmlinux), and either every\n"
+"capability or at least CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH\n"
+"(TLS capture then needs Linux >= 6.6); it logs each feature a missing\n"
+"capability turns off (README: Least privilege).\n";
 
 static void on_signal(int sig)
 {
@@ -175,7 +201,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
-	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT };
+	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -199,15 +225,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
 		{ "release-interval", required_argument, NULL, O_RELEASE },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
+		{ "uprobe-attach", required_argument, NULL, O_UPROBE },
+		{ "metrics-listen", required_argument, NULL, O_METRICS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_format fmt;
+	char err[256];
 	uint64_t v;
 	int c;
 
+	if (envflags_apply(longopts, &argc, &argv, &o->env, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		return -1;
+	}
 	while ((c = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON:
@@ -330,6 +363,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 			/* at once: the errors of later options are in this format too */
 			log_setup("tokentap", fmt);
 			break;
+		case O_UPROBE:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "perf") && strcmp(optarg, "multi")) {
+				log_error("--uprobe-attach: expected auto, perf or multi, got '%s'", optarg);
+				return -1;
+			}
+			o->uprobe_attach = optarg;
+			break;
+		case O_METRICS: {
+			char host[64];
+			unsigned port;
+
+			if (metrics_listen_parse(optarg, host, sizeof(host), &port) != 0) {
+				log_error("--metrics-listen: expected ADDR:PORT with a numeric address (e.g. 0.0.0.0:9464), got '%s'",
+					  optarg);
+				return -1;
+			}
+			o->metrics_listen = optarg;
+			break;
+		}
 		case 'v':
 			o->verbose++;
 			break;
@@ -464,12 +516,21 @@ static void protect_process(void)
 static int check_environment(struct app *a)
 {
 	const struct options *o = &a->opt;
+	enum uprobe_mode um;
 	char err[512];
 
 	if (loader_check_env(err, sizeof(err)) != 0) {
 		log_error("%s", err);
 		return -1;
 	}
+	if (cap_check(o->verbose, &um) != 0)
+		return -1;
+	if (o->uprobe_attach && strcmp(o->uprobe_attach, "auto") != 0) {
+		um = strcmp(o->uprobe_attach, "perf") == 0 ? UPROBE_MODE_PERF : UPROBE_MODE_MULTI;
+		log_info("uprobes attached by %s (--uprobe-attach)",
+			 um == UPROBE_MODE_PERF ? "perf events" : "uprobe_multi links");
+	}
+	uprobe_link_set_mode(um);
 	if ((!o->key_file || o->collector) && fs_mkdir_p(o->state_dir) != 0) {
 		log_error("cannot create state directory %s: %s", o->state_dir, strerror(errno));
 		return -1;
@@ -500,6 +561,14 @@ static int load(struct app *a)
 	if (!a->skel) {
 		log_error("%s", err);
 		return -1;
+	}
+	if (o->metrics_listen) {
+		a->metrics = metrics_server_start(o->metrics_listen, err, sizeof(err));
+		a->mcollect = a->metrics ? metrics_collect_new(a->skel) : NULL;
+		if (!a->mcollect) {
+			log_error("%s", a->metrics ? "out of memory" : err);
+			return -1;
+		}
 	}
 	if (o->collector) {
 		struct shipper_opts so = {
@@ -555,6 +624,8 @@ static int attach(struct app *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	attacher_init(&a->att, a->skel, a->exes, o->pid, o->entry_probes, o->verbose);
+	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, 0,
+				false, o->interval_s);
 	attacher_scan_all(&a->att);
 	if (!o->no_held) {
 		a->held = held_procs_new(a->key, "/proc", o->json, o->quiet ? NULL : stdout,
@@ -565,7 +636,12 @@ static int attach(struct app *a)
 		}
 		held_procs_scan_all(a->held, o->pid);
 	}
-	log_info("ready: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
+	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
+	if (!attacher_tls_possible(&a->att))
+		log_error("NOT READY: TLS capture is off (%u uprobe attachments refused by the kernel); plaintext only",
+			  a->att.attach_denied);
+	log_info("%s: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
+		 attacher_tls_possible(&a->att) ? "ready" : "degraded",
 		 loader_tracepoints(), a->att.tls_libs, a->att.tls_exes,
 		 a->att.files_by_lib[TT_LIB_OPENSSL], a->att.files_by_lib[TT_LIB_GNUTLS],
 		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS], a->att.probes,
@@ -578,7 +654,7 @@ static int attach(struct app *a)
 static void run_loop(struct app *a)
 {
 	const struct options *o = &a->opt;
-	int64_t next_status, next_release, last_release, release_gap;
+	int64_t next_status, next_release, last_release, release_gap, next_metrics = 0;
 
 	next_status = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
 	last_release = clock_mono_ns();
@@ -616,6 +692,11 @@ static void run_loop(struct app *a)
 			last_release = now;
 			next_release = now + (int64_t)o->release_interval_s * 1000000000LL;
 		}
+		if (a->metrics && now >= next_metrics) {
+			metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper,
+						a->held, a->scan_overflow, true, o->interval_s);
+			next_metrics = now + 1000000000LL;
+		}
 		if (now >= next_status) {
 			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
 				      false);
@@ -645,6 +726,8 @@ static void shutdown_run(struct app *a)
 /* Releases whatever was set up, in reverse order; safe at any step. */
 static void app_free(struct app *a)
 {
+	metrics_server_stop(a->metrics);
+	metrics_collect_free(a->mcollect);
 	revoker_free(a->revoker);
 	shipper_free(a->shipper);
 	batch_sink_free(&a->ssink);
@@ -663,6 +746,7 @@ static void app_free(struct app *a)
 	for (size_t i = 0; i < a->opt.n_params; i++)
 		free(a->opt.params[i]);
 	shipper_urls_free(&a->opt.collectors);
+	envflags_free(&a->opt.env);
 }
 
 int main(int argc, char **argv)

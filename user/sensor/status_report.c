@@ -10,24 +10,21 @@
 #include "status_counters.h"
 #include "tokentap.h"
 
-void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
-		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		   bool force_line)
+void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
+		    struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
+		    struct status_counters *out, struct shipper_stats *ship_out)
 {
-	/* one sensor per process: the total at the previous report */
-	static uint64_t last_drops;
 	uint64_t k[TT_STAT_MAX];
 	const struct pipeline_stats *ps = pipeline_stats(pipe);
 	const struct held_procs_stats *hs = held ? held_procs_stats(held) : NULL;
 	struct shipper_stats ss = { 0 };
-	struct status_counters c;
-	struct status_field f[STATUS_COUNTER_COUNT];
-	uint64_t drops;
 
 	loader_read_stats(skel, k);
 	if (shipper)
 		shipper_stats(shipper, &ss);
-	c = (struct status_counters){
+	if (ship_out)
+		*ship_out = ss;
+	*out = (struct status_counters){
 		.attached_files = att->tls_libs + att->tls_exes,
 		.attached_libraries = att->tls_libs,
 		.attached_executables = att->tls_exes,
@@ -68,6 +65,19 @@ void report_status(struct pipeline *pipe, const struct attacher *att, struct tok
 		.held_scanned = hs ? hs->scanned : 0,
 		.held_reported = hs ? hs->reported : 0,
 	};
+}
+
+void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
+		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
+		   bool force_line)
+{
+	/* one sensor per process: the total at the previous report */
+	static uint64_t last_drops;
+	struct status_counters c;
+	struct status_field f[STATUS_COUNTER_COUNT];
+	uint64_t drops;
+
+	status_collect(pipe, att, skel, shipper, held, scan_overflow, &c, NULL);
 	status_counters_fields(&c, f);
 	pipeline_emit_status(pipe, f, STATUS_COUNTER_COUNT);
 

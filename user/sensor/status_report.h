@@ -17,6 +17,14 @@ struct pipeline;
 struct shipper;
 struct tokentap_bpf;
 
+struct shipper_stats;
+struct status_counters;
+
+/* Reads every counter (ship_out: the shipper's own stats too, NULL: not wanted). */
+void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
+		    struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
+		    struct status_counters *out, struct shipper_stats *ship_out);
+
 /*
  * shipper NULL: not shipping; held NULL: no held scan. scan_overflow:
  * process scans lost because the queue was full. The drops line is logged

@@ -919,6 +919,7 @@ static void *sender_main(void *arg)
 	while (!s->stop) {
 		int64_t now = clock_mono_ns();
 		long timeout = REQUEST_TIMEOUT_MS, code, retry_after;
+		int64_t post_ns;
 		uint64_t seq;
 		uint8_t *buf;
 		size_t len;
@@ -945,7 +946,9 @@ static void *sender_main(void *arg)
 		}
 		pthread_mutex_unlock(&s->mu);
 
+		post_ns = clock_mono_ns();
 		r = post(s, buf, len, timeout, &code, &retry_after, &cerr);
+		post_ns = clock_mono_ns() - post_ns;
 		free(buf);
 		if (r == OUT_CUT)
 			r = judge_cut(s, seq, timeout);
@@ -968,6 +971,7 @@ static void *sender_main(void *arg)
 			spool_remove(s->spool, seq);
 			take_revoke_list(s);
 			s->st.batches_sent++;
+			s->st.ship_ns_sum += (uint64_t)post_ns;
 			s->attempt = 0;
 			s->retry_at_ns = 0;
 			break;

@@ -68,6 +68,7 @@ struct shipper_stats {
 	uint64_t spool_batches;
 	uint64_t spool_dropped;    /* deleted when the spool was full, or unreadable */
 	uint64_t batches_sent;     /* acknowledged by the collector */
+	uint64_t ship_ns_sum;      /* time the acknowledged POSTs took, summed */
 	uint64_t batches_rejected; /* 400/413/415, or cut off while the collector is up: dropped */
 	uint64_t retries;          /* failed attempts that will be retried */
 	uint64_t failovers;        /* moves to the next collector after a failure */

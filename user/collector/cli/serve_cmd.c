@@ -2,6 +2,7 @@
 #include "serve_cmd.h"
 #include "pg_conninfo.h"
 #include "auth.h"
+#include "envflags.h"
 #include "numarg.h"
 #include "risk_engine.h"
 #include "http_server.h"
@@ -59,6 +60,11 @@ void serve_usage(FILE *out)
 		"                          one JSON object per line (ts, level, program, msg)\n"
 		"  -h, --help              this help\n"
 		"\n"
+		"Every option can also be set in the environment as TOKENTAP_<OPTION>, upper\n"
+		"case with '_' for '-' (TOKENTAP_DB=/data/collector.db, TOKENTAP_NO_RISK=1);\n"
+		"an option given on the command line wins over its variable. Values are at\n"
+		"most 4096 bytes; options without a value take 1/true/yes or 0/false/no.\n"
+		"\n"
 		"Examples:\n"
 		"  tokentap-collector serve --db /var/lib/tokentap/collector.db \\\n"
 		"      --auth-file /etc/tokentap/sensor-tokens\n"
@@ -73,6 +79,7 @@ struct serve_opts {
 	struct retention_policy retention;
 	int64_t retention_every_ms;
 	unsigned threads, max_connections, timeout_s;
+	struct envflags env;  /* TOKENTAP_<FLAG> variables as arguments; freed at exit */
 };
 
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
@@ -98,9 +105,14 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ 0 },
 	};
 	enum log_format fmt;
+	char err[256];
 	uint64_t v;
 	int c;
 
+	if (envflags_apply(lo, &argc, &argv, &o->env, err, sizeof(err)) != 0) {
+		serve_error("%s", err);
+		return 2;
+	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -359,5 +371,6 @@ int serve_main(int argc, char **argv)
 	s.grace_ms = 5000;
 out:
 	serve_free(&s);
+	envflags_free(&s.o.env);
 	return status;
 }
