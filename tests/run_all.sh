@@ -60,6 +60,7 @@ e2e_suite() {
 e2e_suite e2e TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run.py
 e2e_suite e2e-collector TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_collector.py
 e2e_suite e2e-risk TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_risk.py
+e2e_suite loadgen TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_LOADGEN_BIN="$BUILD/bench/loadgen" python3 tests/e2e/run_loadgen.py
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
