@@ -55,6 +55,10 @@ $(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.c tests/unit/batch_fixture.h
 		| $(BENCH_DIR)
 	$(CC) $(BASE_CFLAGS) $(INC_collector) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(COLL_LDLIBS)
 
+$(BENCH_DIR)/query_bench: tests/bench/query_bench.c tests/unit/batch_fixture.h $(BENCH_COLL_OBJS) \
+		| $(BENCH_DIR)
+	$(CC) $(BASE_CFLAGS) $(INC_collector) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(COLL_LDLIBS)
+
 # The fleet simulator links the collector's objects for its token-file
 # reader; its fleet model (fleet.c, pure logic) is unit-tested alone.
 LOADGEN_DIR  := tests/bench/loadgen
