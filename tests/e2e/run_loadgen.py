@@ -235,7 +235,22 @@ def main():
                "second run stored %d, duplicates %d" % (r2["stored"], r2["duplicates"]))
         expect(r1["sent_requests"] == r2["sent_requests"], "the fleets differ")
 
+    def warmup_then_duration():
+        # the fleet comes up first, then a timed run; the totals cover both
+        need_binaries()
+        c = s.collector("warm")
+        rc, res, out = loadgen(["--collector", c.url, "--sensors", "30", "--warmup",
+                                "--duration", "1", "--dup-rate", "0.05", "--restart-rate",
+                                "0.05", "--seed", "9", "--verify"], s.token_file)
+        s.outputs.append(out)
+        expect(rc == 0 and res["verified"] is True, "rc %d, %s" % (rc, res))
+        expect(res["warmup_batches"] >= 30, "warm-up delivered %d batches" % res["warmup_batches"])
+        expect(res["warmup_batches"] + res["stored"] + res["duplicates"] == res["sends"],
+               "deliveries do not add up: %s" % res)
+        expect(res["stored"] > 0, "nothing stored after the warm-up")
+
     s.run("small fleet with duplicates and replays, exact totals", small_fleet)
+    s.run("warm-up, then a timed run: exact totals", warmup_then_duration)
     s.run("two collectors round-robin, totals summed", two_collectors)
     s.run("failover past a dead collector", failover)
     s.run("wrong sensor token: 401 counted, run fails", wrong_token)

@@ -45,6 +45,7 @@ struct opts {
 	unsigned concurrency;
 	unsigned timeout_s;
 	bool json, verify;
+	bool warmup;            /* every sensor's first batch before measuring */
 };
 
 /* One request in flight, or one waiting to be retried. */
@@ -88,6 +89,9 @@ struct run {
 	unsigned n_st;
 	double *lat_ms;
 	size_t n_lat, cap_lat;
+	bool warming;           /* only first batches; figures reset afterwards */
+	double warmup_s;
+	uint64_t warmup_batches;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -127,6 +131,9 @@ static void usage(FILE *out)
 		"  --restart-rate P       chance a sensor restarts after a batch and replays up\n"
 		"                         to 3 spooled batches (default 0.002)\n"
 		"  --timeout SECONDS      per request (default 30)\n"
+		"  --warmup               first let every sensor deliver its first batch (its\n"
+		"                         processes, held tokens, first sightings), then measure\n"
+		"                         (--duration and the figures start there)\n"
 		"  --verify               afterwards, check GET /v1/tokens and /v1/sensors of the\n"
 		"                         collectors against the totals sent (exit 1 if unequal)\n"
 		"  --json                 print the results as one JSON object\n"
@@ -159,7 +166,7 @@ static int bad_arg(const char *flag, const char *what)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_COLL = 256, O_FAILOVER, O_TOKEN, O_READ_TOKEN, O_SENSORS, O_DURATION, O_BATCHES,
-	       O_RATE, O_CONC, O_SEED, O_EPB, O_DUP, O_RESTART, O_TIMEOUT, O_VERIFY, O_JSON };
+	       O_RATE, O_CONC, O_SEED, O_EPB, O_DUP, O_RESTART, O_TIMEOUT, O_VERIFY, O_JSON, O_WARMUP };
 	static const struct option lo[] = {
 		{ "collector", required_argument, NULL, O_COLL },
 		{ "failover", no_argument, NULL, O_FAILOVER },
@@ -176,6 +183,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "restart-rate", required_argument, NULL, O_RESTART },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "warmup", no_argument, NULL, O_WARMUP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -245,6 +253,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->timeout_s = (unsigned)v;
 			break;
 		case O_VERIFY: o->verify = true; break;
+		case O_WARMUP: o->warmup = true; break;
 		case O_JSON: o->json = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -370,8 +379,9 @@ static uint32_t next_sensor(struct run *r, bool new_allowed, bool *any_left)
 	*any_left = false;
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t s = (r->cursor + k) % n;
+		uint64_t limit = r->warming ? 1 : r->o->batches;
 		bool more = !fleet_idle(r->f, s) ||
-			    (new_allowed && (!r->o->batches || fleet_sent(r->f, s) < r->o->batches));
+			    (new_allowed && (!limit || fleet_sent(r->f, s) < limit));
 
 		if (r->busy[s])
 			continue;
@@ -483,9 +493,11 @@ static int drive(struct run *r, double *elapsed_s)
 	int64_t t0 = clock_mono_ns(), end_ns = o->duration_s ? t0 + (int64_t)(o->duration_s * 1e9) : 0;
 	unsigned inflight = 0;
 
+	r->warming = o->warmup;
+
 	for (;;) {
 		int64_t now = clock_mono_ns();
-		bool new_allowed = !stop_requested && (!end_ns || now < end_ns);
+		bool new_allowed = !stop_requested && (r->warming || !end_ns || now < end_ns);
 		bool any_left = true;
 		int running, left, timeout_ms = 50;
 		CURLMsg *m;
@@ -523,8 +535,19 @@ static int drive(struct run *r, double *elapsed_s)
 		if (!inflight) {
 			bool more;
 
-			if (next_sensor(r, new_allowed, &more) == UINT32_MAX && !more)
-				break;
+			if (next_sensor(r, new_allowed, &more) == UINT32_MAX && !more) {
+				if (!r->warming)
+					break;
+				/* the fleet is up: measure from here */
+				r->warming = false;
+				r->warmup_s = (double)(now - t0) / 1e9;
+				r->warmup_batches = r->stored + r->duplicates;
+				r->stored = r->duplicates = r->stored_events = r->started = 0;
+				r->n_lat = 0;
+				t0 = clock_mono_ns();
+				end_ns = o->duration_s ? t0 + (int64_t)(o->duration_s * 1e9) : 0;
+				continue;
+			}
 		}
 		if (curl_multi_perform(r->multi, &running) != CURLM_OK ||
 		    curl_multi_poll(r->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
@@ -710,6 +733,8 @@ static void report(struct run *r, double elapsed, const struct verdict *v)
 		json_object_object_add(o, "sensors", json_object_new_int64(r->o->fleet.sensors));
 		json_object_object_add(o, "seed", json_object_new_uint64(r->o->fleet.seed));
 		json_object_object_add(o, "elapsed_s", json_object_new_double(elapsed));
+		json_object_object_add(o, "warmup_s", json_object_new_double(r->warmup_s));
+		json_object_object_add(o, "warmup_batches", json_object_new_uint64(r->warmup_batches));
 		json_object_object_add(o, "batches_per_s", json_object_new_double(accepted / elapsed));
 		json_object_object_add(o, "events_per_s",
 				       json_object_new_double((double)r->stored_events / elapsed));
@@ -762,6 +787,9 @@ static void report(struct run *r, double elapsed, const struct verdict *v)
 	       r->o->fleet.sensors, (unsigned long long)r->o->fleet.seed, elapsed, accepted / elapsed,
 	       (unsigned long long)r->stored, (unsigned long long)r->duplicates,
 	       (double)r->stored_events / elapsed);
+	if (r->o->warmup)
+		printf("warm-up: %.2f s for %llu first batches (not in the figures)\n", r->warmup_s,
+		       (unsigned long long)r->warmup_batches);
 	printf("latency: p50 %.2f ms, p99 %.2f ms over %zu accepted batches\n", p50, p99, r->n_lat);
 	printf("errors: %llu (refused %llu, lost %llu, retries %llu, dedupe mismatches %llu)",
 	       (unsigned long long)errors, (unsigned long long)r->refused,
