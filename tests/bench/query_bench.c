@@ -7,12 +7,15 @@
  * its parameters match (PATH.params). Then store_query_token (the
  * forensics view of one token) and store_query_tokens(sort=risk) are timed
  * in alternation, and the CLI path (`token FP`, `tokens --sort risk`,
- * process start included) once each. Prints p50/p99 and a SUMMARY line.
+ * process start included) and the HTTP path (`serve` on the same file,
+ * GET /v1/tokens/FP and /v1/tokens?sort=risk) once each. Prints p50/p99 and a SUMMARY line.
  *
  * Usage: query_bench --db PATH [--tokens N] [--days D] [--queries Q]
  *                    [--collector BIN]
  */
+#include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -273,6 +276,87 @@ static double run_cli(char *const argv[])
 	return mono_ms() - t0;
 }
 
+static size_t discard(char *p, size_t sz, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return sz * n;
+}
+
+/* Wall time of one GET answered 200; -1 otherwise. */
+static double http_get(const char *url)
+{
+	CURL *h = curl_easy_init();
+	long code = 0;
+	double t0, ms = -1;
+
+	if (!h)
+		return -1;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	t0 = mono_ms();
+	if (curl_easy_perform(h) == CURLE_OK &&
+	    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200)
+		ms = mono_ms() - t0;
+	curl_easy_cleanup(h);
+	return ms;
+}
+
+/*
+ * `serve` on the history (store only, loopback, a free port), one GET of
+ * each kind, then SIGTERM. Sets the two times (-1 on failure).
+ */
+static void run_http(const char *collector, const char *db, const char *fp, double *one,
+		     double *list)
+{
+	char *argv[] = { (char *)collector, "serve", "--db", (char *)db, "--listen", "127.0.0.1:0",
+			 "--insecure-no-auth", "--no-risk", NULL };
+	char line[512], url[600];
+	int fd[2], status;
+	unsigned port = 0;
+	FILE *err;
+	pid_t p;
+
+	*one = *list = -1;
+	fflush(stdout);
+	if (pipe(fd) < 0)
+		return;
+	p = fork();
+	if (p < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return;
+	}
+	if (p == 0) {
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	err = fdopen(fd[0], "r");
+	while (err && fgets(line, sizeof(line), err)) {
+		const char *q = strstr(line, "(port ");
+
+		if (q && sscanf(q, "(port %u)", &port) == 1)
+			break;
+	}
+	if (port) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/tokens/%s", port, fp);
+		*one = http_get(url);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/v1/tokens?sort=risk", port);
+		*list = http_get(url);
+	}
+	kill(p, SIGTERM);
+	if (err)
+		fclose(err);
+	else
+		close(fd[0]);
+	waitpid(p, &status, 0);
+}
+
 static unsigned parse_uint(const char *s, unsigned lo, unsigned hi, const char *what)
 {
 	char *end;
@@ -374,7 +458,7 @@ int main(int argc, char **argv)
 	{
 		double o50 = pct(one, o.queries, 50), o99 = pct(one, o.queries, 99);
 		double l50 = pct(list, n_list, 50), l99 = pct(list, n_list, 99);
-		double cli_one = -1, cli_list = -1;
+		double cli_one = -1, cli_list = -1, http_one = -1, http_list = -1;
 
 		printf("store_query_token:              p50 %8.2f ms  p99 %8.2f ms  (%u queries)\n", o50,
 		       o99, o.queries);
@@ -394,10 +478,18 @@ int main(int argc, char **argv)
 			}
 			printf("CLI once (process start included): token FP --json %.1f ms, tokens "
 			       "--sort risk %.1f ms\n", cli_one, cli_list);
+			run_http(o.collector, o.db, fp, &http_one, &http_list);
+			if (http_one < 0 || http_list < 0) {
+				fprintf(stderr, "query_bench: the HTTP path failed\n");
+				rc = 1;
+			}
+			printf("HTTP once (serve on the same file): GET /v1/tokens/FP %.1f ms, "
+			       "GET /v1/tokens?sort=risk %.1f ms\n", http_one, http_list);
 		}
 		printf("SUMMARY query: token p50 %.2f ms p99 %.2f ms; tokens --sort risk p50 %.2f ms "
-		       "p99 %.2f ms; CLI token %.1f ms, tokens %.1f ms; target p99 <= %.0f ms: %s\n",
-		       o50, o99, l50, l99, cli_one, cli_list, TARGET_P99_MS,
+		       "p99 %.2f ms; CLI token %.1f ms, tokens %.1f ms; HTTP token %.1f ms, tokens "
+		       "%.1f ms; target p99 <= %.0f ms: %s\n",
+		       o50, o99, l50, l99, cli_one, cli_list, http_one, http_list, TARGET_P99_MS,
 		       o99 <= TARGET_P99_MS && l99 <= TARGET_P99_MS ? "met" : "NOT met");
 	}
 	free(one);
