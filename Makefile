@@ -197,7 +197,7 @@ fuzz-short: $(FUZZ_BINS)
 
 # The README's test command: installs what is missing, builds, runs every suite.
 test: deps
-	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS)
+	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS) $(BUILD)/bench/loadgen
 	tests/run_all.sh
 
 # ---- run -----------------------------------------------------------------

@@ -83,6 +83,7 @@ elif [ -n "${TOKENTAP_REQUIRE_PG:-}" ]; then
 	failed=$((failed + 1))
 fi
 e2e_suite e2e-console TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_WEB_MODULES="$BUILD/web/node_modules" python3 tests/e2e/run_console.py
+e2e_suite loadgen TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_LOADGEN_BIN="$BUILD/bench/loadgen" python3 tests/e2e/run_loadgen.py
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -9,7 +9,8 @@ BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load)
 # The Go workload (go-tls and h2 benchmarks) is built only where Go is installed.
 GO            ?= $(shell command -v go 2>/dev/null)
 BENCH_GO      := $(if $(GO),$(BENCH_DIR)/go_tls_client)
-BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS) $(BENCH_DIR)/ingest_bench $(BENCH_GO)
+BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS) $(BENCH_DIR)/ingest_bench $(BENCH_DIR)/loadgen \
+                 $(BENCH_DIR)/query_bench $(BENCH_GO)
 ROUNDS        ?= 7
 
 .PHONY: bench-bins
@@ -53,6 +54,25 @@ BENCH_COLL_OBJS := $(filter-out $(BUILD)/obj/collector/main.o,$(COLL_OBJS))
 $(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.c tests/unit/batch_fixture.h $(BENCH_COLL_OBJS) \
 		| $(BENCH_DIR)
 	$(CC) $(BASE_CFLAGS) $(INC_collector) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(COLL_LDLIBS)
+
+$(BENCH_DIR)/query_bench: tests/bench/query_bench.c tests/unit/batch_fixture.h $(BENCH_COLL_OBJS) \
+		| $(BENCH_DIR)
+	$(CC) $(BASE_CFLAGS) $(INC_collector) -Itests/unit -o $@ $< $(BENCH_COLL_OBJS) $(COLL_LDLIBS)
+
+# The fleet simulator links the collector's objects for its token-file
+# reader; its fleet model (fleet.c, pure logic) is unit-tested alone.
+LOADGEN_DIR  := tests/bench/loadgen
+LOADGEN_SRCS := $(wildcard $(LOADGEN_DIR)/*.c)
+
+$(BENCH_DIR)/loadgen: $(LOADGEN_SRCS) $(wildcard $(LOADGEN_DIR)/*.h) tests/unit/batch_fixture.h \
+		$(BENCH_COLL_OBJS) | $(BENCH_DIR)
+	$(CC) $(BASE_CFLAGS) $(INC_collector) -Itests/unit -I$(LOADGEN_DIR) -o $@ $(LOADGEN_SRCS) \
+		$(BENCH_COLL_OBJS) $(COLL_LDLIBS)
+
+# An explicit rule: the fleet model instead of the sanitized library.
+$(BUILD)/tests/test_fleet: tests/unit/test_fleet.c $(LOADGEN_DIR)/fleet.c $(LOADGEN_DIR)/fleet.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -I$(LOADGEN_DIR) -o $@ $< $(LOADGEN_DIR)/fleet.c -lcmocka
 
 # Keep the BPF objects and skeletons: they are worth inspecting with bpftool.
 .SECONDARY: $(foreach b,$(BENCH_BPF),$(BENCH_DIR)/$(b).bpf.o $(BENCH_DIR)/$(b).skel.h)

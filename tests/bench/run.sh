@@ -25,7 +25,7 @@ if [ -z "${BENCH_ONLY:-}" ]; then
 	else
 		echo "bench: Go not installed ($BENCH/go_tls_client not built): go-tls and h2 left out" >&2
 	fi
-	BENCH_ONLY+=,ingest,latency
+	BENCH_ONLY+=,ingest,latency,fleet,query
 fi
 INGEST_BATCHES=${INGEST_BATCHES:-200}
 INGEST_EVENTS=${INGEST_EVENTS:-1000}
@@ -43,7 +43,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | write | go-tls | h2 | ingest | latency) ;; *) die "unknown benchmark in BENCH_ONLY: $b" ;; esac
+	case $b in tls | write | go-tls | h2 | ingest | latency | fleet | query) ;;
+	*) die "unknown benchmark in BENCH_ONLY: $b" ;;
+	esac
 done
 if selected tls || selected write || selected go-tls || selected h2 || selected latency; then
 	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
@@ -74,9 +76,15 @@ fi
 if selected ingest; then
 	[ -x "$BENCH/ingest_bench" ] || die "missing $BENCH/ingest_bench (run: make bench)"
 fi
-if selected latency; then
+if selected latency || selected fleet; then
 	[ -x "$BUILD/tokentap-collector" ] || die "missing $BUILD/tokentap-collector (run: make all)"
 	command -v python3 >/dev/null || die "python3 not found"
+fi
+if selected fleet; then
+	[ -x "$BENCH/loadgen" ] || die "missing $BENCH/loadgen (run: make bench)"
+fi
+if selected query; then
+	[ -x "$BENCH/query_bench" ] || die "missing $BENCH/query_bench (run: make bench)"
 fi
 
 # Workloads (client and server alike) share one CPU: on small VMs a
@@ -434,5 +442,17 @@ fi
 if selected latency; then
 	TOKENTAP=$TOKENTAP TOKENTAP_ARGS=${TOKENTAP_ARGS:-} READY_TIMEOUT=$READY_TIMEOUT \
 		python3 "$HERE/latency_bench.py" "$BUILD" || RESULT=1
+fi
+
+# Simulated fleets posting real batches to a real collector (no BPF).
+if selected fleet; then
+	python3 "$HERE/fleet_bench.py" "$BUILD" || RESULT=1
+fi
+
+# Token queries over 30 days of history; the history is generated once and
+# kept under $BUILD/bench (QUERY_DB elsewhere).
+if selected query; then
+	"$BENCH/query_bench" --db "${QUERY_DB:-$BENCH/query-history.db}" \
+		--collector "$BUILD/tokentap-collector" || RESULT=1
 fi
 exit $RESULT

@@ -306,6 +306,24 @@ static int add_relations(struct sqlite_store *st, struct json_object *t, int lim
 	return 0;
 }
 
+/*
+ * The answer of a read made of many statements (one transaction, see
+ * sq_begin_read); the error is read before the transaction ends.
+ */
+static int read_answer(struct sqlite_store *st, int rc, struct json_object *obj,
+		       struct json_object **out, char *err, size_t errlen)
+{
+	if (rc < 0) {
+		snprintf(err, errlen, "query: %s", sqlite3_errmsg(st->db));
+		json_object_put(obj);
+		sq_end_read(st->db);
+		pthread_mutex_unlock(&st->lock);
+		return rc;
+	}
+	sq_end_read(st->db);
+	return sqlite_answer(st, rc, obj, out, err, errlen);
+}
+
 int sqlite_query_tokens(struct store *base, enum token_sort sort, struct json_object **out,
 			char *err, size_t errlen)
 {
@@ -315,6 +333,11 @@ int sqlite_query_tokens(struct store *base, enum token_sort sort, struct json_ob
 	int rc;
 
 	pthread_mutex_lock(&st->lock);
+	if (sq_begin_read(&(struct sq_err){ st->db, err, errlen }, "query") < 0) {
+		json_object_put(arr);
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
 	/* the token rows are read first: the relation queries reuse nothing of s */
 	s = stmt(st, sort == TOKEN_SORT_REQUESTS ? Q_TOKENS_BY_REQUESTS :
 		     sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK : Q_TOKENS_BY_LAST_SEEN);
@@ -322,7 +345,7 @@ int sqlite_query_tokens(struct store *base, enum token_sort sort, struct json_ob
 	rc = sqlite_rows_json(s, arr, token_object);
 	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
 		rc = add_relations(st, json_object_array_get_idx(arr, i), MAX_ROWS_LIST);
-	return sqlite_answer(st, rc, arr, out, err, errlen);
+	return read_answer(st, rc, arr, out, err, errlen);
 }
 
 /* The single token's view in t; 0, or -1. */
@@ -351,6 +374,10 @@ int sqlite_query_token(struct store *base, const char *fingerprint, struct json_
 	int rc;
 
 	pthread_mutex_lock(&st->lock);
+	if (sq_begin_read(&(struct sq_err){ st->db, err, errlen }, "query") < 0) {
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
 	s = stmt(st, Q_TOKEN_ONE);
 	sq_bind_text(s, 1, fingerprint);
 	rc = sqlite3_step(s);
@@ -358,11 +385,12 @@ int sqlite_query_token(struct store *base, const char *fingerprint, struct json_
 		t = token_object(s);
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE) {
+		sq_end_read(st->db);
 		pthread_mutex_unlock(&st->lock);
 		return 0;
 	}
 	rc = t && token_view(st, t, fingerprint) == 0 ? 1 : -1;
-	return sqlite_answer(st, rc, t, out, err, errlen);
+	return read_answer(st, rc, t, out, err, errlen);
 }
 
 static struct json_object *sensor_row(sqlite3_stmt *s)

@@ -71,9 +71,16 @@ static int setup(const struct sq_err *e, const char *path, int ro)
 		/* WAL: readers (the CLI, queries) never block the ingest */
 		return sq_exec(e, "PRAGMA journal_mode = WAL") < 0 ||
 		       sq_exec(e, "PRAGMA synchronous = NORMAL") < 0 ||
-		       /* every batch rewrites pages all over the counters: checkpointing
-			* less often copies each page once per many batches (~16 MiB WAL) */
-		       sq_exec(e, "PRAGMA wal_autocheckpoint = 4000") < 0 || migrate(e) < 0 ? -1 : 0;
+		       /*
+			* every batch rewrites pages all over the counters (ids are
+			* hashes): checkpointing less often copies each page once per
+			* many batches. 16000 pages (~64 MiB of WAL) against 4000:
+			* +18-40% batches/s for a 5,000-sensor fleet. With NORMAL the
+			* WAL is synced at each checkpoint, so a power loss or OS
+			* crash (not a collector crash) can lose what was stored since
+			* the last one: at most ~64 MiB of WAL instead of ~16.
+			*/
+		       sq_exec(e, "PRAGMA wal_autocheckpoint = 16000") < 0 || migrate(e) < 0 ? -1 : 0;
 	v = read_version(e->db);
 	if (v == sqlite_schema_latest())
 		return 0;
@@ -176,7 +183,12 @@ static struct store *sqlite_open(const char *path, int flags, char *err, size_t 
 	e.db = st->db;
 	sqlite3_busy_timeout(st->db, 5000);
 	sqlite3_extended_result_codes(st->db, 1);
-	if (setup(&e, path, ro) < 0 || prepare_modules(st, &e, path) < 0)
+	/*
+	 * A fleet's inventory outgrows the default 2 MiB page cache: every
+	 * batch and every token list would re-read its pages with pread.
+	 * Memory only (allocated as pages are used), no effect on durability.
+	 */
+	if (sq_exec(&e, "PRAGMA cache_size = -65536") < 0 || setup(&e, path, ro) < 0 || prepare_modules(st, &e, path) < 0)
 		goto fail;
 	return &st->base;
 fail:

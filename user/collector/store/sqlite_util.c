@@ -62,6 +62,19 @@ int sq_begin(const struct sq_err *e, const char *what)
 	return sq_fail(e, what);
 }
 
+int sq_begin_read(const struct sq_err *e, const char *what)
+{
+	if (sqlite3_exec(e->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	return sq_fail(e, what);
+}
+
+void sq_end_read(sqlite3 *db)
+{
+	if (sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
 int sq_commit(const struct sq_err *e, const char *what)
 {
 	if (sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)

@@ -47,6 +47,13 @@ int sq_begin(const struct sq_err *e, const char *what);
 /* COMMIT, rolled back when it fails. 0, or -1. */
 int sq_commit(const struct sq_err *e, const char *what);
 void sq_rollback(sqlite3 *db);
+/*
+ * BEGIN (deferred) for a read made of many statements: one snapshot, and
+ * the file lock taken once instead of once per statement. 0, or -1.
+ */
+int sq_begin_read(const struct sq_err *e, const char *what);
+/* Ends a read transaction (nothing to write: it cannot fail usefully). */
+void sq_end_read(sqlite3 *db);
 
 /* A module's statements: sql[i] is prepared into stmt[i] at open. */
 struct sq_stmts {
