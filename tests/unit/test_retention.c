@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "batch_fixture.h"
+#include "store_backends.h"
 #include "numarg.h"
 #include "retention_opts.h"
 #include "sqlite_store.h"
@@ -103,11 +104,27 @@ static void test_spec(void **state)
 
 /* ---- a store through time ------------------------------------------------- */
 
+/* The test's backend, for count_rows: SQLite's connection or a PostgreSQL session. */
+static void **cur_state;
+
+/* Column 0 of the first row of sql on the store's database (SQL both backends take). */
 static int64_t count_rows(struct store *st, const char *sql)
 {
 	sqlite3_stmt *s;
 	int64_t v = -1;
 
+	if (tb_is_pg(cur_state)) {
+		PGconn *c = tb_pg_conn();
+		PGresult *r = PQexec(c, sql);
+
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+		if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+			v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return v;
+	}
 	assert_int_equal(sqlite3_prepare_v2(sqlite_store_db(st), sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
@@ -185,7 +202,7 @@ static int64_t view_series(struct json_object *t, const char *key)
 static void test_aging_bounded_and_exact(void **state)
 {
 	char err[256];
-	struct store *st = store_open(":memory:", 0, err, sizeof(err));
+	struct store *st = tb_open(state);
 	struct retention_policy p = {
 		.minutes_ms = 2 * DAY_MS,
 		.hours_ms = 10 * DAY_MS,
@@ -201,7 +218,7 @@ static void test_aging_bounded_and_exact(void **state)
 	struct json_object *t;
 	uint64_t seq = 0;
 
-	(void)state;
+	cur_state = state;
 	assert_non_null(st);
 	for (int h = 0; h < DAYS * 24; h++) {
 		int64_t now = T0 + h * HOUR_MS + 20 * MIN_MS;
@@ -274,7 +291,7 @@ static void test_aging_bounded_and_exact(void **state)
 static void test_days_dropped(void **state)
 {
 	char err[256];
-	struct store *st = store_open(":memory:", 0, err, sizeof(err));
+	struct store *st = tb_open(state);
 	struct retention_policy p = {
 		.minutes_ms = DAY_MS, .hours_ms = 2 * DAY_MS, .days_ms = 5 * DAY_MS,
 	};
@@ -282,7 +299,7 @@ static void test_days_dropped(void **state)
 	int64_t req_a = 0, req_b = 0;
 	struct json_object *t;
 
-	(void)state;
+	cur_state = state;
 	assert_non_null(st);
 	for (int d = 0; d < 12; d++) {
 		Tokentap__V1__Batch *b = hour_batch((uint64_t)d + 1, d * 24, &req_a, &req_b);
@@ -310,8 +327,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_duration_units),
 		cmocka_unit_test(test_spec),
-		cmocka_unit_test(test_aging_bounded_and_exact),
-		cmocka_unit_test(test_days_dropped),
+		STORE_TEST(test_aging_bounded_and_exact),
+		STORE_TEST(test_days_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

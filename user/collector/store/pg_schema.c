@@ -231,6 +231,24 @@ static const char *const migrations[] = {
 	" done_at bigint,"
 	" done_node text,"
 	" outcome text);",
+	/*
+	 * 2: bounded history (pg_retain.c), as SQLite's migration 5: time
+	 * indexes for the roll-ups, and the highest seq whose batch key
+	 * retention dropped, below which a batch is a duplicate (the trigger
+	 * skips its row, so the ON CONFLICT DO NOTHING insert changes nothing).
+	 */
+	"CREATE INDEX usage_hour_hour ON usage_hour (hour);"
+	"CREATE INDEX usage_day_day ON usage_day (day);"
+	"CREATE INDEX deliveries_ts ON deliveries (ts);"
+	"ALTER TABLE sensors ADD COLUMN pruned_seq bigint NOT NULL DEFAULT 0;"
+	"CREATE FUNCTION batches_pruned() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	" IF NEW.seq <= (SELECT pruned_seq FROM sensors WHERE sensor_id = NEW.sensor_id) THEN"
+	" RETURN NULL; END IF;"
+	" RETURN NEW;"
+	" END $f$;"
+	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
+	" FOR EACH ROW EXECUTE FUNCTION batches_pruned();",
 };
 
 int pg_schema_latest(void)

@@ -312,6 +312,7 @@ static const struct store_ops pg_ops = {
 	.risk_due = pg_risk_due,
 	.risk_record = pg_risk_record,
 	.leader = pg_leader,
+	.retain = pg_retain,
 };
 
 static struct store *pg_open(const char *conninfo, int flags, char *err, size_t errlen)

@@ -108,6 +108,8 @@ int pg_risk_due(struct store *st, int64_t now_ms, struct risk_action *out, size_
 int pg_risk_record(struct store *st, const struct risk_action *a, int64_t now_ms,
 		   const struct risk_outcome *o, char *err, size_t errlen);
 int pg_leader(struct store *st);
+int pg_retain(struct store *st, const struct retention_policy *p, int64_t now_ms,
+	      struct retention_stats *stats, char *err, size_t errlen);
 
 /* ---- between modules, on one slot ---- */
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* The modules that own statements, and how many each may have. */
-enum pg_module { PGM_STORE, PGM_APPLY, PGM_QUERY, PGM_ALERTS, PGM_RISK, PGM__COUNT };
+enum pg_module { PGM_STORE, PGM_APPLY, PGM_QUERY, PGM_ALERTS, PGM_RISK, PGM_RETAIN, PGM__COUNT };
 #define PG_MODULE_STMTS 48
 
 /* A module's statements: sql[i] is prepared as "m<module>_<i>" when first run. */
