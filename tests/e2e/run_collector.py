@@ -491,6 +491,43 @@ def t_outage(ctx, st):
         raise Fail("spool not drained: %d batches left" % len(left))
 
 
+def pg_cluster(action):
+    """pg_ctlcluster on the cluster scripts/pg-test.sh runs (PG_VERSION, PG_CLUSTER)."""
+    p = subprocess.run(["pg_ctlcluster", os.environ.get("PG_VERSION", "15"),
+                        os.environ.get("PG_CLUSTER", "main"), action] +
+                       (["-m", "fast"] if action == "stop" else []),
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        raise Fail("pg_ctlcluster %s: %s" % (action, p.stderr.decode(errors="replace").strip()))
+
+
+def t_database_restart(ctx, st):
+    """PostgreSQL stopped and started mid-traffic: the collector answers 5xx
+    meanwhile, the sensor keeps those batches spooled, the collector
+    reconnects, and every request is counted once."""
+    if not os.environ.get("TOKENTAP_COLLECTOR_PG"):
+        raise Skip("the collectors run on SQLite (TOKENTAP_COLLECTOR_PG runs this on PostgreSQL)")
+    coll, sensor = st["coll"], st["sensor"]
+    tok, fp = ctx.new_token()
+    na, nb, nc = 3, 4, 5
+    py_requests(ctx, tok, na, "/c3/before")
+    expect_requests(ctx, coll, fp, na, "before the database restart")
+    pg_cluster("stop")
+    try:
+        py_requests(ctx, tok, nb, "/c3/during")
+        if not wait_until(lambda: sensor.spooled(), 10):
+            raise Fail("database down: nothing spooled in %s within 10 s" % sensor.spool)
+        if not coll.running():
+            raise Fail("the collector exited while the database was down: %s" % coll.err_tail())
+    finally:
+        pg_cluster("start")
+    py_requests(ctx, tok, nc, "/c3/after")
+    expect_requests(ctx, coll, fp, na + nb + nc, "across the database restart", settle=SETTLE)
+    left = wait_until(lambda: not sensor.spooled(), 10) or sensor.spooled()
+    if left is not True:
+        raise Fail("spool not drained: %d batches left" % len(left))
+
+
 def t_two_collectors(ctx, st):
     """--collector A,B: batches go to A; A killed (-9), the next ones go to B, none lost."""
     coll = st["coll"]
@@ -796,7 +833,8 @@ def secret_hits(ctx):
 
 # ---- the run ----------------------------------------------------------------------------
 
-SENSOR_TESTS = ["two_processes_one_token", "top_once", "collector_outage", "sigterm_collector_up",
+SENSOR_TESTS = ["two_processes_one_token", "top_once", "collector_outage", "database_restart",
+                "sigterm_collector_up",
                 "sigterm_collector_down_then_restart", "batch_posted_twice", "two_collectors_failover"]
 
 
@@ -862,7 +900,8 @@ def run_all(ctx):
     if sensor:
         st["sensor"] = sensor
         for name, fn in (("two_processes_one_token", t_two_processes), ("top_once", t_top),
-                         ("collector_outage", t_outage)):
+                         ("collector_outage", t_outage),
+                         ("database_restart", t_database_restart)):
             record(name, fn)
         rc = sensor.stop()
         R.record("collector/sensor_clean_exit", "PASS" if rc == 0 else "FAIL",
