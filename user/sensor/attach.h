@@ -15,6 +15,7 @@
 struct tokentap_bpf;
 struct bpf_link;
 struct exe_cache;
+struct content_cache;
 
 /* The functions probed, in every file that defines them. */
 enum tls_probe {
@@ -55,6 +56,9 @@ struct attacher {
 	unsigned tls_libs, tls_exes, probes, probes_at_call, attach_errors;
 	unsigned files_by_lib[TT_LIB_MAX];
 	unsigned released_files;    /* attachments released since start */
+	uint64_t examined;          /* files analysed (or taken from the caches) since start */
+	struct content_cache *tls_cache;  /* TLS library analyses by content */
+	struct content_cache *go_cache;   /* Go program analyses by content (attach_go.c) */
 };
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
@@ -62,6 +66,16 @@ void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cac
 void attacher_free(struct attacher *a);
 /* Examines every executable mapping of pid. Returns files newly attached. */
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
+/*
+ * A process maps the file open as its fd executable (the BPF mmap event;
+ * kdev, ino: the kernel's names for the file). Examines it through the
+ * process's descriptor unless it is known. Returns 1 when newly attached, 0
+ * when known or nothing to probe, -1 when the descriptor no longer names the
+ * file (then scan the process's maps instead).
+ */
+int attacher_mapped(struct attacher *a, uint32_t pid, int fd, uint64_t kdev, uint64_t ino);
+/* Examines the file open as fd in this process (an exec being gated). Returns 1 when attached. */
+int attacher_examine_open(struct attacher *a, int fd, bool is_exe);
 /* Every process (or only_pid), plus libssl in the standard library directories. */
 int attacher_scan_all(struct attacher *a);
 /* True when some attached file could be released (not from the startup glob). */
