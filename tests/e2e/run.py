@@ -135,7 +135,7 @@ def fingerprint(key_hex, credential):
 class Sensor:
     """One sensor process; collects its stdout events and stderr lines."""
 
-    def __init__(self, workdir, key_path):
+    def __init__(self, workdir, key_path, extra_args=(), binary=None, env=None):
         self.state_dir = os.path.join(workdir, "state")
         self.out_raw = []
         self.err_raw = []
@@ -144,9 +144,9 @@ class Sensor:
         self.ready = threading.Event()
         self.lock = threading.Lock()
         self.proc = spawn(
-            [sensor_bin(), "--json", "--state-dir", self.state_dir, "--key-file", key_path,
-             "--interval", "1", "--release-interval", "1"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [binary or sensor_bin(), "--json", "--state-dir", self.state_dir, "--key-file", key_path,
+             "--interval", "1", "--release-interval", "1"] + list(extra_args),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.threads = [threading.Thread(target=self._read_out, daemon=True),
                         threading.Thread(target=self._read_err, daemon=True)]
         for t in self.threads:
