@@ -25,7 +25,7 @@ if [ -z "${BENCH_ONLY:-}" ]; then
 	else
 		echo "bench: Go not installed ($BENCH/go_tls_client not built): go-tls and h2 left out" >&2
 	fi
-	BENCH_ONLY+=,ingest,latency
+	BENCH_ONLY+=,ingest,latency,gate
 fi
 INGEST_BATCHES=${INGEST_BATCHES:-200}
 INGEST_EVENTS=${INGEST_EVENTS:-1000}
@@ -43,7 +43,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | write | go-tls | h2 | ingest | latency) ;; *) die "unknown benchmark in BENCH_ONLY: $b" ;; esac
+	case $b in tls | write | go-tls | h2 | ingest | latency | gate) ;; *) die "unknown benchmark in BENCH_ONLY: $b" ;; esac
 done
 if selected tls || selected write || selected go-tls || selected h2 || selected latency; then
 	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
@@ -418,5 +418,11 @@ fi
 if selected latency; then
 	TOKENTAP=$TOKENTAP TOKENTAP_ARGS=${TOKENTAP_ARGS:-} READY_TIMEOUT=$READY_TIMEOUT \
 		python3 "$HERE/latency_bench.py" "$BUILD" || RESULT=1
+fi
+
+# The exec gate's cost per exec and the library attach delay (gate_bench.sh).
+if selected gate; then
+	echo
+	TOKENTAP=$TOKENTAP READY_TIMEOUT=$READY_TIMEOUT "$HERE/gate_bench.sh" "$BUILD" || RESULT=1
 fi
 exit $RESULT
