@@ -114,6 +114,18 @@ struct {
 	__type(value, __u8);
 } decided SEC(".maps");
 
+/*
+ * --hold-unknown-tls: processes stopped until their library is attached ->
+ * when (bpf_ktime_get_ns). The sensor's watchdog continues any left past
+ * its deadline, whatever its main loop is doing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} held SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);

@@ -98,8 +98,17 @@ int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 	h->conn = key.ino;
 	h->aux = (__u32)key.dev;
 	/* stopped on the way back to user space, with fd still open: see --hold-unknown-tls */
-	if (hold_unknown_tls && f && tls_lib_name(f) && bpf_send_signal(TT_SIGSTOP) == 0)
-		h->flags |= TT_F_HELD;
+	if (hold_unknown_tls && f && tls_lib_name(f)) {
+		__u32 tgid = h->pid;
+		__u64 ts = h->ts_ns;
+
+		/* recorded first: the watchdog must know of every stop */
+		bpf_map_update_elem(&held, &tgid, &ts, BPF_ANY);
+		if (bpf_send_signal(TT_SIGSTOP) == 0)
+			h->flags |= TT_F_HELD;
+		else
+			bpf_map_delete_elem(&held, &tgid);
+	}
 	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

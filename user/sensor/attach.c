@@ -243,20 +243,18 @@ static void mark_decided(struct attacher *a, const struct tt_file_key *key)
 		bpf_map_update_elem(bpf_map__fd(a->skel->maps.decided), key, &one, BPF_ANY);
 }
 
-/* Every file is undecided again: after a release, so a new mapping is seen. */
-static void forget_decided(struct attacher *a)
+/* f is undecided again (released): its next mapping is seen. */
+static void forget_decided(struct attacher *a, const struct attach_file *f)
 {
-	struct tt_file_key key, next;
+	struct tt_file_key key = kernel_key(f->dev, f->ino);
 	int fd;
 
 	if (!a->skel)
 		return;
 	fd = bpf_map__fd(a->skel->maps.decided);
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
-		key = next;
-		if (bpf_map_delete_elem(fd, &key) != 0)
-			break;
-	}
+	bpf_map_delete_elem(fd, &key);
+	if (f->kkey.ino)
+		bpf_map_delete_elem(fd, &f->kkey);
 }
 
 /*
@@ -372,6 +370,9 @@ int attacher_mapped(struct attacher *a, uint32_t pid, int fd, uint64_t kdev, uin
 	close(ofd);
 	/* the kernel's name for the file may differ from stat's (btrfs, overlayfs) */
 	mark_decided(a, &key);
+	f = find_file(a, st.st_dev, st.st_ino);
+	if (f)
+		f->kkey = key;
 	return rc;
 }
 
@@ -492,6 +493,7 @@ static void release_file(struct attacher *a, struct attach_file *f)
 	f->tls = false;
 	f->released = true;
 	a->released_files++;
+	forget_decided(a, f);
 }
 
 /* Marks the candidates (indexes into a->files) that pid maps executable. */
@@ -578,7 +580,5 @@ int attacher_release_unmapped(struct attacher *a)
 		log_verbose(a->verbose, "released the probes of a file no process maps (dev %u:%u inode %llu)",
 			    major(f->dev), minor(f->dev), (unsigned long long)f->ino);
 	}
-	if (released)
-		forget_decided(a);
 	return released;
 }

@@ -40,6 +40,7 @@ struct attach_file {
 	bool released;          /* links destroyed: no process mapped it any more */
 	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */
 	unsigned go_slot;       /* 1 + its go_bins index, kept across release and re-attach; 0: none */
+	struct tt_file_key kkey; /* the BPF programs' name for it when it differs from stat's; ino 0: none */
 };
 
 struct attacher {

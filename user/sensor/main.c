@@ -33,6 +33,7 @@
 #include "exe_cache.h"
 #include "held_procs.h"
 #include "exec_gate.h"
+#include "hold_watch.h"
 #include "latency_stats.h"
 #include "revoker.h"
 #include "batch_sink.h"
@@ -91,6 +92,8 @@ struct app {
 	struct held_procs *held;  /* NULL with --no-held-scan */
 	struct revoker *revoker; /* NULL without --revoke-command */
 	struct exec_gate *gate;   /* NULL without --gate-exec */
+	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
+	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
 	const char *cred_headers[CRED_NAMES_MAX], *cred_params[CRED_NAMES_MAX];
@@ -467,7 +470,7 @@ static void on_revoked(void *ctx, const struct revoker_result *res)
  */
 static void on_mmap(struct app *a, const struct tt_event_hdr *h)
 {
-	int64_t now;
+	int64_t now, woken = clock_mono_ns();
 	int rc;
 
 	pthread_mutex_lock(&a->att_lock);
@@ -481,11 +484,13 @@ static void on_mmap(struct app *a, const struct tt_event_hdr *h)
 	now = clock_mono_ns();
 	if (rc > 0) {
 		latency_add(&a->lib_attach, (uint64_t)(now - (int64_t)h->ts_ns));
-		log_verbose(a->opt.verbose, "probes attached %lld us after the mapping by pid %u",
-			    (long long)(now - (int64_t)h->ts_ns) / 1000, h->pid);
+		log_verbose(a->opt.verbose, "probes attached %lld us after the mapping by pid %u (read after %lld us)",
+			    (long long)(now - (int64_t)h->ts_ns) / 1000, h->pid,
+			    (long long)(woken - (int64_t)h->ts_ns) / 1000);
 	}
 	if (h->flags & TT_F_HELD) {
 		/* a stop not delivered yet is discarded by SIGCONT: no race */
+		hold_watch_release(a->hold, h->pid);
 		kill((pid_t)h->pid, SIGCONT);
 		latency_add(&a->held_time, (uint64_t)(now - (int64_t)h->ts_ns));
 	}
@@ -607,6 +612,13 @@ static int load(struct app *a)
 		log_info("sensor-side revocation on: %s runs for tokens the collector marks",
 			 o->revoke_command);
 	}
+	if (o->hold_unknown_tls) {
+		a->hold = hold_watch_start(bpf_map__fd(a->skel->maps.held));
+		if (!a->hold) {
+			log_error("--hold-unknown-tls: cannot start its watchdog thread");
+			return -1;
+		}
+	}
 	a->pipe = pipeline_new(&po);
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_record, a, NULL);
 	if (!a->pipe || !a->rb) {
@@ -685,9 +697,11 @@ static const struct status_extra *status_extra(struct app *a)
 
 	if (a->gate)
 		exec_gate_stats(a->gate, &gs);
+	a->hold_timeouts = hold_watch_timeouts(a->hold);
 	x = (struct status_extra){
 		.lib_attach = &a->lib_attach,
 		.held = a->opt.hold_unknown_tls ? &a->held_time : NULL,
+		.hold_timeouts = a->opt.hold_unknown_tls ? &a->hold_timeouts : NULL,
 		.gate = a->gate ? &gs : NULL,
 	};
 	return &x;
@@ -752,6 +766,8 @@ static void shutdown_run(struct app *a)
 {
 	/* events read now continue any process still held (--hold-unknown-tls) */
 	ring_buffer__consume(a->rb);
+	hold_watch_stop(a->hold);
+	a->hold = NULL;
 	pipeline_flush_all(a->pipe);
 	if (a->revoker) {
 		/* commands under way finish; their outcomes are shipped with the rest */
@@ -772,6 +788,7 @@ static void app_free(struct app *a)
 {
 	/* first: its analysis thread uses the attacher */
 	exec_gate_stop(a->gate);
+	hold_watch_stop(a->hold);
 	revoker_free(a->revoker);
 	shipper_free(a->shipper);
 	batch_sink_free(&a->ssink);

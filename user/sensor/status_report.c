@@ -12,7 +12,7 @@
 #include "status_counters.h"
 #include "tokentap.h"
 
-#define EXTRA_FIELDS 16
+#define EXTRA_FIELDS 17
 
 /* Percentiles of a delay as name_count, name_p50_us, name_p99_us, name_max_us. */
 static size_t latency_fields(const char *const names[4], const struct latency_stats *l,
@@ -39,6 +39,8 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 		n += latency_fields(lib, x->lib_attach, f + n);
 	if (x->held)
 		n += latency_fields(hold, x->held, f + n);
+	if (x->hold_timeouts)
+		f[n++] = (struct status_field){ "hold_timeouts", *x->hold_timeouts };
 	if (x->gate) {
 		f[n++] = (struct status_field){ "gate_events", x->gate->events };
 		f[n++] = (struct status_field){ "gate_allowed_known", x->gate->allowed_known };

@@ -23,6 +23,7 @@ struct exec_gate_stats;
 struct status_extra {
 	const struct latency_stats *lib_attach; /* library mapped -> probes attached */
 	const struct latency_stats *held;       /* --hold-unknown-tls stops */
+	const uint64_t *hold_timeouts;          /* of those, continued at the deadline */
 	const struct exec_gate_stats *gate;     /* --gate-exec */
 };
 
@@ -31,7 +32,7 @@ struct status_extra {
  * process scans lost because the queue was full. The drops line is logged
  * when the drop total changed since the last call, and with force_line
  * (at exit) whenever it is not zero. extra: reported as sensor_status
- * fields (lib_attach_*, hold_*, gate_*) after the common counters.
+ * fields (lib_attach_*, hold_*, hold_timeouts, gate_*) after the common counters.
  */
 void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
 		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
