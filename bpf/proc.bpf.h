@@ -88,6 +88,7 @@ int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 	if (f) {
 		key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 		key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		key.gen = BPF_CORE_READ(f, f_inode, i_generation);
 		if (bpf_map_lookup_elem(&decided, &key))
 			return 0;
 	}
@@ -97,6 +98,7 @@ int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 	h->fd = fd;
 	h->conn = key.ino;
 	h->aux = (__u32)key.dev;
+	h->len = key.gen;
 	/* stopped on the way back to user space, with fd still open: see --hold-unknown-tls */
 	if (hold_unknown_tls && f && tls_lib_name(f)) {
 		__u32 tgid = h->pid;

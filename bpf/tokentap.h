@@ -24,7 +24,7 @@ enum tt_event_kind {
 	TT_EV_EXEC = 3,  /* a process called execve */
 	TT_EV_MMAP = 4,  /* a process maps a file executable (dlopen) that is not decided yet:
 			  * fd its descriptor, conn the inode number, aux the device (kernel
-			  * encoding, major << 20 | minor) */
+			  * encoding, major << 20 | minor), len the inode's generation */
 	TT_EV_EXIT = 5,  /* a process exited */
 	TT_EV_CLOSE = 6, /* a tracked connection's fd was closed; conn: its TLS session or 0 */
 	TT_EV_HFEND = 7, /* the thread that encoded header fields now writes them: conn is the
@@ -66,6 +66,8 @@ enum tt_stat {
 struct tt_file_key {
 	unsigned long long dev; /* kernel encoding: major << 20 | minor */
 	unsigned long long ino;
+	unsigned int gen;       /* i_generation: an inode number reused for a new file differs */
+	unsigned int pad;
 };
 
 struct tt_addr {
@@ -112,7 +114,7 @@ struct tt_exec_event {
 #define TT_LAYOUT(type, member, off) \
 	_Static_assert(__builtin_offsetof(type, member) == (off), #type "." #member " moved")
 
-_Static_assert(sizeof(struct tt_file_key) == 16, "struct tt_file_key size");
+_Static_assert(sizeof(struct tt_file_key) == 24, "struct tt_file_key size");
 _Static_assert(sizeof(struct tt_addr) == 20, "struct tt_addr size");
 TT_LAYOUT(struct tt_addr, family, 0);
 TT_LAYOUT(struct tt_addr, port, 2);

@@ -228,12 +228,6 @@ static int attach_tls(struct attacher *a, struct attach_file *f, const char *pat
 	return attached;
 }
 
-/* The key the BPF programs name a file by (struct tt_file_key). */
-static struct tt_file_key kernel_key(dev_t dev, ino_t ino)
-{
-	return (struct tt_file_key){ .dev = ((uint64_t)major(dev) << 20) | minor(dev), .ino = ino };
-}
-
 /* Its executable mappings need no more events (the decided map). */
 static void mark_decided(struct attacher *a, const struct tt_file_key *key)
 {
@@ -244,18 +238,14 @@ static void mark_decided(struct attacher *a, const struct tt_file_key *key)
 }
 
 /* f is undecided again (released): its next mapping is seen. */
-static void forget_decided(struct attacher *a, const struct attach_file *f)
+static void forget_decided(struct attacher *a, struct attach_file *f)
 {
-	struct tt_file_key key = kernel_key(f->dev, f->ino);
-	int fd;
-
-	if (!a->skel)
-		return;
-	fd = bpf_map__fd(a->skel->maps.decided);
-	bpf_map_delete_elem(fd, &key);
-	if (f->kkey.ino)
-		bpf_map_delete_elem(fd, &f->kkey);
+	if (a->skel && f->kkey.ino)
+		bpf_map_delete_elem(bpf_map__fd(a->skel->maps.decided), &f->kkey);
+	memset(&f->kkey, 0, sizeof(f->kkey));
 }
+
+static void release_file(struct attacher *a, struct attach_file *f);
 
 /*
  * Examines one file: path reaches it (through /proc), name is how the
@@ -266,17 +256,23 @@ static int examine_file(struct attacher *a, const char *path, const char *name, 
 {
 	struct attach_file *f;
 	struct content_id id;
-	struct tt_file_key key;
 	struct stat st;
 	const char *base;
+	int64_t ctime_ns;
 
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
-	key = kernel_key(st.st_dev, st.st_ino);
+	ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
 	f = find_file(a, st.st_dev, st.st_ino);
+	if (f && !f->released && f->ctime_ns != ctime_ns) {
+		/* the inode number names another file now (or it changed): examine it again */
+		if (f->tls)
+			release_file(a, f);
+		else
+			f->released = true;
+	}
 	if (f && !f->released) {
 		f->seen_ns = clock_mono_ns();
-		mark_decided(a, &key);
 		return 0;
 	}
 	if (f) {
@@ -293,8 +289,8 @@ static int examine_file(struct attacher *a, const char *path, const char *name, 
 		f->keep = keep;
 	}
 	f->seen_ns = clock_mono_ns();
+	f->ctime_ns = ctime_ns;
 	a->examined++;
-	mark_decided(a, &key);
 	base = strrchr(name, '/');
 	base = base ? base + 1 : name;
 	f->is_lib = !is_exe && strstr(base, ".so") != NULL;
@@ -340,40 +336,46 @@ int attacher_examine_open(struct attacher *a, int fd, bool is_exe)
 	return examine_file(a, path, n > 0 ? name : path, is_exe, false);
 }
 
-int attacher_mapped(struct attacher *a, uint32_t pid, int fd, uint64_t kdev, uint64_t ino)
+int attacher_mapped(struct attacher *a, uint32_t pid, int fd, const struct tt_file_key *key)
 {
-	struct tt_file_key key = { .dev = kdev, .ino = ino };
-	dev_t dev = makedev((unsigned)(kdev >> 20), (unsigned)(kdev & 0xfffff));
-	struct attach_file *f = find_file(a, dev, (ino_t)ino);
+	struct attach_file *f;
 	char path[64];
 	struct stat st;
 	int ofd, rc;
 
 	if (pid == a->self_pid || (a->only_pid && pid != a->only_pid))
 		return 0;
-	if (f && !f->released) {
-		f->seen_ns = clock_mono_ns();
-		mark_decided(a, &key);
-		return 0;
-	}
 	/* the process is inside mmap(fd) or just past it: its descriptor is the file */
 	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
 	ofd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ofd < 0)
 		return -1;
-	if (fstat(ofd, &st) != 0 || (uint64_t)st.st_ino != ino) {
+	if (fstat(ofd, &st) != 0 || (uint64_t)st.st_ino != key->ino) {
 		/* closed and the number reused: not the mapped file */
 		close(ofd);
 		return -1;
 	}
 	rc = attacher_examine_open(a, ofd, false);
 	close(ofd);
-	/* the kernel's name for the file may differ from stat's (btrfs, overlayfs) */
-	mark_decided(a, &key);
 	f = find_file(a, st.st_dev, st.st_ino);
-	if (f)
-		f->kkey = key;
+	if (f && !f->released) {
+		/* the kernel's name for the file (device, inode, generation) */
+		f->kkey = *key;
+		mark_decided(a, key);
+	}
 	return rc;
+}
+
+void attacher_mark_scanned(struct attacher *a, const struct tt_file_key *key)
+{
+	dev_t dev = makedev((unsigned)(key->dev >> 20), (unsigned)(key->dev & 0xfffff));
+	struct attach_file *f = find_file(a, dev, (ino_t)key->ino);
+
+	/* a device named differently by stat (btrfs, overlayfs) is not found: more events, no harm */
+	if (f && !f->released) {
+		f->kkey = *key;
+		mark_decided(a, key);
+	}
 }
 
 int attacher_scan_pid(struct attacher *a, uint32_t pid)

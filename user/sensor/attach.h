@@ -40,7 +40,8 @@ struct attach_file {
 	bool released;          /* links destroyed: no process mapped it any more */
 	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */
 	unsigned go_slot;       /* 1 + its go_bins index, kept across release and re-attach; 0: none */
-	struct tt_file_key kkey; /* the BPF programs' name for it when it differs from stat's; ino 0: none */
+	struct tt_file_key kkey; /* the BPF programs' name for it (decided map); ino 0: none */
+	int64_t ctime_ns;       /* st_ctime when examined: a reused inode number differs */
 };
 
 struct attacher {
@@ -69,12 +70,14 @@ void attacher_free(struct attacher *a);
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
 /*
  * A process maps the file open as its fd executable (the BPF mmap event;
- * kdev, ino: the kernel's names for the file). Examines it through the
+ * key: the kernel's name for the file, marked decided once examined). Examines it through the
  * process's descriptor unless it is known. Returns 1 when newly attached, 0
  * when known or nothing to probe, -1 when the descriptor no longer names the
  * file (then scan the process's maps instead).
  */
-int attacher_mapped(struct attacher *a, uint32_t pid, int fd, uint64_t kdev, uint64_t ino);
+int attacher_mapped(struct attacher *a, uint32_t pid, int fd, const struct tt_file_key *key);
+/* After a scan of the mapping process: the file named key is decided if the scan found it. */
+void attacher_mark_scanned(struct attacher *a, const struct tt_file_key *key);
 /* Examines the file open as fd in this process (an exec being gated). Returns 1 when attached. */
 int attacher_examine_open(struct attacher *a, int fd, bool is_exe);
 /* Every process (or only_pid), plus libssl in the standard library directories. */

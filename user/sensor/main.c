@@ -470,17 +470,18 @@ static void on_revoked(void *ctx, const struct revoker_result *res)
  */
 static void on_mmap(struct app *a, const struct tt_event_hdr *h)
 {
+	struct tt_file_key key = { .dev = h->aux, .ino = h->conn, .gen = h->len };
 	int64_t now, woken = clock_mono_ns();
 	int rc;
 
 	pthread_mutex_lock(&a->att_lock);
-	rc = attacher_mapped(&a->att, h->pid, h->fd, h->aux, h->conn);
-	/* a held process is stopped: its maps are complete, scan them before it continues */
-	if (rc < 0 && (h->flags & TT_F_HELD))
+	rc = attacher_mapped(&a->att, h->pid, h->fd, &key);
+	/* the descriptor is closed already: the mapping is in place, scan the maps now */
+	if (rc < 0) {
 		rc = attacher_scan_pid(&a->att, h->pid);
+		attacher_mark_scanned(&a->att, &key);
+	}
 	pthread_mutex_unlock(&a->att_lock);
-	if (rc < 0)
-		queue_scan(a, h->pid);
 	now = clock_mono_ns();
 	if (rc > 0) {
 		latency_add(&a->lib_attach, (uint64_t)(now - (int64_t)h->ts_ns));
