@@ -132,6 +132,15 @@ $(patsubst %,$(BUILD)/%/collector/console/console_assets.o,obj san fuzzobj): $(C
 $(BUILD)/tokentap-collector: $(COLL_OBJS)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(COLL_LDLIBS)
 
+# The sensor with test hooks (an exec gate analysis that stalls on request),
+# for tests/e2e/run_gate.py only; never installed.
+$(BUILD)/obj/sensor/exec_gate_hooks.o: user/sensor/exec_gate.c $(ALL_HDRS) | $(BUILD)
+	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_sensor) -c $< -o $@
+
+$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o,$(SENSOR_OBJS)) \
+		$(BUILD)/obj/sensor/exec_gate_hooks.o
+	$(CC) $(BASE_CFLAGS) -o $@ $^ $(SENSOR_LDLIBS)
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
@@ -197,7 +206,7 @@ fuzz-short: $(FUZZ_BINS)
 
 # The README's test command: installs what is missing, builds, runs every suite.
 test: deps
-	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS) $(BUILD)/bench/loadgen
+	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS) $(BUILD)/bench/loadgen $(BUILD)/tokentap-test-hooks
 	tests/run_all.sh
 
 # ---- run -----------------------------------------------------------------

@@ -8,6 +8,7 @@ const volatile __u32 targ_tgid = 0;        /* capture only this process when non
 const volatile __u32 self_tgid = 0;        /* never capture the sensor itself */
 const volatile __u32 max_capture = 16384;  /* bytes per write, <= TT_DATA_MAX */
 const volatile __u64 wake_bytes = 256 * 1024; /* wake the consumer past this fill level */
+const volatile bool hold_unknown_tls = false; /* SIGSTOP a process mapping an undecided TLS library */
 
 /*
  * Slow-path gate for the syscall tracepoints. Most writes are not HTTP and
@@ -111,6 +112,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tt_data_event);
 } scratch SEC(".maps");
+
+/*
+ * Files the sensor has examined (attached or found nothing to probe): their
+ * executable mappings need no event. Filled and cleared by userspace; an
+ * entry evicted only costs one more event. Value unused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tt_file_key);
+	__type(value, __u8);
+} decided SEC(".maps");
+
+/*
+ * --hold-unknown-tls: processes stopped until their library is attached ->
+ * when (bpf_ktime_get_ns). The sensor's watchdog continues any left past
+ * its deadline, whatever its main loop is doing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} held SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

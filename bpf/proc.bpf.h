@@ -7,6 +7,7 @@
 #define TOKENTAP_PROC_BPF_H
 
 #define TT_PROT_EXEC 0x4
+#define TT_SIGSTOP 19
 
 static __always_inline struct tt_event_hdr *proc_event(__u32 kind, __u64 size)
 {
@@ -51,17 +52,65 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 
+/* A file name a TLS library is loaded by: libssl*, libgnutls*, libnspr4*. */
+static __always_inline bool tls_lib_name(struct file *f)
+{
+	char name[16] = {};
+	const unsigned char *p = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+
+	if (bpf_probe_read_kernel_str(name, sizeof(name), p) < 0)
+		return false;
+	if (name[0] != 'l' || name[1] != 'i' || name[2] != 'b')
+		return false;
+	if (name[3] == 's' && name[4] == 's' && name[5] == 'l')
+		return true;
+	if (name[3] == 'g' && name[4] == 'n' && name[5] == 'u' && name[6] == 't' && name[7] == 'l' &&
+	    name[8] == 's')
+		return true;
+	return name[3] == 'n' && name[4] == 's' && name[5] == 'p' && name[6] == 'r' && name[7] == '4';
+}
+
+/*
+ * An executable mapping of a file the sensor has not decided on yet (a new
+ * library, dlopen) wakes it at once; a decided file costs one map lookup.
+ */
 SEC("tracepoint/syscalls/sys_enter_mmap")
 int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 {
+	struct tt_file_key key = {};
 	struct tt_event_hdr *h;
+	struct file *f;
+	int fd = (int)ctx->args[4];
 
-	if (!(ctx->args[2] & TT_PROT_EXEC) || (int)ctx->args[4] < 0)
+	if (!(ctx->args[2] & TT_PROT_EXEC) || fd < 0)
 		return 0;
+	f = fd_to_file(fd);
+	if (f) {
+		key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+		key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+		key.gen = BPF_CORE_READ(f, f_inode, i_generation);
+		if (bpf_map_lookup_elem(&decided, &key))
+			return 0;
+	}
 	h = proc_event(TT_EV_MMAP, sizeof(*h));
 	if (!h)
 		return 0;
-	h->fd = (int)ctx->args[4];
+	h->fd = fd;
+	h->conn = key.ino;
+	h->aux = (__u32)key.dev;
+	h->len = key.gen;
+	/* stopped on the way back to user space, with fd still open: see --hold-unknown-tls */
+	if (hold_unknown_tls && f && tls_lib_name(f)) {
+		__u32 tgid = h->pid;
+		__u64 ts = h->ts_ns;
+
+		/* recorded first: the watchdog must know of every stop */
+		bpf_map_update_elem(&held, &tgid, &ts, BPF_ANY);
+		if (bpf_send_signal(TT_SIGSTOP) == 0)
+			h->flags |= TT_F_HELD;
+		else
+			bpf_map_delete_elem(&held, &tgid);
+	}
 	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

@@ -9,15 +9,14 @@
 #define TT_AF_INET 2
 #define TT_AF_INET6 10
 
-/* Returns the struct socket behind fd, or NULL when fd is not a socket. */
-static __always_inline struct socket *fd_to_socket(int fd)
+/* The open file behind the current task's fd, or NULL. */
+static __always_inline struct file *fd_to_file(int fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
 	struct file **fds;
 	struct file *f = NULL;
 	unsigned int max_fds;
-	umode_t mode;
 
 	if (fd < 0)
 		return NULL;
@@ -28,7 +27,18 @@ static __always_inline struct socket *fd_to_socket(int fd)
 	if ((unsigned int)fd >= max_fds)
 		return NULL;
 	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+/* Returns the struct socket behind fd, or NULL when fd is not a socket. */
+static __always_inline struct socket *fd_to_socket(int fd)
+{
+	struct file *f = fd_to_file(fd);
+	umode_t mode;
+
+	if (!f)
 		return NULL;
 	mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & TT_S_IFMT) != TT_S_IFSOCK)

@@ -22,7 +22,9 @@ enum tt_event_kind {
 	TT_EV_DATA = 1,  /* bytes a process is sending (plaintext or pre-encryption) */
 	TT_EV_BIND = 2,  /* a TLS session was bound to its socket */
 	TT_EV_EXEC = 3,  /* a process called execve */
-	TT_EV_MMAP = 4,  /* a process mapped a file executable (dlopen) */
+	TT_EV_MMAP = 4,  /* a process maps a file executable (dlopen) that is not decided yet:
+			  * fd its descriptor, conn the inode number, aux the device (kernel
+			  * encoding, major << 20 | minor), len the inode's generation */
 	TT_EV_EXIT = 5,  /* a process exited */
 	TT_EV_CLOSE = 6, /* a tracked connection's fd was closed; conn: its TLS session or 0 */
 	TT_EV_HFEND = 7, /* the thread that encoded header fields now writes them: conn is the
@@ -39,6 +41,7 @@ enum tt_event_flags {
 	TT_F_IN_INIT = 1 << 6,   /* TLS handshake still in progress: the call may fail and be retried */
 	TT_F_H2 = 1 << 7,        /* an HTTP/2 frame stream (TLS session marked by its preface or a HEADERS frame) */
 	TT_F_HFIELD = 1 << 8,    /* one HTTP/2 header field before HPACK encoding: name, NUL, value; conn: the encoder */
+	TT_F_HELD = 1 << 9,      /* TT_EV_MMAP: the process was sent SIGSTOP until its TLS library is attached */
 };
 
 enum tt_tls_lib {
@@ -57,6 +60,14 @@ enum tt_stat {
 	TT_STAT_BIND,           /* TLS sessions bound to sockets */
 	TT_STAT_READ_FAIL,      /* user memory could not be read */
 	TT_STAT_MAX,
+};
+
+/* A file as the kernel names it: its superblock's device and its inode number. */
+struct tt_file_key {
+	unsigned long long dev; /* kernel encoding: major << 20 | minor */
+	unsigned long long ino;
+	unsigned int gen;       /* i_generation: an inode number reused for a new file differs */
+	unsigned int pad;
 };
 
 struct tt_addr {
@@ -103,6 +114,7 @@ struct tt_exec_event {
 #define TT_LAYOUT(type, member, off) \
 	_Static_assert(__builtin_offsetof(type, member) == (off), #type "." #member " moved")
 
+_Static_assert(sizeof(struct tt_file_key) == 24, "struct tt_file_key size");
 _Static_assert(sizeof(struct tt_addr) == 20, "struct tt_addr size");
 TT_LAYOUT(struct tt_addr, family, 0);
 TT_LAYOUT(struct tt_addr, port, 2);

@@ -25,7 +25,7 @@ if [ -z "${BENCH_ONLY:-}" ]; then
 	else
 		echo "bench: Go not installed ($BENCH/go_tls_client not built): go-tls and h2 left out" >&2
 	fi
-	BENCH_ONLY+=,ingest,latency,fleet,query
+	BENCH_ONLY+=,ingest,latency,fleet,query,gate
 fi
 INGEST_BATCHES=${INGEST_BATCHES:-200}
 INGEST_EVENTS=${INGEST_EVENTS:-1000}
@@ -43,7 +43,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | write | go-tls | h2 | ingest | latency | fleet | query) ;;
+	case $b in tls | write | go-tls | h2 | ingest | latency | fleet | query | gate) ;;
 	*) die "unknown benchmark in BENCH_ONLY: $b" ;;
 	esac
 done
@@ -454,5 +454,11 @@ fi
 if selected query; then
 	"$BENCH/query_bench" --db "${QUERY_DB:-$BENCH/query-history.db}" \
 		--collector "$BUILD/tokentap-collector" || RESULT=1
+fi
+
+# The exec gate's cost per exec and the library attach delay (gate_bench.sh).
+if selected gate; then
+	echo
+	TOKENTAP=$TOKENTAP READY_TIMEOUT=$READY_TIMEOUT "$HERE/gate_bench.sh" "$BUILD" || RESULT=1
 fi
 exit $RESULT

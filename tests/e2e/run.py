@@ -135,8 +135,9 @@ def fingerprint(key_hex, credential):
 class Sensor:
     """One sensor process; collects its stdout events and stderr lines."""
 
-    def __init__(self, workdir, key_path, prefix=(), extra=()):
-        """prefix: a wrapper command (e.g. capsh); extra: more sensor flags."""
+    def __init__(self, workdir, key_path, prefix=(), extra=(), binary=None, env=None):
+        """prefix: a wrapper command (e.g. capsh); extra: more sensor flags;
+        binary: another sensor build; env: the sensor's environment."""
         self.state_dir = os.path.join(workdir, "state")
         self.out_raw = []
         self.err_raw = []
@@ -145,10 +146,10 @@ class Sensor:
         self.ready = threading.Event()
         self.lock = threading.Lock()
         self.proc = spawn(
-            list(prefix) + [sensor_bin(), "--json", "--state-dir", self.state_dir,
+            list(prefix) + [binary or sensor_bin(), "--json", "--state-dir", self.state_dir,
                             "--key-file", key_path, "--interval", "1", "--release-interval", "1"]
             + list(extra),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.threads = [threading.Thread(target=self._read_out, daemon=True),
                         threading.Thread(target=self._read_err, daemon=True)]
         for t in self.threads:

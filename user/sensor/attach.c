@@ -2,9 +2,11 @@
 #include "attach.h"
 #include "clock.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "content_cache.h"
 #include "elfsym.h"
 #include "attach_go.h"
 #include "log.h"
@@ -31,6 +34,15 @@
  */
 #define RELEASE_GRACE_NS (2LL * 1000 * 1000 * 1000)
 #define RELEASE_BATCH 256
+/* analyses kept by content: distinct TLS libraries and Go programs in use */
+#define CONTENT_CACHE_SLOTS 256
+
+/* What attach_tls needs of a file: found once per content, reused for every copy. */
+struct tls_analysis {
+	int found[PROBE_MAX];
+	uint64_t off[PROBE_MAX];
+	uint64_t cookie;
+};
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
 		   uint32_t only_pid, bool entry_probes, int verbose)
@@ -42,6 +54,8 @@ void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cac
 	a->only_pid = only_pid;
 	a->entry_probes = entry_probes;
 	a->verbose = verbose;
+	a->tls_cache = content_cache_new(CONTENT_CACHE_SLOTS, sizeof(struct tls_analysis));
+	a->go_cache = content_cache_new(CONTENT_CACHE_SLOTS, sizeof(struct go_analysis));
 }
 
 void attacher_free(struct attacher *a)
@@ -54,6 +68,8 @@ void attacher_free(struct attacher *a)
 			uprobe_link_destroy(a->files[i].go_hf_links[k]);
 	}
 	free(a->files);
+	content_cache_free(a->tls_cache);
+	content_cache_free(a->go_cache);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -164,41 +180,56 @@ static struct bpf_program *probe_prog(struct attacher *a, int k)
 	}
 }
 
-static int attach_tls(struct attacher *a, struct attach_file *f, const char *path)
+static void analyse_tls(struct attacher *a, const char *path, struct tls_analysis *an)
 {
 	/* the probed functions, then SSL_in_init (only read) */
 	const char *names[PROBE_MAX + 1];
 	struct elf_func fn[PROBE_MAX + 1];
-	uint64_t off[PROBE_MAX], target[PROBE_MAX];
-	int found[PROBE_MAX + 1], attached = 0;
-	uint64_t cookie = 0;
+	int found[PROBE_MAX + 1];
+	uint64_t target[PROBE_MAX];
 
+	memset(an, 0, sizeof(*an));
 	for (int k = 0; k < PROBE_MAX; k++)
 		names[k] = probe_funcs[k].name;
 	names[PROBE_MAX] = "SSL_in_init";
 	if (elf_find_funcs(path, names, PROBE_MAX + 1, fn, found) <= 0)
-		return 0;
+		return;
 	if (found[PROBE_MAX])
-		cookie = in_init_cookie(path, &fn[PROBE_MAX]);
-	for (int k = 0; k < PROBE_MAX; k++)
+		an->cookie = in_init_cookie(path, &fn[PROBE_MAX]);
+	for (int k = 0; k < PROBE_MAX; k++) {
+		an->found[k] = found[k];
 		if (found[k])
-			off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
+			an->off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
+	}
 	/* SSL_write built on SSL_write_ex: probing both would see each write twice. */
 	if (found[PROBE_SSL_WRITE] && found[PROBE_SSL_WRITE_EX] &&
 	    target[PROBE_SSL_WRITE] == fn[PROBE_SSL_WRITE_EX].vaddr)
-		found[PROBE_SSL_WRITE] = 0;
-	for (int k = 0; k < PROBE_MAX; k++) {
-		uint64_t ck = probe_funcs[k].lib == TT_LIB_OPENSSL ? cookie : 0;
+		an->found[PROBE_SSL_WRITE] = 0;
+}
 
-		if (!found[k])
+static int attach_tls(struct attacher *a, struct attach_file *f, const char *path,
+		      const struct content_id *id)
+{
+	struct tls_analysis an;
+	int attached = 0;
+
+	if (!id || !content_cache_get(a->tls_cache, id, &an)) {
+		analyse_tls(a, path, &an);
+		if (id)
+			content_cache_put(a->tls_cache, id, &an);
+	}
+	for (int k = 0; k < PROBE_MAX; k++) {
+		uint64_t ck = probe_funcs[k].lib == TT_LIB_OPENSSL ? an.cookie : 0;
+
+		if (!an.found[k])
 			continue;
-		f->links[k] = uprobe_link_attach(probe_prog(a, k), path, off[k], ck);
+		f->links[k] = uprobe_link_attach(probe_prog(a, k), path, an.off[k], ck);
 		/* kernels before 5.15 have no attach cookies: attach without */
 		if (!f->links[k] && ck)
-			f->links[k] = uprobe_link_attach(probe_prog(a, k), path, off[k], 0);
+			f->links[k] = uprobe_link_attach(probe_prog(a, k), path, an.off[k], 0);
 		if (!f->links[k]) {
 			attach_failed(a);
-			log_warn("cannot attach %s in %s: %s", names[k], path, strerror(errno));
+			log_warn("cannot attach %s in %s: %s", probe_funcs[k].name, path, strerror(errno));
 			continue;
 		}
 		f->lib = probe_funcs[k].lib;
@@ -208,22 +239,49 @@ static int attach_tls(struct attacher *a, struct attach_file *f, const char *pat
 	return attached;
 }
 
-/* Examines one mapped file, found through the process's own view of it. */
-static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bool is_exe)
+/* Its executable mappings need no more events (the decided map). */
+static void mark_decided(struct attacher *a, const struct tt_file_key *key)
 {
-	char path[4096 + 32];
+	uint8_t one = 1;
+
+	if (a->skel)
+		bpf_map_update_elem(bpf_map__fd(a->skel->maps.decided), key, &one, BPF_ANY);
+}
+
+/* f is undecided again (released): its next mapping is seen. */
+static void forget_decided(struct attacher *a, struct attach_file *f)
+{
+	if (a->skel && f->kkey.ino)
+		bpf_map_delete_elem(bpf_map__fd(a->skel->maps.decided), &f->kkey);
+	memset(&f->kkey, 0, sizeof(f->kkey));
+}
+
+static void release_file(struct attacher *a, struct attach_file *f);
+
+/*
+ * Examines one file: path reaches it (through /proc), name is how the
+ * process names it. keep: found by the startup glob.
+ */
+static int examine_file(struct attacher *a, const char *path, const char *name, bool is_exe,
+			bool keep)
+{
 	struct attach_file *f;
+	struct content_id id;
 	struct stat st;
 	const char *base;
+	int64_t ctime_ns;
 
-	/* /proc/PID/root reaches files in other mount namespaces (containers). */
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, mapped_path);
-	else
-		snprintf(path, sizeof(path), "%s", mapped_path);
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
+	ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
 	f = find_file(a, st.st_dev, st.st_ino);
+	if (f && !f->released && f->ctime_ns != ctime_ns) {
+		/* the inode number names another file now (or it changed): examine it again */
+		if (f->tls)
+			release_file(a, f);
+		else
+			f->released = true;
+	}
 	if (f && !f->released) {
 		f->seen_ns = clock_mono_ns();
 		return 0;
@@ -239,15 +297,19 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 		f = add_file(a, st.st_dev, st.st_ino);
 		if (!f)
 			return 0;
-		/* the glob runs before any process scan, with pid 0 */
-		f->keep = pid == 0;
+		f->keep = keep;
 	}
 	f->seen_ns = clock_mono_ns();
-	base = strrchr(mapped_path, '/');
-	base = base ? base + 1 : mapped_path;
+	f->ctime_ns = ctime_ns;
+	a->examined++;
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
 	f->is_lib = !is_exe && strstr(base, ".so") != NULL;
+	if (content_id_of(path, &id) != 0)
+		id.kind = CONTENT_ID_NONE;
 	/* Go programs carry their own TLS stack, crypto/tls */
-	if (attach_tls(a, f, path) == 0 && !(is_exe && go_attach(a, f, path) > 0))
+	if (attach_tls(a, f, path, id.kind ? &id : NULL) == 0 &&
+	    !(is_exe && go_attach(a, f, path, id.kind ? &id : NULL) > 0))
 		return 0;
 	f->tls = true;
 	a->files_by_lib[f->lib]++;
@@ -255,8 +317,76 @@ static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bo
 		a->tls_libs++;
 	else
 		a->tls_exes++;
-	log_verbose(a->verbose, "attached %s (%s)", mapped_path, f->is_lib ? "library" : "executable");
+	log_verbose(a->verbose, "attached %s (%s)", name, f->is_lib ? "library" : "executable");
 	return 1;
+}
+
+/* Examines one mapped file, found through the process's own view of it. */
+static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bool is_exe)
+{
+	char path[4096 + 32];
+
+	/* /proc/PID/root reaches files in other mount namespaces (containers). */
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, mapped_path);
+	else
+		snprintf(path, sizeof(path), "%s", mapped_path);
+	/* the glob runs before any process scan, with pid 0 */
+	return examine_file(a, path, mapped_path, is_exe, pid == 0);
+}
+
+int attacher_examine_open(struct attacher *a, int fd, bool is_exe)
+{
+	char path[64], name[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, name, sizeof(name) - 1);
+	name[n > 0 ? n : 0] = '\0';
+	/* the uprobe is placed by path: the kernel follows this link to the file itself */
+	return examine_file(a, path, n > 0 ? name : path, is_exe, false);
+}
+
+int attacher_mapped(struct attacher *a, uint32_t pid, int fd, const struct tt_file_key *key)
+{
+	struct attach_file *f;
+	char path[64];
+	struct stat st;
+	int ofd, rc;
+
+	if (pid == a->self_pid || (a->only_pid && pid != a->only_pid))
+		return 0;
+	/* the process is inside mmap(fd) or just past it: its descriptor is the file */
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	ofd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ofd < 0)
+		return -1;
+	if (fstat(ofd, &st) != 0 || (uint64_t)st.st_ino != key->ino) {
+		/* closed and the number reused: not the mapped file */
+		close(ofd);
+		return -1;
+	}
+	rc = attacher_examine_open(a, ofd, false);
+	close(ofd);
+	f = find_file(a, st.st_dev, st.st_ino);
+	if (f && !f->released) {
+		/* the kernel's name for the file (device, inode, generation) */
+		f->kkey = *key;
+		mark_decided(a, key);
+	}
+	return rc;
+}
+
+void attacher_mark_scanned(struct attacher *a, const struct tt_file_key *key)
+{
+	dev_t dev = makedev((unsigned)(key->dev >> 20), (unsigned)(key->dev & 0xfffff));
+	struct attach_file *f = find_file(a, dev, (ino_t)key->ino);
+
+	/* a device named differently by stat (btrfs, overlayfs) is not found: more events, no harm */
+	if (f && !f->released) {
+		f->kkey = *key;
+		mark_decided(a, key);
+	}
 }
 
 int attacher_scan_pid(struct attacher *a, uint32_t pid)
@@ -376,6 +506,7 @@ static void release_file(struct attacher *a, struct attach_file *f)
 	f->tls = false;
 	f->released = true;
 	a->released_files++;
+	forget_decided(a, f);
 }
 
 /* Marks the candidates (indexes into a->files) that pid maps executable. */

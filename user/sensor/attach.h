@@ -15,6 +15,7 @@
 struct tokentap_bpf;
 struct uprobe_link;
 struct exe_cache;
+struct content_cache;
 
 /* The functions probed, in every file that defines them. */
 enum tls_probe {
@@ -39,6 +40,8 @@ struct attach_file {
 	bool released;          /* links destroyed: no process mapped it any more */
 	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */
 	unsigned go_slot;       /* 1 + its go_bins index, kept across release and re-attach; 0: none */
+	struct tt_file_key kkey; /* the BPF programs' name for it (decided map); ino 0: none */
+	int64_t ctime_ns;       /* st_ctime when examined: a reused inode number differs */
 };
 
 struct attacher {
@@ -57,6 +60,9 @@ struct attacher {
 	unsigned attach_denied;
 	unsigned files_by_lib[TT_LIB_MAX];
 	unsigned released_files;    /* attachments released since start */
+	uint64_t examined;          /* files analysed (or taken from the caches) since start */
+	struct content_cache *tls_cache;  /* TLS library analyses by content */
+	struct content_cache *go_cache;   /* Go program analyses by content (attach_go.c) */
 };
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
@@ -71,6 +77,18 @@ bool attacher_tls_possible(const struct attacher *a);
 void attach_failed(struct attacher *a);
 /* Examines every executable mapping of pid. Returns files newly attached. */
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
+/*
+ * A process maps the file open as its fd executable (the BPF mmap event;
+ * key: the kernel's name for the file, marked decided once examined). Examines it through the
+ * process's descriptor unless it is known. Returns 1 when newly attached, 0
+ * when known or nothing to probe, -1 when the descriptor no longer names the
+ * file (then scan the process's maps instead).
+ */
+int attacher_mapped(struct attacher *a, uint32_t pid, int fd, const struct tt_file_key *key);
+/* After a scan of the mapping process: the file named key is decided if the scan found it. */
+void attacher_mark_scanned(struct attacher *a, const struct tt_file_key *key);
+/* Examines the file open as fd in this process (an exec being gated). Returns 1 when attached. */
+int attacher_examine_open(struct attacher *a, int fd, bool is_exe);
 /* Every process (or only_pid), plus libssl in the standard library directories. */
 int attacher_scan_all(struct attacher *a);
 /* True when some attached file could be released (not from the startup glob). */

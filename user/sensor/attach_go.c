@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "attach_go.h"
+#include "content_cache.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -269,15 +270,23 @@ static int go_attach_hfield(struct attacher *a, struct attach_file *f, const cha
 	return n;
 }
 
-int go_attach(struct attacher *a, struct attach_file *f, const char *path)
+int go_attach(struct attacher *a, struct attach_file *f, const char *path,
+	      const struct content_id *id)
 {
 	struct tt_go_bin gb = { 0 };
+	struct go_analysis an;
 	struct go_exe_info info;
 	struct bpf_program *prog;
 	uint64_t probe_at;
 	uint32_t idx;
 
-	if (go_exe_inspect(path, &info) != 0 || !info.write_vaddr)
+	if (!id || !a->go_cache || !content_cache_get(a->go_cache, id, &an)) {
+		an.rc = go_exe_inspect(path, &an.info);
+		if (id && a->go_cache)
+			content_cache_put(a->go_cache, id, &an);
+	}
+	info = an.info;
+	if (an.rc != 0 || !info.write_vaddr)
 		return 0;
 	/* The calling convention depends on the version: never guess it. */
 	if (info.major != 1 || info.minor < 2) {

@@ -13,6 +13,7 @@
 
 struct attacher;
 struct attach_file;
+struct content_id;
 
 struct go_exe_info {
 	int is_go;             /* has Go build info or a Go function table */
@@ -26,6 +27,12 @@ struct go_exe_info {
 	/* hpack.(*Encoder).WriteField: vendored in the standard library, and from x/net */
 	uint64_t hf_vaddr[2];  /* 0 when absent */
 	uint64_t hf_offset[2];
+};
+
+/* go_exe_inspect's answer for a file, kept by content (attacher.go_cache). */
+struct go_analysis {
+	int rc;
+	struct go_exe_info info;
 };
 
 /*
@@ -44,9 +51,11 @@ int go_version_parse(const char *v, int *major, int *minor);
 /*
  * Attaches the Go crypto/tls probe to the executable at path when it is a
  * Go program that uses crypto/tls, and with the register ABI the HPACK
- * encoder probes (f->go_hf_links). Returns 1 when the crypto/tls probe is
+ * encoder probes (f->go_hf_links). id (NULL: unknown) is the file's
+ * content: its analysis is taken from or kept in a->go_cache. Returns 1 when the crypto/tls probe is
  * attached, else 0; the links are kept in f.
  */
-int go_attach(struct attacher *a, struct attach_file *f, const char *path);
+int go_attach(struct attacher *a, struct attach_file *f, const char *path,
+	      const struct content_id *id);
 
 #endif

@@ -107,6 +107,7 @@ struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t 
 	skel->rodata->targ_tgid = o->only_pid;
 	skel->rodata->self_tgid = (uint32_t)getpid();
 	skel->rodata->max_capture = o->max_capture;
+	skel->rodata->hold_unknown_tls = o->hold_unknown_tls;
 	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
 	e = tokentap_bpf__load(skel);
 	if (e) {

@@ -3,6 +3,7 @@
 #ifndef TOKENTAP_LOADER_H
 #define TOKENTAP_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "tokentap.h"
@@ -13,6 +14,7 @@ struct loader_opts {
 	uint32_t only_pid;
 	uint32_t max_capture;
 	int verbose;
+	bool hold_unknown_tls;  /* SIGSTOP processes mapping an undecided TLS library */
 };
 
 /*

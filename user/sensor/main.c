@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,9 @@
 #include "pipeline.h"
 #include "exe_cache.h"
 #include "held_procs.h"
+#include "exec_gate.h"
+#include "hold_watch.h"
+#include "latency_stats.h"
 #include "revoker.h"
 #include "batch_sink.h"
 #include "shipper.h"
@@ -72,6 +76,9 @@ struct options {
 	unsigned revoke_timeout_s;
 	const char *uprobe_attach;        /* auto, perf or multi */
 	const char *metrics_listen;       /* ADDR:PORT of /metrics, /healthz, /readyz; NULL: none */
+	bool gate_exec;             /* hold execs of undecided files until examined */
+	unsigned gate_timeout_ms;
+	bool hold_unknown_tls;      /* stop a process mapping an undecided TLS library */
 	char *headers[EXTRA_NAMES];  /* lowercase copies, freed at exit */
 	size_t n_headers;
 	char *params[EXTRA_NAMES];
@@ -94,6 +101,9 @@ struct app {
 	struct revoker *revoker; /* NULL without --revoke-command */
 	struct metrics_server *metrics;  /* NULL without --metrics-listen */
 	struct metrics_collect *mcollect;
+	struct exec_gate *gate;   /* NULL without --gate-exec */
+	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
+	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
 	const char *cred_headers[CRED_NAMES_MAX], *cred_params[CRED_NAMES_MAX];
@@ -102,6 +112,10 @@ struct app {
 	size_t nscan;
 	uint64_t scan_overflow;
 	bool exits_seen;            /* a process exited since the last release pass */
+	/* the attacher is shared with the exec gate's analysis thread */
+	pthread_mutex_t att_lock;
+	struct latency_stats lib_attach; /* from a library's mapping to its probes attached */
+	struct latency_stats held_time;  /* --hold-unknown-tls: how long processes were stopped */
 };
 
 static const char usage[] =
@@ -130,6 +144,19 @@ static const char usage[] =
 "                          environments and arguments (token_held events)\n"
 "  --release-interval SECONDS   how often probes on files no process maps any\n"
 "                          more are released (default 30; sooner after exits)\n"
+"  --gate-exec             off by default: a program not examined yet starts\n"
+"                          only once its probes are attached (fanotify exec\n"
+"                          permission events on every filesystem), so its first\n"
+"                          request is seen; never denies, allows at the deadline\n"
+"                          whatever happens. While the sensor is stopped (SIGSTOP,\n"
+"                          a debugger) such execs wait: see README, Coverage\n"
+"                          from the first request\n"
+"  --gate-timeout-ms MS    the gate's deadline, 1..5000 (default 200)\n"
+"  --hold-unknown-tls      off by default: stop (SIGSTOP) a process that maps a\n"
+"                          TLS library not examined yet until its probes are\n"
+"                          attached, then continue it (SIGCONT); job-control\n"
+"                          shells notice the stop (README, Coverage from the\n"
+"                          first request)\n"
 "\n"
 "Shipping to a collector (see tokentap-collector --help):\n"
 "  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
@@ -201,7 +228,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
-	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS };
+	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS,
+	       O_GATE, O_GATE_TIMEOUT, O_HOLD };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -227,6 +255,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "log-format", required_argument, NULL, O_LOGFMT },
 		{ "uprobe-attach", required_argument, NULL, O_UPROBE },
 		{ "metrics-listen", required_argument, NULL, O_METRICS },
+		{ "gate-exec", no_argument, NULL, O_GATE },
+		{ "gate-timeout-ms", required_argument, NULL, O_GATE_TIMEOUT },
+		{ "hold-unknown-tls", no_argument, NULL, O_HOLD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -355,6 +386,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->release_interval_s = (int)v;
 			break;
+		case O_GATE:
+			o->gate_exec = true;
+			break;
+		case O_GATE_TIMEOUT:
+			if (numarg_uint(optarg, EXEC_GATE_TIMEOUT_MIN_MS, EXEC_GATE_TIMEOUT_MAX_MS, &v)) {
+				log_error("--gate-timeout-ms: expected %d..%d milliseconds, got '%s'",
+					  EXEC_GATE_TIMEOUT_MIN_MS, EXEC_GATE_TIMEOUT_MAX_MS, optarg);
+				return -1;
+			}
+			o->gate_timeout_ms = (unsigned)v;
+			break;
+		case O_HOLD:
+			o->hold_unknown_tls = true;
+			break;
 		case O_LOGFMT:
 			if (log_format_parse(optarg, &fmt) != 0) {
 				log_error("--log-format: expected text or json, got '%s'", optarg);
@@ -473,6 +518,39 @@ static void on_revoked(void *ctx, const struct revoker_result *res)
 							       res->exit_code, res->detail));
 }
 
+/*
+ * A process maps a file not decided yet (a new library, dlopen): examine it
+ * now, through the process's descriptor, before it gets to send anything.
+ */
+static void on_mmap(struct app *a, const struct tt_event_hdr *h)
+{
+	struct tt_file_key key = { .dev = h->aux, .ino = h->conn, .gen = h->len };
+	int64_t now, woken = clock_mono_ns();
+	int rc;
+
+	pthread_mutex_lock(&a->att_lock);
+	rc = attacher_mapped(&a->att, h->pid, h->fd, &key);
+	/* the descriptor is closed already: the mapping is in place, scan the maps now */
+	if (rc < 0) {
+		rc = attacher_scan_pid(&a->att, h->pid);
+		attacher_mark_scanned(&a->att, &key);
+	}
+	pthread_mutex_unlock(&a->att_lock);
+	now = clock_mono_ns();
+	if (rc > 0) {
+		latency_add(&a->lib_attach, (uint64_t)(now - (int64_t)h->ts_ns));
+		log_verbose(a->opt.verbose, "probes attached %lld us after the mapping by pid %u (read after %lld us)",
+			    (long long)(now - (int64_t)h->ts_ns) / 1000, h->pid,
+			    (long long)(woken - (int64_t)h->ts_ns) / 1000);
+	}
+	if (h->flags & TT_F_HELD) {
+		/* a stop not delivered yet is discarded by SIGCONT: no race */
+		hold_watch_release(a->hold, h->pid);
+		kill((pid_t)h->pid, SIGCONT);
+		latency_add(&a->held_time, (uint64_t)(now - (int64_t)h->ts_ns));
+	}
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct app *a = ctx;
@@ -488,13 +566,15 @@ static int on_record(void *ctx, void *data, size_t size)
 		filename[sizeof(filename) - 1] = '\0';
 		exe_cache_exec(a->exes, h->pid, filename);
 		queue_scan(a, h->pid);
+		/* a program run from a filesystem not marked yet (a private mount): mark it */
+		exec_gate_cover_pid(a->gate, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
 		if (a->held && (!a->opt.pid || a->opt.pid == h->pid))
 			held_procs_scan_pid(a->held, h->pid);
 		return 0;
 	}
 	if (h->kind == TT_EV_MMAP) {
-		queue_scan(a, h->pid);
+		on_mmap(a, h);
 		return 0;
 	}
 	if (h->kind == TT_EV_EXIT)
@@ -553,7 +633,7 @@ static int load(struct app *a)
 {
 	const struct options *o = &a->opt;
 	struct loader_opts lo = { .only_pid = o->pid, .max_capture = o->max_header_bytes,
-				  .verbose = o->verbose };
+				  .verbose = o->verbose, .hold_unknown_tls = o->hold_unknown_tls };
 	struct pipeline_opts po = { 0 };
 	char err[512];
 
@@ -604,10 +684,41 @@ static int load(struct app *a)
 		log_info("sensor-side revocation on: %s runs for tokens the collector marks",
 			 o->revoke_command);
 	}
+	if (o->hold_unknown_tls) {
+		a->hold = hold_watch_start(bpf_map__fd(a->skel->maps.held));
+		if (!a->hold) {
+			log_error("--hold-unknown-tls: cannot start its watchdog thread");
+			return -1;
+		}
+	}
 	a->pipe = pipeline_new(&po);
 	a->rb = ring_buffer__new(bpf_map__fd(a->skel->maps.events), on_record, a, NULL);
 	if (!a->pipe || !a->rb) {
 		log_error("cannot set up the event ring buffer: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The exec gate's analysis thread: examine the program about to run. */
+static void gate_decide(void *ctx, int fd)
+{
+	struct app *a = ctx;
+
+	pthread_mutex_lock(&a->att_lock);
+	attacher_examine_open(&a->att, fd, true);
+	pthread_mutex_unlock(&a->att_lock);
+}
+
+static int start_gate(struct app *a)
+{
+	struct exec_gate_opts go = { .timeout_ms = a->opt.gate_timeout_ms, .decide = gate_decide,
+				     .ctx = a, .verbose = a->opt.verbose };
+	char err[512];
+
+	a->gate = exec_gate_start(&go, err, sizeof(err));
+	if (!a->gate) {
+		log_error("%s", err);
 		return -1;
 	}
 	return 0;
@@ -627,6 +738,9 @@ static int attach(struct app *a)
 	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, 0,
 				false, o->interval_s);
 	attacher_scan_all(&a->att);
+	/* after the scan: what runs now is decided, the gate holds only new programs */
+	if (o->gate_exec && start_gate(a) != 0)
+		return -1;
 	if (!o->no_held) {
 		a->held = held_procs_new(a->key, "/proc", o->json, o->quiet ? NULL : stdout,
 					 a->shipper ? &a->ssink.sink : NULL);
@@ -647,7 +761,29 @@ static int attach(struct app *a)
 		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS], a->att.probes,
 		 a->att.probes_at_call, o->pid ? " for one process" : "",
 		 o->collector ? "; shipping to " : "", o->collector ? o->collector : "");
+	if (a->gate)
+		log_info("exec gate on: new programs wait up to %u ms for their probes", o->gate_timeout_ms);
+	if (o->hold_unknown_tls)
+		log_info("holding processes that map a TLS library not examined yet until it is attached");
 	return 0;
+}
+
+/* The sensor_status fields of this file's own counters. */
+static const struct status_extra *status_extra(struct app *a)
+{
+	static struct status_extra x;
+	static struct exec_gate_stats gs;
+
+	if (a->gate)
+		exec_gate_stats(a->gate, &gs);
+	a->hold_timeouts = hold_watch_timeouts(a->hold);
+	x = (struct status_extra){
+		.lib_attach = &a->lib_attach,
+		.held = a->opt.hold_unknown_tls ? &a->held_time : NULL,
+		.hold_timeouts = a->opt.hold_unknown_tls ? &a->hold_timeouts : NULL,
+		.gate = a->gate ? &gs : NULL,
+	};
+	return &x;
 }
 
 /* Events, new processes, timers and revocations, until SIGINT or SIGTERM. */
@@ -668,8 +804,10 @@ static void run_loop(struct app *a)
 		if (ring_buffer__poll(a->rb, 50) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(a->rb);
+		pthread_mutex_lock(&a->att_lock);
 		for (size_t i = 0; i < a->nscan; i++)
 			attacher_scan_pid(&a->att, a->scan_pids[i]);
+		pthread_mutex_unlock(&a->att_lock);
 		a->nscan = 0;
 		now = clock_mono_ns();
 		pipeline_tick(a->pipe, now);
@@ -682,6 +820,7 @@ static void run_loop(struct app *a)
 		}
 		if (a->shipper)
 			shipper_tick(a->shipper, now);
+		pthread_mutex_lock(&a->att_lock);
 		if (a->exits_seen) {
 			a->exits_seen = false;
 			if (next_release > last_release + release_gap && attacher_has_releasable(&a->att))
@@ -699,16 +838,20 @@ static void run_loop(struct app *a)
 		}
 		if (now >= next_status) {
 			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
-				      false);
+				      status_extra(a), false);
 			next_status = now + (int64_t)o->interval_s * 1000000000LL;
 		}
+		pthread_mutex_unlock(&a->att_lock);
 	}
 }
 
 /* After a run: report what is still held and deliver it, or leave it spooled. */
 static void shutdown_run(struct app *a)
 {
+	/* events read now continue any process still held (--hold-unknown-tls) */
 	ring_buffer__consume(a->rb);
+	hold_watch_stop(a->hold);
+	a->hold = NULL;
 	pipeline_flush_all(a->pipe);
 	if (a->revoker) {
 		/* commands under way finish; their outcomes are shipped with the rest */
@@ -717,7 +860,8 @@ static void shutdown_run(struct app *a)
 		revoker_free(a->revoker);
 		a->revoker = NULL;
 	}
-	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow, true);
+	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
+		      status_extra(a), true);
 	/* Deliver what is left, or leave it spooled for the next start. */
 	if (a->shipper)
 		shipper_close(a->shipper, 5000);
@@ -726,6 +870,9 @@ static void shutdown_run(struct app *a)
 /* Releases whatever was set up, in reverse order; safe at any step. */
 static void app_free(struct app *a)
 {
+	/* first: its analysis thread uses the attacher */
+	exec_gate_stop(a->gate);
+	hold_watch_stop(a->hold);
 	metrics_server_stop(a->metrics);
 	metrics_collect_free(a->mcollect);
 	revoker_free(a->revoker);
@@ -753,7 +900,9 @@ int main(int argc, char **argv)
 {
 	struct app a = {
 		.opt = { .interval_s = 10, .state_dir = "/var/lib/tokentap",
-			 .max_header_bytes = 16384, .release_interval_s = 30 },
+			 .max_header_bytes = 16384, .release_interval_s = 30,
+			 .gate_timeout_ms = EXEC_GATE_TIMEOUT_MS },
+		.att_lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	int status = 1;
 

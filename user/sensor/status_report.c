@@ -2,13 +2,57 @@
 #include "status_report.h"
 
 #include "attach.h"
+#include "exec_gate.h"
 #include "held_procs.h"
+#include "latency_stats.h"
 #include "loader.h"
 #include "log.h"
 #include "pipeline.h"
 #include "shipper.h"
 #include "status_counters.h"
 #include "tokentap.h"
+
+#define EXTRA_FIELDS 17
+
+/* Percentiles of a delay as name_count, name_p50_us, name_p99_us, name_max_us. */
+static size_t latency_fields(const char *const names[4], const struct latency_stats *l,
+			     struct status_field *f)
+{
+	f[0] = (struct status_field){ names[0], l->count };
+	f[1] = (struct status_field){ names[1], latency_percentile(l, 50) / 1000 };
+	f[2] = (struct status_field){ names[2], latency_percentile(l, 99) / 1000 };
+	f[3] = (struct status_field){ names[3], l->max_ns / 1000 };
+	return 4;
+}
+
+static size_t extra_fields(const struct status_extra *x, struct status_field *f)
+{
+	static const char *const lib[4] = { "lib_attach_count", "lib_attach_p50_us",
+					    "lib_attach_p99_us", "lib_attach_max_us" };
+	static const char *const hold[4] = { "hold_count", "hold_p50_us", "hold_p99_us",
+					     "hold_max_us" };
+	size_t n = 0;
+
+	if (!x)
+		return 0;
+	if (x->lib_attach)
+		n += latency_fields(lib, x->lib_attach, f + n);
+	if (x->held)
+		n += latency_fields(hold, x->held, f + n);
+	if (x->hold_timeouts)
+		f[n++] = (struct status_field){ "hold_timeouts", *x->hold_timeouts };
+	if (x->gate) {
+		f[n++] = (struct status_field){ "gate_events", x->gate->events };
+		f[n++] = (struct status_field){ "gate_allowed_known", x->gate->allowed_known };
+		f[n++] = (struct status_field){ "gate_decided", x->gate->decided };
+		f[n++] = (struct status_field){ "gate_timeouts", x->gate->timeouts };
+		f[n++] = (struct status_field){ "gate_overflow", x->gate->overflow };
+		f[n++] = (struct status_field){ "gate_filesystems", x->gate->filesystems };
+		f[n++] = (struct status_field){ "gate_ignore_marks", x->gate->ignore_marks };
+		f[n++] = (struct status_field){ "gate_wait_max_us", x->gate->wait_ns_max / 1000 };
+	}
+	return n;
+}
 
 void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
 		    struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
@@ -69,17 +113,19 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 
 void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
 		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		   bool force_line)
+		   const struct status_extra *extra, bool force_line)
 {
 	/* one sensor per process: the total at the previous report */
 	static uint64_t last_drops;
 	struct status_counters c;
-	struct status_field f[STATUS_COUNTER_COUNT];
+	struct status_field f[STATUS_COUNTER_COUNT + EXTRA_FIELDS];
+	size_t n = STATUS_COUNTER_COUNT;
 	uint64_t drops;
 
 	status_collect(pipe, att, skel, shipper, held, scan_overflow, &c, NULL);
 	status_counters_fields(&c, f);
-	pipeline_emit_status(pipe, f, STATUS_COUNTER_COUNT);
+	n += extra_fields(extra, f + n);
+	pipeline_emit_status(pipe, f, n);
 
 	drops = c.ringbuf_drops + c.truncated_writes + c.headers_truncated + c.session_overflow +
 		c.aggregation_overflow + c.scan_overflow + c.spool_dropped + c.batches_rejected;

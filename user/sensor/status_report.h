@@ -16,6 +16,16 @@ struct held_procs;
 struct pipeline;
 struct shipper;
 struct tokentap_bpf;
+struct latency_stats;
+struct exec_gate_stats;
+
+/* The sensor's own counters, reported after the common ones. NULL: absent. */
+struct status_extra {
+	const struct latency_stats *lib_attach; /* library mapped -> probes attached */
+	const struct latency_stats *held;       /* --hold-unknown-tls stops */
+	const uint64_t *hold_timeouts;          /* of those, continued at the deadline */
+	const struct exec_gate_stats *gate;     /* --gate-exec */
+};
 
 struct shipper_stats;
 struct status_counters;
@@ -29,10 +39,11 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
  * shipper NULL: not shipping; held NULL: no held scan. scan_overflow:
  * process scans lost because the queue was full. The drops line is logged
  * when the drop total changed since the last call, and with force_line
- * (at exit) whenever it is not zero.
+ * (at exit) whenever it is not zero. extra: reported as sensor_status
+ * fields (lib_attach_*, hold_*, hold_timeouts, gate_*) after the common counters.
  */
 void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
 		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		   bool force_line);
+		   const struct status_extra *extra, bool force_line);
 
 #endif
