@@ -104,12 +104,16 @@ int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 		__u32 tgid = h->pid;
 		__u64 ts = h->ts_ns;
 
-		/* recorded first: the watchdog must know of every stop */
-		bpf_map_update_elem(&held, &tgid, &ts, BPF_ANY);
-		if (bpf_send_signal(TT_SIGSTOP) == 0)
-			h->flags |= TT_F_HELD;
-		else
-			bpf_map_delete_elem(&held, &tgid);
+		/*
+		 * Recorded first: the watchdog must know of every stop, so a
+		 * process the map has no room for is not stopped at all.
+		 */
+		if (bpf_map_update_elem(&held, &tgid, &ts, BPF_ANY) == 0) {
+			if (bpf_send_signal(TT_SIGSTOP) == 0)
+				h->flags |= TT_F_HELD;
+			else
+				bpf_map_delete_elem(&held, &tgid);
+		}
 	}
 	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
 	return 0;
