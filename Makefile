@@ -134,7 +134,8 @@ $(BUILD)/tokentap-collector: $(COLL_OBJS)
 
 # The sensor with test hooks (an exec gate analysis that stalls on request),
 # for tests/e2e/run_gate.py only; never installed.
-$(BUILD)/obj/sensor/exec_gate_hooks.o: user/sensor/exec_gate.c $(ALL_HDRS) | $(BUILD)
+$(BUILD)/obj/sensor/exec_gate_hooks.o: user/sensor/exec_gate.c $(ALL_HDRS) $(PROTO_H) | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_sensor) -c $< -o $@
 
 $(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o,$(SENSOR_OBJS)) \
