@@ -52,8 +52,8 @@ static const char *const retain_sql[RT__COUNT] = {
 	[RT_DROP_BATCHES] = "DELETE FROM batches WHERE received_at < $1",
 	[RT_READ_CURSOR] = "SELECT value FROM risk_state WHERE name = 'seen_log'",
 	[RT_DROP_SIGHTINGS] =
-		"DELETE FROM seen_log s WHERE s.ts < $1 AND s.id <= $2 AND s.ts > (SELECT MIN(m.ts)"
-		" FROM seen_log m WHERE m.fingerprint = s.fingerprint)",
+		("DELETE FROM seen_log s WHERE s.ts < $1 AND s.id <= $2 AND s.ts > (SELECT MIN(m.ts)"
+		 " FROM seen_log m WHERE m.fingerprint = s.fingerprint)"),
 	[RT_DROP_DELIVERIES] = "DELETE FROM deliveries WHERE ts < $1",
 };
 
