@@ -110,4 +110,5 @@ start_sensor --hold-unknown-tls
 "$BENCH/exec_loop" dlopen "$LIBSSL" "$work/libs" "$GATE_LIBS" >/dev/null
 stop_sensor
 echo "with --hold-unknown-tls: attached p50=$(field lib_attach_p50_us) us p99=$(field lib_attach_p99_us) us;" \
-	"held count=$(field hold_count) p50=$(field hold_p50_us) us p99=$(field hold_p99_us) us max=$(field hold_max_us) us"
+	"held count=$(field hold_count) p50=$(field hold_p50_us) us p99=$(field hold_p99_us) us max=$(field hold_max_us) us;" \
+	"continued by the watchdog (hold_timeouts)=$(field hold_timeouts)"
