@@ -776,7 +776,8 @@ static const struct status_extra *status_extra(struct app *a)
 
 	if (a->gate)
 		exec_gate_stats(a->gate, &gs);
-	a->hold_timeouts = hold_watch_timeouts(a->hold);
+	if (a->hold)
+		a->hold_timeouts = hold_watch_timeouts(a->hold);
 	x = (struct status_extra){
 		.lib_attach = &a->lib_attach,
 		.held = a->opt.hold_unknown_tls ? &a->held_time : NULL,
@@ -850,6 +851,8 @@ static void shutdown_run(struct app *a)
 {
 	/* events read now continue any process still held (--hold-unknown-tls) */
 	ring_buffer__consume(a->rb);
+	/* its count first: the final status is reported after the watchdog is gone */
+	a->hold_timeouts = hold_watch_timeouts(a->hold);
 	hold_watch_stop(a->hold);
 	a->hold = NULL;
 	pipeline_flush_all(a->pipe);
