@@ -237,22 +237,19 @@ static struct json_object *observation_row(const PGresult *r, int i)
 	return o;
 }
 
-static struct json_object *usage_row(const PGresult *r, int i)
-{
-	struct json_object *u = json_object_new_object();
-
-	put_time(u, "minute", pg_i(r, i, US_MINUTE));
-	put_int(u, "count", pg_i(r, i, US_TOTAL));
-	return u;
-}
-
+/* A row of a usage series (minute, hour or day): the bucket's start under key, its requests. */
 static struct json_object *bucket_row(const PGresult *r, int i, const char *key)
 {
 	struct json_object *u = json_object_new_object();
 
-	put_time(u, key, pg_i(r, i, 0));
-	put_int(u, "count", pg_i(r, i, 1));
+	put_time(u, key, pg_i(r, i, US_MINUTE));
+	put_int(u, "count", pg_i(r, i, US_TOTAL));
 	return u;
+}
+
+static struct json_object *usage_row(const PGresult *r, int i)
+{
+	return bucket_row(r, i, "minute");
 }
 
 static struct json_object *hour_row(const PGresult *r, int i)

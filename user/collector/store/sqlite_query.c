@@ -76,7 +76,7 @@ static const char sql_token_observations[] =
 	"SELECT node, pid, exe, comm, dst, host, tls, method, path, requests, first_seen,"
 	" last_seen FROM observations WHERE fingerprint = ?1 ORDER BY requests DESC, id LIMIT ?2";
 
-/* the newest ?2 minutes, returned oldest first */
+/* the newest ?2 minutes, returned oldest first; every series answers (start, total) */
 enum { US_MINUTE, US_TOTAL };
 static const char sql_token_usage[] =
 	"SELECT minute, total FROM (SELECT u.minute AS minute, SUM(u.count) AS total"
@@ -226,23 +226,22 @@ static struct json_object *observation_row(sqlite3_stmt *s)
 	return o;
 }
 
-static struct json_object *usage_row(sqlite3_stmt *s)
-{
-	struct json_object *u = json_object_new_object();
-
-	put_time(u, "minute", sqlite3_column_int64(s, US_MINUTE));
-	put_int(u, "count", sqlite3_column_int64(s, US_TOTAL));
-	return u;
-}
-
-/* Rows of the rolled-up series: the bucket's start and its requests. */
+/*
+ * A row of a usage series (per minute, or rolled up per hour or day):
+ * the bucket's start under key, and its requests.
+ */
 static struct json_object *bucket_row(sqlite3_stmt *s, const char *key)
 {
 	struct json_object *u = json_object_new_object();
 
-	put_time(u, key, sqlite3_column_int64(s, 0));
-	put_int(u, "count", sqlite3_column_int64(s, 1));
+	put_time(u, key, sqlite3_column_int64(s, US_MINUTE));
+	put_int(u, "count", sqlite3_column_int64(s, US_TOTAL));
 	return u;
+}
+
+static struct json_object *usage_row(sqlite3_stmt *s)
+{
+	return bucket_row(s, "minute");
 }
 
 static struct json_object *hour_row(sqlite3_stmt *s)
