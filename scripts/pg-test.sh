@@ -5,6 +5,9 @@
 # makes and drops its own). Idempotent. Prints the conninfo URL the tests
 # take in TOKENTAP_TEST_PG; `eval "$(scripts/pg-test.sh --export)"` sets it.
 set -euo pipefail
+# Only the URL goes to stdout: callers capture it, and pg_ctlcluster prints
+# notes such as "Removed stale pid file." that must not end up in it.
+exec 3>&1 1>&2
 
 VER=${PG_VERSION:-15}
 CLUSTER=${PG_CLUSTER:-main}
@@ -21,7 +24,7 @@ if ! command -v pg_ctlcluster >/dev/null; then
 	exit 1
 fi
 if ! pg_lsclusters -h | awk -v v="$VER" -v c="$CLUSTER" '$1 == v && $2 == c { f = 1 } END { exit !f }'; then
-	pg_createcluster "$VER" "$CLUSTER" -p "$PORT" -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+	pg_createcluster "$VER" "$CLUSTER" -p "$PORT" -- --auth-local=peer --auth-host=scram-sha-256 >/dev/null 3>&-
 fi
 # loopback only, whatever the cluster had
 conf=/etc/postgresql/$VER/$CLUSTER/conf.d/tokentap-test.conf
@@ -30,7 +33,8 @@ if [ ! -f "$conf" ]; then
 	printf "listen_addresses = 'localhost'\nmax_connections = 200\n" >"$conf"
 fi
 if ! pg_lsclusters -h | awk -v v="$VER" -v c="$CLUSTER" '$1 == v && $2 == c && $4 == "online" { f = 1 } END { exit !f }'; then
-	pg_ctlcluster "$VER" "$CLUSTER" start
+	# the server must not inherit the descriptor our caller reads the URL from
+	pg_ctlcluster "$VER" "$CLUSTER" start 3>&-
 fi
 PORT=$(pg_lsclusters -h | awk -v v="$VER" -v c="$CLUSTER" '$1 == v && $2 == c { print $3 }')
 for _ in $(seq 1 50); do
@@ -44,7 +48,7 @@ ALTER ROLE "$ROLE" WITH LOGIN CREATEDB PASSWORD '$PASS';
 SQL
 url="postgresql://$ROLE:$PASS@127.0.0.1:$PORT/postgres"
 if [ "${1:-}" = "--export" ]; then
-	echo "export TOKENTAP_TEST_PG='$url'"
+	echo "export TOKENTAP_TEST_PG='$url'" >&3
 else
-	echo "$url"
+	echo "$url" >&3
 fi
