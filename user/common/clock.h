@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+/* Milliseconds in an hour and a day: the units of rollups, retention, windows. */
+#define MS_PER_HOUR 3600000LL
+#define MS_PER_DAY (24 * MS_PER_HOUR)
+
 int64_t clock_mono_ns(void);
 int64_t clock_mono_ms(void);
 int64_t clock_real_ns(void);

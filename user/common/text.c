@@ -43,3 +43,14 @@ void text_printable(char *dst, size_t cap, const char *src, size_t len)
 	}
 	dst[n] = '\0';
 }
+
+int text_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

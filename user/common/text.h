@@ -17,4 +17,7 @@ size_t utf8_seq(const unsigned char *s, size_t n);
  */
 void text_printable(char *dst, size_t cap, const char *src, size_t len);
 
+/* Value of the hexadecimal digit c (either case), or -1. */
+int text_hexval(char c);
+
 #endif

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "path_token.h"
+#include "text.h"
 #include "wipe.h"
 
 static const char *const default_headers[] = {
@@ -157,17 +158,6 @@ static void copy_token(char *dst, size_t cap, struct span s, bool lowercase)
 	dst[s.n] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes s into scratch (not committed: scratch_used is not moved).
  * '+' stays '+': tokens hold no spaces, so a raw '+' is a literal one sent
@@ -185,7 +175,7 @@ static bool decode_to_scratch(struct cred_list *l, struct span s, struct span *o
 		int hi, lo;
 
 		if (c == '%' && i + 2 < s.n &&
-		    (hi = hexval(s.p[i + 1])) >= 0 && (lo = hexval(s.p[i + 2])) >= 0) {
+		    (hi = text_hexval(s.p[i + 1])) >= 0 && (lo = text_hexval(s.p[i + 2])) >= 0) {
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		}

@@ -19,9 +19,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "clock.h"
 #include "token_types.h"
 
-#define DAY_MS (24LL * 3600 * 1000)
 #define JSON_DEPTH 16
 #define KEY_SHOWN 64
 /* Key paths in messages, by depth: sized so that a child always fits. */
@@ -92,9 +92,9 @@ void risk_config_default(struct risk_config *c)
 	if (!c)
 		return;
 	memset(c, 0, sizeof(*c));
-	c->learning_window_ms = DAY_MS;
-	c->dormant_ms = 30 * DAY_MS;
-	c->held_unused_ms = 7 * DAY_MS;
+	c->learning_window_ms = MS_PER_DAY;
+	c->dormant_ms = 30 * MS_PER_DAY;
+	c->held_unused_ms = 7 * MS_PER_DAY;
 	c->shared_workloads = 3;
 	c->shared_nodes = 5;
 	c->shared_namespaces = 1;

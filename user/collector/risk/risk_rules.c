@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "clock.h"
 #include "token_types.h"
 
 /* Evidence quoted in a reason: short enough that a sentence of three fits. */
@@ -93,8 +94,8 @@ void risk_duration(char *out, size_t cap, int64_t ms)
 		int64_t ms;
 		const char *unit;
 	} units[] = {
-		{ 86400000, "day" },
-		{ 3600000, "hour" },
+		{ MS_PER_DAY, "day" },
+		{ MS_PER_HOUR, "hour" },
 		{ 60000, "minute" },
 		{ 1000, "second" },
 	};

@@ -279,7 +279,7 @@ int pg_part_sql(enum pg_part_table t, int64_t day_ms, char *buf, size_t len)
 	struct tm tm;
 
 	/* 1970-01-01 .. 9999-12-31 */
-	if (day_ms < 0 || day_ms > 253402214400000LL || day_ms % PG_DAY_MS)
+	if (day_ms < 0 || day_ms > 253402214400000LL || day_ms % MS_PER_DAY)
 		return -1;
 	secs = (time_t)(day_ms / 1000);
 	if (!gmtime_r(&secs, &tm))
@@ -288,7 +288,7 @@ int pg_part_sql(enum pg_part_table t, int64_t day_ms, char *buf, size_t len)
 		 "CREATE TABLE IF NOT EXISTS %s_d%04d%02d%02d PARTITION OF %s"
 		 " FOR VALUES FROM (%lld) TO (%lld)%s",
 		 part_tables[t], tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, part_tables[t],
-		 (long long)day_ms, (long long)(day_ms + PG_DAY_MS),
+		 (long long)day_ms, (long long)(day_ms + MS_PER_DAY),
 		 t == PG_PART_USAGE ? " WITH (fillfactor = 70)" : "");
 	return 0;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 /* The newest schema version. */
 int pg_schema_latest(void);
 /* The SQL that upgrades version - 1 to version, or NULL. */
@@ -15,7 +17,6 @@ const char *pg_schema_migration(int version);
 enum pg_part_table { PG_PART_USAGE, PG_PART_SEEN_LOG, PG_PART__COUNT };
 const char *pg_part_table_name(enum pg_part_table t);
 
-#define PG_DAY_MS 86400000LL
 /*
  * The statement that creates the partition of table for the day starting
  * at day_ms ("<table>_dYYYYMMDD", [day, day + 1 day)) unless it exists.

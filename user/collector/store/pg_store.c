@@ -191,12 +191,12 @@ fail:
 int pg_parts_ensure(struct pg_store *st, struct pg_slot *s, enum pg_part_table t,
 		    const int64_t *ms, size_t n, int64_t now_ms, struct pg_err *e)
 {
-	int64_t lo = now_ms - now_ms % PG_DAY_MS - PG_PART_PAST_DAYS * PG_DAY_MS;
-	int64_t hi = now_ms - now_ms % PG_DAY_MS + PG_PART_FUTURE_DAYS * PG_DAY_MS;
+	int64_t lo = now_ms - now_ms % MS_PER_DAY - PG_PART_PAST_DAYS * MS_PER_DAY;
+	int64_t hi = now_ms - now_ms % MS_PER_DAY + PG_PART_FUTURE_DAYS * MS_PER_DAY;
 	int64_t last = -1;
 
 	for (size_t i = 0; i < n; i++) {
-		int64_t day = ms[i] - ms[i] % PG_DAY_MS;
+		int64_t day = ms[i] - ms[i] % MS_PER_DAY;
 		int known, rc;
 
 		if (ms[i] < 0 || day < lo || day > hi || day == last)

@@ -9,10 +9,10 @@
  */
 #include "sqlite_store.h"
 
+#include "clock.h"
+
 #include <stdio.h>
 
-#define HOUR_MS 3600000LL
-#define DAY_MS (24 * HOUR_MS)
 /* Sightings deleted per transaction. */
 #define SIGHTINGS_STEP 5000
 
@@ -218,10 +218,10 @@ int sqlite_retain(struct store *base, const struct retention_policy *p, int64_t 
 
 	c = cutoff_of(now_ms, p->minutes_ms);
 	if (c != INT64_MIN && fold(st, &e, RT_OLDEST_MINUTE, RT_FOLD_MINUTES, RT_DROP_MINUTES,
-				   HOUR_MS, c, "retention: minutes", &stats->minutes_rolled) < 0)
+				   MS_PER_HOUR, c, "retention: minutes", &stats->minutes_rolled) < 0)
 		return -1;
 	c = cutoff_of(now_ms, p->hours_ms);
-	if (c != INT64_MIN && fold(st, &e, RT_OLDEST_HOUR, RT_FOLD_HOURS, RT_DROP_HOURS, DAY_MS,
+	if (c != INT64_MIN && fold(st, &e, RT_OLDEST_HOUR, RT_FOLD_HOURS, RT_DROP_HOURS, MS_PER_DAY,
 				   c, "retention: hours", &stats->hours_rolled) < 0)
 		return -1;
 	c = cutoff_of(now_ms, p->days_ms);
