@@ -105,6 +105,29 @@ def kill_children():
             pass
 
 
+def run_tests(ctx, tests, skip_status):
+    """Runs each (name, fn(ctx)) and records it; a Skip is recorded as skip_status."""
+    for name, fn in tests:
+        try:
+            fn(ctx)
+            R.record(name, "PASS")
+        except Skip as e:
+            R.record(name, skip_status, str(e))
+        except Fail as e:
+            R.record(name, "FAIL", str(e))
+        except subprocess.TimeoutExpired:
+            R.record(name, "FAIL", "timed out")
+
+
+def record_secret_search(ctx, name):
+    """Records name as failed when any token of ctx.tokens is in an output, these results included."""
+    ctx.outputs.append("\n".join(R.lines).encode())
+    blob = b"".join(o if isinstance(o, bytes) else o.encode() for o in ctx.outputs)
+    hits = [i for i, t in enumerate(ctx.tokens) if t.encode() in blob]
+    R.record(name, "FAIL" if hits else "PASS",
+             "%d credential(s) found in outputs" % len(hits) if hits else "")
+
+
 # ---- credentials and fingerprints ------------------------------------------
 
 ALNUM = string.ascii_letters + string.digits

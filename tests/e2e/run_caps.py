@@ -192,21 +192,8 @@ def main():
             e2e.make_cert(workdir)
             ctx.tls = e2e.Server(workdir, "tls", True)
             ctx.plain = e2e.Server(workdir, "plain", False)
-            for name, fn in TESTS:
-                try:
-                    fn(ctx)
-                    R.record(name, "PASS")
-                except Skip as e:
-                    R.record(name, status, str(e))
-                except Fail as e:
-                    R.record(name, "FAIL", str(e))
-                except subprocess.TimeoutExpired:
-                    R.record(name, "FAIL", "timed out")
-            ctx.outputs.append("\n".join(R.lines).encode())
-            blob = b"".join(o if isinstance(o, bytes) else o.encode() for o in ctx.outputs)
-            hits = [i for i, t in enumerate(ctx.tokens) if t.encode() in blob]
-            R.record(names[-1], "FAIL" if hits else "PASS",
-                     "%d credential(s) found in outputs" % len(hits) if hits else "")
+            e2e.run_tests(ctx, TESTS, status)
+            e2e.record_secret_search(ctx, names[-1])
         except KeyboardInterrupt:
             R.record("interrupted", "FAIL")
         except Fail as e:
