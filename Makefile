@@ -64,7 +64,7 @@ obj_of       = $(patsubst user/%.c,$(BUILD)/$(2)/%.o,$(1))
 SENSOR_OBJS := $(call obj_of,$(SENSOR_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 COLL_OBJS   := $(call obj_of,$(COLL_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 
-.PHONY: all clean run test unit e2e fuzz fuzz-short bench vmlinux deps manifests image
+.PHONY: all clean run test unit e2e fuzz fuzz-short fuzz-long bench vmlinux deps manifests image
 
 all: $(BUILD)/tokentap $(BUILD)/tokentap-collector
 
@@ -204,6 +204,13 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-short: $(FUZZ_BINS)
 	tests/fuzz/run.sh 15 $(FUZZ_BINS)
+
+# Every target for FUZZ_LONG_SECONDS, FUZZ_JOBS at a time, at low priority;
+# inputs that add coverage are merged into tests/fuzz/corpus/<target>.
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+fuzz-long: $(FUZZ_BINS)
+	nice -n 19 tests/fuzz/run_long.sh $(FUZZ_LONG_SECONDS) $(FUZZ_JOBS) $(FUZZ_BINS)
 
 # The README's test command: installs what is missing, builds, runs every suite.
 test: deps
