@@ -133,13 +133,18 @@ $(BUILD)/tokentap-collector: $(COLL_OBJS)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(COLL_LDLIBS)
 
 # The sensor with test hooks (an exec gate analysis that stalls on request),
-# for tests/e2e/run_gate.py only; never installed.
+# for tests/e2e/run_gate.py and run_faults.py only; never installed.
 $(BUILD)/obj/sensor/exec_gate_hooks.o: user/sensor/exec_gate.c $(ALL_HDRS) $(PROTO_H) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_sensor) -c $< -o $@
 
-$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o,$(SENSOR_OBJS)) \
-		$(BUILD)/obj/sensor/exec_gate_hooks.o
+# ... and a wall clock a test can step (tests/e2e/run_faults.py).
+$(BUILD)/obj/common/clock_hooks.o: user/common/clock.c $(ALL_HDRS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_common) -c $< -o $@
+
+$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o $(BUILD)/obj/common/clock.o,$(SENSOR_OBJS)) \
+		$(BUILD)/obj/sensor/exec_gate_hooks.o $(BUILD)/obj/common/clock_hooks.o
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(SENSOR_LDLIBS)
 
 $(BUILD):

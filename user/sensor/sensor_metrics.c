@@ -58,6 +58,7 @@ size_t sensor_metrics_render(const struct sensor_metrics *m, char *buf, size_t c
 		{ "aggregation_table_full", c->aggregation_overflow },
 		{ "scan_queue_full", c->scan_overflow },
 		{ "spool_full", c->spool_dropped },
+		{ "spool_write_failed", c->spool_write_failures },
 		{ "batch_rejected", c->batches_rejected },
 	};
 	const struct {

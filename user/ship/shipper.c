@@ -570,8 +570,13 @@ static void close_batch(struct shipper *s)
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->mu);
 	if (rc != 0 && !s->spool_warned) {
-		log_warn("cannot write a batch to the spool in %s: %s", s->state_dir, strerror(errno));
+		log_warn("cannot write a batch to the spool in %s: %s (counted in spool_write_failures)",
+			 s->state_dir, strerror(errno));
 		s->spool_warned = true;
+	} else if (rc == 0 && (s->spool_warned || s->seq_warned)) {
+		/* say once that a failure episode (a full disk) is over, and warn again at the next one */
+		log_info("the spool in %s is writable again", s->state_dir);
+		s->spool_warned = s->seq_warned = false;
 	}
 	free(buf);
 }
