@@ -207,19 +207,31 @@ def bpftool_json(*args):
         raise Fail("bpftool %s printed no JSON" % " ".join(args))
 
 
-def owned_by(objs, pid):
-    return sorted(o.get("id", o.get("fd")) for o in objs
-                  if any(x.get("pid") == pid for x in o.get("pids", []) or []))
-
-
 def kernel_objects(pid):
-    """The BPF programs, links and perf-event attachments a process holds."""
-    perf = bpftool_json("perf", "show")
-    return {
-        "programs": owned_by(bpftool_json("prog", "show"), pid),
-        "links": owned_by(bpftool_json("link", "show"), pid),
-        "perf events": sorted(x.get("fd") for x in perf if x.get("pid") == pid),
-    }
+    """The BPF programs and links a process holds (from its fds' fdinfo), and
+    how many perf events (uprobes attached through perf_event_open)."""
+    progs, links, perf = set(), set(), 0
+    fddir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fddir)
+    except OSError:
+        return {"programs": [], "links": [], "perf events": 0}
+    for fd in fds:
+        try:
+            target = os.readlink(os.path.join(fddir, fd))
+        except OSError:
+            continue
+        if target == "anon_inode:[perf_event]":
+            perf += 1
+            continue
+        info = rc.read_file("/proc/%d/fdinfo/%s" % (pid, fd)).decode(errors="replace")
+        for line in info.splitlines():
+            k, _, v = line.partition(":")
+            if k == "prog_id" and target == "anon_inode:bpf-prog":
+                progs.add(int(v))
+            elif k == "link_id":
+                links.add(int(v))
+    return {"programs": sorted(progs), "links": sorted(links), "perf events": perf}
 
 
 def uprobe_events():
@@ -437,7 +449,9 @@ def t_kill9_restart(ctx, st):
     a = start_sensor(ctx, "sensor-kill9-a", coll.url, state)
     owned = kernel_objects(a.pid)
     if not owned["programs"]:
-        raise Fail("bpftool shows no BPF program held by the sensor (pid %d)" % a.pid)
+        raise Fail("no BPF program among the fds of the sensor (pid %d)" % a.pid)
+    R.say("  kill9_restart: the sensor holds %d BPF programs, %d links, %d perf events"
+          % (len(owned["programs"]), len(owned["links"]), owned["perf events"]))
     tok1, fp1 = ctx.new_token()
     load = Load(ctx, tok1)
     try:
