@@ -3,10 +3,10 @@
 # Long fuzzing with a kept corpus.
 # Usage: tests/fuzz/run_long.sh SECONDS JOBS BIN...
 # Each fuzz_<name> runs SECONDS on a copy of tests/fuzz/corpus/<name>, JOBS
-# targets at a time. Afterwards only the inputs that add coverage are merged
-# back into tests/fuzz/corpus/<name> (libFuzzer -merge=1), so the kept corpus
-# grows by a few small files, not by everything the run tried. Prints one
-# line per target with executions, coverage (cov) and features (ft); exits
+# targets at a time. Afterwards the corpus is minimized back into
+# tests/fuzz/corpus/<name> (libFuzzer -set_cover_merge=1): the named seeds
+# and a smallest set of inputs covering every feature found, not everything
+# the run tried. Prints one line per target with executions, coverage (cov) and features (ft); exits
 # non-zero if any target crashed (log and crashing input kept, path printed).
 set -u
 
@@ -18,6 +18,25 @@ seconds=$1 jobs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 results=$(mktemp -d "${TMPDIR:-/tmp}/tokentap-fuzz-long.XXXXXX")
+
+# Replaces the generated inputs of the kept corpus (named by their sha1)
+# with a smallest set covering every feature of the kept and new inputs
+# (libFuzzer -set_cover_merge); the named seeds stay as they are.
+minimize() {
+	local bin=$1 kept=$2 work=$3 f sum
+	mkdir -p "$work/min"
+	"$bin" -set_cover_merge=1 -max_len=65536 -timeout=25 "$work/min" "$kept" "$work/corpus" \
+		>"$work/merge.log" 2>&1 || return 0
+	find "$kept" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
+	for f in "$kept"/*; do
+		[ -f "$f" ] || continue
+		sum=$(sha1sum "$f" | cut -d' ' -f1)
+		rm -f "$work/min/$sum"   # a seed's own copy
+	done
+	cp "$work/min/"* "$kept/" 2>/dev/null
+	return 0
+}
+export -f minimize
 
 one() {
 	local bin=$1 base name work kept rc runs cov ft crash before after
@@ -45,7 +64,7 @@ one() {
 		return
 	fi
 	before=$(find "$kept" -type f | wc -l)
-	"$bin" -merge=1 -max_len=65536 -timeout=25 "$kept" "$work/corpus" >"$work/merge.log" 2>&1
+	minimize "$bin" "$kept" "$work"
 	after=$(find "$kept" -type f | wc -l)
 	echo "fuzz-long $name: ok, ${runs:-?} runs in ${seconds}s, cov ${cov:-?} ft ${ft:-?}, kept corpus $before -> $after inputs" >"$results/$name"
 	rm -rf "$work"
