@@ -16,8 +16,9 @@ Covers:
                       the dead sensor left; the restarted sensor captures, replays
                       every spooled batch, and its seqs continue above them
   disk_full           the state directory on a full tmpfs: spool writes fail,
-                      counted (metrics, status) and logged; the sensor keeps
-                      running and delivers again once space returns
+                      counted (metrics, status) and logged; the batches are
+                      held in memory, the sensor keeps running, and once space
+                      returns everything reaches the collector, nothing lost
   slow_collector      a collector answering one request per 10 s: the sensor's
                       RSS is sampled and stays bounded, the spool takes the
                       backlog; once it is fast again nothing is missing
@@ -557,14 +558,17 @@ def t_disk_full(ctx, st):
         rc.py_requests(ctx, tok1, 4, "/disk/full")
 
         def failed():
-            return s.metrics().get('tokentap_drops_total{reason="spool_write_failed"}', 0) > 0
+            return s.metrics().get("tokentap_spool_write_failures_total", 0) > 0
         if not rc.wait_until(failed, 15, 0.3):
             raise Fail("disk full: no spool write failure counted in /metrics within 15 s")
         if s.proc.poll() is not None:
             raise Fail("sensor exited (%d) on a full disk" % s.proc.returncode)
         if "cannot write a batch to the spool" not in s.err_text():
             raise Fail("disk full: no log line about the failed spool write")
-        lost = s.metrics().get('tokentap_drops_total{reason="spool_write_failed"}', 0)
+        m = s.metrics()
+        failures, held = m.get("tokentap_spool_write_failures_total", 0), m.get("tokentap_batches_held", 0)
+        if held < 1:
+            raise Fail("disk full: no batch held in memory (batches_held %s)" % held)
         status = urllib.request.urlopen("http://127.0.0.1:%d/healthz" % s.metrics_port, timeout=5).status
         if status != 200:
             raise Fail("disk full: /healthz answered %d" % status)
@@ -572,10 +576,16 @@ def t_disk_full(ctx, st):
         tok2, fp2 = ctx.new_token()
         rc.py_requests(ctx, tok2, 6, "/disk/again")
         rc.expect_requests(ctx, coll, fp2, 6, "once space returned", settle=rc.SETTLE)
+        # what was captured while the disk was full was held, not lost
+        rc.expect_requests(ctx, coll, fp1, 4, "made while the disk was full")
         if "writable again" not in s.err_text():
             raise Fail("no log line saying the spool is writable again")
-        R.say("  disk_full: %d batches could not be spooled while the disk was full; "
-              "requests of that time at the collector: %s of 4" % (lost, requests_of(ctx, coll, fp1)))
+        m = s.metrics()
+        if m.get("tokentap_batches_held") != 0 or m.get('tokentap_drops_total{reason="batch_lost"}') != 0:
+            raise Fail("after the disk full: batches_held %s, batch_lost %s (expected 0, 0)" % (
+                m.get("tokentap_batches_held"), m.get('tokentap_drops_total{reason="batch_lost"}')))
+        R.say("  disk_full: %d spool writes failed while the disk was full, %d batches held in memory, "
+              "none lost" % (failures, held))
     finally:
         if os.path.exists(filler):
             os.unlink(filler)
