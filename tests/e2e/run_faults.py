@@ -887,6 +887,13 @@ def main():
                 R.record("faults/setup", "FAIL", str(e))
             finally:
                 e2e.kill_children()
+                # the batches the proxies saw are searched too
+                for p in st["proxies"]:
+                    for body in p.bodies:
+                        try:
+                            ctx.snapshots.append(("batch sent through a proxy", gzip.decompress(body or b"")))
+                        except (OSError, EOFError):
+                            ctx.snapshots.append(("batch sent through a proxy", body or b""))
                 hits = rc.secret_hits(ctx)
                 R.record("faults/no_secret_in_outputs", "FAIL" if hits else "PASS", "; ".join(hits))
     except KeyboardInterrupt:
