@@ -64,7 +64,7 @@ obj_of       = $(patsubst user/%.c,$(BUILD)/$(2)/%.o,$(1))
 SENSOR_OBJS := $(call obj_of,$(SENSOR_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 COLL_OBJS   := $(call obj_of,$(COLL_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 
-.PHONY: all clean run test unit e2e fuzz fuzz-short bench vmlinux deps manifests image
+.PHONY: all clean run test unit e2e fuzz fuzz-short fuzz-long bench vmlinux deps manifests image
 
 all: $(BUILD)/tokentap $(BUILD)/tokentap-collector
 
@@ -133,13 +133,18 @@ $(BUILD)/tokentap-collector: $(COLL_OBJS)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(COLL_LDLIBS)
 
 # The sensor with test hooks (an exec gate analysis that stalls on request),
-# for tests/e2e/run_gate.py only; never installed.
+# for tests/e2e/run_gate.py and run_faults.py only; never installed.
 $(BUILD)/obj/sensor/exec_gate_hooks.o: user/sensor/exec_gate.c $(ALL_HDRS) $(PROTO_H) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_sensor) -c $< -o $@
 
-$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o,$(SENSOR_OBJS)) \
-		$(BUILD)/obj/sensor/exec_gate_hooks.o
+# ... and a wall clock a test can step (tests/e2e/run_faults.py).
+$(BUILD)/obj/common/clock_hooks.o: user/common/clock.c $(ALL_HDRS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_common) -c $< -o $@
+
+$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o $(BUILD)/obj/common/clock.o,$(SENSOR_OBJS)) \
+		$(BUILD)/obj/sensor/exec_gate_hooks.o $(BUILD)/obj/common/clock_hooks.o
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(SENSOR_LDLIBS)
 
 $(BUILD):
@@ -204,6 +209,13 @@ fuzz: $(FUZZ_BINS)
 
 fuzz-short: $(FUZZ_BINS)
 	tests/fuzz/run.sh 15 $(FUZZ_BINS)
+
+# Every target for FUZZ_LONG_SECONDS, FUZZ_JOBS at a time, at low priority;
+# inputs that add coverage are merged into tests/fuzz/corpus/<target>.
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_JOBS ?= 2
+fuzz-long: $(FUZZ_BINS)
+	nice -n 19 tests/fuzz/run_long.sh $(FUZZ_LONG_SECONDS) $(FUZZ_JOBS) $(FUZZ_BINS)
 
 # The README's test command: installs what is missing, builds, runs every suite.
 test: deps

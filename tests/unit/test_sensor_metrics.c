@@ -24,6 +24,9 @@ static struct sensor_metrics sample(void)
 	m.c.events = 1234;
 	m.c.ringbuf_drops = 7;
 	m.c.spool_dropped = 3;
+	m.c.spool_write_failures = 5;
+	m.c.batches_held = 2;
+	m.c.batches_lost = 1;
 	m.c.attached_openssl = 2;
 	m.c.uprobes = 5;
 	m.c.spool_bytes = 4096;
@@ -51,6 +54,9 @@ static void values(void **state)
 	assert_non_null(strstr(buf, "\ntokentap_events_total 1234\n"));
 	assert_non_null(strstr(buf, "\ntokentap_drops_total{reason=\"ringbuf_full\"} 7\n"));
 	assert_non_null(strstr(buf, "\ntokentap_drops_total{reason=\"spool_full\"} 3\n"));
+	assert_non_null(strstr(buf, "\ntokentap_drops_total{reason=\"batch_lost\"} 1\n"));
+	assert_non_null(strstr(buf, "\ntokentap_spool_write_failures_total 5\n"));
+	assert_non_null(strstr(buf, "\ntokentap_batches_held 2\n"));
 	assert_non_null(strstr(buf, "\ntokentap_attached_files{library=\"openssl\"} 2\n"));
 	assert_non_null(strstr(buf, "\ntokentap_bpf_map_entries{map=\"ssl_socks\"} 12\n"));
 	assert_non_null(strstr(buf, "\ntokentap_bpf_map_capacity_entries{map=\"ssl_socks\"} 65536\n"));

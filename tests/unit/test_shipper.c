@@ -26,6 +26,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -764,6 +766,50 @@ static void assert_took(struct server *sv, uint64_t first, size_t n)
 	}
 }
 
+/*
+ * The spool cannot be written (RLIMIT_FSIZE stands in for a full disk):
+ * the batches are counted and held in memory, then spooled and delivered
+ * in order once it can, none lost.
+ */
+static void test_spool_unwritable_held(void **state)
+{
+	struct server sv = { 0 };
+	struct shipper *s;
+	struct shipper_stats st;
+	struct rlimit old, tiny;
+
+	(void)state;
+	server_start(&sv, 0);
+	s = start_shipper(sv.port);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	tiny = old;
+	tiny.rlim_cur = 8;   /* below any spool file, above nothing else written */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+	for (int i = 0; i < 3; i++) {
+		add_events(s, i + 1);
+		flush(s);
+	}
+	shipper_stats(s, &st);
+	assert_int_equal(st.spool_write_failures, 3);
+	assert_int_equal(st.batches_held, 3);
+	assert_int_equal(st.batches_lost, 0);
+	assert_int_equal(st.spool_batches, 0);
+	usleep(100000);
+	assert_int_equal(server_requests(&sv), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* the next tick writes them, oldest first */
+	flush(s);
+	WAIT(s, batches_sent, 3);
+	shipper_stats(s, &st);
+	assert_int_equal(st.batches_held, 0);
+	assert_int_equal(st.batches_lost, 0);
+	assert_took(&sv, 1, 3);
+	shipper_free(s);
+	server_stop(&sv);
+	signal(SIGXFSZ, SIG_DFL);
+}
+
 /* urls: each of list given as its own --collector (repeated), else one comma list. */
 static struct shipper *start_multi(int port_a, int port_b, int repeated)
 {
@@ -1010,6 +1056,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_poison_batch_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_while_down_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spool_unwritable_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_delivers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_down, setup, teardown),

@@ -28,7 +28,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		return NULL;
 	}
 	p->mono_to_real = clock_real_ns() - clock_mono_ns();
-	p->interval_start = clock_real_ns();
+	p->interval_start_mono = clock_mono_ns();
 	p->next_flush = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
 	return p;
 }

@@ -81,7 +81,7 @@ struct pipeline {
 	int64_t mono_to_real;
 	int64_t next_flush;
 	int64_t next_sweep;
-	int64_t interval_start;         /* wall clock ns of the last usage flush */
+	int64_t interval_start_mono;    /* CLOCK_MONOTONIC ns of the last usage flush */
 };
 
 /* Context of one captured write while it is parsed. */
@@ -145,6 +145,9 @@ void output_sighting(struct pipeline *p, const struct sighting *s);
 
 /* usage_flush.c */
 void usage_flush(struct pipeline *p);
+/* A usage interval's wall-clock ends: ends now_real, lasts now_mono - start_mono (>= 0). */
+void usage_interval(int64_t start_mono, int64_t now_mono, int64_t now_real,
+		    int64_t *start_real, int64_t *end_real);
 void usage_tick(struct pipeline *p, int64_t now);
 
 #endif

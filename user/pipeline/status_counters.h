@@ -54,6 +54,9 @@
 	WIRE(spool_bytes, spool_bytes)				\
 	WIRE(spool_batches, spool_batches)			\
 	WIRE(spool_dropped, spool_dropped)			\
+	LOCAL(spool_write_failures)				\
+	LOCAL(batches_held)					\
+	LOCAL(batches_lost)					\
 	WIRE(batches_sent, batches_sent)			\
 	WIRE(batches_rejected, batches_rejected)		\
 	LOCAL(batch_retries)					\

@@ -11,9 +11,15 @@
 #define SLOTS 16384 /* direct-mapped: a collision only costs a readlink */
 #define EXE_MAX 512
 
+/*
+ * A slot points to its info, allocated while the process lives: pids
+ * advance through every slot as processes come and go, and inline infos
+ * (600 bytes each) would make every page of the table resident after
+ * 16384 execs; freed at exit, only live processes take memory.
+ */
 struct slot {
 	uint32_t pid;
-	struct exe_info info;
+	struct exe_info *info;
 };
 
 struct exe_cache {
@@ -27,6 +33,10 @@ struct exe_cache *exe_cache_new(void)
 
 void exe_cache_free(struct exe_cache *c)
 {
+	if (!c)
+		return;
+	for (size_t i = 0; i < SLOTS; i++)
+		free(c->slots[i].info);
 	free(c);
 }
 
@@ -46,32 +56,48 @@ static int read_exe(uint32_t pid, char *out, size_t outlen)
 }
 
 /* Reads what /proc says of pid now; the exe may be given (exec filename). */
-static void store(struct exe_cache *c, uint32_t pid, const char *exe)
+/* Reads what /proc says of pid now; NULL when out of memory (nothing cached). */
+static struct exe_info *store(struct exe_cache *c, uint32_t pid, const char *exe)
 {
 	struct slot *s = &c->slots[pid % SLOTS];
 
+	if (!s->info && !(s->info = malloc(sizeof(*s->info)))) {
+		s->pid = 0;
+		return NULL;
+	}
 	s->pid = pid;
-	snprintf(s->info.exe, sizeof(s->info.exe), "%s", exe);
-	procdesc_container("/proc", pid, s->info.container_id, s->info.pod_uid);
+	snprintf(s->info->exe, sizeof(s->info->exe), "%s", exe);
+	procdesc_container("/proc", pid, s->info->container_id, s->info->pod_uid);
+	return s->info;
 }
 
 void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out)
 {
 	struct slot *s = c ? &c->slots[pid % SLOTS] : NULL;
+	const struct exe_info *info;
 	char buf[EXE_MAX];
 
-	if (s && s->pid == pid && s->info.exe[0]) {
-		*out = s->info;
+	if (s && s->pid == pid && s->info && s->info->exe[0]) {
+		*out = *s->info;
 		return;
 	}
 	memset(out, 0, sizeof(*out));
 	if (read_exe(pid, buf, sizeof(buf)) != 0)
 		return;
-	if (s) {
-		store(c, pid, buf);
-		*out = s->info;
-	} else {
+	if (s && (info = store(c, pid, buf)) != NULL)
+		*out = *info;
+	else
 		snprintf(out->exe, sizeof(out->exe), "%s", buf);
+}
+
+void exe_cache_forget(struct exe_cache *c, uint32_t pid)
+{
+	struct slot *s = c ? &c->slots[pid % SLOTS] : NULL;
+
+	if (s && s->pid == pid) {
+		free(s->info);
+		s->info = NULL;
+		s->pid = 0;
 	}
 }
 

@@ -31,5 +31,7 @@ void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out);
  * program now. A no-op when c is NULL.
  */
 void exe_cache_exec(struct exe_cache *c, uint32_t pid, const char *filename);
+/* pid exited (its last events handled): forget it. A no-op when c is NULL. */
+void exe_cache_forget(struct exe_cache *c, uint32_t pid);
 
 #endif

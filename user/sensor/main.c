@@ -580,6 +580,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (h->kind == TT_EV_EXIT)
 		a->exits_seen = true;
 	pipeline_handle(a->pipe, data, size);
+	/* after the pipeline: the exit is the process's last event in the ring */
+	if (h->kind == TT_EV_EXIT)
+		exe_cache_forget(a->exes, h->pid);
 	return 0;
 }
 

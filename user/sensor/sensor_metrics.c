@@ -58,6 +58,7 @@ size_t sensor_metrics_render(const struct sensor_metrics *m, char *buf, size_t c
 		{ "aggregation_table_full", c->aggregation_overflow },
 		{ "scan_queue_full", c->scan_overflow },
 		{ "spool_full", c->spool_dropped },
+		{ "batch_lost", c->batches_lost },
 		{ "batch_rejected", c->batches_rejected },
 	};
 	const struct {
@@ -105,6 +106,11 @@ size_t sensor_metrics_render(const struct sensor_metrics *m, char *buf, size_t c
 	one(&o, "sessions_total", "counter", "TLS and HTTP sessions tracked.", c->sessions);
 	one(&o, "spool_bytes", "gauge", "Batches waiting in the spool, in bytes.", c->spool_bytes);
 	one(&o, "spool_batches", "gauge", "Batches waiting in the spool.", c->spool_batches);
+	one(&o, "spool_write_failures_total", "counter",
+	    "Batches the spool could not take (a full disk): held in memory, or lost.",
+	    c->spool_write_failures);
+	one(&o, "batches_held", "gauge", "Batches held in memory until the spool takes them.",
+	    c->batches_held);
 	one(&o, "batches_sent_total", "counter", "Batches the collector acknowledged.", c->batches_sent);
 	one(&o, "batch_retries_total", "counter", "Failed uploads that will be retried.", c->batch_retries);
 	one(&o, "collector_failovers_total", "counter", "Moves to the next collector after a failure.",

@@ -103,6 +103,9 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 		.spool_bytes = ss.spool_bytes,
 		.spool_batches = ss.spool_batches,
 		.spool_dropped = ss.spool_dropped,
+		.spool_write_failures = ss.spool_write_failures,
+		.batches_held = ss.batches_held,
+		.batches_lost = ss.batches_lost,
 		.batches_sent = ss.batches_sent,
 		.batches_rejected = ss.batches_rejected,
 		.batch_retries = ss.retries,
@@ -128,14 +131,17 @@ void report_status(struct pipeline *pipe, const struct attacher *att, struct tok
 	pipeline_emit_status(pipe, f, n);
 
 	drops = c.ringbuf_drops + c.truncated_writes + c.headers_truncated + c.session_overflow +
-		c.aggregation_overflow + c.scan_overflow + c.spool_dropped + c.batches_rejected;
+		c.aggregation_overflow + c.scan_overflow + c.spool_dropped + c.batches_rejected +
+		c.batches_lost;
 	if (drops != last_drops || (force_line && drops))
 		log_info("drops: ringbuf=%llu truncated_writes=%llu headers_truncated=%llu "
-			 "sessions=%llu aggregation=%llu scans=%llu spool=%llu rejected_batches=%llu",
+			 "sessions=%llu aggregation=%llu scans=%llu spool=%llu rejected_batches=%llu "
+			 "lost_batches=%llu",
 			 (unsigned long long)c.ringbuf_drops, (unsigned long long)c.truncated_writes,
 			 (unsigned long long)c.headers_truncated,
 			 (unsigned long long)c.session_overflow,
 			 (unsigned long long)c.aggregation_overflow, (unsigned long long)c.scan_overflow,
-			 (unsigned long long)c.spool_dropped, (unsigned long long)c.batches_rejected);
+			 (unsigned long long)c.spool_dropped, (unsigned long long)c.batches_rejected,
+			 (unsigned long long)c.batches_lost);
 	last_drops = drops;
 }

@@ -40,6 +40,16 @@
 #define REPLY_KEEP 4096      /* bytes of a reply kept: a rejection message, the revoke list */
 #define REPLY_LOG 200        /* of which a log line shows */
 #define PROBE_TIMEOUT_MS 5000L
+/* Batches kept in memory while the spool cannot be written (a full disk). */
+#define HOLD_MAX 64
+#define HOLD_MAX_BYTES (16u << 20)
+#define HOLD_RETRY_NS 1000000000LL
+
+struct held_batch {
+	uint64_t seq;
+	uint8_t *buf;
+	size_t len;
+};
 
 struct collector {
 	char *endpoint;               /* <url>/v1/batches */
@@ -64,6 +74,9 @@ struct shipper {
 	uint64_t next_seq, seq_reserved;
 	bool seq_warned, spool_warned;
 	bool closed;
+	struct held_batch hold[HOLD_MAX]; /* oldest first, waiting for the spool */
+	size_t n_hold, hold_bytes;
+	int64_t hold_retry_ns;        /* CLOCK_MONOTONIC of the next write attempt */
 
 	/* shared with the sender, under mu */
 	pthread_mutex_t mu;
@@ -539,6 +552,101 @@ static void lose_batch(struct shipper *s, bool *warned, const char *why)
 	batch_reset(&s->batch);
 }
 
+/* Writes the held batches to the spool, oldest first; true when none is left. Under mu. */
+static bool write_held_locked(struct shipper *s)
+{
+	size_t done = 0;
+
+	while (done < s->n_hold &&
+	       spool_append(s->spool, s->hold[done].seq, s->hold[done].buf, s->hold[done].len) == 0) {
+		s->hold_bytes -= s->hold[done].len;
+		free(s->hold[done].buf);
+		done++;
+	}
+	if (done) {
+		memmove(s->hold, s->hold + done, (s->n_hold - done) * sizeof(s->hold[0]));
+		s->n_hold -= done;
+		s->st.batches_held = s->n_hold;
+		pthread_cond_signal(&s->wake);
+	}
+	return s->n_hold == 0;
+}
+
+/* After a write to the spool succeeded: says once that a failure episode is over. */
+static void spool_recovered(struct shipper *s)
+{
+	if (s->spool_warned || s->seq_warned) {
+		log_info("the spool in %s is writable again", s->state_dir);
+		s->spool_warned = s->seq_warned = false;
+	}
+}
+
+/*
+ * On disk first: delivery always reads from the spool. A batch the spool
+ * cannot take (a full disk) is held in memory, bounded, and written by a
+ * later tick once there is room; nothing newer goes to the spool before
+ * the held batches, so seqs stay in order. Takes buf.
+ */
+static void store_batch(struct shipper *s, uint64_t seq, uint8_t *buf, size_t len)
+{
+	bool stored = false, held = false;
+	int err = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (write_held_locked(s)) {
+		stored = spool_append(s->spool, seq, buf, len) == 0;
+		err = errno;
+	}
+	if (stored) {
+		pthread_cond_signal(&s->wake);
+	} else {
+		s->st.spool_write_failures++;
+		if (s->n_hold < HOLD_MAX && s->hold_bytes + len <= HOLD_MAX_BYTES) {
+			s->hold[s->n_hold++] = (struct held_batch){ seq, buf, len };
+			s->hold_bytes += len;
+			s->st.batches_held = s->n_hold;
+			held = true;
+		} else {
+			s->st.batches_lost++;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!held)
+		free(buf);
+	if (stored) {
+		spool_recovered(s);
+	} else if (!s->spool_warned) {
+		log_warn("cannot write a batch to the spool in %s: %s; batches are held in memory "
+			 "(at most %d) until it can", s->state_dir, err ? strerror(err) : "older batches wait",
+			 HOLD_MAX);
+		s->spool_warned = true;
+	}
+	if (!stored)
+		s->hold_retry_ns = clock_mono_ns() + HOLD_RETRY_NS;
+}
+
+/* Retries the held batches once a second; at close, once more, then what is left is lost. */
+static void retry_held(struct shipper *s, int64_t now, bool last)
+{
+	bool empty;
+
+	if (s->n_hold == 0 || (!last && now < s->hold_retry_ns))
+		return;
+	pthread_mutex_lock(&s->mu);
+	empty = write_held_locked(s);
+	if (!empty && last) {
+		s->st.batches_lost += s->n_hold;
+		for (size_t i = 0; i < s->n_hold; i++)
+			free(s->hold[i].buf);
+		s->n_hold = s->hold_bytes = 0;
+		s->st.batches_held = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (empty)
+		spool_recovered(s);
+	s->hold_retry_ns = now + HOLD_RETRY_NS;
+}
+
 static void close_batch(struct shipper *s)
 {
 	struct batch_meta meta = {
@@ -549,7 +657,6 @@ static void close_batch(struct shipper *s)
 	};
 	uint8_t *buf;
 	size_t len;
-	int rc;
 
 	if (s->batch.n == 0)
 		return;
@@ -562,18 +669,7 @@ static void close_batch(struct shipper *s)
 		return;
 	}
 	batch_reset(&s->batch);
-	/* on disk first: delivery always reads from the spool */
-	pthread_mutex_lock(&s->mu);
-	rc = spool_append(s->spool, meta.seq, buf, len);
-	if (rc != 0)
-		s->st.batches_lost++;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->mu);
-	if (rc != 0 && !s->spool_warned) {
-		log_warn("cannot write a batch to the spool in %s: %s", s->state_dir, strerror(errno));
-		s->spool_warned = true;
-	}
-	free(buf);
+	store_batch(s, meta.seq, buf, len);
 }
 
 void shipper_add(struct shipper *s, batch_event *ev)
@@ -607,6 +703,7 @@ void shipper_add(struct shipper *s, batch_event *ev)
 
 void shipper_tick(struct shipper *s, int64_t now_mono_ns)
 {
+	retry_held(s, now_mono_ns, false);
 	if (s->batch.n > 0 && now_mono_ns - s->batch_opened_ns >= FLUSH_AFTER_NS)
 		close_batch(s);
 }
@@ -1016,6 +1113,7 @@ void shipper_close(struct shipper *s, int timeout_ms)
 	if (!s || s->closed)
 		return;
 	close_batch(s);
+	retry_held(s, clock_mono_ns(), true);
 	deadline = clock_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000LL;
 	pthread_mutex_lock(&s->mu);
 	s->drain_deadline_ns = deadline;

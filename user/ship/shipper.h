@@ -5,7 +5,9 @@
  * the next sequence number (persisted before use) and goes to the spool on
  * disk first, then a sender thread POSTs spooled batches in seq order to
  * <url>/v1/batches with libcurl, retrying with backoff while the collector
- * is unreachable or busy. Nothing is lost while the spool has room.
+ * is unreachable or busy. Nothing is lost while the spool has room; a
+ * batch the spool cannot take (a full disk) is held in memory (at most 64
+ * batches, 16 MiB) and written once it can.
  *
  * A batch the collector will never take does not block the ones behind
  * it: one refused as malformed or too large (400/413/415) is dropped, and
@@ -72,7 +74,9 @@ struct shipper_stats {
 	uint64_t batches_rejected; /* 400/413/415, or cut off while the collector is up: dropped */
 	uint64_t retries;          /* failed attempts that will be retried */
 	uint64_t failovers;        /* moves to the next collector after a failure */
-	uint64_t batches_lost;     /* could not be written to the spool */
+	uint64_t spool_write_failures; /* new batches the spool could not take (a full disk) */
+	uint64_t batches_held;     /* of which held in memory now, until the spool takes them */
+	uint64_t batches_lost;     /* dropped: no room to hold them, or still held at exit */
 	uint64_t events_lost;      /* could not be encoded (out of memory) */
 };
 
