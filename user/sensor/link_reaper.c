@@ -2,7 +2,11 @@
 #include "link_reaper.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+
+#include "clock.h"
 
 struct link_reaper {
 	void (*destroy)(void *item);
@@ -13,7 +17,28 @@ struct link_reaper {
 	void *queue[LINK_REAPER_QUEUE]; /* a ring: head is the oldest */
 	size_t head, n;
 	uint64_t done;
+	atomic_int_fast64_t busy_ns; /* the last link_reaper_busy (CLOCK_MONOTONIC) */
 };
+
+/* Sleeps until LINK_REAPER_QUIET_MS without attachments, a full half queue, or a stop. Locked. */
+static void wait_quiet(struct link_reaper *r)
+{
+	for (;;) {
+		int64_t left = r->busy_ns + LINK_REAPER_QUIET_MS * 1000000LL - clock_mono_ns();
+		struct timespec ts;
+
+		if (left <= 0 || r->stopping || r->n >= LINK_REAPER_QUEUE / 2)
+			return;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += left / 1000000000LL;
+		ts.tv_nsec += left % 1000000000LL;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
+}
 
 static void *reap(void *arg)
 {
@@ -27,6 +52,7 @@ static void *reap(void *arg)
 			pthread_cond_wait(&r->cond, &r->lock);
 		if (r->n == 0)
 			break;
+		wait_quiet(r);
 		item = r->queue[r->head];
 		r->head = (r->head + 1) % LINK_REAPER_QUEUE;
 		r->n--;
@@ -73,6 +99,12 @@ bool link_reaper_put(struct link_reaper *r, void *item)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return queued;
+}
+
+void link_reaper_busy(struct link_reaper *r)
+{
+	if (r)
+		r->busy_ns = clock_mono_ns();
 }
 
 void link_reaper_counts(struct link_reaper *r, uint64_t *done, uint64_t *pending)

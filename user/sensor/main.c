@@ -537,6 +537,8 @@ static void on_mmap(struct app *a, const struct tt_event_hdr *h)
 	bool closed;
 	int rc;
 
+	/* probes removed now would hold up this attachment (link_reaper.h) */
+	link_reaper_busy(a->reaper);
 	pthread_mutex_lock(&a->att_lock);
 	rc = attacher_mapped(&a->att, h->pid, h->fd, &key);
 	/* the descriptor is closed already: the mapping is in place, scan the maps now */
