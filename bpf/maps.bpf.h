@@ -142,6 +142,15 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024);
 } events SEC(".maps");
 
+/*
+ * Mappings of undecided files (tp_mmap) only: read by the sensor's attach
+ * thread, which nothing else it does delays.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} lib_events SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TT_STAT_MAX);

@@ -9,7 +9,7 @@
 #define TT_PROT_EXEC 0x4
 #define TT_SIGSTOP 19
 
-static __always_inline struct tt_event_hdr *proc_event(__u32 kind, __u64 size)
+static __always_inline struct tt_event_hdr *proc_event(void *ring, __u32 kind, __u64 size)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct tt_event_hdr *h;
@@ -18,7 +18,7 @@ static __always_inline struct tt_event_hdr *proc_event(__u32 kind, __u64 size)
 		return NULL;
 	if ((pid_tgid >> 32) == self_tgid)
 		return NULL;
-	h = bpf_ringbuf_reserve(&events, size, 0);
+	h = bpf_ringbuf_reserve(ring, size, 0);
 	if (!h) {
 		stat_inc(TT_STAT_RB_DROP);
 		return NULL;
@@ -42,7 +42,7 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 off = ctx->__data_loc_filename & 0xffff;
 
-	e = (struct tt_exec_event *)proc_event(TT_EV_EXEC, sizeof(*e));
+	e = (struct tt_exec_event *)proc_event(&events, TT_EV_EXEC, sizeof(*e));
 	if (!e)
 		return 0;
 	e->h.aux = BPF_CORE_READ(task, real_parent, tgid);
@@ -92,7 +92,7 @@ int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 		if (bpf_map_lookup_elem(&decided, &key))
 			return 0;
 	}
-	h = proc_event(TT_EV_MMAP, sizeof(*h));
+	h = proc_event(&lib_events, TT_EV_MMAP, sizeof(*h));
 	if (!h)
 		return 0;
 	h->fd = fd;
@@ -128,7 +128,7 @@ int tp_exit(void *ctx)
 	/* only the whole process, not each thread */
 	if ((__u32)pid_tgid != (pid_tgid >> 32))
 		return 0;
-	h = proc_event(TT_EV_EXIT, sizeof(*h));
+	h = proc_event(&events, TT_EV_EXIT, sizeof(*h));
 	if (h)
 		bpf_ringbuf_submit(h, wake_flag());
 	return 0;

@@ -7,6 +7,8 @@
  *                                 (the copy is made outside the timed part)
  *   exec_loop dlopen LIB DIR N    N times: a new copy of LIB in DIR
  *                                 (libssl-bench-I.so), dlopen'ed by a child
+ *                                 that then keeps it mapped for 50 ms, as a
+ *                                 client would while it connects
  *
  * Prints "runs=N total_ns=T per_run_us=U" (exec modes) or "runs=N" (dlopen).
  */
@@ -95,8 +97,17 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s/libssl-bench-%ld.so", argv[3], i);
 			copy_file(argv[2], path);
 			pid = fork();
-			if (pid == 0)
-				_exit(dlopen(path, RTLD_NOW) ? 0 : 1);
+			if (pid == 0) {
+				void *h = dlopen(path, RTLD_NOW);
+
+				/*
+				 * Alive a while: probes on a library whose only user
+				 * exited at once would serve nothing, and the file is
+				 * unlinked once it exits.
+				 */
+				usleep(50000);
+				_exit(h ? 0 : 1);
+			}
 			if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
 			    WEXITSTATUS(status) != 0) {
 				fprintf(stderr, "exec_loop: dlopen %s failed\n", path);

@@ -8,9 +8,11 @@
 #     GATE_NEW_EXECS runs of a new copy each time, sensor without and with
 #     the gate. Prints per-exec times, their ratios and the time added.
 #   - library attach: GATE_LIBS new copies of libssl, each dlopen'ed by a
-#     new process; the sensor reports the delay from the mapping to the
-#     probes attached (lib_attach_p50_us, lib_attach_p99_us) and, with
-#     --hold-unknown-tls, how long processes were held (hold_*).
+#     new process that keeps it mapped 50 ms; the sensor reports how many
+#     were attached and the delay from the mapping to the probes attached
+#     (lib_attach_*), with perf-event uprobes (the baseline), with
+#     uprobe_multi links (Linux >= 6.6; ratio to the baseline) and with
+#     --hold-unknown-tls, which also reports how long processes were held.
 # Usage: tests/bench/gate_bench.sh BUILD_DIR   (as root)
 set -euo pipefail
 
@@ -101,14 +103,25 @@ echo "new program: sensor ${plain_new} us, with gate ${gate_new} us per exec; ad
 
 [ -r "$LIBSSL" ] || die "missing $LIBSSL"
 echo "== library attach ($GATE_LIBS new copies of $(basename "$LIBSSL"), each dlopen'ed by a new process)"
-start_sensor
-"$BENCH/exec_loop" dlopen "$LIBSSL" "$work/libs" "$GATE_LIBS" >/dev/null
-stop_sensor
-echo "mapping -> probes attached: count=$(field lib_attach_count) p50=$(field lib_attach_p50_us) us" \
-	"p99=$(field lib_attach_p99_us) us max=$(field lib_attach_max_us) us"
-start_sensor --hold-unknown-tls
-"$BENCH/exec_loop" dlopen "$LIBSSL" "$work/libs" "$GATE_LIBS" >/dev/null
-stop_sensor
-echo "with --hold-unknown-tls: attached p50=$(field lib_attach_p50_us) us p99=$(field lib_attach_p99_us) us;" \
-	"held count=$(field hold_count) p50=$(field hold_p50_us) us p99=$(field hold_p99_us) us max=$(field hold_max_us) us;" \
-	"continued by the watchdog (hold_timeouts)=$(field hold_timeouts)"
+# lib_run LABEL ARGS...: one sensor run of the dlopen workload; prints its figures and
+# sets p50/p99 (us) for the ratios below.
+lib_run() {
+	local label=$1
+	shift
+	start_sensor "$@"
+	"$BENCH/exec_loop" dlopen "$LIBSSL" "$work/libs" "$GATE_LIBS" >/dev/null
+	stop_sensor
+	p50=$(field lib_attach_p50_us) p99=$(field lib_attach_p99_us)
+	printf "%-28s attached %4s of %s  p50=%7s us  p99=%7s us  max=%7s us\n" "$label" \
+		"$(field lib_attach_count)" "$GATE_LIBS" "$p50" "$p99" "$(field lib_attach_max_us)"
+}
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.2f' % (a / b) if b else 'n/a')" "$1" "$2"; }
+lib_run "perf-event uprobes" --uprobe-attach perf
+base50=$p50 base99=$p99
+if [ "$(uname -r | awk -F. '{print ($1 > 6 || ($1 == 6 && $2 >= 6))}')" = 1 ]; then
+	lib_run "uprobe_multi links" --uprobe-attach multi
+	echo "uprobe_multi / perf-event: p50 $(ratio "$p50" "$base50"), p99 $(ratio "$p99" "$base99")"
+fi
+lib_run "--hold-unknown-tls" --hold-unknown-tls
+echo "held: count=$(field hold_count) p50=$(field hold_p50_us) us p99=$(field hold_p99_us) us" \
+	"max=$(field hold_max_us) us; continued by the watchdog (hold_timeouts)=$(field hold_timeouts)"

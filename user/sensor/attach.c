@@ -22,6 +22,7 @@
 #include "log.h"
 #include "probepoint.h"
 #include "exe_cache.h"
+#include "link_reaper.h"
 #include "tokentap.h"
 #include "tokentap.skel.h"
 #include "uprobe_link.h"
@@ -33,7 +34,6 @@
  * process may be mapping it right now, before its mapping shows in /proc.
  */
 #define RELEASE_GRACE_NS (2LL * 1000 * 1000 * 1000)
-#define RELEASE_BATCH 256
 /* analyses kept by content: distinct TLS libraries and Go programs in use */
 #define CONTENT_CACHE_SLOTS 256
 
@@ -324,15 +324,26 @@ static int examine_file(struct attacher *a, const char *path, const char *name, 
 /* Examines one mapped file, found through the process's own view of it. */
 static int examine(struct attacher *a, uint32_t pid, const char *mapped_path, bool is_exe)
 {
-	char path[4096 + 32];
+	char path[4096 + 32], held[64];
+	int fd, rc;
 
-	/* /proc/PID/root reaches files in other mount namespaces (containers). */
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, mapped_path);
-	else
-		snprintf(path, sizeof(path), "%s", mapped_path);
 	/* the glob runs before any process scan, with pid 0 */
-	return examine_file(a, path, mapped_path, is_exe, pid == 0);
+	if (!pid)
+		return examine_file(a, mapped_path, mapped_path, is_exe, true);
+	/* /proc/PID/root reaches files in other mount namespaces (containers). */
+	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, mapped_path);
+	/*
+	 * Held open (O_PATH: no side effect on any kind of file) for the
+	 * examination: attaching takes milliseconds, and a short-lived process
+	 * that exits meanwhile takes its /proc/PID/root with it.
+	 */
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	snprintf(held, sizeof(held), "/proc/self/fd/%d", fd);
+	rc = examine_file(a, held, mapped_path, is_exe, false);
+	close(fd);
+	return rc;
 }
 
 int attacher_examine_open(struct attacher *a, int fd, bool is_exe)
@@ -477,26 +488,31 @@ bool attacher_has_releasable(const struct attacher *a)
 	return false;
 }
 
+/* A link of a released file: destroyed by the reaper thread, else here. */
+static void drop_link(struct attacher *a, struct uprobe_link *l)
+{
+	if (!link_reaper_put(a->reaper, l))
+		uprobe_link_destroy(l);
+	a->probes--;
+}
+
 static void release_file(struct attacher *a, struct attach_file *f)
 {
 	for (int k = 0; k < PROBE_MAX; k++) {
 		if (!f->links[k])
 			continue;
-		uprobe_link_destroy(f->links[k]);
+		drop_link(a, f->links[k]);
 		f->links[k] = NULL;
-		a->probes--;
 	}
 	if (f->go_link) {
-		uprobe_link_destroy(f->go_link);
+		drop_link(a, f->go_link);
 		f->go_link = NULL;
-		a->probes--;
 	}
 	for (int k = 0; k < 2; k++) {
 		if (!f->go_hf_links[k])
 			continue;
-		uprobe_link_destroy(f->go_hf_links[k]);
+		drop_link(a, f->go_hf_links[k]);
 		f->go_hf_links[k] = NULL;
-		a->probes--;
 	}
 	a->files_by_lib[f->lib]--;
 	if (f->is_lib)
@@ -509,9 +525,8 @@ static void release_file(struct attacher *a, struct attach_file *f)
 	forget_decided(a, f);
 }
 
-/* Marks the candidates (indexes into a->files) that pid maps executable. */
-static void mark_mapped(struct attacher *a, uint32_t pid, const size_t *cand, bool *mapped,
-			size_t ncand)
+/* Marks the candidates of p that pid maps executable. */
+static void mark_mapped(struct release_pass *p, uint32_t pid)
 {
 	char maps[64], line[4096 + 256];
 	FILE *fp;
@@ -536,56 +551,73 @@ static void mark_mapped(struct attacher *a, uint32_t pid, const size_t *cand, bo
 			continue;
 		if (perms[2] != 'x' || ino == 0)
 			continue;
-		for (size_t i = 0; i < ncand; i++) {
-			const struct attach_file *f = &a->files[cand[i]];
-
-			if (f->ino == (ino_t)ino && major(f->dev) == maj && minor(f->dev) == min)
-				mapped[i] = true;
-		}
+		for (size_t i = 0; i < p->n; i++)
+			if (p->ino[i] == (ino_t)ino && major(p->dev[i]) == maj && minor(p->dev[i]) == min)
+				p->mapped[i] = true;
 	}
 	fclose(fp);
 }
 
-int attacher_release_unmapped(struct attacher *a)
+size_t attacher_release_begin(const struct attacher *a, struct release_pass *p)
 {
-	size_t cand[RELEASE_BATCH];
-	bool mapped[RELEASE_BATCH];
-	size_t ncand = 0;
-	int64_t now = clock_mono_ns();
-	int released = 0, nproc = 0;
+	p->n = 0;
+	p->started_ns = clock_mono_ns();
+	for (size_t i = 0; i < a->n && p->n < RELEASE_BATCH; i++) {
+		const struct attach_file *f = &a->files[i];
+
+		if (f->tls && !f->keep && p->started_ns - f->seen_ns >= RELEASE_GRACE_NS) {
+			p->idx[p->n] = i;
+			p->dev[p->n] = f->dev;
+			p->ino[p->n] = f->ino;
+			p->mapped[p->n] = false;
+			p->n++;
+		}
+	}
+	return p->n;
+}
+
+void release_pass_scan(struct release_pass *p)
+{
+	int nproc = 0;
 	DIR *d;
 	struct dirent *de;
 
-	for (size_t i = 0; i < a->n && ncand < RELEASE_BATCH; i++) {
-		const struct attach_file *f = &a->files[i];
-
-		if (f->tls && !f->keep && now - f->seen_ns >= RELEASE_GRACE_NS)
-			cand[ncand++] = i;
-	}
-	if (ncand == 0)
-		return 0;
-	memset(mapped, 0, sizeof(mapped));
+	if (p->n == 0)
+		return;
 	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
+	/* /proc not readable, or no process in it: not what we think, release nothing */
+	if (d) {
+		while ((de = readdir(d)) != NULL) {
+			char *end;
+			unsigned long pid = strtoul(de->d_name, &end, 10);
 
-		if (*end != '\0' || pid == 0 || pid >= UINT32_MAX)
-			continue;
-		nproc++;
-		mark_mapped(a, (uint32_t)pid, cand, mapped, ncand);
+			if (*end != '\0' || pid == 0 || pid >= UINT32_MAX)
+				continue;
+			nproc++;
+			mark_mapped(p, (uint32_t)pid);
+		}
+		closedir(d);
 	}
-	closedir(d);
-	/* no process readable at all: /proc is not what we think, release nothing */
 	if (nproc == 0)
-		return 0;
-	for (size_t i = 0; i < ncand; i++) {
-		struct attach_file *f = &a->files[cand[i]];
+		for (size_t i = 0; i < p->n; i++)
+			p->mapped[i] = true;
+}
 
-		if (mapped[i]) {
-			f->seen_ns = now;
+int attacher_release_end(struct attacher *a, const struct release_pass *p)
+{
+	int released = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct attach_file *f;
+
+		if (p->idx[i] >= a->n)
+			continue;
+		f = &a->files[p->idx[i]];
+		/* released, re-examined or seen in a process while /proc was read: keep */
+		if (!f->tls || f->dev != p->dev[i] || f->ino != p->ino[i] || f->seen_ns > p->started_ns)
+			continue;
+		if (p->mapped[i]) {
+			f->seen_ns = p->started_ns;
 			continue;
 		}
 		release_file(a, f);
@@ -594,4 +626,14 @@ int attacher_release_unmapped(struct attacher *a)
 			    major(f->dev), minor(f->dev), (unsigned long long)f->ino);
 	}
 	return released;
+}
+
+int attacher_release_unmapped(struct attacher *a)
+{
+	struct release_pass p;
+
+	if (attacher_release_begin(a, &p) == 0)
+		return 0;
+	release_pass_scan(&p);
+	return attacher_release_end(a, &p);
 }

@@ -16,6 +16,7 @@ struct tokentap_bpf;
 struct uprobe_link;
 struct exe_cache;
 struct content_cache;
+struct link_reaper;
 
 /* The functions probed, in every file that defines them. */
 enum tls_probe {
@@ -63,6 +64,23 @@ struct attacher {
 	uint64_t examined;          /* files analysed (or taken from the caches) since start */
 	struct content_cache *tls_cache;  /* TLS library analyses by content */
 	struct content_cache *go_cache;   /* Go program analyses by content (attach_go.c) */
+	struct link_reaper *reaper; /* destroys released links; NULL: destroyed inline */
+};
+
+#define RELEASE_BATCH 256
+
+/*
+ * One release pass in three steps, so that the slow part (reading every
+ * process's maps) holds no lock: begin and end under the attacher's lock,
+ * scan without it.
+ */
+struct release_pass {
+	size_t n;
+	int64_t started_ns;
+	size_t idx[RELEASE_BATCH];   /* indexes into the attacher's files */
+	dev_t dev[RELEASE_BATCH];
+	ino_t ino[RELEASE_BATCH];
+	bool mapped[RELEASE_BATCH];
 };
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
@@ -99,5 +117,14 @@ bool attacher_has_releasable(const struct attacher *a);
  * mapped again later is attached again. Returns files released.
  */
 int attacher_release_unmapped(struct attacher *a);
+/* The candidates of a pass (attached, not from the glob, not seen lately). Returns p->n. */
+size_t attacher_release_begin(const struct attacher *a, struct release_pass *p);
+/* Marks the candidates some process maps executable (one pass over /proc); needs no attacher. */
+void release_pass_scan(struct release_pass *p);
+/*
+ * Releases the candidates no process mapped, unless examined or seen again
+ * since begin. Their links go to the reaper. Returns files released.
+ */
+int attacher_release_end(struct attacher *a, const struct release_pass *p);
 
 #endif

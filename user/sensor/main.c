@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "attach_thread.h"
 #include "cap_check.h"
 #include "clock.h"
 #include "cred.h"
@@ -39,6 +40,7 @@
 #include "exec_gate.h"
 #include "hold_watch.h"
 #include "latency_stats.h"
+#include "link_reaper.h"
 #include "revoker.h"
 #include "batch_sink.h"
 #include "shipper.h"
@@ -103,6 +105,8 @@ struct app {
 	struct metrics_collect *mcollect;
 	struct exec_gate *gate;   /* NULL without --gate-exec */
 	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
+	struct attach_thread *athread; /* reads the mapping events */
+	struct link_reaper *reaper;    /* destroys released uprobe links */
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -112,7 +116,10 @@ struct app {
 	size_t nscan;
 	uint64_t scan_overflow;
 	bool exits_seen;            /* a process exited since the last release pass */
-	/* the attacher is shared with the exec gate's analysis thread */
+	/*
+	 * The attacher is shared by the main loop, the attach thread and the
+	 * exec gate's analysis thread; so are the two delays below.
+	 */
 	pthread_mutex_t att_lock;
 	struct latency_stats lib_attach; /* from a library's mapping to its probes attached */
 	struct latency_stats held_time;  /* --hold-unknown-tls: how long processes were stopped */
@@ -521,34 +528,54 @@ static void on_revoked(void *ctx, const struct revoker_result *res)
 /*
  * A process maps a file not decided yet (a new library, dlopen): examine it
  * now, through the process's descriptor, before it gets to send anything.
+ * Runs on the attach thread.
  */
 static void on_mmap(struct app *a, const struct tt_event_hdr *h)
 {
 	struct tt_file_key key = { .dev = h->aux, .ino = h->conn, .gen = h->len };
 	int64_t now, woken = clock_mono_ns();
+	bool closed;
 	int rc;
 
+	/* probes removed now would hold up this attachment (link_reaper.h) */
+	link_reaper_busy(a->reaper);
 	pthread_mutex_lock(&a->att_lock);
 	rc = attacher_mapped(&a->att, h->pid, h->fd, &key);
 	/* the descriptor is closed already: the mapping is in place, scan the maps now */
-	if (rc < 0) {
+	closed = rc < 0;
+	if (closed) {
 		rc = attacher_scan_pid(&a->att, h->pid);
 		attacher_mark_scanned(&a->att, &key);
 	}
-	pthread_mutex_unlock(&a->att_lock);
 	now = clock_mono_ns();
-	if (rc > 0) {
+	if (rc > 0)
 		latency_add(&a->lib_attach, (uint64_t)(now - (int64_t)h->ts_ns));
+	if (h->flags & TT_F_HELD)
+		latency_add(&a->held_time, (uint64_t)(now - (int64_t)h->ts_ns));
+	pthread_mutex_unlock(&a->att_lock);
+	if (rc > 0)
 		log_verbose(a->opt.verbose, "probes attached %lld us after the mapping by pid %u (read after %lld us)",
 			    (long long)(now - (int64_t)h->ts_ns) / 1000, h->pid,
 			    (long long)(woken - (int64_t)h->ts_ns) / 1000);
-	}
+	else
+		log_verbose(a->opt.verbose, "mapping by pid %u: nothing newly attached (%s; read after %lld us)",
+			    h->pid, closed ? "descriptor closed, found in the maps" : "known or nothing to probe",
+			    (long long)(woken - (int64_t)h->ts_ns) / 1000);
 	if (h->flags & TT_F_HELD) {
 		/* a stop not delivered yet is discarded by SIGCONT: no race */
 		hold_watch_release(a->hold, h->pid);
 		kill((pid_t)h->pid, SIGCONT);
-		latency_add(&a->held_time, (uint64_t)(now - (int64_t)h->ts_ns));
 	}
+}
+
+/* The attach thread's events: mappings only. */
+static int on_lib_record(void *ctx, void *data, size_t size)
+{
+	const struct tt_event_hdr *h = data;
+
+	if (size >= sizeof(*h) && h->kind == TT_EV_MMAP)
+		on_mmap(ctx, h);
+	return 0;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -571,10 +598,6 @@ static int on_record(void *ctx, void *data, size_t size)
 		/* now, while the program's environment is fresh and the process alive */
 		if (a->held && (!a->opt.pid || a->opt.pid == h->pid))
 			held_procs_scan_pid(a->held, h->pid);
-		return 0;
-	}
-	if (h->kind == TT_EV_MMAP) {
-		on_mmap(a, h);
 		return 0;
 	}
 	if (h->kind == TT_EV_EXIT)
@@ -727,6 +750,11 @@ static int start_gate(struct app *a)
 	return 0;
 }
 
+static void destroy_link(void *l)
+{
+	uprobe_link_destroy(l);
+}
+
 /* Probes on every TLS library and executable in use, then the held-credential scan. */
 static int attach(struct app *a)
 {
@@ -738,9 +766,23 @@ static int attach(struct app *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	attacher_init(&a->att, a->skel, a->exes, o->pid, o->entry_probes, o->verbose);
+	a->reaper = link_reaper_start(destroy_link);
+	if (!a->reaper) {
+		log_error("cannot start the thread that releases probes");
+		return -1;
+	}
+	a->att.reaper = a->reaper;
 	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, 0,
 				false, o->interval_s);
+	/* mappings during the scan wait for it, then are handled at once */
+	a->athread = attach_thread_start(bpf_map__fd(a->skel->maps.lib_events), on_lib_record, a);
+	if (!a->athread) {
+		log_error("cannot start the attach thread: %s", strerror(errno));
+		return -1;
+	}
+	pthread_mutex_lock(&a->att_lock);
 	attacher_scan_all(&a->att);
+	pthread_mutex_unlock(&a->att_lock);
 	/* after the scan: what runs now is decided, the gate holds only new programs */
 	if (o->gate_exec && start_gate(a) != 0)
 		return -1;
@@ -790,6 +832,30 @@ static const struct status_extra *status_extra(struct app *a)
 	return &x;
 }
 
+/*
+ * Releases the probes of files no process maps any more. Reading every
+ * process's maps holds no lock, and the links go to the reaper thread: the
+ * attach thread is never kept waiting by a pass.
+ */
+static void release_pass(struct app *a)
+{
+	struct release_pass p;
+	int64_t t0 = clock_mono_ns();
+	int released;
+
+	pthread_mutex_lock(&a->att_lock);
+	attacher_release_begin(&a->att, &p);
+	pthread_mutex_unlock(&a->att_lock);
+	if (p.n == 0)
+		return;
+	release_pass_scan(&p);
+	pthread_mutex_lock(&a->att_lock);
+	released = attacher_release_end(&a->att, &p);
+	pthread_mutex_unlock(&a->att_lock);
+	log_verbose(a->opt.verbose, "release pass: %d of %zu candidate files released in %lld us",
+		    released, p.n, (long long)(clock_mono_ns() - t0) / 1000);
+}
+
 /* Events, new processes, timers and revocations, until SIGINT or SIGTERM. */
 static void run_loop(struct app *a)
 {
@@ -830,11 +896,13 @@ static void run_loop(struct app *a)
 			if (next_release > last_release + release_gap && attacher_has_releasable(&a->att))
 				next_release = last_release + release_gap;
 		}
+		pthread_mutex_unlock(&a->att_lock);
 		if (now >= next_release) {
-			attacher_release_unmapped(&a->att);
+			release_pass(a);
 			last_release = now;
 			next_release = now + (int64_t)o->release_interval_s * 1000000000LL;
 		}
+		pthread_mutex_lock(&a->att_lock);
 		if (a->metrics && now >= next_metrics) {
 			metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper,
 						a->held, a->scan_overflow, true, o->interval_s);
@@ -852,7 +920,9 @@ static void run_loop(struct app *a)
 /* After a run: report what is still held and deliver it, or leave it spooled. */
 static void shutdown_run(struct app *a)
 {
-	/* events read now continue any process still held (--hold-unknown-tls) */
+	/* mappings read now continue any process still held (--hold-unknown-tls) */
+	attach_thread_stop(a->athread);
+	a->athread = NULL;
 	ring_buffer__consume(a->rb);
 	/* its count first: the final status is reported after the watchdog is gone */
 	a->hold_timeouts = hold_watch_timeouts(a->hold);
@@ -876,7 +946,8 @@ static void shutdown_run(struct app *a)
 /* Releases whatever was set up, in reverse order; safe at any step. */
 static void app_free(struct app *a)
 {
-	/* first: its analysis thread uses the attacher */
+	/* first: their threads use the attacher */
+	attach_thread_stop(a->athread);
 	exec_gate_stop(a->gate);
 	hold_watch_stop(a->hold);
 	metrics_server_stop(a->metrics);
@@ -888,6 +959,8 @@ static void app_free(struct app *a)
 	pipeline_free(a->pipe);
 	held_procs_free(a->held);
 	attacher_free(&a->att);
+	/* the links released but not destroyed yet */
+	link_reaper_stop(a->reaper);
 	loader_destroy(a->skel);
 	exe_cache_free(a->exes);
 	if (a->key) {
