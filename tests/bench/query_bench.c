@@ -42,8 +42,11 @@
 #define BURSTS_PER_DAY 4
 #define DAY_MS 86400000LL
 #define MINUTE_MS 60000LL
-/* 2: tokens carry their risk score (schema 6 / PostgreSQL 3) */
-#define PARAMS_VERSION 2
+/*
+ * 2: tokens carry their risk score (schema 6 / PostgreSQL 3); 3: `serve`
+ * runs without retention, which rolled the history's old minutes up.
+ */
+#define PARAMS_VERSION 3
 /* the console's and the CLI's page */
 #define PAGE_ROWS 100
 /* pages walked by cursor before starting again at the first */
@@ -399,14 +402,15 @@ static double http_get(const char *url)
 }
 
 /*
- * `serve` on the history (store only, loopback, a free port), one GET of
+ * `serve` on the history (store only, loopback, a free port; no risk
+ * engine and no retention, which would change the history), one GET of
  * each kind, then SIGTERM. Sets the two times (-1 on failure).
  */
 static void run_http(const char *collector, const char *db, const char *fp, double *one,
 		     double *page, double *list)
 {
 	char *argv[] = { (char *)collector, "serve", "--db", (char *)db, "--listen", "127.0.0.1:0",
-			 "--insecure-no-auth", "--no-risk", NULL };
+			 "--insecure-no-auth", "--no-risk", "--retention", "off", NULL };
 	char line[512], url[600];
 	int fd[2], status;
 	unsigned port = 0;
