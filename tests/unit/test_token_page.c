@@ -14,9 +14,12 @@
 
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include "batch_fixture.h"
 #include "risk.h"
+#include "sqlite_schema.h"
 #include "store.h"
 #include "store_backends.h"
 
@@ -418,6 +421,75 @@ static void test_page_risk_key_follows_scores(void **state)
 	store_close(st);
 }
 
+/* A database scored before the pages (schema 5): the upgrade copies each score to its token. */
+static void test_upgrade_copies_scores(void **state)
+{
+	char path[64] = "/tmp/tokentap-page-XXXXXX", err[256], side[96];
+	struct token_page_query q;
+	struct json_object *page, *toks;
+	struct store *st;
+	sqlite3 *db;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+					  " applied_at INTEGER NOT NULL)", NULL, NULL, NULL), SQLITE_OK);
+	for (int v = 1; v <= 5; v++) {
+		char sql[96];
+
+		assert_int_equal(sqlite3_exec(db, sqlite_schema_migration(v), NULL, NULL, NULL),
+				 SQLITE_OK);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d, 0)", v);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	/* A scored 70, B not assessed, C scored 0: pages by score put C before B */
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO tokens VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'github_pat', 'Bearer',"
+		" 'authorization', 'ghp_', 40, 1, 1, 100, '', '', '', '', '', '', '', '', 1, 2, 3);"
+		"INSERT INTO tokens VALUES ('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 'opaque', 'Bearer',"
+		" 'authorization', '', 40, 0, 0, 50, '', '', '', '', '', '', '', '', 1, 5, 9);"
+		"INSERT INTO tokens VALUES ('cccccccccccccccccccccccccccccccc', 'opaque', 'Bearer',"
+		" 'authorization', '', 40, 0, 0, 50, '', '', '', '', '', '', '', '', 1, 4, 1);"
+		"INSERT INTO risk VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 70, 1, 1, '', '[]', 1, 0);"
+		"INSERT INTO risk VALUES ('cccccccccccccccccccccccccccccccc', 0, 1, 1, '', '[]', 1, 0);",
+		NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	st = store_open(path, 0, err, sizeof(err));
+	if (!st)
+		fail_msg("store_open: %s", err);
+	assert_int_equal(store_schema_version(st), sqlite_schema_latest());
+	token_page_query_init(&q, TOKEN_SORT_RISK);
+	q.limit = 2;
+	assert_int_equal(store_query_token_page(st, &q, &page, err, sizeof(err)), 0);
+	toks = json_object_object_get(page, "tokens");
+	assert_int_equal(json_object_array_length(toks), 2);
+	assert_string_equal(gets_(json_object_array_get_idx(toks, 0), "fingerprint"),
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(score_of(json_object_array_get_idx(toks, 0)), 70);
+	assert_string_equal(gets_(json_object_array_get_idx(toks, 1), "fingerprint"),
+			    "cccccccccccccccccccccccccccccccc");
+	assert_string_equal(gets_(page, "next_cursor"), "0.cccccccccccccccccccccccccccccccc");
+	json_object_put(page);
+	/* only scored tokens from 1 up */
+	token_page_query_init(&q, TOKEN_SORT_RISK);
+	q.min_risk = 1;
+	assert_int_equal(store_query_token_page(st, &q, &page, err, sizeof(err)), 0);
+	assert_int_equal(json_object_array_length(json_object_object_get(page, "tokens")), 1);
+	json_object_put(page);
+	store_close(st);
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +498,7 @@ int main(void)
 		STORE_TEST(test_pages_walk_every_sort),
 		STORE_TEST(test_pages_filter),
 		STORE_TEST(test_page_risk_key_follows_scores),
+		cmocka_unit_test(test_upgrade_copies_scores),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
