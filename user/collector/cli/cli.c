@@ -167,12 +167,15 @@ static const char *page_arg(void *ctx, const char *name)
 }
 
 /* Options that only carry a token page parameter: the option's value by name. */
+enum page_opt { O_CURSOR = 512, O_TYPE, O_NAMESPACE, O_WORKLOAD, O_NODE, O_HELD, O_MIN_RISK,
+		O_PREFIX };
 static const struct {
 	int opt;
 	const char *arg;
 } page_opts[] = {
-	{ 512, "cursor" }, { 513, "type" }, { 514, "namespace" }, { 515, "workload" },
-	{ 516, "node" }, { 517, "held" }, { 518, "min_risk" }, { 519, "fingerprint" },
+	{ O_CURSOR, "cursor" }, { O_TYPE, "type" }, { O_NAMESPACE, "namespace" },
+	{ O_WORKLOAD, "workload" }, { O_NODE, "node" }, { O_HELD, "held" },
+	{ O_MIN_RISK, "min_risk" }, { O_PREFIX, "fingerprint" },
 };
 
 static void set_page_arg(struct cli_opts *o, const char *name, const char *v)
@@ -200,14 +203,14 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "risk-config", required_argument, NULL, O_RISK },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
-		{ "cursor", required_argument, NULL, 512 },
-		{ "type", required_argument, NULL, 513 },
-		{ "namespace", required_argument, NULL, 514 },
-		{ "workload", required_argument, NULL, 515 },
-		{ "node", required_argument, NULL, 516 },
-		{ "held", required_argument, NULL, 517 },
-		{ "min-risk", required_argument, NULL, 518 },
-		{ "prefix", required_argument, NULL, 519 },
+		{ "cursor", required_argument, NULL, O_CURSOR },
+		{ "type", required_argument, NULL, O_TYPE },
+		{ "namespace", required_argument, NULL, O_NAMESPACE },
+		{ "workload", required_argument, NULL, O_WORKLOAD },
+		{ "node", required_argument, NULL, O_NODE },
+		{ "held", required_argument, NULL, O_HELD },
+		{ "min-risk", required_argument, NULL, O_MIN_RISK },
+		{ "prefix", required_argument, NULL, O_PREFIX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
