@@ -11,7 +11,8 @@
  * With -p URL (a PostgreSQL role that may create databases) the store is
  * a fresh PostgreSQL database instead, and -n N collector processes
  * ingest it together (batch i to process i mod N, as a load balancer
- * would spread sensors): events per second of all of them, and per one.
+ * would spread sensors; with N = 2 each process gets one sensor's
+ * batches, see SENSORS): events per second of all of them, and per one.
  *
  * Usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] [-d DIR]
  *                     [-p URL [-n REPLICAS]]
@@ -40,6 +41,12 @@
 #define N_PROCS 200
 #define N_DSTS 50
 #define N_TRIPLES 4000
+/*
+ * Batches come from two sensors in turn: with two processes each applies
+ * one sensor's batches, in order, as a sensor posts them one at a time;
+ * one process applies the same batches.
+ */
+#define SENSORS 2
 
 struct body {
 	uint8_t *data;
@@ -155,7 +162,13 @@ static const char *type_of(unsigned tok)
  */
 static struct body build_body(uint64_t seq, unsigned n_events)
 {
-	Tokentap__V1__Batch *b = fx_batch("bench-sensor-0001", "bench-node", seq);
+	char sensor[32], node[32];
+	Tokentap__V1__Batch *b;
+
+	/* batch seq is sensor seq % SENSORS's: with two replicas, each takes one sensor's */
+	snprintf(sensor, sizeof(sensor), "bench-sensor-%04u", (unsigned)(seq % SENSORS));
+	snprintf(node, sizeof(node), "bench-node-%u", (unsigned)(seq % SENSORS));
+	b = fx_batch(sensor, node, seq);
 	int64_t now = T0_MS + (int64_t)seq * 1000;
 	struct body out;
 	char fp[33], exe[64], dst[64], host[64], cmd[128];

@@ -451,8 +451,14 @@ fi
 
 # Token queries over 30 days of history; the history is generated once and
 # kept under $BUILD/bench (QUERY_DB elsewhere).
+# The same on PostgreSQL when scripts/pg-test.sh can start one.
 if selected query; then
-	"$BENCH/query_bench" --db "${QUERY_DB:-$BENCH/query-history.db}" \
+	pgurl=${TOKENTAP_TEST_PG:-}
+	if [ -z "$pgurl" ]; then
+		pgurl=$("$HERE/../../scripts/pg-test.sh" 2>/dev/null) || pgurl=
+	fi
+	[ -n "$pgurl" ] || echo "query-pg: skipped (no PostgreSQL: scripts/pg-test.sh could not start one)"
+	"$BENCH/query_bench" --db "${QUERY_DB:-$BENCH/query-history.db}" ${pgurl:+--pg "$pgurl"} \
 		--collector "$BUILD/tokentap-collector" || RESULT=1
 fi
 

@@ -117,13 +117,20 @@ step('login', async ({ page, context }) => {
 	check(!(await page.evaluate(() => document.cookie)).includes('tokentap_session'), 'the cookie is readable by script');
 });
 
+// The rows once the inventory shows the answer to a query containing want.
+async function rowsFor(page, want) {
+	await page.waitForSelector(`#inventory[data-query*="${want}"]`);
+	return page.$$eval('#inventory tbody tr', (trs) => trs.map((tr) => tr.dataset.fingerprint));
+}
+
 step('inventory_sorted_by_risk', async ({ page, context }) => {
-	const api = await apiJSON(context, '/v1/tokens?sort=risk');
+	// the console's first page: the collector sorts and pages
+	const api = (await apiJSON(context, '/v1/tokens?sort=risk&limit=100')).tokens;
 	await page.goto(BASE + '/#/');
 	await page.waitForSelector('#inventory tbody tr');
 	const rows = await page.$$eval('#inventory tbody tr', (trs) => trs.map((tr) => tr.dataset.fingerprint));
 	check(JSON.stringify(rows) === JSON.stringify(api.map((t) => t.fingerprint)),
-		'row order differs from GET /v1/tokens?sort=risk: ' + rows.length + ' rows vs ' + api.length);
+		'row order differs from GET /v1/tokens?sort=risk&limit=100: ' + rows.length + ' rows vs ' + api.length);
 	const scores = await page.$$eval('#inventory tbody td.col-risk', (tds) => tds.map((td) => td.textContent));
 	const want = api.map((t) => (t.risk && Number.isInteger(t.risk.score) ? String(t.risk.score) : 'not assessed'));
 	check(JSON.stringify(scores) === JSON.stringify(want), `scores shown ${scores} vs API ${want}`);
@@ -133,9 +140,11 @@ step('inventory_sorted_by_risk', async ({ page, context }) => {
 	check(/wrong_provider/.test(why), 'its reasons do not say wrong_provider: ' + why);
 	// a click on the Requests header sorts by requests, descending first
 	await page.click('th[data-col=requests]');
+	await rowsFor(page, 'sort=requests');
 	const req = await page.$$eval('#inventory tbody td.col-requests', (tds) => tds.map((td) => Number(td.textContent)));
 	check(req.every((v, i) => i === 0 || req[i - 1] >= v), 'not sorted by requests: ' + req);
 	await page.click('th[data-col=risk]');
+	await rowsFor(page, 'sort=risk');
 	await shot(page, 'inventory');
 });
 
@@ -143,22 +152,27 @@ step('inventory_filters', async ({ page }) => {
 	await page.goto(BASE + '/#/');
 	await page.waitForSelector('#inventory tbody tr');
 	await page.fill('#filter-fingerprint', FPS.t1.slice(0, 6));
-	let rows = await page.$$eval('#inventory tbody tr', (trs) => trs.map((tr) => tr.dataset.fingerprint));
+	let rows = await rowsFor(page, 'fingerprint=' + FPS.t1.slice(0, 6));
 	check(rows.length >= 1 && rows.every((f) => f.startsWith(FPS.t1.slice(0, 6))) && rows.includes(FPS.t1),
 		'fingerprint prefix filter: ' + rows);
 	await page.fill('#filter-fingerprint', '');
 	await page.selectOption('#filter-held', 'held_never_used');
-	rows = await page.$$eval('#inventory tbody tr', (trs) => trs.map((tr) => tr.dataset.fingerprint));
+	rows = await rowsFor(page, 'held=held_never_used');
 	check(rows.includes(FPS.t4) && !rows.includes(FPS.t1) && !rows.includes(FPS.t3), 'held filter: ' + rows);
 	await shot(page, 'inventory-filtered');
 	await page.selectOption('#filter-held', '');
 	await page.selectOption('#filter-type', 'github_pat');
-	rows = await page.$$eval('#inventory tbody tr', (trs) => trs.map((tr) => tr.dataset.fingerprint));
+	rows = await rowsFor(page, 'type=github_pat');
 	check(rows.includes(FPS.t3) && !rows.includes(FPS.t1), 'type filter: ' + rows);
 	await page.selectOption('#filter-type', '');
 	await page.fill('#filter-risk', '101');
-	rows = await page.$$eval('#inventory tbody tr', (trs) => trs.length);
-	check(rows === 0, 'risk >= 101 left rows: ' + rows);
+	rows = await rowsFor(page, 'none=1');
+	check(rows.length === 0, 'risk >= 101 left rows: ' + rows.length);
+	// a lowest score the collector applies: every row shown has it
+	await page.fill('#filter-risk', '1');
+	await rowsFor(page, 'min_risk=1');
+	const scores = await page.$$eval('#inventory tbody td.col-risk', (tds) => tds.map((td) => td.textContent));
+	check(scores.every((x) => Number(x) >= 1), 'risk >= 1 shows ' + scores);
 	await page.fill('#filter-risk', '');
 });
 

@@ -293,6 +293,9 @@ static void test_url_same_json_as_db(void **state)
 	const char *const cmds[][8] = {
 		{ "tokens", "--json", NULL },
 		{ "tokens", "--json", "--sort", "requests", NULL },
+		{ "tokens", "--json", "--sort", "risk", "--limit", "1", NULL },
+		{ "tokens", "--sort", "first_seen", "--workload", "ns one/bin/x&y=z", NULL },
+		{ "tokens", "--json", "--type", "github_pat", "--prefix", "01", NULL },
 		{ "token", FP_A, "--json", NULL },
 		{ "sensors", "--json", NULL },
 	};
@@ -324,6 +327,36 @@ static void test_url_same_json_as_db(void **state)
 		run_free(&rd);
 		run_free(&ru);
 	}
+}
+
+/* Pages: the table, then the cursor of the next page until the last. */
+static void test_tokens_pages(void **state)
+{
+	struct run r;
+	const char *more;
+	char cursor[TOKEN_CURSOR_LEN];
+
+	(void)state;
+	run_cli(&r, (const char *[]){ "tokens", "--db", db, "--sort", "risk", "--limit", "1",
+				      NULL });
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "FINGERPRINT"));
+	more = strstr(r.out, "more: --cursor ");
+	if (more) {
+		assert_int_equal(sscanf(more, "more: --cursor %55s", cursor), 1);
+		run_free(&r);
+		run_cli(&r, (const char *[]){ "tokens", "--db", db, "--sort", "risk", "--limit",
+					      "1", "--cursor", cursor, NULL });
+		assert_int_equal(r.rc, 0);
+		assert_non_null(strstr(r.out, "FINGERPRINT"));
+	}
+	run_free(&r);
+	/* a filter nothing matches: an empty page, no cursor */
+	run_cli(&r, (const char *[]){ "tokens", "--db", db, "--node", "no-such-node", NULL });
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "(no tokens seen yet)"));
+	assert_null(strstr(r.out, "more:"));
+	run_free(&r);
 }
 
 static void test_url_read_token(void **state)
@@ -379,6 +412,26 @@ static void test_usage_errors(void **state)
 	run_cli(&r, (const char *[]){ "tokens", "--db", db, "--sort", "name", NULL });
 	assert_int_equal(r.rc, 2);
 	run_free(&r);
+	/* the page's parameters are checked before the database is opened */
+	{
+		static const char *const bad[][3] = {
+			{ "--limit", "0" }, { "--limit", "501" }, { "--cursor", "abc" },
+			{ "--held", "maybe" }, { "--min-risk", "101" }, { "--prefix", "XY" },
+			{ "--node", "" }, { "--sort", "name" },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			run_cli(&r, (const char *[]){ "tokens", "--db", db, bad[i][0], bad[i][1],
+						      NULL });
+			assert_int_equal(r.rc, 2);
+			assert_null(strstr(r.out, "FINGERPRINT"));
+			run_free(&r);
+		}
+	}
+	/* a page option on another command is an error, not ignored */
+	run_cli(&r, (const char *[]){ "sensors", "--db", db, "--node", "a", NULL });
+	assert_int_equal(r.rc, 2);
+	run_free(&r);
 	run_cli(&r, (const char *[]){ "tokens", "--bogus", NULL });
 	assert_int_equal(r.rc, 2);
 	run_free(&r);
@@ -402,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_sensors_json),
 		cmocka_unit_test(test_url_same_json_as_db),
+		cmocka_unit_test(test_tokens_pages),
 		cmocka_unit_test(test_url_read_token),
 		cmocka_unit_test(test_unknown_and_bad_fingerprint),
 		cmocka_unit_test(test_usage_errors),

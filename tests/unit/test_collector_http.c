@@ -296,6 +296,30 @@ static void test_read_endpoints(void **state)
 	http_reply_free(&r);
 	req("GET", "/v1/tokens?sort=bogus", NULL, NULL, 0, &r);
 	assert_refused(&r, 400);
+	/* a page: an object with the tokens, even when a filter leaves none */
+	req("GET", "/v1/tokens?sort=risk&limit=5", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"tokens\""));
+	http_reply_free(&r);
+	req("GET", "/v1/tokens?node=nowhere&held=used_not_held&min_risk=0&type=jwt"
+	    "&namespace=x&workload=x%2Fy&fingerprint=0a", NULL, NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"tokens\":[]"));
+	http_reply_free(&r);
+	{
+		static const char *const bad[] = {
+			"/v1/tokens?limit=0", "/v1/tokens?limit=501", "/v1/tokens?limit=x",
+			"/v1/tokens?cursor=1.xyz", "/v1/tokens?cursor=",
+			"/v1/tokens?held=yes", "/v1/tokens?min_risk=-1", "/v1/tokens?min_risk=101",
+			"/v1/tokens?fingerprint=ABC", "/v1/tokens?fingerprint=",
+			"/v1/tokens?node=", "/v1/tokens?type=a%01b", "/v1/tokens?sort=first",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			req("GET", bad[i], NULL, NULL, 0, &r);
+			assert_refused(&r, 400);
+		}
+	}
 	req("GET", "/v1/tokens/XYZ", NULL, NULL, 0, &r);
 	assert_refused(&r, 400);
 	req("GET", "/v1/tokens/ffffffffffffffffffffffffffffffff", NULL, NULL, 0, &r);

@@ -6,6 +6,7 @@
 #include "numarg.h"
 #include "risk.h"
 #include "store.h"
+#include "token_page_args.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,18 +39,29 @@ static enum MHD_Result query_failed(struct server *srv, struct MHD_Connection *c
 			    REJECT_STORE_ERROR, "store query failed");
 }
 
+static const char *query_arg(void *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/*
+ * GET /v1/tokens?sort=: the whole list (an array), as before; with limit,
+ * cursor or a filter, one page: {"tokens": [...], "next_cursor": "..."}.
+ */
 static enum MHD_Result get_tokens(struct server *srv, struct MHD_Connection *conn,
 				  const char *method, const char *url)
 {
-	const char *sort = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sort");
-	enum token_sort ts;
+	struct token_page_query q;
 	struct json_object *out;
+	const char *why = "";
 	char err[256];
+	int paged = token_page_args(query_arg, conn, &q, &why);
 
-	if (token_sort_parse(sort, &ts) < 0)
+	if (paged < 0)
 		return reply_reject(srv, conn, method, url, MHD_HTTP_BAD_REQUEST,
-				    REJECT_BAD_REQUEST, "sort must be last_seen, requests or risk");
-	if (store_query_tokens(srv->cfg.store, ts, &out, err, sizeof(err)) < 0)
+				    REJECT_BAD_REQUEST, why);
+	if (paged ? store_query_token_page(srv->cfg.store, &q, &out, err, sizeof(err)) < 0 :
+		    store_query_tokens(srv->cfg.store, q.sort, &out, err, sizeof(err)) < 0)
 		return query_failed(srv, conn, method, url, err);
 	return reply_json(conn, MHD_HTTP_OK, out);
 }

@@ -9,6 +9,7 @@
 #include "store.h"
 #include "risk_engine.h"
 #include "timefmt.h"
+#include "token_page_args.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -44,10 +45,22 @@ void cli_usage(const char *cmd, FILE *out)
 	}
 	if (!strcmp(cmd, "tokens"))
 		fprintf(out,
-			"Usage: tokentap-collector tokens [--json] [--sort last_seen|requests|risk] %s\n\n"
-			"Lists every token known: risk score, type, fingerprint, requests, the busiest\n"
+			"Usage: tokentap-collector tokens [--json]\n"
+			"         [--sort last_seen|requests|risk|first_seen] [--limit N] [--cursor C]\n"
+			"         [--type T] [--namespace NS] [--workload W] [--node NODE]\n"
+			"         [--held held_and_used|held_never_used|used_not_held]\n"
+			"         [--min-risk 0..100] [--prefix HEX] %s\n\n"
+			"Lists the tokens known: risk score, type, fingerprint, requests, the busiest\n"
 			"process and destination, last use. Tokens only held (never used) have 0\n"
-			"requests. --json prints the API's array of token objects.\n",
+			"requests. --json prints the API's array of token objects.\n"
+			"\nWith --limit, --cursor or a filter it prints one page (at most 500 tokens,\n"
+			"100 unless --limit says) in the sort's order, highest first, and the\n"
+			"--cursor of the next page on its last line; --json prints the API's page\n"
+			"{\"tokens\": [...], \"next_cursor\": ...}. Filters: --type a token type,\n"
+			"--namespace a Kubernetes namespace and --workload \"NAMESPACE/EXE\" (or EXE)\n"
+			"of a process that used it, --node a node it was used on, --held whether it\n"
+			"was found in a process and used, --min-risk a lowest score (tokens not\n"
+			"assessed yet left out), --prefix the start of its fingerprint.\n",
 			src);
 	else if (!strcmp(cmd, "alerts"))
 		fprintf(out,
@@ -85,6 +98,7 @@ void cli_usage(const char *cmd, FILE *out)
 		"  tokentap-collector tokens --db ./state/collector.db\n"
 		"  tokentap-collector token 0123456789abcdef0123456789abcdef --url http://127.0.0.1:7733 --json\n"
 		"  tokentap-collector tokens --db ./state/collector.db --sort risk\n"
+		"  tokentap-collector tokens --url http://127.0.0.1:7733 --sort risk --limit 50 --min-risk 50\n"
 		"  tokentap-collector alerts --url http://127.0.0.1:7733 --min-severity high\n");
 }
 
@@ -136,8 +150,40 @@ struct cli_opts {
 	unsigned interval;
 	const char *arg;      /* the fingerprint of `token` */
 	const char *min_severity, *fingerprint, *risk_config;
-	unsigned limit;
+	const char *limit;
+	/* the token page's parameters by token_page_arg_names */
+	const char *page[TOKEN_PAGE_ARG_COUNT];
 };
+
+/* The token page's parameters of the command line, for token_page_args. */
+static const char *page_arg(void *ctx, const char *name)
+{
+	const struct cli_opts *o = ctx;
+
+	for (size_t i = 0; i < TOKEN_PAGE_ARG_COUNT; i++)
+		if (!strcmp(token_page_arg_names[i], name))
+			return o->page[i];
+	return NULL;
+}
+
+/* Options that only carry a token page parameter: the option's value by name. */
+enum page_opt { O_CURSOR = 512, O_TYPE, O_NAMESPACE, O_WORKLOAD, O_NODE, O_HELD, O_MIN_RISK,
+		O_PREFIX };
+static const struct {
+	int opt;
+	const char *arg;
+} page_opts[] = {
+	{ O_CURSOR, "cursor" }, { O_TYPE, "type" }, { O_NAMESPACE, "namespace" },
+	{ O_WORKLOAD, "workload" }, { O_NODE, "node" }, { O_HELD, "held" },
+	{ O_MIN_RISK, "min_risk" }, { O_PREFIX, "fingerprint" },
+};
+
+static void set_page_arg(struct cli_opts *o, const char *name, const char *v)
+{
+	for (size_t i = 0; i < TOKEN_PAGE_ARG_COUNT; i++)
+		if (!strcmp(token_page_arg_names[i], name))
+			o->page[i] = v;
+}
 
 static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts *o, FILE *out,
 		 FILE *err)
@@ -157,6 +203,14 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "risk-config", required_argument, NULL, O_RISK },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
+		{ "cursor", required_argument, NULL, O_CURSOR },
+		{ "type", required_argument, NULL, O_TYPE },
+		{ "namespace", required_argument, NULL, O_NAMESPACE },
+		{ "workload", required_argument, NULL, O_WORKLOAD },
+		{ "node", required_argument, NULL, O_NODE },
+		{ "held", required_argument, NULL, O_HELD },
+		{ "min-risk", required_argument, NULL, O_MIN_RISK },
+		{ "prefix", required_argument, NULL, O_PREFIX },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -168,9 +222,23 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		for (size_t i = 0; i < sizeof(page_opts) / sizeof(page_opts[0]); i++)
+			if (c == page_opts[i].opt) {
+				if (strcmp(cmd, "tokens")) {
+					cli_error(err, cmd, "\"%s\" is an option of tokens",
+						  argv[optind - 1]);
+					return 2;
+				}
+				set_page_arg(o, page_opts[i].arg, optarg);
+				c = 0;
+			}
 		switch (c) {
+		case 0: break;
 		case O_JSON: o->json = true; break;
-		case O_SORT: o->sort = optarg; break;
+		case O_SORT:
+			o->sort = optarg;
+			set_page_arg(o, "sort", optarg);
+			break;
 		case O_DB: src->db = optarg; break;
 		case O_URL: src->url = optarg; break;
 		case O_TOKEN_FILE: src->token_file = optarg; break;
@@ -187,11 +255,9 @@ static int parse(int argc, char **argv, struct cli_source *src, struct cli_opts 
 			log_setup(NULL, fmt);
 			break;
 		case O_LIMIT:
-			if (numarg_uint(optarg, 1, 100000, &v) < 0) {
-				cli_error(err, cmd, "--limit takes 1..100000");
-				return 2;
-			}
-			o->limit = (unsigned)v;
+			/* checked by the command: alerts and tokens take different ranges */
+			o->limit = optarg;
+			set_page_arg(o, "limit", optarg);
 			break;
 		case O_INTERVAL:
 			if (numarg_uint(optarg, 1, 3600, &v) < 0) {
@@ -229,6 +295,10 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 	struct json_object *res = NULL;
 	enum risk_severity sev = RISK_SEV_INFO;
 	enum token_sort sort;
+	struct token_page_query page;
+	int paged = 0;
+	unsigned limit = 0;
+	uint64_t v;
 	const char *cmd = argv[0];
 	char msg[512];
 	int rc = parse(argc, argv, &src, &o, out, err);
@@ -236,8 +306,24 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 	if (rc >= 0)
 		return rc;
 	if (token_sort_parse(o.sort, &sort) < 0) {
-		cli_error(err, cmd, "--sort takes last_seen, requests or risk");
+		cli_error(err, cmd, "--sort takes last_seen, requests, risk or first_seen");
 		return 2;
+	}
+	if (!strcmp(cmd, "tokens")) {
+		const char *why = "";
+
+		paged = token_page_args(page_arg, &o, &page, &why);
+		if (paged < 0) {
+			/* the API's words for its parameters, as the options are named */
+			cli_error(err, cmd, "%s", why);
+			return 2;
+		}
+	} else if (o.limit) {
+		if (numarg_uint(o.limit, 1, 100000, &v) < 0) {
+			cli_error(err, cmd, "--limit takes 1..100000");
+			return 2;
+		}
+		limit = (unsigned)v;
 	}
 	if (o.min_severity && risk_severity_parse(o.min_severity, &sev) < 0) {
 		cli_error(err, cmd, "--min-severity takes info, low, medium, high or critical");
@@ -262,7 +348,21 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 	if (!strcmp(cmd, "top")) {
 		rc = cli_top(&src, o.interval, o.once, out, err);
 	} else if (!strcmp(cmd, "tokens")) {
-		if (cli_fetch_tokens(&src, sort, &res, msg, sizeof(msg)) == 0) {
+		if (paged) {
+			if (cli_fetch_token_page(&src, &page, o.page, &res, msg, sizeof(msg)) == 0) {
+				struct json_object *next;
+
+				if (o.json) {
+					render_json(out, res);
+				} else {
+					render_tokens(out, json_object_object_get(res, "tokens"), 32);
+					if (json_object_object_get_ex(res, "next_cursor", &next))
+						fprintf(out, "more: --cursor %s\n",
+							json_object_get_string(next));
+				}
+				rc = 0;
+			}
+		} else if (cli_fetch_tokens(&src, sort, &res, msg, sizeof(msg)) == 0) {
 			if (o.json)
 				render_json(out, res);
 			else
@@ -283,7 +383,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 		}
 	} else if (!strcmp(cmd, "alerts")) {
 		struct alert_filter f = { .min_severity = (int)sev, .fingerprint = o.fingerprint,
-					  .limit = o.limit ? o.limit : 1000 };
+					  .limit = limit ? limit : 1000 };
 
 		if (cli_fetch_alerts(&src, &f, &res, msg, sizeof(msg)) == 0) {
 			if (o.json)

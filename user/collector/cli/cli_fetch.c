@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "wipe.h"
 #include "risk.h"
+#include "token_page_args.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -157,6 +158,48 @@ int cli_fetch_tokens(struct cli_source *s, enum token_sort sort, struct json_obj
 	return http_get(s, sort == TOKEN_SORT_REQUESTS ? "/v1/tokens?sort=requests" :
 			   sort == TOKEN_SORT_RISK ? "/v1/tokens?sort=risk" : "/v1/tokens?sort=last_seen",
 			out, err, errlen) == 1 ? 0 : -1;
+}
+
+int cli_fetch_token_page(struct cli_source *s, const struct token_page_query *q,
+			 const char *const *args, struct json_object **out, char *err,
+			 size_t errlen)
+{
+	char *path;
+	size_t len = sizeof("/v1/tokens");
+	int rc;
+
+	if (s->st)
+		return store_query_token_page(s->st, q, out, err, errlen);
+	/* the values were validated, but a workload or node may hold any printable byte */
+	for (size_t i = 0; i < TOKEN_PAGE_ARG_COUNT; i++)
+		if (args[i])
+			len += strlen(token_page_arg_names[i]) + 2 + 3 * strlen(args[i]);
+	path = malloc(len);
+	if (!path) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	strcpy(path, "/v1/tokens");
+	for (size_t i = 0, n = 0; i < TOKEN_PAGE_ARG_COUNT; i++) {
+		char *v;
+
+		if (!args[i])
+			continue;
+		v = curl_easy_escape(s->curl, args[i], 0);
+		if (!v) {
+			free(path);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		strcat(path, n++ ? "&" : "?");
+		strcat(path, token_page_arg_names[i]);
+		strcat(path, "=");
+		strcat(path, v);
+		curl_free(v);
+	}
+	rc = http_get(s, path, out, err, errlen) == 1 ? 0 : -1;
+	free(path);
+	return rc;
 }
 
 int cli_fetch_token(struct cli_source *s, const char *fingerprint, struct json_object **out,

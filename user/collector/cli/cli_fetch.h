@@ -27,6 +27,14 @@ void cli_source_close(struct cli_source *s);
 /* 0 and *out, or -1 with err. */
 int cli_fetch_tokens(struct cli_source *s, enum token_sort sort, struct json_object **out,
 		     char *err, size_t errlen);
+/*
+ * One page of tokens: q from the store, or the same parameters (args, by
+ * token_page_arg_names, NULL when not given) from the API. 0 and *out,
+ * or -1 with err.
+ */
+int cli_fetch_token_page(struct cli_source *s, const struct token_page_query *q,
+			 const char *const *args, struct json_object **out, char *err,
+			 size_t errlen);
 /* 1 found (*out), 0 unknown fingerprint, -1 error. */
 int cli_fetch_token(struct cli_source *s, const char *fingerprint, struct json_object **out,
 		    char *err, size_t errlen);

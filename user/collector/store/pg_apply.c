@@ -774,7 +774,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 	case TOKENTAP__V1__EVENT__KIND_REVOCATION_RESULT:
 		return apply_revocation(c, e->revocation_result);
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
-		return apply_status(c, e->sensor_status);
+		/* written after the sensor's row, at the end of the batch (apply_all) */
+		return 0;
 	default:
 		snprintf(c->e.buf, c->e.len, "event without a kind");
 		return -1;
@@ -802,6 +803,18 @@ static int apply_all(struct apply_ctx *c)
 	if (n == 0)
 		return 0;
 
+	c->n_toks = c->n_obs = c->n_usage = c->n_seen = c->n_procs = 0;
+	for (size_t i = 0; i < b->n_events; i++)
+		if (apply_event(c, b->events[i]) < 0)
+			return -1;
+	if (flush_procs(c) < 0 || flush_seen(c) < 0 || flush_obs(c) < 0 || flush_usage(c) < 0 || flush_tokens(c) < 0)
+		return -1;
+	/*
+	 * The rows every batch of a sensor rewrites (its sensor row), and
+	 * the tokens just before, are locked last: a batch of the same sensor
+	 * or tokens on another replica waits only for this commit, not for
+	 * the whole batch.
+	 */
 	memset(&p, 0, sizeof(p));
 	pg_text(&p, 1, b->sensor_id);
 	pg_text(&p, 2, b->node);
@@ -811,12 +824,11 @@ static int apply_all(struct apply_ctx *c)
 	pg_int(&p, 6, (int64_t)b->n_events);
 	if (pg_run0(&c->s->pc, &stmts, AP_SENSOR_UPSERT, &p, &c->e, "sensor") < 0)
 		return -1;
-	c->n_toks = c->n_obs = c->n_usage = c->n_seen = c->n_procs = 0;
+	/* statuses in event order, once the sensor's row exists */
 	for (size_t i = 0; i < b->n_events; i++)
-		if (apply_event(c, b->events[i]) < 0)
+		if (b->events[i]->kind_case == TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS &&
+		    apply_status(c, b->events[i]->sensor_status) < 0)
 			return -1;
-	if (flush_procs(c) < 0 || flush_seen(c) < 0 || flush_obs(c) < 0 || flush_usage(c) < 0 || flush_tokens(c) < 0)
-		return -1;
 	return 1;
 }
 

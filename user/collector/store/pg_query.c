@@ -23,6 +23,11 @@ enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
 	Q_TOKENS_BY_REQUESTS,
 	Q_TOKENS_BY_RISK,
+	Q_TOKENS_BY_FIRST_SEEN,
+	Q_PAGE_BY_LAST_SEEN,
+	Q_PAGE_BY_REQUESTS,
+	Q_PAGE_BY_RISK,
+	Q_PAGE_BY_FIRST_SEEN,
 	Q_TOKEN_ONE,
 	Q_TOKEN_PROCESSES,
 	Q_TOKEN_DESTINATIONS,
@@ -49,6 +54,41 @@ static const char sql_tokens_by_risk[] =
 	"SELECT " PG_TOKEN_COLS " FROM tokens LEFT JOIN risk USING (fingerprint)"
 	" ORDER BY COALESCE(risk.score, -1) DESC, last_seen DESC, " C_ORDER("fingerprint")
 	" LIMIT $1";
+static const char sql_tokens_by_first_seen[] =
+	"SELECT " PG_TOKEN_COLS " FROM tokens ORDER BY first_seen DESC, " C_ORDER("fingerprint")
+	" LIMIT $1";
+
+/*
+ * A page in the order of an index (tokens_page_*), as in sqlite_query.c:
+ * the cursor $1 key and $2 fingerprint (the first page: the largest key
+ * and ""), the filters ("" or -1: any) $3 type, $4 minimum score, $5
+ * fingerprint prefix, $6 node, $7 namespace, $8 workload, $9 held state
+ * (enum token_held_filter), $10 rows. The key is the last column.
+ */
+#define PAGE_KEY 20
+#define PG_WORKLOAD_OF(o)                                                                    \
+	"(CASE WHEN COALESCE(" PG_PROC_OF(o, "k8s_namespace") ", '') = '' THEN " o ".exe"      \
+	" ELSE " PG_PROC_OF(o, "k8s_namespace") " || '/' || " o ".exe END)"
+#define PAGE_SQL(key)                                                                         \
+	"SELECT " PG_TOKEN_COLS ", " key " FROM tokens t WHERE " key " <= $1::bigint"           \
+	" AND (" key " < $1::bigint OR " C_ORDER("fingerprint") " > $2)"                        \
+	" AND ($3 = '' OR token_type = $3) AND risk_score >= $4::bigint"                       \
+	" AND left(fingerprint, length($5)) = $5"                                               \
+	" AND ($6 = '' OR EXISTS (SELECT 1 FROM observations o"                                 \
+	" WHERE o.fingerprint = t.fingerprint AND o.node = $6))"                                \
+	" AND ($7 = '' OR EXISTS (SELECT 1 FROM observations o"                                 \
+	" WHERE o.fingerprint = t.fingerprint AND " PG_PROC_OF("o", "k8s_namespace") " = $7))"  \
+	" AND ($8 = '' OR EXISTS (SELECT 1 FROM observations o"                                 \
+	" WHERE o.fingerprint = t.fingerprint AND " PG_WORKLOAD_OF("o") " = $8))"               \
+	" AND ($9::int = 0 OR $9::int = (CASE WHEN NOT EXISTS (SELECT 1 FROM held h"            \
+	" WHERE h.fingerprint = t.fingerprint) THEN 3 WHEN requests > 0 OR EXISTS (SELECT 1"    \
+	" FROM seen_log s WHERE s.fingerprint = t.fingerprint) THEN 1 ELSE 2 END))"             \
+	" ORDER BY " key " DESC, " C_ORDER("fingerprint") " LIMIT $10::bigint"
+static const char sql_page_by_last_seen[] = PAGE_SQL("last_seen");
+static const char sql_page_by_requests[] = PAGE_SQL("requests");
+static const char sql_page_by_risk[] = PAGE_SQL("risk_score");
+static const char sql_page_by_first_seen[] = PAGE_SQL("first_seen");
+
 static const char sql_token_one[] = "SELECT " PG_TOKEN_COLS " FROM tokens WHERE fingerprint = $1";
 
 enum {
@@ -131,6 +171,11 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKENS_BY_LAST_SEEN] = sql_tokens_by_last_seen,
 	[Q_TOKENS_BY_REQUESTS] = sql_tokens_by_requests,
 	[Q_TOKENS_BY_RISK] = sql_tokens_by_risk,
+	[Q_TOKENS_BY_FIRST_SEEN] = sql_tokens_by_first_seen,
+	[Q_PAGE_BY_LAST_SEEN] = sql_page_by_last_seen,
+	[Q_PAGE_BY_REQUESTS] = sql_page_by_requests,
+	[Q_PAGE_BY_RISK] = sql_page_by_risk,
+	[Q_PAGE_BY_FIRST_SEEN] = sql_page_by_first_seen,
 	[Q_TOKEN_ONE] = sql_token_one,
 	[Q_TOKEN_PROCESSES] = sql_token_processes,
 	[Q_TOKEN_DESTINATIONS] = sql_token_destinations,
@@ -362,6 +407,7 @@ int pg_query_tokens(struct store *base, enum token_sort sort, struct json_object
 		rc = rows_json(pg_run(&s->pc, &stmts,
 				      sort == TOKEN_SORT_REQUESTS ? Q_TOKENS_BY_REQUESTS :
 				      sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK :
+				      sort == TOKEN_SORT_FIRST_SEEN ? Q_TOKENS_BY_FIRST_SEEN :
 				      Q_TOKENS_BY_LAST_SEEN, &p, &e, "query"),
 			       arr, token_object);
 	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
@@ -369,6 +415,69 @@ int pg_query_tokens(struct store *base, enum token_sort sort, struct json_object
 	if (rc == 0)
 		rc = pg_commit(s, &e);
 	return answer(st, s, rc, arr, out);
+}
+
+static const char *opt(const char *s)
+{
+	return s ? s : "";
+}
+
+int pg_query_token_page(struct store *base, const struct token_page_query *q,
+			struct json_object **out, char *err, size_t errlen)
+{
+	struct pg_store *st = pg_of(base);
+	struct pg_err e = { err, errlen, "" };
+	struct pg_slot *s = pg_acquire(st, err, errlen);
+	struct json_object *page, *arr;
+	struct pg_params p = { 0 };
+	unsigned limit = q->limit < 1 ? 1 : q->limit > TOKEN_PAGE_MAX ? TOKEN_PAGE_MAX : q->limit;
+	PGresult *r = NULL;
+	int rc;
+
+	if (!s)
+		return -1;
+	page = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(page, "tokens", arr);
+	pg_int(&p, 1, q->has_cursor ? q->after_key : INT64_MAX);
+	pg_text(&p, 2, q->has_cursor ? q->after_fp : "");
+	pg_text(&p, 3, opt(q->token_type));
+	pg_int(&p, 4, q->min_risk);
+	pg_text(&p, 5, opt(q->fp_prefix));
+	pg_text(&p, 6, opt(q->node));
+	pg_text(&p, 7, opt(q->k8s_namespace));
+	pg_text(&p, 8, opt(q->workload));
+	pg_int(&p, 9, (int)q->held);
+	/* one row more than asked: whether a next page exists */
+	pg_int(&p, 10, (int64_t)limit + 1);
+	rc = begin_read(s, &e);
+	if (rc == 0) {
+		r = pg_run(&s->pc, &stmts,
+			   q->sort == TOKEN_SORT_REQUESTS ? Q_PAGE_BY_REQUESTS :
+			   q->sort == TOKEN_SORT_RISK ? Q_PAGE_BY_RISK :
+			   q->sort == TOKEN_SORT_FIRST_SEEN ? Q_PAGE_BY_FIRST_SEEN :
+			   Q_PAGE_BY_LAST_SEEN, &p, &e, "query");
+		rc = r ? 0 : -1;
+	}
+	if (r) {
+		int n = PQntuples(r);
+
+		for (int i = 0; i < n && i < (int)limit; i++)
+			json_object_array_add(arr, token_object(r, i));
+		if (n > (int)limit) {
+			char cursor[TOKEN_CURSOR_LEN];
+
+			token_cursor_format(pg_i(r, (int)limit - 1, PAGE_KEY),
+					    pg_s(r, (int)limit - 1, PTC_FINGERPRINT), cursor);
+			json_object_object_add(page, "next_cursor", json_object_new_string(cursor));
+		}
+		PQclear(r);
+	}
+	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
+		rc = add_relations(s, json_object_array_get_idx(arr, i), MAX_ROWS_LIST, &e);
+	if (rc == 0)
+		rc = pg_commit(s, &e);
+	return answer(st, s, rc, page, out);
 }
 
 int pg_query_token(struct store *base, const char *fingerprint, struct json_object **out,

@@ -249,6 +249,31 @@ static const char *const migrations[] = {
 	" END $f$;"
 	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
 	" FOR EACH ROW EXECUTE FUNCTION batches_pruned();",
+	/*
+	 * 3: the inventory's pages, as SQLite's migration 6: each token row
+	 * carries its risk score (-1 until assessed), kept by triggers from
+	 * the risk table, and every sort of a page has an index in its own
+	 * order. They replace the single-column indexes, which served only
+	 * those sorts.
+	 * A token's row always exists before its risk row: the engine scores
+	 * only what a batch stored (sightings, held rows, each with its token).
+	 */
+	"ALTER TABLE tokens ADD COLUMN risk_score bigint NOT NULL DEFAULT -1;"
+	"UPDATE tokens t SET risk_score = r.score FROM risk r WHERE r.fingerprint = t.fingerprint;"
+	"DROP INDEX tokens_last_seen;"
+	"DROP INDEX tokens_requests;"
+	"CREATE INDEX tokens_page_last_seen ON tokens (last_seen DESC, fingerprint COLLATE \"C\");"
+	"CREATE INDEX tokens_page_requests ON tokens (requests DESC, fingerprint COLLATE \"C\");"
+	"CREATE INDEX tokens_page_risk ON tokens (risk_score DESC, fingerprint COLLATE \"C\");"
+	"CREATE INDEX tokens_page_first_seen ON tokens (first_seen DESC, fingerprint COLLATE \"C\");"
+	"CREATE FUNCTION risk_score_copy() RETURNS trigger LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	" UPDATE tokens SET risk_score = NEW.score WHERE fingerprint = NEW.fingerprint"
+	" AND risk_score <> NEW.score;"
+	" RETURN NULL;"
+	" END $f$;"
+	"CREATE TRIGGER risk_score_copy AFTER INSERT OR UPDATE OF score ON risk"
+	" FOR EACH ROW EXECUTE FUNCTION risk_score_copy();",
 };
 
 int pg_schema_latest(void)

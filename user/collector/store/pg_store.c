@@ -304,6 +304,7 @@ static const struct store_ops pg_ops = {
 	.schema_version = pg_schema_version_op,
 	.apply_batch = pg_apply_batch,
 	.query_tokens = pg_query_tokens,
+	.query_token_page = pg_query_token_page,
 	.query_token = pg_query_token,
 	.query_sensors = pg_query_sensors,
 	.query_alerts = pg_query_alerts,

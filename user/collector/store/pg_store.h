@@ -95,6 +95,8 @@ enum store_result pg_apply_batch(struct store *st, const Tokentap__V1__Batch *b,
 				 char *err, size_t errlen);
 int pg_query_tokens(struct store *st, enum token_sort sort, struct json_object **out, char *err,
 		    size_t errlen);
+int pg_query_token_page(struct store *st, const struct token_page_query *q,
+			struct json_object **out, char *err, size_t errlen);
 int pg_query_token(struct store *st, const char *fingerprint, struct json_object **out,
 		   char *err, size_t errlen);
 int pg_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen);

@@ -19,6 +19,11 @@ enum query_stmt {
 	Q_TOKENS_BY_LAST_SEEN,
 	Q_TOKENS_BY_REQUESTS,
 	Q_TOKENS_BY_RISK,
+	Q_TOKENS_BY_FIRST_SEEN,
+	Q_PAGE_BY_LAST_SEEN,
+	Q_PAGE_BY_REQUESTS,
+	Q_PAGE_BY_RISK,
+	Q_PAGE_BY_FIRST_SEEN,
 	Q_TOKEN_ONE,
 	Q_TOKEN_PROCESSES,
 	Q_TOKEN_DESTINATIONS,
@@ -41,6 +46,39 @@ static const char sql_tokens_by_requests[] =
 static const char sql_tokens_by_risk[] =
 	"SELECT " TOKEN_COLS " FROM tokens LEFT JOIN risk USING (fingerprint)"
 	" ORDER BY COALESCE(risk.score, -1) DESC, last_seen DESC, fingerprint LIMIT ?1";
+static const char sql_tokens_by_first_seen[] =
+	"SELECT " TOKEN_COLS " FROM tokens ORDER BY first_seen DESC, fingerprint LIMIT ?1";
+
+/*
+ * A page in the order of an index (tokens_page_*): the key ?1 and
+ * fingerprint ?2 of the previous page's last row (the first page: the
+ * largest key and ""), the filters ("" or -1: any) ?3 type, ?4 minimum
+ * score, ?5 fingerprint prefix, ?6 node, ?7 namespace, ?8 workload, ?9 held
+ * state (enum token_held_filter), ?10 rows. Each filter probes the token's
+ * own observations and held rows by fingerprint: nothing is aggregated.
+ * The key is the last column (PAGE_KEY).
+ */
+#define PAGE_KEY 20
+#define PAGE_SQL(key)                                                                         \
+	"SELECT " TOKEN_COLS ", " key " FROM tokens t WHERE " key " <= ?1 AND (" key " < ?1"   \
+	" OR fingerprint > ?2) AND (?3 = '' OR token_type = ?3) AND risk_score >= ?4"           \
+	" AND substr(fingerprint, 1, length(?5)) = ?5"                                          \
+	" AND (?6 = '' OR EXISTS (SELECT 1 FROM observations o"                                 \
+	" WHERE o.fingerprint = t.fingerprint AND o.node = ?6))"                                \
+	" AND (?7 = '' OR EXISTS (SELECT 1 FROM obs_ident o WHERE o.fingerprint = t.fingerprint" \
+	" AND " PROC_OF("o", "k8s_namespace") " = ?7))"                                          \
+	" AND (?8 = '' OR EXISTS (SELECT 1 FROM obs_ident o WHERE o.fingerprint = t.fingerprint" \
+	" AND (CASE WHEN COALESCE(" PROC_OF("o", "k8s_namespace") ", '') = '' THEN o.exe"      \
+	" ELSE " PROC_OF("o", "k8s_namespace") " || '/' || o.exe END) = ?8))"                    \
+	" AND (?9 = 0 OR ?9 = (CASE WHEN NOT EXISTS (SELECT 1 FROM held h"                      \
+	" WHERE h.fingerprint = t.fingerprint) THEN 3 WHEN requests > 0 OR EXISTS (SELECT 1"    \
+	" FROM seen_log s WHERE s.fingerprint = t.fingerprint) THEN 1 ELSE 2 END))"             \
+	" ORDER BY " key " DESC, fingerprint LIMIT ?10"
+static const char sql_page_by_last_seen[] = PAGE_SQL("last_seen");
+static const char sql_page_by_requests[] = PAGE_SQL("requests");
+static const char sql_page_by_risk[] = PAGE_SQL("risk_score");
+static const char sql_page_by_first_seen[] = PAGE_SQL("first_seen");
+
 static const char sql_token_one[] = "SELECT " TOKEN_COLS " FROM tokens WHERE fingerprint = ?1";
 
 /* The processes that used a token (?1), busiest first, ?2 at most. */
@@ -116,6 +154,11 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKENS_BY_LAST_SEEN] = sql_tokens_by_last_seen,
 	[Q_TOKENS_BY_REQUESTS] = sql_tokens_by_requests,
 	[Q_TOKENS_BY_RISK] = sql_tokens_by_risk,
+	[Q_TOKENS_BY_FIRST_SEEN] = sql_tokens_by_first_seen,
+	[Q_PAGE_BY_LAST_SEEN] = sql_page_by_last_seen,
+	[Q_PAGE_BY_REQUESTS] = sql_page_by_requests,
+	[Q_PAGE_BY_RISK] = sql_page_by_risk,
+	[Q_PAGE_BY_FIRST_SEEN] = sql_page_by_first_seen,
 	[Q_TOKEN_ONE] = sql_token_one,
 	[Q_TOKEN_PROCESSES] = sql_token_processes,
 	[Q_TOKEN_DESTINATIONS] = sql_token_destinations,
@@ -339,12 +382,70 @@ int sqlite_query_tokens(struct store *base, enum token_sort sort, struct json_ob
 	}
 	/* the token rows are read first: the relation queries reuse nothing of s */
 	s = stmt(st, sort == TOKEN_SORT_REQUESTS ? Q_TOKENS_BY_REQUESTS :
-		     sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK : Q_TOKENS_BY_LAST_SEEN);
+		     sort == TOKEN_SORT_RISK ? Q_TOKENS_BY_RISK :
+		     sort == TOKEN_SORT_FIRST_SEEN ? Q_TOKENS_BY_FIRST_SEEN : Q_TOKENS_BY_LAST_SEEN);
 	sqlite3_bind_int(s, 1, MAX_TOKENS);
 	rc = sqlite_rows_json(s, arr, token_object);
 	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
 		rc = add_relations(st, json_object_array_get_idx(arr, i), MAX_ROWS_LIST);
 	return read_answer(st, rc, arr, out, err, errlen);
+}
+
+static const char *opt(const char *s)
+{
+	return s ? s : "";
+}
+
+int sqlite_query_token_page(struct store *base, const struct token_page_query *q,
+			    struct json_object **out, char *err, size_t errlen)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct json_object *page = json_object_new_object(), *arr = json_object_new_array();
+	char cursor[TOKEN_CURSOR_LEN] = "";
+	int64_t page_last_key = 0;
+	unsigned limit = q->limit < 1 ? 1 : q->limit > TOKEN_PAGE_MAX ? TOKEN_PAGE_MAX : q->limit;
+	sqlite3_stmt *s;
+	int rc;
+
+	json_object_object_add(page, "tokens", arr);
+	pthread_mutex_lock(&st->lock);
+	if (sq_begin_read(&(struct sq_err){ st->db, err, errlen }, "query") < 0) {
+		json_object_put(page);
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
+	s = stmt(st, q->sort == TOKEN_SORT_REQUESTS ? Q_PAGE_BY_REQUESTS :
+		     q->sort == TOKEN_SORT_RISK ? Q_PAGE_BY_RISK :
+		     q->sort == TOKEN_SORT_FIRST_SEEN ? Q_PAGE_BY_FIRST_SEEN : Q_PAGE_BY_LAST_SEEN);
+	sqlite3_bind_int64(s, 1, q->has_cursor ? q->after_key : INT64_MAX);
+	sq_bind_text(s, 2, q->has_cursor ? q->after_fp : "");
+	sq_bind_text(s, 3, opt(q->token_type));
+	sqlite3_bind_int64(s, 4, q->min_risk);
+	sq_bind_text(s, 5, opt(q->fp_prefix));
+	sq_bind_text(s, 6, opt(q->node));
+	sq_bind_text(s, 7, opt(q->k8s_namespace));
+	sq_bind_text(s, 8, opt(q->workload));
+	sqlite3_bind_int(s, 9, (int)q->held);
+	/* one row more than asked: whether a next page exists */
+	sqlite3_bind_int(s, 10, (int)limit + 1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (json_object_array_length(arr) == limit) {
+			const char *fp = json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(arr, limit - 1), "fingerprint"));
+
+			token_cursor_format(page_last_key, fp, cursor);
+			break;
+		}
+		page_last_key = sqlite3_column_int64(s, PAGE_KEY);
+		json_object_array_add(arr, token_object(s));
+	}
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(s);
+	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++)
+		rc = add_relations(st, json_object_array_get_idx(arr, i), MAX_ROWS_LIST);
+	if (cursor[0])
+		json_object_object_add(page, "next_cursor", json_object_new_string(cursor));
+	return read_answer(st, rc, page, out, err, errlen);
 }
 
 /* The single token's view in t; 0, or -1. */

@@ -305,6 +305,28 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
 	" WHEN NEW.seq <= (SELECT pruned_seq FROM sensors WHERE sensor_id = NEW.sensor_id)"
 	" BEGIN SELECT RAISE(IGNORE); END;",
+	/*
+	 * 6: the inventory's pages. Each token row carries its risk score
+	 * (-1 until assessed), kept by triggers from the risk table, and every
+	 * sort of a page has an index in its own order (key descending, then
+	 * the fingerprint), so a page reads its rows and nothing else. The
+	 * single-column indexes they replace served only those sorts. A
+	 * token's row always exists before its risk row: the engine scores
+	 * only what a batch stored (sightings, held rows, each with its token).
+	 */
+	"ALTER TABLE tokens ADD COLUMN risk_score INTEGER NOT NULL DEFAULT -1;"
+	"UPDATE tokens SET risk_score = COALESCE((SELECT score FROM risk"
+	" WHERE risk.fingerprint = tokens.fingerprint), -1);"
+	"DROP INDEX tokens_last_seen;"
+	"DROP INDEX tokens_requests;"
+	"CREATE INDEX tokens_page_last_seen ON tokens (last_seen DESC, fingerprint);"
+	"CREATE INDEX tokens_page_requests ON tokens (requests DESC, fingerprint);"
+	"CREATE INDEX tokens_page_risk ON tokens (risk_score DESC, fingerprint);"
+	"CREATE INDEX tokens_page_first_seen ON tokens (first_seen DESC, fingerprint);"
+	"CREATE TRIGGER risk_score_insert AFTER INSERT ON risk BEGIN"
+	" UPDATE tokens SET risk_score = NEW.score WHERE fingerprint = NEW.fingerprint; END;"
+	"CREATE TRIGGER risk_score_update AFTER UPDATE OF score ON risk BEGIN"
+	" UPDATE tokens SET risk_score = NEW.score WHERE fingerprint = NEW.fingerprint; END;",
 };
 
 int sqlite_schema_latest(void)

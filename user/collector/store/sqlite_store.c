@@ -145,6 +145,7 @@ static const struct store_ops sqlite_ops = {
 	.schema_version = sqlite_schema_version,
 	.apply_batch = sqlite_apply_batch,
 	.query_tokens = sqlite_query_tokens,
+	.query_token_page = sqlite_query_token_page,
 	.query_token = sqlite_query_token,
 	.query_sensors = sqlite_query_sensors,
 	.query_alerts = sqlite_query_alerts,

@@ -74,6 +74,8 @@ enum store_result sqlite_apply_batch(struct store *st, const Tokentap__V1__Batch
 				     int64_t now_ms, char *err, size_t errlen);
 int sqlite_query_tokens(struct store *st, enum token_sort sort, struct json_object **out,
 			char *err, size_t errlen);
+int sqlite_query_token_page(struct store *st, const struct token_page_query *q,
+			    struct json_object **out, char *err, size_t errlen);
 int sqlite_query_token(struct store *st, const char *fingerprint, struct json_object **out,
 		       char *err, size_t errlen);
 int sqlite_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen);

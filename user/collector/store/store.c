@@ -45,6 +45,8 @@ int token_sort_parse(const char *name, enum token_sort *out)
 		*out = TOKEN_SORT_REQUESTS;
 	else if (!strcmp(name, "risk"))
 		*out = TOKEN_SORT_RISK;
+	else if (!strcmp(name, "first_seen"))
+		*out = TOKEN_SORT_FIRST_SEEN;
 	else
 		return -1;
 	return 0;
@@ -54,6 +56,12 @@ int store_query_tokens(struct store *st, enum token_sort sort, struct json_objec
 		       char *err, size_t errlen)
 {
 	return st->ops->query_tokens(st, sort, out, err, errlen);
+}
+
+int store_query_token_page(struct store *st, const struct token_page_query *q,
+			   struct json_object **out, char *err, size_t errlen)
+{
+	return st->ops->query_token_page(st, q, out, err, errlen);
 }
 
 int store_query_token(struct store *st, const char *fingerprint, struct json_object **out,

@@ -60,14 +60,74 @@ enum token_sort {
 	TOKEN_SORT_LAST_SEEN,
 	TOKEN_SORT_REQUESTS,
 	TOKEN_SORT_RISK,
+	TOKEN_SORT_FIRST_SEEN,
 };
 
-/* "last_seen"/"requests"/"risk" (NULL: last_seen). Returns -1 for other names. */
+/*
+ * "last_seen"/"requests"/"risk"/"first_seen" (NULL: last_seen). Returns -1
+ * for other names.
+ */
 int token_sort_parse(const char *name, enum token_sort *out);
 
 /* Every token, without the per-minute series. 0 and *out, or -1. */
 int store_query_tokens(struct store *st, enum token_sort sort, struct json_object **out,
 		       char *err, size_t errlen);
+
+/*
+ * One page of the inventory: tokens in sort order (the key descending,
+ * then the fingerprint ascending), after a keyset cursor, filtered. Read
+ * from per-token summary columns and their indexes (first/last seen,
+ * requests and the risk score, kept at apply and scoring time), so a page
+ * costs the same with ten or ten million tokens behind it.
+ */
+#define TOKEN_PAGE_MAX 500
+#define TOKEN_PAGE_DEFAULT 100
+
+enum token_held_filter {
+	TOKEN_HELD_ANY,
+	TOKEN_HELD_AND_USED,   /* found in a process and used */
+	TOKEN_HELD_NEVER_USED, /* found in a process, never sent */
+	TOKEN_USED_NOT_HELD,   /* sent, never found in a process */
+};
+
+struct token_page_query {
+	enum token_sort sort;
+	unsigned limit;           /* 1..TOKEN_PAGE_MAX */
+	int has_cursor;           /* 0: the first page */
+	int64_t after_key;        /* the cursor: the last row's sort key ... */
+	char after_fp[33];        /* ... and fingerprint */
+	/* filters; NULL or "" is any */
+	const char *token_type;
+	const char *k8s_namespace; /* a process that used it ran in this namespace */
+	const char *workload;      /* ... was this "namespace/exe" (or "exe" outside Kubernetes) */
+	const char *node;          /* ... ran on this node */
+	const char *fp_prefix;     /* lowercase hexadecimal, 32 at most */
+	enum token_held_filter held;
+	int min_risk;              /* 0..100, or -1 for any (tokens not assessed included) */
+};
+
+/* The first page by sort, TOKEN_PAGE_DEFAULT rows, no filter. */
+void token_page_query_init(struct token_page_query *q, enum token_sort sort);
+
+/*
+ * The cursor after a row: "KEY.FINGERPRINT", opaque to callers. buf holds
+ * TOKEN_CURSOR_LEN bytes.
+ */
+#define TOKEN_CURSOR_LEN 56
+void token_cursor_format(int64_t key, const char *fp, char *buf);
+/* Sets q's cursor from its text; -1 (q unchanged) when it is not one. */
+int token_cursor_parse(const char *text, struct token_page_query *q);
+/* "held_and_used"/"held_never_used"/"used_not_held" (NULL or "": any); -1 otherwise. */
+int token_held_parse(const char *name, enum token_held_filter *out);
+/* 1 when s is "" or at most 32 lowercase hexadecimal characters. */
+int token_fp_prefix_valid(const char *s);
+
+/*
+ * {"tokens": [...as store_query_tokens...], "next_cursor": "..."} (no
+ * next_cursor on the last page). 0 and *out, or -1.
+ */
+int store_query_token_page(struct store *st, const struct token_page_query *q,
+			   struct json_object **out, char *err, size_t errlen);
 
 /*
  * The forensics view of one token, with "usage" and "observations", and

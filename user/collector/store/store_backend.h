@@ -18,6 +18,8 @@ struct store_ops {
 					 int64_t now_ms, char *err, size_t errlen);
 	int (*query_tokens)(struct store *st, enum token_sort sort, struct json_object **out,
 			    char *err, size_t errlen);
+	int (*query_token_page)(struct store *st, const struct token_page_query *q,
+				struct json_object **out, char *err, size_t errlen);
 	int (*query_token)(struct store *st, const char *fingerprint, struct json_object **out,
 			   char *err, size_t errlen);
 	int (*query_sensors)(struct store *st, struct json_object **out, char *err,
