@@ -1,0 +1,30 @@
+//! Sends N HTTPS requests with a Bearer token through reqwest (hyper over
+//! tokio-rustls), on one pooled connection.
+//! usage: tt-reqwest-client CA_PEM URL TOKEN N
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() != 5 {
+        eprintln!("usage: tt-reqwest-client CA_PEM URL TOKEN N");
+        std::process::exit(2);
+    }
+    let pem = std::fs::read(&a[1]).expect("CA file");
+    let ca = reqwest::Certificate::from_pem(&pem).expect("CA PEM");
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(ca)
+        .build()
+        .expect("client");
+    let n: u32 = a[4].parse().expect("N");
+    for _ in 0..n {
+        let resp = client
+            .get(&a[2])
+            .bearer_auth(&a[3])
+            .send()
+            .await
+            .expect("request");
+        let _ = resp.bytes().await;
+    }
+    println!("sent {}", n);
+}
