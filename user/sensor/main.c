@@ -754,11 +754,12 @@ static int attach(struct app *a)
 	if (!attacher_tls_possible(&a->att))
 		log_error("NOT READY: TLS capture is off (%u uprobe attachments refused by the kernel); plaintext only",
 			  a->att.attach_denied);
-	log_info("%s: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
+	log_info("%s: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u, rustls: %u files; %u uprobes, %u at call sites)%s%s%s",
 		 attacher_tls_possible(&a->att) ? "ready" : "degraded",
 		 loader_tracepoints(), a->att.tls_libs, a->att.tls_exes,
 		 a->att.files_by_lib[TT_LIB_OPENSSL], a->att.files_by_lib[TT_LIB_GNUTLS],
-		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS], a->att.probes,
+		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS],
+		 a->att.files_by_lib[TT_LIB_RUSTLS], a->att.probes,
 		 a->att.probes_at_call, o->pid ? " for one process" : "",
 		 o->collector ? "; shipping to " : "", o->collector ? o->collector : "");
 	if (a->gate)

@@ -1,5 +1,6 @@
 //! Sends N HTTPS requests with a Bearer token, on one connection.
-//! usage: tt-ureq-client ureq|vectored CA_PEM HOST PORT TOKEN N
+//! usage: tt-ureq-client ureq|vectored CA_PEM HOST PORT N
+//! The token comes from TT_TOKEN (never argv); TT_DELAY_MS: wait first.
 //! ureq: ureq's agent (rustls::StreamOwned, Writer::write).
 //! vectored: rustls directly, the header block handed over as several
 //! slices to Writer::write_vectored.
@@ -78,17 +79,25 @@ fn via_write_vectored(cfg: rustls::ClientConfig, host: &str, port: &str, token: 
     }
 }
 
+/* lets the sensor attach to this new program before its first request */
+fn delay() {
+    let ms: u64 = std::env::var("TT_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+}
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    if a.len() != 7 {
-        eprintln!("usage: tt-ureq-client ureq|vectored CA_PEM HOST PORT TOKEN N");
+    if a.len() != 6 {
+        eprintln!("usage: tt-ureq-client ureq|vectored CA_PEM HOST PORT N");
         std::process::exit(2);
     }
-    let n: u32 = a[6].parse().expect("N");
+    let n: u32 = a[5].parse().expect("N");
+    let token = std::env::var("TT_TOKEN").expect("TT_TOKEN");
+    delay();
     let cfg = tls_config(&a[2]);
     match a[1].as_str() {
-        "ureq" => via_ureq(cfg, &a[3], &a[4], &a[5], n),
-        "vectored" => via_write_vectored(cfg, &a[3], &a[4], &a[5], n),
+        "ureq" => via_ureq(cfg, &a[3], &a[4], &token, n),
+        "vectored" => via_write_vectored(cfg, &a[3], &a[4], &token, n),
         _ => std::process::exit(2),
     }
     println!("sent {}", n);
