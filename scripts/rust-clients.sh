@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Builds the rustls test clients (tests/e2e/rust_clients) offline from
 # Debian's packaged crates (/usr/share/cargo/registry) with Debian's rustc
-# and cargo, into OUT: each client as built (symbols kept) and a stripped
-# copy (NAME-stripped). Used by `make rust-clients`; tests/e2e/run_rust.py
+# and cargo, into OUT: each client as built (symbols kept), a stripped
+# copy (NAME-stripped), and the ureq client with v0 symbol names
+# (tt-ureq-client-v0). Used by `make rust-clients`; tests/e2e/run_rust.py
 # runs them.
 # Usage: scripts/rust-clients.sh OUT
 set -euo pipefail
@@ -45,3 +46,9 @@ for bin in "$out"/target/release/tt-*-client; do
 	cp "$bin" "$out/$name"
 	strip -o "$out/$name-stripped" "$bin"
 done
+# ureq's client once more with v0 symbol names (-C symbol-mangling-version=v0),
+# in its own target directory: every crate is built again with the flag
+CARGO_HOME="$out/cargo-home" RUSTC="$rustc" RUSTFLAGS="-C symbol-mangling-version=v0" \
+	"$cargo" build --quiet --release --offline \
+	--manifest-path "$out/src/ureq_client/Cargo.toml" --target-dir "$out/target-v0"
+cp "$out/target-v0/release/tt-ureq-client" "$out/tt-ureq-client-v0"

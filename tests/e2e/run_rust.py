@@ -109,6 +109,13 @@ def t_ureq(ctx):
                            "/v1/items")
 
 
+def t_ureq_v0(ctx):
+    """The same client built with v0 symbol names (_R...)."""
+    exe = rust_client("tt-ureq-client-v0")
+    return rustls_captured(ctx, exe, [exe, "ureq", cert(ctx), "localhost", str(ctx.tls.port), str(N)],
+                           "/v1/items")
+
+
 def t_rustls_write_vectored(ctx):
     """rustls used directly, the header block in four slices: write_vectored."""
     exe = rust_client("tt-ureq-client")
@@ -248,6 +255,7 @@ SCENARIOS = [
     ("ureq_stripped_uncovered", t_ureq_stripped),
     ("reqwest_stripped_uncovered", t_reqwest_stripped),
     ("ureq_write", t_ureq),
+    ("ureq_write_v0_mangling", t_ureq_v0),
     ("rustls_write_vectored", t_rustls_write_vectored),
     ("reqwest_hyper", t_reqwest),
     ("ureq_stripped_copy_of_seen_build", t_ureq_stripped_copy),

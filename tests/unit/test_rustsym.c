@@ -50,6 +50,11 @@ static void t_v0(void **state)
 	assert_string_equal(out, "<rustls::conn::Writer as std::io::Write>::write");
 	assert_int_equal(rustls_writer_fn(V0_WRITE), RUSTLS_FN_WRITE);
 	assert_int_equal(rustls_writer_fn(V0_VEC), RUSTLS_FN_WRITE_VECTORED);
+	/* from a real client (make rust-clients): an impl disambiguator, s5_ */
+	assert_int_equal(rustls_writer_fn("_RNvXs5_NtCsT6B7AJlXmu_6rustls4connNtB5_6WriterNtNtCsdyIG5SqMl5y_3std2io5Write14write_vectored"),
+			 RUSTLS_FN_WRITE_VECTORED);
+	assert_true(rust_demangle("_RNvMs4_NtCsT6B7AJlXmu_6rustls4connNtB5_6Writer3new", out, sizeof(out)));
+	assert_string_equal(out, "<rustls::conn::Writer>::new");
 	/* rustls 0.22 and later: rustls::conn::connection::Writer */
 	assert_int_equal(rustls_writer_fn("_RNvXNtNtCs1_6rustls4conn10connectionNtB2_6WriterNtNtCs2_3std2io5Write5write"),
 			 RUSTLS_FN_WRITE);
