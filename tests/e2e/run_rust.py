@@ -140,6 +140,10 @@ def stripped_dark(ctx, exe, cmd):
         raise Fail("client did not send %d requests: %s" % (N, c.out.decode(errors="replace").strip()))
     name = os.path.basename(exe)
     noted = ctx.sensor_note(lambda line: b"a stripped Rust program" in line and name.encode() in line)
+    ctx.stripped_seen += 1
+    want = ctx.stripped_seen
+    # sensor_status counts the stripped Rust programs examined so far
+    st = base.status_after(ctx, 0, lambda e: e.get("rust_stripped", 0) >= want)
 
     def after_stop():
         seen = [e for e in ctx.sensor.snapshot() if e.get("fingerprint") == fp]
@@ -147,6 +151,8 @@ def stripped_dark(ctx, exe, cmd):
             raise Fail("%d events for the stripped client's token, expected none" % len(seen))
         if not noted():
             raise Fail("the sensor did not record %s as a stripped Rust program" % name)
+        if st is None:
+            raise Fail("no sensor_status with rust_stripped >= %d" % want)
     return after_stop
 
 
@@ -282,6 +288,7 @@ def run_group(group):
     workdir = tempfile.mkdtemp(prefix="tokentap-e2e-rust-")
     ctx = base.Ctx(workdir)
     ctx.sink = None
+    ctx.stripped_seen = 0
     try:
         make_ca_and_cert(workdir)
         ctx.tls = base.Server(workdir, "tls", True)
