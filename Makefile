@@ -64,7 +64,7 @@ obj_of       = $(patsubst user/%.c,$(BUILD)/$(2)/%.o,$(1))
 SENSOR_OBJS := $(call obj_of,$(SENSOR_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 COLL_OBJS   := $(call obj_of,$(COLL_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 
-.PHONY: all clean run test unit e2e fuzz fuzz-short fuzz-long bench vmlinux deps manifests image
+.PHONY: all clean run test unit e2e fuzz fuzz-short fuzz-long bench vmlinux deps manifests image rust-clients
 
 all: $(BUILD)/tokentap $(BUILD)/tokentap-collector
 
@@ -219,13 +219,22 @@ fuzz-long: $(FUZZ_BINS)
 
 # The README's test command: installs what is missing, builds, runs every suite.
 test: deps
-	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS) $(BUILD)/bench/loadgen $(BUILD)/tokentap-test-hooks
+	$(MAKE) -j$(shell nproc) all unit $(FUZZ_BINS) $(BUILD)/bench/loadgen $(BUILD)/tokentap-test-hooks rust-clients
 	tests/run_all.sh
 
 # ---- run -----------------------------------------------------------------
 run: deps
 	$(MAKE) all
 	scripts/run.sh
+
+# The rustls test clients, built offline from Debian's crates (minutes the
+# first time; rebuilt only when their sources change).
+RUST_CLIENT_SRCS := $(shell find tests/e2e/rust_clients -type f 2>/dev/null)
+rust-clients: $(BUILD)/rust-clients/.built
+$(BUILD)/rust-clients/.built: $(RUST_CLIENT_SRCS) scripts/rust-clients.sh
+	@mkdir -p $(dir $@)
+	scripts/rust-clients.sh $(BUILD)/rust-clients
+	touch $@
 
 deps:
 	@scripts/deps.sh

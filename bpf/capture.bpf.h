@@ -130,12 +130,16 @@ static __always_inline bool cont_take(struct conn_key *key, const void *buf, __u
 	return true;
 }
 
-static __always_inline void cont_open(struct conn_key *key, const void *buf, __u64 len, bool gate)
+/*
+ * A request start of len bytes was captured; ended: its header block ended
+ * in it. Unless it did, the next writes on the connection are continuations.
+ */
+static __always_inline void cont_open_len(struct conn_key *key, __u64 len, bool ended, bool gate)
 {
 	struct cont_state st = {};
 	__u64 now;
 
-	if (len >= max_capture || ends_header_block(buf, len)) {
+	if (len >= max_capture || ended) {
 		bpf_map_delete_elem(&conts, key);
 		return;
 	}
@@ -146,6 +150,78 @@ static __always_inline void cont_open(struct conn_key *key, const void *buf, __u
 	bpf_map_update_elem(&conts, key, &st, BPF_ANY);
 	if (gate && slow_until_ns < st.deadline_ns)
 		slow_until_ns = st.deadline_ns;
+}
+
+static __always_inline void cont_open(struct conn_key *key, const void *buf, __u64 len, bool gate)
+{
+	cont_open_len(key, len, ends_header_block(buf, len), gate);
+}
+
+/*
+ * Gathers the buffers of a vectored write (struct iovec, or Rust's
+ * IoSlice: the same {base, len} pair) into e->data, as one write would
+ * be: the first TT_IOV_GATHER_MAX vectors, up to half the event buffer
+ * (the bound the verifier can check). The length of the rest is reported
+ * as truncated, so a frame parser skips it and keeps its place. *last and
+ * *last_len: the last non-empty vector read, where a header block ends.
+ * False when user memory could not be read.
+ */
+#define TT_IOV_GATHER_MAX 32
+#define TT_IOV_REST_MAX 64
+#define TT_GATHER_MAX (TT_DATA_MAX / 2)
+
+static __always_inline bool gather_iov(struct tt_data_event *e, const struct iovec *iov, __u64 cnt,
+				       const void **last, __u64 *last_len)
+{
+	__u32 cap = max_capture < TT_GATHER_MAX ? max_capture : TT_GATHER_MAX;
+	struct iovec v = {};
+	__u64 total = 0, off = 0, n;
+
+	for (int i = 0; i < TT_IOV_GATHER_MAX + TT_IOV_REST_MAX; i++) {
+		if ((__u64)i >= cnt || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		total += v.iov_len;
+		if (v.iov_len) {
+			*last = v.iov_base;
+			*last_len = v.iov_len;
+		}
+		if (i >= TT_IOV_GATHER_MAX || off >= cap)
+			continue;
+		n = v.iov_len;
+		if (n > cap - off)
+			n = cap - off;
+		/* off < TT_GATHER_MAX and n <= TT_GATHER_MAX: inside data[] */
+		barrier_var(off);
+		if (off >= TT_GATHER_MAX || n > TT_GATHER_MAX)
+			break;
+		if (bpf_probe_read_user(e->data + off, n, v.iov_base)) {
+			stat_inc(TT_STAT_READ_FAIL);
+			return false;
+		}
+		off += n;
+	}
+	if (total > off) {
+		e->h.flags |= TT_F_TRUNC;
+		stat_inc(TT_STAT_TRUNC);
+	}
+	e->h.len = (__u32)off;
+	e->h.orig_len = total > 0xffffffffULL ? 0xffffffffU : (__u32)total;
+	return off <= TT_GATHER_MAX;
+}
+
+/* Submits an event whose data gather_iov filled. */
+static __always_inline bool gathered_submit(struct tt_data_event *e)
+{
+	__u32 len = e->h.len;
+
+	if (len > TT_GATHER_MAX)
+		return false;
+	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + len, wake_flag())) {
+		stat_inc(TT_STAT_RB_DROP);
+		return false;
+	}
+	stat_inc(TT_STAT_EVENTS);
+	return true;
 }
 
 #endif

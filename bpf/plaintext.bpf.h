@@ -76,23 +76,16 @@ static __always_inline int on_plain_write(int fd, const void *buf, __u64 len)
 
 /*
  * An h2c write by vector: gRPC's C core sends each header field as its own
- * iovec, so the iovecs are gathered into one event, as one write would
- * be, up to half the event buffer (the bound the verifier can check); the
- * length of the rest is counted as truncated, so the frame parser skips
- * it and keeps its place.
+ * iovec, so the iovecs are gathered into one event (gather_iov), as one
+ * write would be.
  */
-#define TT_H2_IOV_MAX 32
-#define TT_H2_IOV_REST_MAX 64
-#define TT_GATHER_MAX (TT_DATA_MAX / 2)
-
 static __always_inline void h2c_gather(struct conn_key *key, int fd, const struct iovec *iov,
 				       __u64 cnt, bool preface)
 {
-	__u32 cap = max_capture < TT_GATHER_MAX ? max_capture : TT_GATHER_MAX;
 	struct tt_data_event *e;
 	struct socket *sock;
-	struct iovec v = {};
-	__u64 total = 0, off = 0, n;
+	const void *last = NULL;
+	__u64 last_len = 0;
 	__u8 one = 1;
 
 	sock = fd_to_socket(fd);
@@ -102,38 +95,8 @@ static __always_inline void h2c_gather(struct conn_key *key, int fd, const struc
 	if (!e)
 		return;
 	fill_addrs(&e->h, socket_sk(sock));
-	for (int i = 0; i < TT_H2_IOV_MAX + TT_H2_IOV_REST_MAX; i++) {
-		if ((__u64)i >= cnt || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-			break;
-		total += v.iov_len;
-		if (i >= TT_H2_IOV_MAX || off >= cap)
-			continue;
-		n = v.iov_len;
-		if (n > cap - off)
-			n = cap - off;
-		/* off < TT_GATHER_MAX and n <= TT_GATHER_MAX: inside data[] */
-		barrier_var(off);
-		if (off >= TT_GATHER_MAX || n > TT_GATHER_MAX)
-			break;
-		if (bpf_probe_read_user(e->data + off, n, v.iov_base)) {
-			stat_inc(TT_STAT_READ_FAIL);
-			return;
-		}
-		off += n;
-	}
-	if (total > off) {
-		e->h.flags |= TT_F_TRUNC;
-		stat_inc(TT_STAT_TRUNC);
-	}
-	e->h.len = (__u32)off;
-	e->h.orig_len = total > 0xffffffffULL ? 0xffffffffU : (__u32)total;
-	if (off > TT_GATHER_MAX)
+	if (!gather_iov(e, iov, cnt, &last, &last_len) || !gathered_submit(e))
 		return;
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + off, wake_flag())) {
-		stat_inc(TT_STAT_RB_DROP);
-		return;
-	}
-	stat_inc(TT_STAT_EVENTS);
 	if (preface) {
 		if (!bpf_map_update_elem(&h2_conns, key, &one, BPF_NOEXIST))
 			__sync_fetch_and_add(&h2c_n, 1);

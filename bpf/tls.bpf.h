@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
 /*
  * TLS libraries' write calls, before encryption: OpenSSL/BoringSSL
- * SSL_write(ssl, buf, int num) and SSL_write_ex(ssl, buf, size_t num,
- * size_t *written); GnuTLS gnutls_record_send2; NSS PR_Write and PR_Send.
- * Go's crypto/tls is in gotls.bpf.h. Entry probes only (or a
+ * SSL_write(ssl, buf, int num), SSL_write_ex(ssl, buf, size_t num,
+ * size_t *written) and SSL_write_ex2; GnuTLS gnutls_record_send2; NSS
+ * PR_Write and PR_Send. Go's crypto/tls is in gotls.bpf.h, rustls in
+ * rustls.bpf.h. Entry probes only (or a
  * call inside the function where the arguments are still in their
  * registers; the loader proves that). The plaintext is complete at entry.
  */
@@ -92,10 +93,71 @@ static __always_inline void hf_end(struct conn_key *key, __u64 pid_tgid)
 }
 
 /*
+ * What a TLS write of num bytes starting with buf is: its event flags, or
+ * 0 when it is not captured. h2_ok false: HTTP/2 writes are left alone
+ * (their header fields are captured before encoding, see gotls.bpf.h).
+ */
+static __always_inline __u32 tls_write_kind(struct conn_key *key, const void *buf, __s64 num,
+					    bool h2_ok)
+{
+	__u64 head = 0;
+
+	if (num >= 8)
+		bpf_probe_read_user(&head, sizeof(head), buf);
+	/*
+	 * A marked session sending an HTTP/1 request line is a new connection
+	 * on a reused SSL*: it is HTTP/1 again.
+	 */
+	if (is_http_start(head)) {
+		bpf_map_delete_elem(&h2_conns, key);
+		return TT_F_TLS | TT_F_START;
+	}
+	if (head == H2_PREFACE_HEAD || bpf_map_lookup_elem(&h2_conns, key))
+		return h2_ok ? TT_F_TLS | TT_F_H2 : 0;
+	if (cont_take(key, buf, num))
+		return TT_F_TLS | TT_F_CONT;
+	if (h2_ok && is_h2_headers(buf, num))
+		return TT_F_TLS | TT_F_H2;
+	return 0;
+}
+
+/*
+ * Starts the event of a captured TLS write: its session's addresses, or a
+ * mark so that the write this thread makes next binds the session.
+ */
+static __always_inline struct tt_data_event *tls_event_begin(void *ctx, struct conn_key *key,
+							     __u32 flags, __u32 lib, __u64 pid_tgid)
+{
+	struct tt_data_event *e = event_begin(flags, -1, key->conn);
+
+	if (!e)
+		return NULL;
+	e->h.tls_lib = lib;
+	if ((flags & TT_F_START) && ssl_in_init(ctx, (void *)key->conn))
+		e->h.flags |= TT_F_IN_INIT;
+
+	if (!session_addrs(key, &e->h)) {
+		/*
+		 * GnuTLS and NSS have no handshake flag to read: a write on a
+		 * session not yet bound to its socket may be one made during the
+		 * handshake, failed with EAGAIN and retried with the same bytes.
+		 */
+		if ((flags & TT_F_START) && (lib == TT_LIB_GNUTLS || lib == TT_LIB_NSS))
+			e->h.flags |= TT_F_IN_INIT;
+		mark_for_bind(&e->h, pid_tgid, key->conn);
+	}
+	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, key)) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&h2_conns, key, &one, BPF_ANY);
+	}
+	return e;
+}
+
+/*
  * A TLS library is about to encrypt num bytes of buf for session ssl (an
  * SSL*, a gnutls_session_t: any pointer that identifies the session).
- * h2_ok false: HTTP/2 writes are left alone (their header fields are
- * captured before encoding, see gotls.bpf.h).
+ * h2_ok: as for tls_write_kind.
  */
 static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
 					__u32 lib, bool h2_ok)
@@ -104,57 +166,19 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 	__u32 tgid = pid_tgid >> 32;
 	struct conn_key key = { .tgid = tgid, .conn = (__u64)ssl };
 	struct tt_data_event *e;
-	__u64 head = 0;
-	__u32 flags = TT_F_TLS;
+	__u32 flags;
 
 	if (num <= 0 || !tgid_wanted(tgid))
 		return 0;
 	/* a Go binary whose HPACK encoder is probed: its fields name this session */
 	if (!h2_ok)
 		hf_end(&key, pid_tgid);
-	if (num >= 8)
-		bpf_probe_read_user(&head, sizeof(head), buf);
-	/*
-	 * A marked session sending an HTTP/1 request line is a new connection
-	 * on a reused SSL*: it is HTTP/1 again.
-	 */
-	if (is_http_start(head)) {
-		flags |= TT_F_START;
-		bpf_map_delete_elem(&h2_conns, &key);
-	} else if (head == H2_PREFACE_HEAD || bpf_map_lookup_elem(&h2_conns, &key)) {
-		if (!h2_ok)
-			return 0;
-		flags |= TT_F_H2;
-	} else if (cont_take(&key, buf, num)) {
-		flags |= TT_F_CONT;
-	} else if (h2_ok && is_h2_headers(buf, num)) {
-		flags |= TT_F_H2;
-	} else {
+	flags = tls_write_kind(&key, buf, num, h2_ok);
+	if (!flags)
 		return 0;
-	}
-
-	e = event_begin(flags, -1, (__u64)ssl);
+	e = tls_event_begin(ctx, &key, flags, lib, pid_tgid);
 	if (!e)
 		return 0;
-	e->h.tls_lib = lib;
-	if ((flags & TT_F_START) && ssl_in_init(ctx, ssl))
-		e->h.flags |= TT_F_IN_INIT;
-
-	if (!session_addrs(&key, &e->h)) {
-		/*
-		 * GnuTLS and NSS have no handshake flag to read: a write on a
-		 * session not yet bound to its socket may be one made during the
-		 * handshake, failed with EAGAIN and retried with the same bytes.
-		 */
-		if ((flags & TT_F_START) && (lib == TT_LIB_GNUTLS || lib == TT_LIB_NSS))
-			e->h.flags |= TT_F_IN_INIT;
-		mark_for_bind(&e->h, pid_tgid, (__u64)ssl);
-	}
-	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, &key)) {
-		__u8 one = 1;
-
-		bpf_map_update_elem(&h2_conns, &key, &one, BPF_ANY);
-	}
 	event_submit(e, buf, num);
 	if (flags & TT_F_START)
 		cont_open(&key, buf, num, false);
@@ -167,6 +191,7 @@ int BPF_KPROBE(probe_ssl_write, void *ssl, const void *buf, int num)
 	return on_tls_write(ctx, ssl, buf, num, TT_LIB_OPENSSL, true);
 }
 
+/* Also SSL_write_ex2(ssl, buf, size_t num, uint64_t flags, size_t *written), OpenSSL 3.3+. */
 SEC("uprobe")
 int BPF_KPROBE(probe_ssl_write_ex, void *ssl, const void *buf, __u64 num)
 {

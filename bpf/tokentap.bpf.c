@@ -15,6 +15,7 @@
 #include "capture.bpf.h"
 #include "close.bpf.h"
 #include "tls.bpf.h"
+#include "rustls.bpf.h"
 #include "gotls.bpf.h"
 #include "plaintext.bpf.h"
 #include "proc.bpf.h"

@@ -4,7 +4,8 @@
  * registers (0..7, so out-of-range values are tried too), the rest is
  * machine code at a fixed address (an exact-size heap copy, so any read
  * past the end is caught). A chosen point must lie inside the code. The
- * same bytes also go through the one-field getter decoder.
+ * same bytes also go through the one-field getter decoder, the branch
+ * lister and the Rust self-register reader.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +41,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a getter's field offset is a small non-negative displacement */
 	if (probe_getter_offset(code, size, VADDR, &field) == 0 && (field < 0 || field > 65536))
 		abort();
+	/* branches: at most max, each from inside the bytes; the Rust self register: -1, 0 or 1 */
+	{
+		struct probe_branch br[8];
+		size_t nb = probe_branches(code, size, VADDR, br, 8);
+		int self = probe_rust_self_arg(code, size, VADDR);
+
+		if (nb > 8 || self < -1 || self > 1)
+			abort();
+	}
 	free(code);
 	return 0;
 }

@@ -645,6 +645,60 @@ static void test_go_stack_check(void **state)
 	assert_int_equal(probe_go_stack_check(big, 0, 0x590920), 0);
 }
 
+/* rustc 1.63's <rustls::conn::Writer as Write>::write: io::Result through a hidden pointer in %rdi */
+static const uint8_t rust_write_sret[] = {
+	0x53, 0x48, 0x89, 0xfb, 0x48, 0x8b, 0x06, 0x4c, 0x8b, 0x46, 0x08, 0x48,
+	0x89, 0xc6, 0x41, 0xff, 0x50, 0x18, 0x48, 0x89, 0xd8, 0x5b, 0xc3,
+};
+
+static void test_rust_self_arg(void **state)
+{
+	/* result in registers: mov (%rdi),%rax; mov 0x8(%rdi),%rcx; jmp *0x18(%rcx) */
+	static const uint8_t regs[] = { 0x48, 0x8b, 0x07, 0x48, 0x8b, 0x4f, 0x08, 0xff, 0x61, 0x18 };
+	/* a call before any load through self: not the shape read */
+	static const uint8_t call_first[] = { 0xe8, 0x00, 0x00, 0x00, 0x00, 0x48, 0x8b, 0x07, 0xc3 };
+	/* loads at a displacement only: not self's first field */
+	static const uint8_t disp_only[] = { 0x48, 0x8b, 0x47, 0x08, 0xc3 };
+
+	(void)state;
+	assert_int_equal(probe_rust_self_arg(rust_write_sret, sizeof(rust_write_sret), 0x7fc90), 1);
+	assert_int_equal(probe_rust_self_arg(regs, sizeof(regs), 0x1000), 0);
+	assert_int_equal(probe_rust_self_arg(call_first, sizeof(call_first), 0x1000), -1);
+	assert_int_equal(probe_rust_self_arg(disp_only, sizeof(disp_only), 0x1000), -1);
+	assert_int_equal(probe_rust_self_arg(rust_write_sret, 4, 0x7fc90), -1); /* cut before the load */
+	assert_int_equal(probe_rust_self_arg(rust_write_sret, 0, 0x7fc90), -1);
+}
+
+/*
+ * The stand-in libssl's SSL_write_ex (tests/e2e/ssl_ex2, gcc -O2 -fPIC):
+ * mov %rcx,%r8; xor %ecx,%ecx; jmp SSL_write_ex2@plt, and that PLT stub:
+ * jmp *0x2fba(%rip) (the GOT slot at 0x4010).
+ */
+static void test_branches_wrapper(void **state)
+{
+	static const uint8_t ex[] = { 0x49, 0x89, 0xc8, 0x31, 0xc9, 0xe9, 0x66, 0xfd, 0xff, 0xff };
+	static const uint8_t plt[] = { 0xff, 0x25, 0xba, 0x2f, 0x00, 0x00, 0x68, 0x02, 0x00, 0x00, 0x00 };
+	/* endbr64; bnd jmp *0x2fba(%rip): the .plt.sec form with IBT */
+	static const uint8_t plt_sec[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xf2, 0xff, 0x25, 0xba, 0x2f, 0x00, 0x00 };
+	struct probe_branch br[4];
+
+	(void)state;
+	assert_int_equal(probe_branches(ex, sizeof(ex), 0x12e0, br, 4), 1);
+	assert_false(br[0].via_slot);
+	assert_int_equal(br[0].target, 0x1050);
+	assert_int_equal(probe_branches(plt, sizeof(plt), 0x1050, br, 4), 1);
+	assert_true(br[0].via_slot);
+	assert_int_equal(br[0].target, 0x4010);
+	assert_int_equal(probe_branches(plt_sec, sizeof(plt_sec), 0x1050, br, 4), 1);
+	assert_true(br[0].via_slot);
+	assert_int_equal(br[0].target, 0x1050 + sizeof(plt_sec) + 0x2fba);
+	/* the wrapper's one branch is the rust sret code's indirect call through a register: none */
+	assert_int_equal(probe_branches(rust_write_sret, sizeof(rust_write_sret), 0x7fc90, br, 4), 0);
+	/* bounded by max, and by the bytes */
+	assert_int_equal(probe_branches(ex, sizeof(ex), 0x12e0, br, 0), 0);
+	assert_int_equal(probe_branches(ex, 6, 0x12e0, br, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,6 +715,8 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_getter_offset),
 		cmocka_unit_test(test_go_stack_check),
+		cmocka_unit_test(test_rust_self_arg),
+		cmocka_unit_test(test_branches_wrapper),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

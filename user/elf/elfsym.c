@@ -120,6 +120,47 @@ int elf_find_funcs(const char *path, const char *const *names, size_t n, struct 
 	return nfound;
 }
 
+int elf_got_slot(const char *path, const char *name, uint64_t *slot)
+{
+	Elf_Scn *scn = NULL;
+	int fd, rc = -1;
+	Elf *elf = elf_open_file(path, &fd);
+
+	if (!elf)
+		return -1;
+	while (rc != 0 && (scn = elf_nextscn(elf, scn)) != NULL) {
+		Elf_Scn *symscn;
+		GElf_Shdr sh, symsh;
+		Elf_Data *data, *syms;
+		size_t count;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || sh.sh_entsize == 0 ||
+		    !(symscn = elf_getscn(elf, sh.sh_link)) || !gelf_getshdr(symscn, &symsh) ||
+		    !(data = elf_getdata(scn, NULL)) || !(syms = elf_getdata(symscn, NULL)))
+			continue;
+		count = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < count; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *sname;
+			unsigned type;
+
+			if (!gelf_getrela(data, (int)i, &r))
+				break;
+			type = (unsigned)GELF_R_TYPE(r.r_info);
+			if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
+			    !(sname = elf_strptr(elf, symsh.sh_link, sym.st_name)) || !name_matches(sname, name))
+				continue;
+			*slot = r.r_offset;
+			rc = 0;
+			break;
+		}
+	}
+	elf_close_file(elf, fd);
+	return rc;
+}
+
 ssize_t elf_read_bytes(const char *path, uint64_t offset, void *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

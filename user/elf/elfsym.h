@@ -30,6 +30,13 @@ void elf_close_file(Elf *elf, int fd);
 /* File offset of vaddr through the PT_LOAD headers (exec_only: code only). 0 or -1. */
 int elf_vaddr_to_offset(Elf *elf, uint64_t vaddr, int exec_only, uint64_t *off);
 
+/*
+ * The address of the GOT slot through which calls to name go (its
+ * JUMP_SLOT or GLOB_DAT relocation): a function calling a sibling export
+ * of a shared library goes through it. 0, or -1 when there is none.
+ */
+int elf_got_slot(const char *path, const char *name, uint64_t *slot);
+
 /* Reads up to len bytes at offset of path into buf; returns bytes read or -1. */
 ssize_t elf_read_bytes(const char *path, uint64_t offset, void *buf, size_t len);
 

@@ -323,6 +323,78 @@ out:
 	return ret;
 }
 
+size_t probe_branches(const uint8_t *code, size_t len, uint64_t vaddr, struct probe_branch *out,
+		      size_t max)
+{
+	const uint8_t *p = code;
+	size_t left = len, n = 0;
+	uint64_t addr = vaddr;
+	cs_insn *in;
+	csh h;
+
+	if (max == 0 || cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return 0;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	for (int i = 0; in && n < max && i < MAX_DFS && cs_disasm_iter(h, &p, &left, &addr, in); i++) {
+		const cs_x86 *x = &in->detail->x86;
+
+		if (in->id != X86_INS_CALL && !is_jump(in))
+			continue;
+		if (direct_target(in)) {
+			out[n++] = (struct probe_branch){ .target = direct_target(in), .via_slot = false };
+			continue;
+		}
+		/* call/jmp *disp(%rip): the address of the pointer it reads */
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
+		    x->operands[0].mem.base == X86_REG_RIP && x->operands[0].mem.index == X86_REG_INVALID)
+			out[n++] = (struct probe_branch){ .target = in->address + in->size +
+								   (uint64_t)x->operands[0].mem.disp,
+							  .via_slot = true };
+	}
+	if (in)
+		cs_free(in, 1);
+	cs_close(&h);
+	return n;
+}
+
+int probe_rust_self_arg(const uint8_t *code, size_t len, uint64_t vaddr)
+{
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t addr = vaddr;
+	int ret = -1;
+	cs_insn *in;
+	csh h;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -1;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	for (int i = 0; in && ret < 0 && i < 8 && cs_disasm_iter(h, &p, &left, &addr, in); i++) {
+		const cs_x86 *x = &in->detail->x86;
+
+		/* a branch before the load: not the one-call wrapper this reads */
+		if (is_jump(in) || in_group(in, X86_GRP_CALL) || in_group(in, X86_GRP_RET))
+			break;
+		for (uint8_t k = 0; k < x->op_count; k++) {
+			const cs_x86_op *op = &x->operands[k];
+
+			if (op->type != X86_OP_MEM || op->mem.disp != 0 || op->mem.index != X86_REG_INVALID ||
+			    op->mem.segment != X86_REG_INVALID)
+				continue;
+			if (op->mem.base == X86_REG_RDI)
+				ret = 0;
+			else if (op->mem.base == X86_REG_RSI)
+				ret = 1;
+		}
+	}
+	if (in)
+		cs_free(in, 1);
+	cs_close(&h);
+	return ret;
+}
+
 /* mem operand base+0x10 with base %r14 (the Go g register) */
 static bool is_g_stackguard(const cs_x86_op *op)
 {

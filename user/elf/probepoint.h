@@ -12,6 +12,7 @@
 #ifndef TOKENTAP_PROBEPOINT_H
 #define TOKENTAP_PROBEPOINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,31 @@ uint64_t probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, int
  * Returns 0, or -1 when the code is anything else.
  */
 int probe_getter_offset(const uint8_t *code, size_t len, uint64_t vaddr, int32_t *off);
+
+/* A branch or call out of a function: a direct target, or the pointer slot it reads. */
+struct probe_branch {
+	uint64_t target;  /* the destination, or with via_slot the address of the pointer read */
+	bool via_slot;    /* call/jmp *disp(%rip): through the GOT (a PLT stub, -fno-plt) */
+};
+
+/*
+ * The direct and rip-relative indirect calls and jumps of code (at vaddr),
+ * in order, at most max. Tells whether a function wraps another, e.g.
+ * OpenSSL 3.3's SSL_write_ex, which is SSL_write_ex2 with flags 0, called
+ * directly or through the PLT.
+ */
+size_t probe_branches(const uint8_t *code, size_t len, uint64_t vaddr, struct probe_branch *out,
+		      size_t max);
+
+/*
+ * Rust's <W as std::io::Write>::write(&mut self, ...) returns an
+ * io::Result, in registers or (rustc 1.63) through a hidden first argument,
+ * which moves self to %rsi and every argument after it by one register. A
+ * thin wrapper reads its field through self first: returns 0 when that
+ * first load (disp 0) is from %rdi, 1 when from %rsi, -1 when neither
+ * comes before a branch.
+ */
+int probe_rust_self_arg(const uint8_t *code, size_t len, uint64_t vaddr);
 
 /*
  * Go functions begin with a stack check: [lea -N(%rsp),%r12;]

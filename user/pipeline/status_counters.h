@@ -27,6 +27,8 @@
 	LOCAL(attached_gnutls)					\
 	LOCAL(attached_go)					\
 	LOCAL(attached_nss)					\
+	LOCAL(attached_rustls)					\
+	LOCAL(rust_stripped)					\
 	WIRE(uprobes, uprobes)					\
 	LOCAL(uprobes_at_call_site)				\
 	WIRE(attach_errors, attach_errors)			\

@@ -18,6 +18,7 @@
 
 #include "content_cache.h"
 #include "elfsym.h"
+#include "elfrust.h"
 #include "attach_go.h"
 #include "log.h"
 #include "probepoint.h"
@@ -42,6 +43,7 @@ struct tls_analysis {
 	int found[PROBE_MAX];
 	uint64_t off[PROBE_MAX];
 	uint64_t cookie;
+	bool rust_sret[2];  /* rustls write, write_vectored: io::Result through a hidden first argument */
 };
 
 void attacher_init(struct attacher *a, struct tokentap_bpf *skel, struct exe_cache *exes,
@@ -161,18 +163,32 @@ static const struct {
 } probe_funcs[PROBE_MAX] = {
 	[PROBE_SSL_WRITE] = { "SSL_write", TT_LIB_OPENSSL },
 	[PROBE_SSL_WRITE_EX] = { "SSL_write_ex", TT_LIB_OPENSSL },
+	[PROBE_SSL_WRITE_EX2] = { "SSL_write_ex2", TT_LIB_OPENSSL },
 	[PROBE_GNUTLS_SEND] = { "gnutls_record_send2", TT_LIB_GNUTLS },
 	[PROBE_NSS_WRITE] = { "PR_Write", TT_LIB_NSS },
 	[PROBE_NSS_SEND] = { "PR_Send", TT_LIB_NSS },
+	/* Rust names carry a hash or a crate disambiguator: found by demangling (elfrust.h) */
+	[PROBE_RUSTLS_WRITE] = { "rustls Writer::write", TT_LIB_RUSTLS },
+	[PROBE_RUSTLS_WRITEV] = { "rustls Writer::write_vectored", TT_LIB_RUSTLS },
 };
 
-static struct bpf_program *probe_prog(struct attacher *a, int k)
+/* The probes found by their exact symbol name come first. */
+#define PROBE_NAMED PROBE_RUSTLS_WRITE
+
+static struct bpf_program *probe_prog(struct attacher *a, int k, const struct tls_analysis *an)
 {
 	switch (k) {
 	case PROBE_SSL_WRITE:
 		return a->skel->progs.probe_ssl_write;
 	case PROBE_SSL_WRITE_EX:
+	case PROBE_SSL_WRITE_EX2: /* the same first three arguments */
 		return a->skel->progs.probe_ssl_write_ex;
+	case PROBE_RUSTLS_WRITE:
+		return an->rust_sret[0] ? a->skel->progs.probe_rustls_write_sret
+					: a->skel->progs.probe_rustls_write;
+	case PROBE_RUSTLS_WRITEV:
+		return an->rust_sret[1] ? a->skel->progs.probe_rustls_write_vectored_sret
+					: a->skel->progs.probe_rustls_write_vectored;
 	case PROBE_GNUTLS_SEND:
 		return a->skel->progs.probe_gnutls_send;
 	default:
@@ -180,31 +196,132 @@ static struct bpf_program *probe_prog(struct attacher *a, int k)
 	}
 }
 
+/*
+ * True when the function fn of path calls or jumps to target (vaddr),
+ * directly, through a PLT stub that reads slot, or through slot itself
+ * (-fno-plt): a wrapper of target. slot 0: none known.
+ */
+static bool wraps(const char *path, const struct elf_func *fn, uint64_t target, uint64_t slot)
+{
+	struct probe_branch br[16], stub[2];
+	uint8_t code[CODE_MAX];
+	ssize_t got;
+	size_t n;
+
+	if (fn->size == 0 || fn->size > CODE_MAX)
+		return false;
+	got = elf_read_bytes(path, fn->offset, code, fn->size);
+	if (got != (ssize_t)fn->size)
+		return false;
+	n = probe_branches(code, (size_t)got, fn->vaddr, br, 16);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t plt[16];
+		uint64_t off;
+		int fd;
+		Elf *elf;
+		int mapped;
+
+		if (br[i].via_slot ? slot && br[i].target == slot : br[i].target == target)
+			return true;
+		if (br[i].via_slot || !slot)
+			continue;
+		/* a PLT stub: [endbr64;] [bnd] jmp *slot(%rip) */
+		elf = elf_open_file(path, &fd);
+		mapped = elf ? elf_vaddr_to_offset(elf, br[i].target, 1, &off) : -1;
+		elf_close_file(elf, fd);
+		if (mapped != 0 || elf_read_bytes(path, off, plt, sizeof(plt)) != (ssize_t)sizeof(plt))
+			continue;
+		for (size_t k = 0, m = probe_branches(plt, sizeof(plt), br[i].target, stub, 2); k < m; k++)
+			if (stub[k].via_slot && stub[k].target == slot)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * rustls's writer in a Rust program or library, found by its demangled
+ * name. Probed at the entry: the wrapper calls through a vtable, so there
+ * is no direct call to move the probe to.
+ */
+static void analyse_rustls(struct attacher *a, const char *path, struct tls_analysis *an)
+{
+	struct elf_func fn[2];
+	int found[2];
+
+	if (elf_find_rustls_writer(path, fn, found) <= 0)
+		return;
+	for (int i = 0; i < 2; i++) {
+		uint8_t code[64];
+		ssize_t got;
+		int self;
+
+		if (!found[i])
+			continue;
+		got = elf_read_bytes(path, fn[i].offset, code, fn[i].size && fn[i].size < sizeof(code) ?
+							      fn[i].size : sizeof(code));
+		self = got > 0 ? probe_rust_self_arg(code, (size_t)got, fn[i].vaddr) : -1;
+		/* an unknown shape: arguments in unknown registers, so no probe */
+		if (self < 0) {
+			log_verbose(a->verbose, "%s: %s: unrecognised code, not probed", path,
+				    probe_funcs[PROBE_RUSTLS_WRITE + i].name);
+			continue;
+		}
+		an->found[PROBE_RUSTLS_WRITE + i] = 1;
+		an->off[PROBE_RUSTLS_WRITE + i] = fn[i].offset;
+		an->rust_sret[i] = self == 1;
+		log_verbose(a->verbose, "%s: %s at +0 (%s)", path, probe_funcs[PROBE_RUSTLS_WRITE + i].name,
+			    self ? "result through a hidden first argument" : "result in registers");
+	}
+}
+
 static void analyse_tls(struct attacher *a, const char *path, struct tls_analysis *an)
 {
-	/* the probed functions, then SSL_in_init (only read) */
-	const char *names[PROBE_MAX + 1];
-	struct elf_func fn[PROBE_MAX + 1];
-	int found[PROBE_MAX + 1];
-	uint64_t target[PROBE_MAX];
+	/* the probed functions found by name, then SSL_in_init (only read) */
+	const char *names[PROBE_NAMED + 1];
+	struct elf_func fn[PROBE_NAMED + 1];
+	int found[PROBE_NAMED + 1];
+	uint64_t target[PROBE_NAMED];
+	int nfound;
 
 	memset(an, 0, sizeof(*an));
-	for (int k = 0; k < PROBE_MAX; k++)
+	for (int k = 0; k < PROBE_NAMED; k++)
 		names[k] = probe_funcs[k].name;
-	names[PROBE_MAX] = "SSL_in_init";
-	if (elf_find_funcs(path, names, PROBE_MAX + 1, fn, found) <= 0)
+	names[PROBE_NAMED] = "SSL_in_init";
+	nfound = elf_find_funcs(path, names, PROBE_NAMED + 1, fn, found);
+	if (nfound < 0)
 		return;
-	if (found[PROBE_MAX])
-		an->cookie = in_init_cookie(path, &fn[PROBE_MAX]);
-	for (int k = 0; k < PROBE_MAX; k++) {
+	if (nfound == 0) {
+		analyse_rustls(a, path, an);
+		return;
+	}
+	if (found[PROBE_NAMED])
+		an->cookie = in_init_cookie(path, &fn[PROBE_NAMED]);
+	for (int k = 0; k < PROBE_NAMED; k++) {
 		an->found[k] = found[k];
 		if (found[k])
 			an->off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
 	}
-	/* SSL_write built on SSL_write_ex: probing both would see each write twice. */
+	/*
+	 * SSL_write built on SSL_write_ex: probing both would see each write
+	 * twice. Whichever of SSL_write_ex and SSL_write_ex2 is probed sees it.
+	 */
 	if (found[PROBE_SSL_WRITE] && found[PROBE_SSL_WRITE_EX] &&
 	    target[PROBE_SSL_WRITE] == fn[PROBE_SSL_WRITE_EX].vaddr)
 		an->found[PROBE_SSL_WRITE] = 0;
+	/*
+	 * OpenSSL 3.3+: SSL_write_ex is SSL_write_ex2 with flags 0 (often a tail
+	 * jump). With SSL_write_ex2 probed, a wrapper of it is not, or each of
+	 * its writes would be seen twice.
+	 */
+	if (found[PROBE_SSL_WRITE_EX2]) {
+		uint64_t ex2 = fn[PROBE_SSL_WRITE_EX2].vaddr, slot = 0;
+
+		if (elf_got_slot(path, "SSL_write_ex2", &slot) != 0)
+			slot = 0;
+		for (int k = PROBE_SSL_WRITE; k <= PROBE_SSL_WRITE_EX; k++)
+			if (found[k] && (target[k] == ex2 || wraps(path, &fn[k], ex2, slot)))
+				an->found[k] = 0;
+	}
 }
 
 static int attach_tls(struct attacher *a, struct attach_file *f, const char *path,
@@ -214,8 +331,20 @@ static int attach_tls(struct attacher *a, struct attach_file *f, const char *pat
 	int attached = 0;
 
 	if (!id || !content_cache_get(a->tls_cache, id, &an)) {
+		bool any = false;
+
 		analyse_tls(a, path, &an);
-		if (id)
+		for (int k = 0; k < PROBE_MAX; k++)
+			any |= an.found[k] != 0;
+		/*
+		 * Nothing found in a Rust program without symbols: rustls may be
+		 * in it, unnamed. Not cached, so that a copy with symbols (the
+		 * same build id) is still analysed and, once it has been, this
+		 * one is covered too through the cache.
+		 */
+		if (!any && !f->is_lib && elf_is_stripped_rust(path))
+			f->rust_stripped = true;
+		else if (id)
 			content_cache_put(a->tls_cache, id, &an);
 	}
 	for (int k = 0; k < PROBE_MAX; k++) {
@@ -223,10 +352,10 @@ static int attach_tls(struct attacher *a, struct attach_file *f, const char *pat
 
 		if (!an.found[k])
 			continue;
-		f->links[k] = uprobe_link_attach(probe_prog(a, k), path, an.off[k], ck);
+		f->links[k] = uprobe_link_attach(probe_prog(a, k, &an), path, an.off[k], ck);
 		/* kernels before 5.15 have no attach cookies: attach without */
 		if (!f->links[k] && ck)
-			f->links[k] = uprobe_link_attach(probe_prog(a, k), path, an.off[k], 0);
+			f->links[k] = uprobe_link_attach(probe_prog(a, k, &an), path, an.off[k], 0);
 		if (!f->links[k]) {
 			attach_failed(a);
 			log_warn("cannot attach %s in %s: %s", probe_funcs[k].name, path, strerror(errno));
@@ -293,6 +422,9 @@ static int examine_file(struct attacher *a, const char *path, const char *name, 
 		memset(f->go_hf_links, 0, sizeof(f->go_hf_links));
 		f->released = false;
 		f->lib = TT_LIB_NONE;
+		if (f->rust_stripped)
+			a->rust_stripped--;
+		f->rust_stripped = false;
 	} else {
 		f = add_file(a, st.st_dev, st.st_ino);
 		if (!f)
@@ -309,8 +441,15 @@ static int examine_file(struct attacher *a, const char *path, const char *name, 
 		id.kind = CONTENT_ID_NONE;
 	/* Go programs carry their own TLS stack, crypto/tls */
 	if (attach_tls(a, f, path, id.kind ? &id : NULL) == 0 &&
-	    !(is_exe && go_attach(a, f, path, id.kind ? &id : NULL) > 0))
+	    !(is_exe && go_attach(a, f, path, id.kind ? &id : NULL) > 0)) {
+		/* a Rust program without symbols (attach_tls): its rustls, if any, cannot be found */
+		if (f->rust_stripped) {
+			a->rust_stripped++;
+			log_verbose(a->verbose, "%s: a stripped Rust program: rustls cannot be probed", name);
+		}
 		return 0;
+	}
+	f->rust_stripped = false;
 	f->tls = true;
 	a->files_by_lib[f->lib]++;
 	if (f->is_lib)
@@ -398,6 +537,14 @@ void attacher_mark_scanned(struct attacher *a, const struct tt_file_key *key)
 		f->kkey = *key;
 		mark_decided(a, key);
 	}
+}
+
+const char *attacher_uncovered_cause(const struct attacher *a, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->files[i].dev == dev && a->files[i].ino == ino)
+			return a->files[i].rust_stripped ? TT_CAUSE_RUST_STRIPPED : NULL;
+	return NULL;
 }
 
 int attacher_scan_pid(struct attacher *a, uint32_t pid)

@@ -22,9 +22,12 @@ struct link_reaper;
 enum tls_probe {
 	PROBE_SSL_WRITE,     /* OpenSSL, BoringSSL */
 	PROBE_SSL_WRITE_EX,
+	PROBE_SSL_WRITE_EX2, /* OpenSSL 3.3+ */
 	PROBE_GNUTLS_SEND,   /* GnuTLS gnutls_record_send2 */
 	PROBE_NSS_WRITE,     /* NSS (NSPR) PR_Write */
 	PROBE_NSS_SEND,      /* NSS (NSPR) PR_Send */
+	PROBE_RUSTLS_WRITE,  /* rustls <Writer as std::io::Write>::write (found by demangled name) */
+	PROBE_RUSTLS_WRITEV, /* ... ::write_vectored */
 	PROBE_MAX,
 };
 
@@ -43,7 +46,11 @@ struct attach_file {
 	unsigned go_slot;       /* 1 + its go_bins index, kept across release and re-attach; 0: none */
 	struct tt_file_key kkey; /* the BPF programs' name for it (decided map); ino 0: none */
 	int64_t ctime_ns;       /* st_ctime when examined: a reused inode number differs */
+	bool rust_stripped;     /* a Rust program without symbols: its rustls cannot be probed */
 };
+
+/* Why a file's TLS is not captured, for the coverage report (attacher_uncovered_cause). */
+#define TT_CAUSE_RUST_STRIPPED "rust_stripped"
 
 struct attacher {
 	struct tokentap_bpf *skel;
@@ -61,6 +68,7 @@ struct attacher {
 	unsigned attach_denied;
 	unsigned files_by_lib[TT_LIB_MAX];
 	unsigned released_files;    /* attachments released since start */
+	unsigned rust_stripped;     /* stripped Rust programs examined (rustls not probed) */
 	uint64_t examined;          /* files analysed (or taken from the caches) since start */
 	struct content_cache *tls_cache;  /* TLS library analyses by content */
 	struct content_cache *go_cache;   /* Go program analyses by content (attach_go.c) */
@@ -93,6 +101,11 @@ void attacher_free(struct attacher *a);
 bool attacher_tls_possible(const struct attacher *a);
 /* Counts an attachment that failed (errno set by the attempt). */
 void attach_failed(struct attacher *a);
+/*
+ * Why TLS from the file (dev, ino) is known not to be captured: a
+ * TT_CAUSE_* string, or NULL when nothing is known against it.
+ */
+const char *attacher_uncovered_cause(const struct attacher *a, dev_t dev, ino_t ino);
 /* Examines every executable mapping of pid. Returns files newly attached. */
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
 /*

@@ -129,9 +129,10 @@ static const char usage[] =
 "Usage: tokentap [OPTION]...\n"
 "See every API credential (Authorization and API-key headers, credential query\n"
 "parameters) that leaves the processes of this host in HTTP/1 or HTTP/2 over\n"
-"TLS (OpenSSL/BoringSSL, GnuTLS, NSS, Go crypto/tls) or in plaintext (HTTP/1, h2c),\n"
-"without changing any application. Credentials are fingerprinted with a keyed\n"
-"hash and forgotten; only fingerprints and non-secret metadata are output.\n"
+"TLS (OpenSSL/BoringSSL, GnuTLS, NSS, Go crypto/tls, rustls) or in plaintext\n"
+"(HTTP/1, h2c), without changing any application. Credentials are fingerprinted\n"
+"with a keyed hash and forgotten; only fingerprints and non-secret metadata are\n"
+"output.\n"
 "\n"
 "Options:\n"
 "  --json                  one JSON object per line on stdout (token_seen,\n"
@@ -799,11 +800,12 @@ static int attach(struct app *a)
 	if (!attacher_tls_possible(&a->att))
 		log_error("NOT READY: TLS capture is off (%u uprobe attachments refused by the kernel); plaintext only",
 			  a->att.attach_denied);
-	log_info("%s: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u files; %u uprobes, %u at call sites)%s%s%s",
+	log_info("%s: %u tracepoints; %u TLS libraries and %u executables attached (openssl: %u, gnutls: %u, go: %u, nss: %u, rustls: %u files; %u uprobes, %u at call sites)%s%s%s",
 		 attacher_tls_possible(&a->att) ? "ready" : "degraded",
 		 loader_tracepoints(), a->att.tls_libs, a->att.tls_exes,
 		 a->att.files_by_lib[TT_LIB_OPENSSL], a->att.files_by_lib[TT_LIB_GNUTLS],
-		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS], a->att.probes,
+		 a->att.files_by_lib[TT_LIB_GO], a->att.files_by_lib[TT_LIB_NSS],
+		 a->att.files_by_lib[TT_LIB_RUSTLS], a->att.probes,
 		 a->att.probes_at_call, o->pid ? " for one process" : "",
 		 o->collector ? "; shipping to " : "", o->collector ? o->collector : "");
 	if (a->gate)

@@ -67,6 +67,7 @@ size_t sensor_metrics_render(const struct sensor_metrics *m, char *buf, size_t c
 	} libs[] = {
 		{ "openssl", c->attached_openssl }, { "gnutls", c->attached_gnutls },
 		{ "go", c->attached_go }, { "nss", c->attached_nss },
+		{ "rustls", c->attached_rustls },
 	};
 
 	put(&o, "# HELP tokentap_build_info The sensor's version.\n# TYPE tokentap_build_info gauge\n"

@@ -76,6 +76,8 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 		.attached_gnutls = att->files_by_lib[TT_LIB_GNUTLS],
 		.attached_go = att->files_by_lib[TT_LIB_GO],
 		.attached_nss = att->files_by_lib[TT_LIB_NSS],
+		.attached_rustls = att->files_by_lib[TT_LIB_RUSTLS],
+		.rust_stripped = att->rust_stripped,
 		.uprobes = att->probes,
 		.uprobes_at_call_site = att->probes_at_call,
 		.attach_errors = att->attach_errors,
