@@ -95,10 +95,13 @@ static __always_inline void hf_end(struct conn_key *key, __u64 pid_tgid)
  * A TLS library is about to encrypt num bytes of buf for session ssl (an
  * SSL*, a gnutls_session_t: any pointer that identifies the session).
  * h2_ok false: HTTP/2 writes are left alone (their header fields are
- * captured before encoding, see gotls.bpf.h).
+ * captured before encoding, see gotls.bpf.h). thread_bind false: the
+ * records may be written by another thread, so an unbound session is not
+ * bound by this thread's next write (a Java SSLEngine whose socket is
+ * unknown).
  */
-static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
-					__u32 lib, bool h2_ok)
+static __always_inline int on_tls_write_bind(void *ctx, void *ssl, const void *buf, __s64 num,
+					     __u32 lib, bool h2_ok, bool thread_bind)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -148,7 +151,8 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 		 */
 		if ((flags & TT_F_START) && (lib == TT_LIB_GNUTLS || lib == TT_LIB_NSS))
 			e->h.flags |= TT_F_IN_INIT;
-		mark_for_bind(&e->h, pid_tgid, (__u64)ssl);
+		if (thread_bind)
+			mark_for_bind(&e->h, pid_tgid, (__u64)ssl);
 	}
 	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, &key)) {
 		__u8 one = 1;
@@ -159,6 +163,12 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 	if (flags & TT_F_START)
 		cont_open(&key, buf, num, false);
 	return 0;
+}
+
+static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
+					__u32 lib, bool h2_ok)
+{
+	return on_tls_write_bind(ctx, ssl, buf, num, lib, h2_ok, true);
 }
 
 SEC("uprobe")

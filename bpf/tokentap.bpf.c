@@ -16,6 +16,7 @@
 #include "close.bpf.h"
 #include "tls.bpf.h"
 #include "gotls.bpf.h"
+#include "javatls.bpf.h"
 #include "plaintext.bpf.h"
 #include "proc.bpf.h"
 

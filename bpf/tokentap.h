@@ -50,6 +50,7 @@ enum tt_tls_lib {
 	TT_LIB_GNUTLS = 2,
 	TT_LIB_GO = 3,
 	TT_LIB_NSS = 4,      /* NSS: PR_Write, PR_Send */
+	TT_LIB_JAVA = 5,     /* JSSE, through the agent's tokentap_java_tls_write (--java) */
 	TT_LIB_MAX,
 };
 

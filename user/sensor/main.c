@@ -7,6 +7,7 @@
  * classified, aggregated token events.
  */
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "clock.h"
 #include "cred.h"
 #include "envflags.h"
+#include "java_agent.h"
 #include "fingerprint.h"
 #include "wipe.h"
 #include "fsutil.h"
@@ -79,6 +81,7 @@ struct options {
 	bool gate_exec;             /* hold execs of undecided files until examined */
 	unsigned gate_timeout_ms;
 	bool hold_unknown_tls;      /* stop a process mapping an undecided TLS library */
+	bool java;                  /* load the Java agent into JVMs */
 	char *headers[EXTRA_NAMES];  /* lowercase copies, freed at exit */
 	size_t n_headers;
 	char *params[EXTRA_NAMES];
@@ -103,6 +106,7 @@ struct app {
 	struct metrics_collect *mcollect;
 	struct exec_gate *gate;   /* NULL without --gate-exec */
 	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
+	struct java_agent *java;  /* NULL without --java */
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -157,6 +161,12 @@ static const char usage[] =
 "                          attached, then continue it (SIGCONT); job-control\n"
 "                          shells notice the stop (README, Coverage from the\n"
 "                          first request)\n"
+"  --java                  off by default: load tokentap's agent into HotSpot JVMs\n"
+"                          (running ones and new ones) so that Java's own TLS\n"
+"                          (JSSE: HttpsURLConnection, SSLSocket, HttpClient) is\n"
+"                          captured. It changes those programs: see README,\n"
+"                          Java. The agent files are taken from java/ next to\n"
+"                          this binary\n"
 "\n"
 "Shipping to a collector (see tokentap-collector --help):\n"
 "  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
@@ -229,7 +239,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
 	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS,
-	       O_GATE, O_GATE_TIMEOUT, O_HOLD };
+	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_JAVA };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -258,6 +268,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "gate-exec", no_argument, NULL, O_GATE },
 		{ "gate-timeout-ms", required_argument, NULL, O_GATE_TIMEOUT },
 		{ "hold-unknown-tls", no_argument, NULL, O_HOLD },
+		{ "java", no_argument, NULL, O_JAVA },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -388,6 +399,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_GATE:
 			o->gate_exec = true;
+			break;
+		case O_JAVA:
+			o->java = true;
 			break;
 		case O_GATE_TIMEOUT:
 			if (numarg_uint(optarg, EXEC_GATE_TIMEOUT_MIN_MS, EXEC_GATE_TIMEOUT_MAX_MS, &v)) {
@@ -566,6 +580,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		filename[sizeof(filename) - 1] = '\0';
 		exe_cache_exec(a->exes, h->pid, filename);
 		queue_scan(a, h->pid);
+		java_agent_queue(a->java, h->pid);
 		/* a program run from a filesystem not marked yet (a private mount): mark it */
 		exec_gate_cover_pid(a->gate, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
@@ -724,6 +739,41 @@ static int start_gate(struct app *a)
 	return 0;
 }
 
+/* --java: the agent's thread, given every process running now. */
+static int start_java(struct app *a)
+{
+	char exe[4096], dir[4096 + 8];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	struct dirent *de;
+	DIR *d;
+
+	exe[n > 0 ? n : 0] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash) {
+		log_error("--java: cannot tell where this binary is");
+		return -1;
+	}
+	*slash = '\0';
+	snprintf(dir, sizeof(dir), "%s/java", exe);
+	a->java = java_agent_start(dir, (uint32_t)getpid(), a->opt.verbose);
+	if (!a->java)
+		return -1;
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end == '\0' && pid > 0 && pid < UINT32_MAX && (!a->opt.pid || pid == a->opt.pid))
+			java_agent_queue(a->java, (uint32_t)pid);
+	}
+	closedir(d);
+	log_info("java: loading the agent into HotSpot JVMs (--java)");
+	return 0;
+}
+
 /* Probes on every TLS library and executable in use, then the held-credential scan. */
 static int attach(struct app *a)
 {
@@ -740,6 +790,8 @@ static int attach(struct app *a)
 	attacher_scan_all(&a->att);
 	/* after the scan: what runs now is decided, the gate holds only new programs */
 	if (o->gate_exec && start_gate(a) != 0)
+		return -1;
+	if (o->java && start_java(a) != 0)
 		return -1;
 	if (!o->no_held) {
 		a->held = held_procs_new(a->key, "/proc", o->json, o->quiet ? NULL : stdout,
@@ -875,6 +927,7 @@ static void app_free(struct app *a)
 {
 	/* first: its analysis thread uses the attacher */
 	exec_gate_stop(a->gate);
+	java_agent_stop(a->java);
 	hold_watch_stop(a->hold);
 	metrics_server_stop(a->metrics);
 	metrics_collect_free(a->mcollect);
