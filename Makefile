@@ -90,16 +90,20 @@ JAR         ?= jar
 ASM_JARS    := /usr/share/java/asm.jar:/usr/share/java/asm-commons.jar:/usr/share/java/asm-tree.jar
 JAVA_AGENT  := $(BUILD)/java/tokentap-agent.jar
 JAVA_LIB    := $(BUILD)/java/libtokentap_java.so
-JAVA_SRCS   := $(wildcard java/boot/tokentap/boot/*.java java/agent/tokentap/agent/*.java java/impl/tokentap/impl/*.java)
+JAVA_SRCS   := $(wildcard java/hook/sun/security/ssl/*.java java/agent/tokentap/agent/*.java java/impl/tokentap/impl/*.java)
 JNI_INC     := $(patsubst %,-I%,$(wildcard /usr/lib/jvm/default-java/include /usr/lib/jvm/default-java/include/linux))
 
+# The hook is compiled as a class of java.base (the agent defines it there
+# at run time) and stored under hook/, out of any class path.
 $(JAVA_AGENT): $(JAVA_SRCS)
 	@mkdir -p $(dir $@)
-	rm -rf $(BUILD)/java/classes && mkdir -p $(BUILD)/java/classes/impl
-	$(JAVAC) -nowarn --release 11 -d $(BUILD)/java/classes java/boot/tokentap/boot/*.java java/agent/tokentap/agent/*.java
+	rm -rf $(BUILD)/java/classes && mkdir -p $(BUILD)/java/classes/impl $(BUILD)/java/classes/hook
+	$(JAVAC) -nowarn -source 11 -target 11 -Xlint:-options --patch-module java.base=java/hook \
+		-d $(BUILD)/java/classes/hook java/hook/sun/security/ssl/*.java
+	$(JAVAC) -nowarn --release 11 -d $(BUILD)/java/classes java/agent/tokentap/agent/*.java
 	$(JAVAC) -nowarn --release 11 -cp $(ASM_JARS) -d $(BUILD)/java/classes/impl java/impl/tokentap/impl/*.java
 	cd $(BUILD)/java/classes/impl && for j in $(subst :, ,$(ASM_JARS)); do $(JAR) xf $$j org; done
-	printf 'Agent-Class: tokentap.agent.Agent\nBoot-Class-Path: tokentap-agent.jar\nCan-Retransform-Classes: true\nCan-Redefine-Classes: true\n' > $(BUILD)/java/manifest.txt
+	printf 'Agent-Class: tokentap.agent.Agent\nCan-Retransform-Classes: true\nCan-Redefine-Classes: true\n' > $(BUILD)/java/manifest.txt
 	$(JAR) cfm $@ $(BUILD)/java/manifest.txt -C $(BUILD)/java/classes .
 
 $(JAVA_LIB): java/native/tokentap_java.c

@@ -22,7 +22,7 @@ tokentap_java_tls_write(const void *buf, size_t len, uint64_t conn, int fd)
 	__asm__ volatile("" : : "r"(buf), "r"(len), "r"(conn), "r"(fd) : "memory");
 }
 
-JNIEXPORT void JNICALL Java_tokentap_boot_Hook_write0(JNIEnv *env, jclass cls, jbyteArray arr, jint off,
+JNIEXPORT void JNICALL Java_sun_security_ssl_TokentapHook_write0(JNIEnv *env, jclass cls, jbyteArray arr, jint off,
 						     jint len, jlong conn, jint fd)
 {
 	jsize n;

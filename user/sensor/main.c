@@ -825,9 +825,11 @@ static const struct status_extra *status_extra(struct app *a)
 {
 	static struct status_extra x;
 	static struct exec_gate_stats gs;
+	static struct java_agent_stats js;
 
 	if (a->gate)
 		exec_gate_stats(a->gate, &gs);
+	java_agent_get_stats(a->java, &js);
 	if (a->hold)
 		a->hold_timeouts = hold_watch_timeouts(a->hold);
 	x = (struct status_extra){
@@ -835,6 +837,7 @@ static const struct status_extra *status_extra(struct app *a)
 		.held = a->opt.hold_unknown_tls ? &a->held_time : NULL,
 		.hold_timeouts = a->opt.hold_unknown_tls ? &a->hold_timeouts : NULL,
 		.gate = a->gate ? &gs : NULL,
+		.java = a->java ? &js : NULL,
 	};
 	return &x;
 }

@@ -12,7 +12,7 @@ import org.objectweb.asm.Type;
 import org.objectweb.asm.commons.AdviceAdapter;
 
 /*
- * Adds calls to tokentap.boot.Hook to the JDK's TLS write paths:
+ * Adds calls to sun.security.ssl.TokentapHook (java/hook/) to the JDK's TLS write paths:
  * SSLSocketImpl$AppOutputStream.write(byte[], int, int) (SSLSocket,
  * HttpsURLConnection), SSLEngineImpl.wrap(ByteBuffer[], int, int,
  * ByteBuffer[], int, int) (every SSLEngine wrap ends there; HttpClient),
@@ -20,7 +20,7 @@ import org.objectweb.asm.commons.AdviceAdapter;
  * Nothing else changes; any failure leaves the class as it was.
  */
 public final class Instrumenter implements ClassFileTransformer {
-	private static final String HOOK = "tokentap/boot/Hook";
+	private static final String HOOK = "sun/security/ssl/TokentapHook";
 	private static final String APP_OUT = "sun/security/ssl/SSLSocketImpl$AppOutputStream";
 	private static final String ENGINE = "sun/security/ssl/SSLEngineImpl";
 	private static final String TUBE = "jdk/internal/net/http/common/SSLTube";

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-package tokentap.boot;
+package sun.security.ssl;
 
 import java.io.FileDescriptor;
 import java.lang.reflect.Field;
@@ -11,13 +11,15 @@ import java.util.WeakHashMap;
 import javax.net.ssl.SSLEngineResult;
 
 /*
- * What the instrumented JDK methods call. Loaded by the bootstrap class
- * loader so that java.base and java.net.http can see it. It hands each
+ * What the instrumented JDK methods call. The agent defines it inside
+ * java.base (a package of the JDK's TLS), so that java.base and
+ * java.net.http see it without any change to the bootstrap class path,
+ * and it reads java.base's private fields as java.base itself. It hands each
  * plaintext about to be encrypted to libtokentap_java.so, whose exported
  * tokentap_java_tls_write the sensor probes. Nothing here may throw into
  * the application or change what it sends.
  */
-public final class Hook {
+public final class TokentapHook {
 	/* The socket fd is unknown: bind by the record this thread writes next (SSLSocket). */
 	static final int FD_BY_THREAD = -1;
 	/* The socket fd is unknown and the thread writing the records may be another. */
@@ -29,7 +31,7 @@ public final class Hook {
 	private static final Map<Object, Integer> engineFds = new WeakHashMap<>();
 	private static Field outer, self, sockImpl, implFd, fdInt, tubeChannel, chanFdVal;
 
-	private Hook() {
+	private TokentapHook() {
 	}
 
 	private static native void write0(byte[] b, int off, int len, long conn, int fd);
