@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "java_agent.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -33,7 +34,10 @@
 struct pending {
 	uint32_t pid;
 	int64_t since_ns;
-	bool jvm_seen; /* launcher or libjvm seen: wait up to READY_NS */
+	int64_t next_ns;  /* next look */
+	int64_t gap_ns;   /* doubles after each look at a process not seen as a JVM yet */
+	bool jvm_seen;    /* launcher or libjvm seen: wait up to READY_NS */
+	bool once;        /* found running at start: one look decides */
 };
 
 struct java_agent {
@@ -41,13 +45,16 @@ struct java_agent {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	volatile int stopping;
-	uint32_t queue[QUEUE_MAX];
+	struct {
+		uint32_t pid;
+		bool running; /* found at start, not at exec */
+	} queue[QUEUE_MAX];
 	size_t nqueue;
-	uint64_t overflow;
 	struct pending pending[PENDING_MAX];
 	size_t npending;
 	char jar_path[4096], lib_path[4096];
 	uint32_t self_pid;
+	uint32_t only_pid; /* --pid: this process only */
 	int verbose;
 	struct java_agent_stats stats;
 	/* host pids already attached, with their start times: never twice */
@@ -212,10 +219,17 @@ static void round_pending(struct java_agent *j)
 
 	for (size_t i = 0; i < j->npending && !j->stopping; i++) {
 		struct pending p = j->pending[i];
-		enum jvm_state s = jvm_state_of("/proc", p.pid);
+		enum jvm_state s;
 
+		if (now < p.next_ns) {
+			j->pending[k++] = p;
+			continue;
+		}
+		s = jvm_state_of("/proc", p.pid);
 		if (s != JVM_NONE)
 			p.jvm_seen = true;
+		else if (p.once)
+			continue;
 		if (s == JVM_HOTSPOT && jvm_signal_ready("/proc", p.pid)) {
 			attach_one(j, p.pid);
 			continue;
@@ -224,19 +238,56 @@ static void round_pending(struct java_agent *j)
 			continue;
 		if (now - p.since_ns > (p.jvm_seen ? READY_NS : LOOK_NS))
 			continue;
+		/*
+		 * A new program is looked at after 0, 50, 150, 350, 750 ms...: an
+		 * exec storm of other programs costs a few reads of maps each.
+		 */
+		if (!p.jvm_seen && p.gap_ns < (int64_t)ROUND_MS * 8 * 1000000)
+			p.gap_ns = p.gap_ns ? p.gap_ns * 2 : (int64_t)ROUND_MS / 2 * 1000000;
+		p.next_ns = now + (p.jvm_seen ? (int64_t)ROUND_MS * 1000000 : p.gap_ns);
 		j->pending[k++] = p;
 	}
 	j->npending = k;
+}
+
+/* The processes running at start: one look at each, JVMs still starting are followed. */
+static void scan_running(struct java_agent *j)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (j->only_pid) {
+		java_agent_queue(j, j->only_pid, true);
+		return;
+	}
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while (!j->stopping && (de = readdir(d)) != NULL) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+		enum jvm_state s;
+
+		if (*end != '\0' || pid == 0 || pid >= UINT32_MAX || pid == j->self_pid)
+			continue;
+		s = jvm_state_of("/proc", (uint32_t)pid);
+		if (s == JVM_HOTSPOT && jvm_signal_ready("/proc", (uint32_t)pid))
+			attach_one(j, (uint32_t)pid);
+		else if (s != JVM_NONE)
+			java_agent_queue(j, (uint32_t)pid, false);
+	}
+	closedir(d);
 }
 
 static void *run(void *arg)
 {
 	struct java_agent *j = arg;
 
+	scan_running(j);
 	pthread_mutex_lock(&j->lock);
 	while (!j->stopping) {
-		uint32_t batch[QUEUE_MAX];
-		size_t nb = j->nqueue;
+		__typeof__(j->queue[0]) batch[QUEUE_MAX];
+		size_t nb = j->nqueue, lost = 0;
 
 		memcpy(batch, j->queue, nb * sizeof(batch[0]));
 		j->nqueue = 0;
@@ -245,20 +296,24 @@ static void *run(void *arg)
 			bool dup = false;
 
 			for (size_t k = 0; k < j->npending; k++)
-				dup |= j->pending[k].pid == batch[i];
+				dup |= j->pending[k].pid == batch[i].pid;
 			if (!dup && j->npending < PENDING_MAX)
-				j->pending[j->npending++] =
-					(struct pending){ .pid = batch[i], .since_ns = clock_mono_ns() };
+				j->pending[j->npending++] = (struct pending){
+					.pid = batch[i].pid, .since_ns = clock_mono_ns(),
+					.next_ns = clock_mono_ns(), .once = batch[i].running };
+			else if (!dup)
+				lost++;
 		}
 		round_pending(j);
 		pthread_mutex_lock(&j->lock);
+		j->stats.overflow += lost;
 		if (j->stopping || j->nqueue)
 			continue;
 		if (j->npending) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += ROUND_MS * 1000000L;
+			ts.tv_nsec += ROUND_MS / 2 * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
@@ -272,7 +327,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct java_agent *java_agent_start(const char *src_dir, uint32_t self_pid, int verbose)
+struct java_agent *java_agent_start(const char *src_dir, uint32_t self_pid, uint32_t only_pid,
+				    int verbose)
 {
 	struct java_agent *j = calloc(1, sizeof(*j));
 
@@ -288,6 +344,7 @@ struct java_agent *java_agent_start(const char *src_dir, uint32_t self_pid, int 
 		return NULL;
 	}
 	j->self_pid = self_pid;
+	j->only_pid = only_pid;
 	j->verbose = verbose;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->wake, NULL);
@@ -301,15 +358,17 @@ struct java_agent *java_agent_start(const char *src_dir, uint32_t self_pid, int 
 	return j;
 }
 
-void java_agent_queue(struct java_agent *j, uint32_t pid)
+void java_agent_queue(struct java_agent *j, uint32_t pid, bool running)
 {
-	if (!j || pid == j->self_pid)
+	if (!j || pid == j->self_pid || (j->only_pid && pid != j->only_pid))
 		return;
 	pthread_mutex_lock(&j->lock);
-	if (j->nqueue < QUEUE_MAX)
-		j->queue[j->nqueue++] = pid;
-	else
-		j->overflow++;
+	if (j->nqueue < QUEUE_MAX) {
+		j->queue[j->nqueue].pid = pid;
+		j->queue[j->nqueue++].running = running;
+	} else {
+		j->stats.overflow++;
+	}
 	pthread_cond_signal(&j->wake);
 	pthread_mutex_unlock(&j->lock);
 }

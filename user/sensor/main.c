@@ -7,7 +7,6 @@
  * classified, aggregated token events.
  */
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -580,7 +579,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		filename[sizeof(filename) - 1] = '\0';
 		exe_cache_exec(a->exes, h->pid, filename);
 		queue_scan(a, h->pid);
-		java_agent_queue(a->java, h->pid);
+		java_agent_queue(a->java, h->pid, false);
 		/* a program run from a filesystem not marked yet (a private mount): mark it */
 		exec_gate_cover_pid(a->gate, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
@@ -739,14 +738,12 @@ static int start_gate(struct app *a)
 	return 0;
 }
 
-/* --java: the agent's thread, given every process running now. */
+/* --java: the agent's thread, which looks at every process running now first. */
 static int start_java(struct app *a)
 {
 	char exe[4096], dir[4096 + 8];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
-	struct dirent *de;
-	DIR *d;
 
 	exe[n > 0 ? n : 0] = '\0';
 	slash = strrchr(exe, '/');
@@ -756,20 +753,9 @@ static int start_java(struct app *a)
 	}
 	*slash = '\0';
 	snprintf(dir, sizeof(dir), "%s/java", exe);
-	a->java = java_agent_start(dir, (uint32_t)getpid(), a->opt.verbose);
+	a->java = java_agent_start(dir, (uint32_t)getpid(), a->opt.pid, a->opt.verbose);
 	if (!a->java)
 		return -1;
-	d = opendir("/proc");
-	if (!d)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-
-		if (*end == '\0' && pid > 0 && pid < UINT32_MAX && (!a->opt.pid || pid == a->opt.pid))
-			java_agent_queue(a->java, (uint32_t)pid);
-	}
-	closedir(d);
 	log_info("java: loading the agent into HotSpot JVMs (--java)");
 	return 0;
 }

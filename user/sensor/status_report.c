@@ -13,7 +13,7 @@
 #include "status_counters.h"
 #include "tokentap.h"
 
-#define EXTRA_FIELDS 19
+#define EXTRA_FIELDS 20
 
 /* Percentiles of a delay as name_count, name_p50_us, name_p99_us, name_max_us. */
 static size_t latency_fields(const char *const names[4], const struct latency_stats *l,
@@ -55,6 +55,7 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 	if (x->java) {
 		f[n++] = (struct status_field){ "java_attached", x->java->attached };
 		f[n++] = (struct status_field){ "java_failed", x->java->failed };
+		f[n++] = (struct status_field){ "java_overflow", x->java->overflow };
 	}
 	return n;
 }
