@@ -43,6 +43,7 @@ class Jvm:
         self.err_path = os.path.join(ctx.workdir, name + ".err")
         self.err = open(self.err_path, "wb")
         self.out = b""
+        self.foreign = []  # lines the client did not print (the JVM's own warnings)
         # the test servers' certificates name 127.0.0.1 only as their CN
         self.proc = base.spawn([JAVA, "-Djdk.internal.httpclient.disableHostnameVerification=true",
                                 "-cp", ctx.classes, "JavaClient"],
@@ -74,6 +75,7 @@ class Jvm:
             buf = b""
             if line == "ready" or line.startswith("ok ") or line.startswith("err "):
                 return line
+            self.foreign.append(line)
         return None
 
     def request(self, mode, url, token):
@@ -224,6 +226,11 @@ def group_java(ctx):
             tok, _ = base.new_token(ctx)
             jvm.request("urlconn", "https://127.0.0.1:%d/java/after" % ctx.tls.port, tok)
             jvm.request("http2", "https://127.0.0.1:%d/java/after" % ctx.h2.port, tok)
+        # the agent changes nothing the program prints
+        for jvm in (ctx.pre_jvm, ctx.post_jvm):
+            if jvm.foreign:
+                raise Fail("JVM %s printed %d line(s) of its own, first: %r" % (
+                    jvm.name, len(jvm.foreign), jvm.foreign[0][:120]))
         R.record("java/jvm_works_after_sensor_exit", "PASS")
     except Fail as e:
         R.record("java/jvm_works_after_sensor_exit", "FAIL", str(e))
