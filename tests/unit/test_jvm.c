@@ -83,6 +83,11 @@ static void fake_proc(void **state)
 	fprintf(f, "5600-5601 r-xp 0 08:01 2 /usr/bin/java\n7f00-7f01 r-xp 0 08:01 3 /usr/lib/jvm/lib/libjli.so\n"
 		   "7f02-7f03 r-xp 0 08:01 4 /usr/lib/jvm/lib/server/libjvm.so\n");
 	fclose(f);
+	snprintf(path, sizeof(path), "%s/10/status", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("Name:\tjava\nNSpid:\t10\nSigCgt:\t0000000000000004\n", f);
+	fclose(f);
 	snprintf(path, sizeof(path), "%s/10/task/13/comm", dir);
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -135,6 +140,57 @@ static void load_request(void **state)
 	assert_int_equal(hotspot_load_request(buf, sizeof(buf), "", "x"), 0);
 }
 
+static void sigcgt(void **state)
+{
+	static const char st[] = "Name:\tjava\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+				 "SigCgt:\t2000000181005ccf\nCapInh:\t0\n";
+	static const char noquit[] = "SigCgt:\t0000000000000003\n";
+
+	(void)state;
+	/* 0x...ccf: signals 1, 2, 3, 4, 7, 8 ... caught; 5 and 6 not */
+	assert_true(jvm_status_catches(st, strlen(st), 3));
+	assert_true(jvm_status_catches(st, strlen(st), 1));
+	assert_false(jvm_status_catches(st, strlen(st), 5));
+	assert_true(jvm_status_catches(st, strlen(st), 62));
+	assert_false(jvm_status_catches(st, strlen(st), 64));
+	assert_false(jvm_status_catches(noquit, strlen(noquit), 3));
+	assert_false(jvm_status_catches(st, strlen(st), 0));
+	assert_false(jvm_status_catches(st, strlen(st), 65));
+	assert_false(jvm_status_catches("SigCgt:\tzz\n", 10, 3));
+	assert_false(jvm_status_catches("SigCgt:\t00000000000000004\n", 26, 3));
+	assert_false(jvm_status_catches("Name:\tx\n", 8, 3));
+}
+
+static void cmdline_flags(void **state)
+{
+	static const char off[] = "java\0-XX:+DisableAttachMechanism\0-cp\0x\0Main";
+	static const char on[] = "java\0-XX:-DisableAttachMechanism\0Main";
+	static const char in_arg[] = "java\0Main\0--text=-XX:+DisableAttachMechanism";
+
+	(void)state;
+	assert_true(jvm_cmdline_no_attach(off, sizeof(off)));
+	/* the last argument need not end with a NUL */
+	assert_true(jvm_cmdline_no_attach(off + 5, 27));
+	assert_false(jvm_cmdline_no_attach(on, sizeof(on)));
+	assert_false(jvm_cmdline_no_attach(in_arg, sizeof(in_arg)));
+	assert_false(jvm_cmdline_no_attach("", 0));
+}
+
+static void load_answer(void **state)
+{
+	(void)state;
+	assert_true(hotspot_load_answer_ok("0\nreturn code: 0\n"));
+	assert_true(hotspot_load_answer_ok("0\n0\n"));
+	assert_true(hotspot_load_answer_ok("0\nreturn code: 0"));
+	assert_false(hotspot_load_answer_ok("0\nreturn code: -1\n"));
+	assert_false(hotspot_load_answer_ok("0\n-1\n"));
+	assert_false(hotspot_load_answer_ok("101\n"));
+	assert_false(hotspot_load_answer_ok("0\n"));
+	assert_false(hotspot_load_answer_ok(""));
+	assert_false(hotspot_load_answer_ok("0\nreturn code: 0x\n"));
+	assert_false(hotspot_load_answer_ok("0\njava.lang.IllegalArgumentException\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +198,9 @@ int main(void)
 		cmocka_unit_test(nspid_lines),
 		cmocka_unit_test(fake_proc),
 		cmocka_unit_test(load_request),
+		cmocka_unit_test(sigcgt),
+		cmocka_unit_test(cmdline_flags),
+		cmocka_unit_test(load_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 #include "jvm.h"
 
 #include <dirent.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,13 +103,86 @@ int jvm_nspid_parse(const char *status, size_t n, uint32_t *nspid)
 	return -1;
 }
 
+bool jvm_status_catches(const char *status, size_t n, int sig)
+{
+	const char *p = status, *end = status + n;
+
+	if (sig < 1 || sig > 64)
+		return false;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (len > 7 && memcmp(p, "SigCgt:", 7) == 0) {
+			uint64_t mask = 0;
+			int digits = 0;
+
+			for (const char *q = p + 7; q < p + len; q++) {
+				int v;
+
+				if (*q == ' ' || *q == '\t')
+					continue;
+				if (*q >= '0' && *q <= '9')
+					v = *q - '0';
+				else if (*q >= 'a' && *q <= 'f')
+					v = *q - 'a' + 10;
+				else
+					return false;
+				if (++digits > 16)
+					return false;
+				mask = mask << 4 | (uint64_t)v;
+			}
+			return digits > 0 && (mask >> (sig - 1) & 1);
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return false;
+}
+
+bool jvm_cmdline_no_attach(const char *cmdline, size_t n)
+{
+	static const char flag[] = "-XX:+DisableAttachMechanism";
+	size_t fl = sizeof(flag) - 1;
+
+	for (size_t i = 0; i < n;) {
+		const char *arg = cmdline + i;
+		const char *nul = memchr(arg, '\0', n - i);
+		size_t len = nul ? (size_t)(nul - arg) : n - i;
+
+		if (len == fl && memcmp(arg, flag, fl) == 0)
+			return true;
+		i += len + 1;
+	}
+	return false;
+}
+
+/* Reads a small /proc file whole into buf; its length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t cap)
+{
+	FILE *fp = fopen(path, "re");
+	size_t n;
+
+	if (!fp)
+		return -1;
+	n = fread(buf, 1, cap, fp);
+	fclose(fp);
+	return (ssize_t)n;
+}
+
 bool jvm_signal_ready(const char *proc, uint32_t pid)
 {
-	char path[64];
+	char path[64], status[4096];
 	struct dirent *de;
 	bool ready = false;
+	ssize_t n;
 	DIR *d;
 
+	snprintf(path, sizeof(path), "%s/%u/status", proc, pid);
+	n = read_small(path, status, sizeof(status));
+	if (n <= 0 || !jvm_status_catches(status, (size_t)n, 3))
+		return false;
 	snprintf(path, sizeof(path), "%s/%u/task", proc, pid);
 	d = opendir(path);
 	if (!d)

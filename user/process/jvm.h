@@ -27,10 +27,19 @@ enum jvm_state jvm_state_of(const char *proc, uint32_t pid);
  */
 int jvm_nspid_parse(const char *status, size_t n, uint32_t *nspid);
 /*
- * The JVM is far enough in its start to answer an attach: its "Signal
- * Dispatcher" thread, which handles SIGQUIT, exists. Before it, SIGQUIT
- * would end the process.
+ * The JVM is far enough in its start to answer an attach: it catches
+ * SIGQUIT (SigCgt of its status) and its "Signal Dispatcher" thread, which
+ * handles it, exists. Before that, or with -Xrs, SIGQUIT would end the
+ * process.
  */
 bool jvm_signal_ready(const char *proc, uint32_t pid);
+/* The SigCgt mask of /proc/PID/status text (n bytes) has signal sig (1..64). */
+bool jvm_status_catches(const char *status, size_t n, int sig);
+/*
+ * The command line (NUL-separated, n bytes) turns the attach mechanism
+ * off (-XX:+DisableAttachMechanism): a SIGQUIT would only print a thread
+ * dump on the program's output.
+ */
+bool jvm_cmdline_no_attach(const char *cmdline, size_t n);
 
 #endif

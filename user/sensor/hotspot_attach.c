@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +44,25 @@ size_t hotspot_load_request(char *buf, size_t cap, const char *jar, const char *
 	n += al;
 	buf[n++] = '\0';
 	return n;
+}
+
+bool hotspot_load_answer_ok(const char *ans)
+{
+	const char *p;
+	char *end;
+	long code;
+
+	/* the command's own status first */
+	if (strncmp(ans, "0\n", 2) != 0)
+		return false;
+	p = ans + 2;
+	/* then the agent's: "return code: N" (JDK 9+) or a bare number (JDK 8) */
+	if (strncmp(p, "return code: ", 13) == 0)
+		p += 13;
+	if (*p == '\0')
+		return false;
+	code = strtol(p, &end, 10);
+	return end != p && (*end == '\n' || *end == '\0') && code == 0;
 }
 
 static void sleep_ms(int ms)
@@ -146,8 +166,7 @@ int hotspot_attach(uint32_t pid, uint32_t nspid, const char *jar, const char *ar
 		goto out;
 	}
 	read_answer(fd, ans, sizeof(ans), deadline);
-	/* "0\n0\n": the command ran and agentmain returned normally */
-	if (strncmp(ans, "0\n", 2) == 0 && (ans[2] == '0' || ans[2] == '\0' || ans[2] == 'r')) {
+	if (hotspot_load_answer_ok(ans)) {
 		rc = 0;
 	} else {
 		for (char *p = ans; *p; p++)

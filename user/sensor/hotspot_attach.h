@@ -2,6 +2,7 @@
 #ifndef TOKENTAP_HOTSPOT_ATTACH_H
 #define TOKENTAP_HOTSPOT_ATTACH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,13 @@
  * value (empty jar, '=' in the jar path).
  */
 size_t hotspot_load_request(char *buf, size_t cap, const char *jar, const char *arg);
+
+/*
+ * The JVM's answer to the load request says the agent loaded: "0\n" (the
+ * command ran) then the agent's status 0, as "return code: 0" (JDK 9+)
+ * or "0" (JDK 8).
+ */
+bool hotspot_load_answer_ok(const char *ans);
 
 /*
  * Loads the agent jar (a path inside the target's mount namespace) into

@@ -168,7 +168,7 @@ static int target_dir(uint32_t pid, char *err, size_t errlen)
 static void attach_one(struct java_agent *j, uint32_t pid)
 {
 	unsigned long long st = start_time(pid);
-	char path[64], status[4096], err[256];
+	char path[64], status[4096], cmdline[8192], err[256];
 	uint32_t nspid = 0;
 	ssize_t n;
 	int fd, dfd;
@@ -182,6 +182,15 @@ static void attach_one(struct java_agent *j, uint32_t pid)
 		close(fd);
 	if (n <= 0 || jvm_nspid_parse(status, (size_t)n, &nspid) != 0) {
 		snprintf(err, sizeof(err), "no NSpid in %s", path);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0 && jvm_cmdline_no_attach(cmdline, (size_t)n)) {
+		snprintf(err, sizeof(err), "started with -XX:+DisableAttachMechanism");
 		goto fail;
 	}
 	dfd = target_dir(pid, err, sizeof(err));
