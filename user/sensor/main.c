@@ -165,7 +165,7 @@ static const char usage[] =
 "                          (JSSE: HttpsURLConnection, SSLSocket, HttpClient) is\n"
 "                          captured. It changes those programs: see README,\n"
 "                          Java. The agent files are taken from java/ next to\n"
-"                          this binary\n"
+"                          this binary, else from ../lib/tokentap/java\n"
 "\n"
 "Shipping to a collector (see tokentap-collector --help):\n"
 "  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
@@ -741,7 +741,7 @@ static int start_gate(struct app *a)
 /* --java: the agent's thread, which looks at every process running now first. */
 static int start_java(struct app *a)
 {
-	char exe[4096], dir[4096 + 8];
+	char exe[4096], dir[4096 + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
@@ -752,7 +752,12 @@ static int start_java(struct app *a)
 		return -1;
 	}
 	*slash = '\0';
-	snprintf(dir, sizeof(dir), "%s/java", exe);
+	/* next to the binary in a build tree; ../lib/tokentap/java when installed */
+	snprintf(dir, sizeof(dir), "%s/java/tokentap-agent.jar", exe);
+	if (access(dir, R_OK) == 0)
+		snprintf(dir, sizeof(dir), "%s/java", exe);
+	else
+		snprintf(dir, sizeof(dir), "%s/../lib/tokentap/java", exe);
 	a->java = java_agent_start(dir, (uint32_t)getpid(), a->opt.pid, a->opt.verbose);
 	if (!a->java)
 		return -1;
