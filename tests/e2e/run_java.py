@@ -117,10 +117,13 @@ def compile_client(ctx):
 def wait_agent(ctx, jvm):
     """The sensor's own line saying the agent is in jvm."""
     want = ("java: agent loaded into JVM pid %d" % jvm.pid).encode()
-    deadline = time.monotonic() + AGENT_TIMEOUT
+    start = time.monotonic()
+    deadline = start + AGENT_TIMEOUT
     while time.monotonic() < deadline:
         with ctx.sensor.lock:
             if any(want in l for l in ctx.sensor.err_raw):
+                # a figure, not a threshold
+                R.say("INFO agent in JVM %s %.1f s after the wait began" % (jvm.name, time.monotonic() - start))
                 return
         if ctx.sensor.proc.poll() is not None:
             raise Fail("sensor exited: %s" % ctx.sensor.stderr_tail())
