@@ -106,17 +106,64 @@ static void mark_done(struct java_agent *j, uint32_t pid, unsigned long long st)
 	j->done[i].start = st;
 }
 
-/* Copies src to name in dirfd through a temporary file and a rename: a JVM may map the old one. */
+/* The two descriptors hold the same bytes (both read from their start). */
+static bool same_content(int a, int b)
+{
+	char x[8192], y[8192];
+	size_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(a, x, sizeof(x)), m;
+		size_t got = 0;
+
+		if (n < 0)
+			return false;
+		/* b may return fewer bytes per read: fill up to n */
+		while (got < (size_t)n && (m = read(b, y + got, (size_t)n - got)) > 0)
+			got += (size_t)m;
+		if (got != (size_t)n || memcmp(x, y, got) != 0)
+			return false;
+		if (n == 0)
+			return read(b, y, 1) == 0;
+		total += (size_t)n;
+		if (total > FILE_MAX)
+			return false;
+	}
+}
+
+/*
+ * Copies src to name in dirfd through a temporary file and a rename. A
+ * file already there with the same bytes is kept: a JVM hooked by an
+ * earlier sensor maps it, and a replaced file would show as deleted in
+ * its maps, where it would not be attached again.
+ */
 static int copy_into(int dirfd, const char *src, const char *name)
 {
 	char tmp[64], buf[65536];
-	int in, out, rc = -1;
+	int in, out, cur, rc = -1;
 	size_t total = 0;
 	ssize_t n;
+	bool same;
 
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -1;
+	cur = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (cur >= 0) {
+		struct stat st;
+
+		same = fstat(cur, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+		       !(st.st_mode & 022) && same_content(in, cur);
+		close(cur);
+		if (same) {
+			close(in);
+			return 0;
+		}
+		if (lseek(in, 0, SEEK_SET) != 0) {
+			close(in);
+			return -1;
+		}
+	}
 	snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
 	unlinkat(dirfd, tmp, 0);
 	out = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
