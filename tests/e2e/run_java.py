@@ -195,7 +195,7 @@ def group_java(ctx):
     """--java: a JVM started before the sensor and one after."""
     pre_sc, post_sc = scenarios_for("pre_jvm"), scenarios_for("post_jvm")
     names = (["java/pre/%s" % n for n, _ in pre_sc] + ["java/post/%s" % n for n, _ in post_sc] +
-             ["java/jvm_works_after_sensor_exit", "java/no_secret_in_outputs"])
+             ["java/jvm_works_after_sensor_exit", "java/second_sensor", "java/no_secret_in_outputs"])
     ctx.pre_jvm = Jvm(ctx, "pre")
     ctx.sensor = base.Sensor(ctx.workdir, ctx.key_path, extra=["--java"])
     why = ctx.sensor.wait_ready()
@@ -237,6 +237,28 @@ def group_java(ctx):
         R.record("java/jvm_works_after_sensor_exit", "PASS")
     except Fail as e:
         R.record("java/jvm_works_after_sensor_exit", "FAIL", str(e))
+    second_sensor(ctx)
+
+
+def second_sensor(ctx):
+    """A sensor started later finds the agent in place in a JVM hooked before."""
+    first = ctx.sensor
+    ctx.outputs += [b"".join(first.out_raw), b"".join(first.err_raw)]
+    ctx.sensor = base.Sensor(ctx.workdir, ctx.key_path, extra=["--java"])
+    why = ctx.sensor.wait_ready()
+    if why:
+        ctx.sensor.stop()
+        R.record("java/second_sensor", "FAIL", why)
+        return
+    try:
+        wait_agent(ctx, ctx.pre_jvm)
+        post = java_requests(ctx, ctx.pre_jvm, "urlconn", ctx.tls, "/java/again")
+        time.sleep(1.2)
+        ctx.sensor.stop()
+        post()
+        R.record("java/second_sensor", "PASS")
+    except Fail as e:
+        R.record("java/second_sensor", "FAIL", str(e))
 
 
 def group_no_java(ctx):
