@@ -45,6 +45,7 @@ class Jvm:
         self.out = b""
         self.foreign = []  # lines the client did not print (the JVM's own warnings)
         # the test servers' certificates name 127.0.0.1 only as their CN
+        self.started = time.monotonic()
         self.proc = base.spawn([JAVA, "-Djdk.internal.httpclient.disableHostnameVerification=true",
                                 "-cp", ctx.classes, "JavaClient"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
@@ -114,16 +115,15 @@ def compile_client(ctx):
         raise Fail("javac: %s" % r.stderr.decode(errors="replace")[-300:])
 
 
-def wait_agent(ctx, jvm):
-    """The sensor's own line saying the agent is in jvm."""
+def wait_agent(ctx, jvm, since, what):
+    """The sensor's own line saying the agent is in jvm; prints how long after since (what)."""
     want = ("java: agent loaded into JVM pid %d" % jvm.pid).encode()
-    start = time.monotonic()
-    deadline = start + AGENT_TIMEOUT
+    deadline = time.monotonic() + AGENT_TIMEOUT
     while time.monotonic() < deadline:
         with ctx.sensor.lock:
             if any(want in l for l in ctx.sensor.err_raw):
                 # a figure, not a threshold
-                R.say("INFO agent in JVM %s %.1f s after the wait began" % (jvm.name, time.monotonic() - start))
+                R.say("INFO agent in JVM %s seen %.2f s after %s" % (jvm.name, time.monotonic() - since, what))
                 return
         if ctx.sensor.proc.poll() is not None:
             raise Fail("sensor exited: %s" % ctx.sensor.stderr_tail())
@@ -203,12 +203,13 @@ def group_java(ctx):
         ctx.sensor.stop()
         skip_or_fail_all(names, why)
         return
+    ready = time.monotonic()
     after = []
     try:
-        wait_agent(ctx, ctx.pre_jvm)
+        wait_agent(ctx, ctx.pre_jvm, ready, "the sensor was ready")
         run_scenarios(ctx, "java/pre", pre_sc, after)
         ctx.post_jvm = Jvm(ctx, "post")
-        wait_agent(ctx, ctx.post_jvm)
+        wait_agent(ctx, ctx.post_jvm, ctx.post_jvm.started, "the JVM was started")
         run_scenarios(ctx, "java/post", post_sc, after)
     except Fail as e:
         R.record("java/setup", "FAIL", str(e))
@@ -251,7 +252,7 @@ def second_sensor(ctx):
         R.record("java/second_sensor", "FAIL", why)
         return
     try:
-        wait_agent(ctx, ctx.pre_jvm)
+        wait_agent(ctx, ctx.pre_jvm, time.monotonic(), "the second sensor was ready")
         post = java_requests(ctx, ctx.pre_jvm, "urlconn", ctx.tls, "/java/again")
         time.sleep(1.2)
         ctx.sensor.stop()
