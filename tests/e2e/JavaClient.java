@@ -15,9 +15,11 @@ import javax.net.ssl.X509TrustManager;
 
 /*
  * A JVM that makes requests on demand, so one JVM start serves many tests.
- * Each stdin line: MODE URL TOKEN, MODE one of urlconn (HttpsURLConnection),
+ * Each stdin line: MODE URL TOKEN [N], MODE one of urlconn (HttpsURLConnection),
  * http1 and http2 (java.net.http.HttpClient). Prints "ok STATUS VERSION"
- * or "err CLASS" per line; "ready" once started. The token is read from
+ * or "err CLASS" per line; "ready" once started. With N, makes the request
+ * N times and prints "ok STATUS VERSION MEDIAN_US" (the median time of one
+ * request, in microseconds). The token is read from
  * stdin so that it is never in the command line or environment.
  */
 public final class JavaClient {
@@ -46,32 +48,46 @@ public final class JavaClient {
 		String line;
 		while ((line = in.readLine()) != null) {
 			String[] f = line.trim().split(" ");
-			if (f.length != 3) {
+			if (f.length != 3 && f.length != 4) {
 				System.out.println("err usage");
 				System.out.flush();
 				continue;
 			}
 			try {
-				if (f[0].equals("urlconn")) {
-					HttpsURLConnection c = (HttpsURLConnection) new URL(f[1]).openConnection();
-					c.setRequestProperty("Authorization", "Bearer " + f[2]);
-					int code = c.getResponseCode();
-					try (InputStream is = code < 400 ? c.getInputStream() : c.getErrorStream()) {
-						if (is != null)
-							is.readAllBytes();
-					}
-					System.out.println("ok " + code + " HTTP_1_1");
-				} else {
-					HttpClient hc = f[0].equals("http2") ? h2 : h1;
-					HttpRequest r = HttpRequest.newBuilder(URI.create(f[1]))
-						.header("Authorization", "Bearer " + f[2]).GET().build();
-					HttpResponse<String> resp = hc.send(r, HttpResponse.BodyHandlers.ofString());
-					System.out.println("ok " + resp.statusCode() + " " + resp.version());
+				int n = f.length == 4 ? Integer.parseInt(f[3]) : 1;
+				long[] us = new long[n];
+				String res = "";
+				for (int i = 0; i < n; i++) {
+					long t0 = System.nanoTime();
+					res = request(f, h1, h2);
+					us[i] = (System.nanoTime() - t0) / 1000;
 				}
+				java.util.Arrays.sort(us);
+				System.out.println("ok " + res + (f.length == 4 ? " " + us[n / 2] : ""));
 			} catch (Exception e) {
 				System.out.println("err " + e.getClass().getName());
 			}
 			System.out.flush();
+		}
+	}
+
+	/* One request; "STATUS VERSION". */
+	private static String request(String[] f, HttpClient h1, HttpClient h2) throws Exception {
+		if (f[0].equals("urlconn")) {
+			HttpsURLConnection c = (HttpsURLConnection) new URL(f[1]).openConnection();
+			c.setRequestProperty("Authorization", "Bearer " + f[2]);
+			int code = c.getResponseCode();
+			try (InputStream is = code < 400 ? c.getInputStream() : c.getErrorStream()) {
+				if (is != null)
+					is.readAllBytes();
+			}
+			return code + " HTTP_1_1";
+		} else {
+			HttpClient hc = f[0].equals("http2") ? h2 : h1;
+			HttpRequest r = HttpRequest.newBuilder(URI.create(f[1]))
+				.header("Authorization", "Bearer " + f[2]).GET().build();
+			HttpResponse<String> resp = hc.send(r, HttpResponse.BodyHandlers.ofString());
+			return resp.statusCode() + " " + resp.version();
 		}
 	}
 }

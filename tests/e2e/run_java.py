@@ -79,8 +79,8 @@ class Jvm:
             self.foreign.append(line)
         return None
 
-    def request(self, mode, url, token):
-        self.proc.stdin.write(("%s %s %s\n" % (mode, url, token)).encode())
+    def request(self, mode, url, token, n=None):
+        self.proc.stdin.write(("%s %s %s%s\n" % (mode, url, token, " %d" % n if n else "")).encode())
         self.proc.stdin.flush()
         line = self.read_line()
         if not line or not line.startswith("ok 200"):
@@ -156,6 +156,22 @@ def java_requests(ctx, jvm, mode, server, path):
     return after_stop
 
 
+BENCH = (("urlconn", "tls", 10), ("http1", "tls", 30), ("http2", "h2", 30))
+
+
+def bench_figures(ctx, jvm, label):
+    """Median time of one request of each kind: figures printed, never compared to a threshold."""
+    tok, _ = base.new_token(ctx)
+    figs = []
+    for mode, srv, n in BENCH:
+        server = getattr(ctx, srv)
+        # the first round warms the JIT and the connection pools
+        jvm.request(mode, "https://127.0.0.1:%d/java/bench" % server.port, tok, n)
+        line = jvm.request(mode, "https://127.0.0.1:%d/java/bench" % server.port, tok, n)
+        figs.append("%s %s us" % (mode, line.split()[-1]))
+    R.say("INFO median per request %s (%s)" % (label, ", ".join(figs)))
+
+
 def scenarios_for(jvm_attr):
     def urlconn(ctx):
         return java_requests(ctx, getattr(ctx, jvm_attr), "urlconn", ctx.tls, "/java/urlconn")
@@ -211,6 +227,7 @@ def group_java(ctx):
         ctx.post_jvm = Jvm(ctx, "post")
         wait_agent(ctx, ctx.post_jvm, ctx.post_jvm.started, "the JVM was started")
         run_scenarios(ctx, "java/post", post_sc, after)
+        bench_figures(ctx, ctx.post_jvm, "with the agent and the sensor")
     except Fail as e:
         R.record("java/setup", "FAIL", str(e))
     # a flush interval, so every count is out before the stop
@@ -276,6 +293,7 @@ def group_no_java(ctx):
         tok, fp = base.new_token(ctx)
         jvm.request("urlconn", "https://127.0.0.1:%d/nojava" % ctx.tls.port, tok)
         jvm.request("http2", "https://127.0.0.1:%d/nojava" % ctx.h2.port, tok)
+        bench_figures(ctx, jvm, "without --java")
         time.sleep(1.2)
         if jvm.maps_agent():
             raise Fail("the JVM maps libtokentap_java.so without --java")
