@@ -247,6 +247,8 @@ def group_java(ctx):
             tok, _ = base.new_token(ctx)
             jvm.request("urlconn", "https://127.0.0.1:%d/java/after" % ctx.tls.port, tok)
             jvm.request("http2", "https://127.0.0.1:%d/java/after" % ctx.h2.port, tok)
+        # the same JVM, same agent, no probe: the sensor's own share of the cost
+        bench_figures(ctx, ctx.post_jvm, "with the agent, the sensor stopped")
         # the agent changes nothing the program prints
         for jvm in (ctx.pre_jvm, ctx.post_jvm):
             if jvm.foreign:
