@@ -133,8 +133,13 @@ int hotspot_attach(uint32_t pid, uint32_t nspid, const char *jar, const char *ar
 	}
 	snprintf(sock, sizeof(sock), "/proc/%u/root/tmp/.java_pid%u", pid, nspid);
 	snprintf(trigger, sizeof(trigger), "/proc/%u/root/tmp/.attach_pid%u", pid, nspid);
-	/* an attach listener already started (an earlier attach) answers at once */
-	if (stat(sock, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+	/*
+	 * An attach listener already started (an earlier attach) answers at
+	 * once; a socket file left by a JVM that had this pid before does not.
+	 */
+	if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+		fd = connect_socket(sock);
+	if (fd < 0) {
 		/* the JVM starts its attach listener on SIGQUIT when this file exists */
 		tfd = open(trigger, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (tfd < 0) {
@@ -149,7 +154,7 @@ int hotspot_attach(uint32_t pid, uint32_t nspid, const char *jar, const char *ar
 		}
 		signalled = true;
 	}
-	while (!(stop && *stop) && clock_mono_ns() < deadline) {
+	while (fd < 0 && !(stop && *stop) && clock_mono_ns() < deadline) {
 		fd = connect_socket(sock);
 		if (fd >= 0)
 			break;
