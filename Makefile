@@ -66,7 +66,7 @@ COLL_OBJS   := $(call obj_of,$(COLL_SRCS),obj) $(BUILD)/obj/proto/events.pb-c.o
 
 .PHONY: all clean run test unit e2e fuzz fuzz-short fuzz-long bench vmlinux deps manifests image rust-clients
 
-all: $(BUILD)/tokentap $(BUILD)/tokentap-collector
+all: $(BUILD)/tokentap $(BUILD)/tokentap-collector $(JAVA_AGENT) $(JAVA_LIB)
 
 # ---- BPF ---------------------------------------------------------------
 # One object holds every capture program so a single skeleton loads them.
@@ -80,6 +80,35 @@ $(BUILD)/tokentap.skel.h: $(BUILD)/tokentap.bpf.o
 # vmlinux.h is generated from the running kernel's BTF, never edited.
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+# ---- Java agent (--java) -----------------------------------------------
+# The agent jar the sensor loads into JVMs and the JNI library it probes.
+# ASM (Debian's libasm-java) is embedded under impl/ of the jar, loaded by
+# a class loader of its own (java/agent/tokentap/agent/Agent.java).
+JAVAC       ?= javac
+JAR         ?= jar
+ASM_JARS    := /usr/share/java/asm.jar:/usr/share/java/asm-commons.jar:/usr/share/java/asm-tree.jar
+JAVA_AGENT  := $(BUILD)/java/tokentap-agent.jar
+JAVA_LIB    := $(BUILD)/java/libtokentap_java.so
+JAVA_SRCS   := $(wildcard java/hook/sun/security/ssl/*.java java/agent/tokentap/agent/*.java java/impl/tokentap/impl/*.java)
+JNI_INC     := $(patsubst %,-I%,$(wildcard /usr/lib/jvm/default-java/include /usr/lib/jvm/default-java/include/linux))
+
+# The hook is compiled as a class of java.base (the agent defines it there
+# at run time) and stored under hook/, out of any class path.
+$(JAVA_AGENT): $(JAVA_SRCS)
+	@mkdir -p $(dir $@)
+	rm -rf $(BUILD)/java/classes && mkdir -p $(BUILD)/java/classes/impl $(BUILD)/java/classes/hook
+	$(JAVAC) -nowarn -source 11 -target 11 -Xlint:-options --patch-module java.base=java/hook \
+		-d $(BUILD)/java/classes/hook java/hook/sun/security/ssl/*.java
+	$(JAVAC) -nowarn --release 11 -d $(BUILD)/java/classes java/agent/tokentap/agent/*.java
+	$(JAVAC) -nowarn --release 11 -cp $(ASM_JARS) -d $(BUILD)/java/classes/impl java/impl/tokentap/impl/*.java
+	cd $(BUILD)/java/classes/impl && for j in $(subst :, ,$(ASM_JARS)); do $(JAR) xf $$j org; done
+	printf 'Agent-Class: tokentap.agent.Agent\nCan-Retransform-Classes: true\nCan-Redefine-Classes: true\n' > $(BUILD)/java/manifest.txt
+	$(JAR) cfm $@ $(BUILD)/java/manifest.txt -C $(BUILD)/java/classes .
+
+$(JAVA_LIB): java/native/tokentap_java.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fPIC -shared $(JNI_INC) -o $@ $<
 
 # ---- wire format -------------------------------------------------------
 $(PROTO_C) $(PROTO_H): $(PROTO) | $(BUILD)

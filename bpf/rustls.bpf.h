@@ -55,7 +55,7 @@ static __always_inline int rustls_write_vectored(void *ctx, void *writer, const 
 	flags = tls_write_kind(&key, v0.iov_base, (__s64)v0.iov_len, true);
 	if (!flags)
 		return 0;
-	e = tls_event_begin(ctx, &key, flags, TT_LIB_RUSTLS, pid_tgid);
+	e = tls_event_begin(ctx, &key, flags, TT_LIB_RUSTLS, pid_tgid, true);
 	if (!e || !gather_iov(e, iov, cnt, &last, &last_len) || !gathered_submit(e))
 		return 0;
 	if (flags & TT_F_START)

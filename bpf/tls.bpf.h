@@ -122,11 +122,13 @@ static __always_inline __u32 tls_write_kind(struct conn_key *key, const void *bu
 }
 
 /*
- * Starts the event of a captured TLS write: its session's addresses, or a
- * mark so that the write this thread makes next binds the session.
+ * Starts the event of a captured TLS write: its session's addresses, or
+ * (thread_bind) a mark so that the write this thread makes next binds the
+ * session.
  */
 static __always_inline struct tt_data_event *tls_event_begin(void *ctx, struct conn_key *key,
-							     __u32 flags, __u32 lib, __u64 pid_tgid)
+							     __u32 flags, __u32 lib, __u64 pid_tgid,
+							     bool thread_bind)
 {
 	struct tt_data_event *e = event_begin(flags, -1, key->conn);
 
@@ -144,7 +146,8 @@ static __always_inline struct tt_data_event *tls_event_begin(void *ctx, struct c
 		 */
 		if ((flags & TT_F_START) && (lib == TT_LIB_GNUTLS || lib == TT_LIB_NSS))
 			e->h.flags |= TT_F_IN_INIT;
-		mark_for_bind(&e->h, pid_tgid, key->conn);
+		if (thread_bind)
+			mark_for_bind(&e->h, pid_tgid, key->conn);
 	}
 	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, key)) {
 		__u8 one = 1;
@@ -157,10 +160,12 @@ static __always_inline struct tt_data_event *tls_event_begin(void *ctx, struct c
 /*
  * A TLS library is about to encrypt num bytes of buf for session ssl (an
  * SSL*, a gnutls_session_t: any pointer that identifies the session).
- * h2_ok: as for tls_write_kind.
+ * h2_ok: as for tls_write_kind. thread_bind false: the records may be
+ * written by another thread, so an unbound session is not bound by this
+ * thread's next write (a Java SSLEngine whose socket is unknown).
  */
-static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
-					__u32 lib, bool h2_ok)
+static __always_inline int on_tls_write_bind(void *ctx, void *ssl, const void *buf, __s64 num,
+					     __u32 lib, bool h2_ok, bool thread_bind)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -176,13 +181,19 @@ static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, _
 	flags = tls_write_kind(&key, buf, num, h2_ok);
 	if (!flags)
 		return 0;
-	e = tls_event_begin(ctx, &key, flags, lib, pid_tgid);
+	e = tls_event_begin(ctx, &key, flags, lib, pid_tgid, thread_bind);
 	if (!e)
 		return 0;
 	event_submit(e, buf, num);
 	if (flags & TT_F_START)
 		cont_open(&key, buf, num, false);
 	return 0;
+}
+
+static __always_inline int on_tls_write(void *ctx, void *ssl, const void *buf, __s64 num,
+					__u32 lib, bool h2_ok)
+{
+	return on_tls_write_bind(ctx, ssl, buf, num, lib, h2_ok, true);
 }
 
 SEC("uprobe")

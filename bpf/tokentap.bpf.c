@@ -17,6 +17,7 @@
 #include "tls.bpf.h"
 #include "rustls.bpf.h"
 #include "gotls.bpf.h"
+#include "javatls.bpf.h"
 #include "plaintext.bpf.h"
 #include "proc.bpf.h"
 

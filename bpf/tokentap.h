@@ -51,6 +51,7 @@ enum tt_tls_lib {
 	TT_LIB_GO = 3,
 	TT_LIB_NSS = 4,      /* NSS: PR_Write, PR_Send */
 	TT_LIB_RUSTLS = 5,   /* rustls: <Writer as std::io::Write>::write, write_vectored */
+	TT_LIB_JAVA = 6,     /* JSSE, through the agent's tokentap_java_tls_write (--java) */
 	TT_LIB_MAX,
 };
 

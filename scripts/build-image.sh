@@ -19,6 +19,12 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{usr/bin,etc/ssl/certs,tmp,var/lib/tokentap,var/lib/tokentap-collector,etc/tokentap}
 chmod 1777 "$root/tmp"
 install -m 0755 "${BINS[@]}" "$root/usr/bin/"
+# --java takes the agent from ../lib/tokentap/java beside the installed sensor
+if [ -f "$BUILD/java/tokentap-agent.jar" ] && [ -f "$BUILD/java/libtokentap_java.so" ]; then
+	install -d -m 0755 "$root/usr/lib/tokentap/java"
+	install -m 0644 "$BUILD/java/tokentap-agent.jar" "$BUILD/java/libtokentap_java.so" \
+		"$root/usr/lib/tokentap/java/"
+fi
 # every library at the path the loader looks for it, symlinks resolved
 for lib in $(ldd "${BINS[@]}" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | sort -u); do
 	mkdir -p "$root$(dirname "$lib")"

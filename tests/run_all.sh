@@ -69,6 +69,7 @@ e2e_suite() {
 }
 e2e_suite e2e TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run.py
 e2e_suite e2e-rust TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_RUST_CLIENTS="$BUILD/rust-clients" python3 tests/e2e/run_rust.py
+e2e_suite e2e-java TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_java.py
 e2e_suite e2e-gate TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_TEST_HOOKS_BIN="$BUILD/tokentap-test-hooks" python3 tests/e2e/run_gate.py
 e2e_suite e2e-collector TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_collector.py
 e2e_suite e2e-caps TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_caps.py

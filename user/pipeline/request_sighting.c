@@ -17,6 +17,7 @@ static const char *tls_library_name(unsigned lib)
 	static const char *const names[TT_LIB_MAX] = {
 		[TT_LIB_OPENSSL] = "openssl", [TT_LIB_GNUTLS] = "gnutls",
 		[TT_LIB_GO] = "go", [TT_LIB_NSS] = "nss", [TT_LIB_RUSTLS] = "rustls",
+		[TT_LIB_JAVA] = "java",
 	};
 
 	return lib < TT_LIB_MAX && names[lib] ? names[lib] : "unknown";

@@ -167,6 +167,7 @@ static const struct {
 	[PROBE_GNUTLS_SEND] = { "gnutls_record_send2", TT_LIB_GNUTLS },
 	[PROBE_NSS_WRITE] = { "PR_Write", TT_LIB_NSS },
 	[PROBE_NSS_SEND] = { "PR_Send", TT_LIB_NSS },
+	[PROBE_JAVA_WRITE] = { "tokentap_java_tls_write", TT_LIB_JAVA },
 	/* Rust names carry a hash or a crate disambiguator: found by demangling (elfrust.h) */
 	[PROBE_RUSTLS_WRITE] = { "rustls Writer::write", TT_LIB_RUSTLS },
 	[PROBE_RUSTLS_WRITEV] = { "rustls Writer::write_vectored", TT_LIB_RUSTLS },
@@ -191,6 +192,8 @@ static struct bpf_program *probe_prog(struct attacher *a, int k, const struct tl
 					: a->skel->progs.probe_rustls_write_vectored;
 	case PROBE_GNUTLS_SEND:
 		return a->skel->progs.probe_gnutls_send;
+	case PROBE_JAVA_WRITE:
+		return a->skel->progs.probe_java_write;
 	default:
 		return a->skel->progs.probe_nss_write;
 	}
@@ -298,7 +301,10 @@ static void analyse_tls(struct attacher *a, const char *path, struct tls_analysi
 		an->cookie = in_init_cookie(path, &fn[PROBE_NAMED]);
 	for (int k = 0; k < PROBE_NAMED; k++) {
 		an->found[k] = found[k];
-		if (found[k])
+		/* four arguments, no call inside: always the entry */
+		if (found[k] && k == PROBE_JAVA_WRITE)
+			an->off[k] = fn[k].offset;
+		else if (found[k])
 			an->off[k] = probe_offset(a, path, names[k], &fn[k], &target[k]);
 	}
 	/*

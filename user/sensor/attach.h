@@ -26,6 +26,7 @@ enum tls_probe {
 	PROBE_GNUTLS_SEND,   /* GnuTLS gnutls_record_send2 */
 	PROBE_NSS_WRITE,     /* NSS (NSPR) PR_Write */
 	PROBE_NSS_SEND,      /* NSS (NSPR) PR_Send */
+	PROBE_JAVA_WRITE,    /* the Java agent's libtokentap_java.so (--java) */
 	PROBE_RUSTLS_WRITE,  /* rustls <Writer as std::io::Write>::write (found by demangled name) */
 	PROBE_RUSTLS_WRITEV, /* ... ::write_vectored */
 	PROBE_MAX,

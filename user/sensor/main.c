@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "cred.h"
 #include "envflags.h"
+#include "java_agent.h"
 #include "fingerprint.h"
 #include "wipe.h"
 #include "fsutil.h"
@@ -81,6 +82,7 @@ struct options {
 	bool gate_exec;             /* hold execs of undecided files until examined */
 	unsigned gate_timeout_ms;
 	bool hold_unknown_tls;      /* stop a process mapping an undecided TLS library */
+	bool java;                  /* load the Java agent into JVMs */
 	char *headers[EXTRA_NAMES];  /* lowercase copies, freed at exit */
 	size_t n_headers;
 	char *params[EXTRA_NAMES];
@@ -107,6 +109,7 @@ struct app {
 	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
 	struct attach_thread *athread; /* reads the mapping events */
 	struct link_reaper *reaper;    /* destroys released uprobe links */
+	struct java_agent *java;  /* NULL without --java */
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -165,6 +168,12 @@ static const char usage[] =
 "                          attached, then continue it (SIGCONT); job-control\n"
 "                          shells notice the stop (README, Coverage from the\n"
 "                          first request)\n"
+"  --java                  off by default: load tokentap's agent into HotSpot JVMs\n"
+"                          (running ones and new ones) so that Java's own TLS\n"
+"                          (JSSE: HttpsURLConnection, SSLSocket, HttpClient) is\n"
+"                          captured. It changes those programs: see README,\n"
+"                          Java. The agent files are taken from java/ next to\n"
+"                          this binary, else from ../lib/tokentap/java\n"
 "\n"
 "Shipping to a collector (see tokentap-collector --help):\n"
 "  --collector URL         POST event batches to URL/v1/batches, e.g.\n"
@@ -237,7 +246,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
 	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS,
-	       O_GATE, O_GATE_TIMEOUT, O_HOLD };
+	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_JAVA };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -266,6 +275,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "gate-exec", no_argument, NULL, O_GATE },
 		{ "gate-timeout-ms", required_argument, NULL, O_GATE_TIMEOUT },
 		{ "hold-unknown-tls", no_argument, NULL, O_HOLD },
+		{ "java", no_argument, NULL, O_JAVA },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -396,6 +406,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case O_GATE:
 			o->gate_exec = true;
+			break;
+		case O_JAVA:
+			o->java = true;
 			break;
 		case O_GATE_TIMEOUT:
 			if (numarg_uint(optarg, EXEC_GATE_TIMEOUT_MIN_MS, EXEC_GATE_TIMEOUT_MAX_MS, &v)) {
@@ -594,6 +607,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		filename[sizeof(filename) - 1] = '\0';
 		exe_cache_exec(a->exes, h->pid, filename);
 		queue_scan(a, h->pid);
+		java_agent_queue(a->java, h->pid, false);
 		/* a program run from a filesystem not marked yet (a private mount): mark it */
 		exec_gate_cover_pid(a->gate, h->pid);
 		/* now, while the program's environment is fresh and the process alive */
@@ -756,6 +770,33 @@ static void destroy_link(void *l)
 	uprobe_link_destroy(l);
 }
 
+/* --java: the agent's thread, which looks at every process running now first. */
+static int start_java(struct app *a)
+{
+	char exe[4096], dir[4096 + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	exe[n > 0 ? n : 0] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash) {
+		log_error("--java: cannot tell where this binary is");
+		return -1;
+	}
+	*slash = '\0';
+	/* next to the binary in a build tree; ../lib/tokentap/java when installed */
+	snprintf(dir, sizeof(dir), "%s/java/tokentap-agent.jar", exe);
+	if (access(dir, R_OK) == 0)
+		snprintf(dir, sizeof(dir), "%s/java", exe);
+	else
+		snprintf(dir, sizeof(dir), "%s/../lib/tokentap/java", exe);
+	a->java = java_agent_start(dir, (uint32_t)getpid(), a->opt.pid, a->opt.verbose);
+	if (!a->java)
+		return -1;
+	log_info("java: loading the agent into HotSpot JVMs (--java)");
+	return 0;
+}
+
 /* Probes on every TLS library and executable in use, then the held-credential scan. */
 static int attach(struct app *a)
 {
@@ -786,6 +827,8 @@ static int attach(struct app *a)
 	pthread_mutex_unlock(&a->att_lock);
 	/* after the scan: what runs now is decided, the gate holds only new programs */
 	if (o->gate_exec && start_gate(a) != 0)
+		return -1;
+	if (o->java && start_java(a) != 0)
 		return -1;
 	if (!o->no_held) {
 		a->held = held_procs_new(a->key, "/proc", o->json, o->quiet ? NULL : stdout,
@@ -820,9 +863,11 @@ static const struct status_extra *status_extra(struct app *a)
 {
 	static struct status_extra x;
 	static struct exec_gate_stats gs;
+	static struct java_agent_stats js;
 
 	if (a->gate)
 		exec_gate_stats(a->gate, &gs);
+	java_agent_get_stats(a->java, &js);
 	if (a->hold)
 		a->hold_timeouts = hold_watch_timeouts(a->hold);
 	x = (struct status_extra){
@@ -830,6 +875,7 @@ static const struct status_extra *status_extra(struct app *a)
 		.held = a->opt.hold_unknown_tls ? &a->held_time : NULL,
 		.hold_timeouts = a->opt.hold_unknown_tls ? &a->hold_timeouts : NULL,
 		.gate = a->gate ? &gs : NULL,
+		.java = a->java ? &js : NULL,
 	};
 	return &x;
 }
@@ -951,6 +997,7 @@ static void app_free(struct app *a)
 	/* first: their threads use the attacher */
 	attach_thread_stop(a->athread);
 	exec_gate_stop(a->gate);
+	java_agent_stop(a->java);
 	hold_watch_stop(a->hold);
 	metrics_server_stop(a->metrics);
 	metrics_collect_free(a->mcollect);

@@ -3,6 +3,7 @@
 
 #include "attach.h"
 #include "exec_gate.h"
+#include "java_agent.h"
 #include "held_procs.h"
 #include "latency_stats.h"
 #include "loader.h"
@@ -12,7 +13,7 @@
 #include "status_counters.h"
 #include "tokentap.h"
 
-#define EXTRA_FIELDS 17
+#define EXTRA_FIELDS 20
 
 /* Percentiles of a delay as name_count, name_p50_us, name_p99_us, name_max_us. */
 static size_t latency_fields(const char *const names[4], const struct latency_stats *l,
@@ -50,6 +51,11 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 		f[n++] = (struct status_field){ "gate_filesystems", x->gate->filesystems };
 		f[n++] = (struct status_field){ "gate_ignore_marks", x->gate->ignore_marks };
 		f[n++] = (struct status_field){ "gate_wait_max_us", x->gate->wait_ns_max / 1000 };
+	}
+	if (x->java) {
+		f[n++] = (struct status_field){ "java_attached", x->java->attached };
+		f[n++] = (struct status_field){ "java_failed", x->java->failed };
+		f[n++] = (struct status_field){ "java_overflow", x->java->overflow };
 	}
 	return n;
 }

@@ -18,6 +18,7 @@ struct shipper;
 struct tokentap_bpf;
 struct latency_stats;
 struct exec_gate_stats;
+struct java_agent_stats;
 
 /* The sensor's own counters, reported after the common ones. NULL: absent. */
 struct status_extra {
@@ -25,6 +26,7 @@ struct status_extra {
 	const struct latency_stats *held;       /* --hold-unknown-tls stops */
 	const uint64_t *hold_timeouts;          /* of those, continued at the deadline */
 	const struct exec_gate_stats *gate;     /* --gate-exec */
+	const struct java_agent_stats *java;    /* --java */
 };
 
 struct shipper_stats;
@@ -40,7 +42,7 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
  * process scans lost because the queue was full. The drops line is logged
  * when the drop total changed since the last call, and with force_line
  * (at exit) whenever it is not zero. extra: reported as sensor_status
- * fields (lib_attach_*, hold_*, hold_timeouts, gate_*) after the common counters.
+ * fields (lib_attach_*, hold_*, hold_timeouts, gate_*, java_*) after the common counters.
  */
 void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
 		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
