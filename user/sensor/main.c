@@ -36,6 +36,9 @@
 #include "pipeline.h"
 #include "exe_cache.h"
 #include "held_procs.h"
+#include "kube_cache.h"
+#include "kube_config.h"
+#include "kube_watch.h"
 #include "exec_gate.h"
 #include "hold_watch.h"
 #include "latency_stats.h"
@@ -69,6 +72,7 @@ struct options {
 	const char *collector_token_file;
 	const char *ca_file, *client_cert, *client_key;
 	const char *node;
+	const char *kube_api, *kube_token_file, *kube_ca_file; /* NULL: from the environment */
 	uint64_t spool_max_bytes;
 	int release_interval_s;
 	bool no_held;
@@ -103,6 +107,8 @@ struct app {
 	struct metrics_collect *mcollect;
 	struct exec_gate *gate;   /* NULL without --gate-exec */
 	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
+	struct kube_cache *pods;  /* NULL when the pod watcher is off */
+	struct kube_watch *kube;
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -172,7 +178,21 @@ static const char usage[] =
 "  --collector-token-file FILE   sensor token sent as Authorization: Bearer\n"
 "  --ca-file FILE          CA bundle for an https collector\n"
 "  --client-cert FILE, --client-key FILE   client certificate (mutual TLS)\n"
-"  --node NAME             node name reported (default: the host name)\n"
+"  --node NAME             node name reported, and whose pods are watched\n"
+"                          (default: the host name)\n"
+"\n"
+"Kubernetes pod watcher (names the pod, namespace, container, image, service\n"
+"account and owning workload of each process in a pod):\n"
+"  --kube-api URL          API server to list and watch the pods of --node from,\n"
+"                          e.g. https://10.0.0.1:6443. Inside a pod it defaults to\n"
+"                          https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT\n"
+"                          with the service account's token and CA; off when\n"
+"                          neither is there. Needs get/list/watch on pods.\n"
+"  --kube-token-file FILE  bearer token, read again every minute and after a 401\n"
+"                          (default in a pod: " KUBE_SA_DIR "/token)\n"
+"  --kube-ca-file FILE     CA bundle of the API server (default in a pod:\n"
+"                          " KUBE_SA_DIR "/ca.crt; else the system's)\n"
+"\n"
 "  --revoke-command PATH   off by default: when a token the collector marked\n"
 "                          for revocation is captured again, run PATH once with\n"
 "                          the raw token on stdin (README: sensor-side revocation)\n"
@@ -229,7 +249,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
 	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS,
-	       O_GATE, O_GATE_TIMEOUT, O_HOLD };
+	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_KUBE_API, O_KUBE_TOKEN, O_KUBE_CA };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -250,6 +270,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "client-cert", required_argument, NULL, O_CCERT },
 		{ "client-key", required_argument, NULL, O_CKEY },
 		{ "node", required_argument, NULL, O_NODE },
+		{ "kube-api", required_argument, NULL, O_KUBE_API },
+		{ "kube-token-file", required_argument, NULL, O_KUBE_TOKEN },
+		{ "kube-ca-file", required_argument, NULL, O_KUBE_CA },
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
 		{ "release-interval", required_argument, NULL, O_RELEASE },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
@@ -371,6 +394,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->node = optarg;
+			break;
+		case O_KUBE_API:
+			o->kube_api = optarg;
+			break;
+		case O_KUBE_TOKEN:
+			o->kube_token_file = optarg;
+			break;
+		case O_KUBE_CA:
+			o->kube_ca_file = optarg;
 			break;
 		case O_SPOOLMAX:
 			if (numarg_size(optarg, 1ULL << 40, &v) || v < (1 << 20)) {
@@ -628,6 +660,54 @@ static int check_environment(struct app *a)
 	return 0;
 }
 
+static int resolve_pod(void *ctx, const char *pod_uid, const char *container_id,
+		       struct pod_ident *out)
+{
+	return kube_cache_lookup(ctx, pod_uid, container_id, out);
+}
+
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/* The pod watcher: on with --kube-api or inside a pod (KUBERNETES_SERVICE_HOST). */
+static int start_kube(struct app *a)
+{
+	const struct options *o = &a->opt;
+	struct kube_config kc;
+	char err[256], host[256];
+	const char *node = o->node;
+	int on = kube_config_resolve(o->kube_api, o->kube_token_file, o->kube_ca_file, env_get, &kc,
+				     err, sizeof(err));
+
+	if (on < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (on == 0) {
+		if (o->kube_token_file || o->kube_ca_file)
+			log_warn("--kube-token-file/--kube-ca-file without --kube-api nor "
+				 "KUBERNETES_SERVICE_HOST: the pod watcher is off");
+		return 0;
+	}
+	if (!node) {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		node = host;
+	}
+	a->pods = kube_cache_new();
+	a->kube = a->pods ? kube_watch_start(&kc, node, a->pods) : NULL;
+	if (!a->kube) {
+		log_error("cannot start the pod watcher (node \"%s\")", node);
+		return -1;
+	}
+	status_set_kube(a->pods, a->kube);
+	log_info("pod watcher on: %s, pods of node %s", kc.api, node);
+	return 0;
+}
+
 /* The BPF programs, and what takes their events: shipper, revoker, pipeline, ring buffer. */
 static int load(struct app *a)
 {
@@ -650,6 +730,10 @@ static int load(struct app *a)
 			return -1;
 		}
 	}
+	if (start_kube(a) != 0)
+		return -1;
+	if (a->pods)
+		po.pods = (struct pod_resolver){ resolve_pod, a->pods };
 	if (o->collector) {
 		struct shipper_opts so = {
 			.urls = &o->collectors,
@@ -660,7 +744,7 @@ static int load(struct app *a)
 		};
 
 		a->shipper = shipper_new(&so, err, sizeof(err));
-		if (!a->shipper || batch_sink_init(&a->ssink, a->shipper) != 0) {
+		if (!a->shipper || batch_sink_init(&a->ssink, a->shipper, &po.pods) != 0) {
 			log_error("%s", a->shipper ? "out of memory" : err);
 			return -1;
 		}
@@ -881,12 +965,15 @@ static void app_free(struct app *a)
 	revoker_free(a->revoker);
 	shipper_free(a->shipper);
 	batch_sink_free(&a->ssink);
+	kube_watch_stop(a->kube);
 	ring_buffer__free(a->rb);
 	pipeline_free(a->pipe);
 	held_procs_free(a->held);
 	attacher_free(&a->att);
 	loader_destroy(a->skel);
 	exe_cache_free(a->exes);
+	status_set_kube(NULL, NULL);
+	kube_cache_free(a->pods);
 	if (a->key) {
 		secure_wipe(a->key, sizeof(*a->key));
 		free(a->key);
