@@ -249,6 +249,15 @@ static const char *const migrations[] = {
 	" END $f$;"
 	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
 	" FOR EACH ROW EXECUTE FUNCTION batches_pruned();",
+	/* 3: the pod watcher's names of a process in a pod, as SQLite's migration 6 */
+	"ALTER TABLE processes ADD COLUMN pod text NOT NULL DEFAULT '',"
+	" ADD COLUMN pod_uid text NOT NULL DEFAULT '',"
+	" ADD COLUMN container text NOT NULL DEFAULT '',"
+	" ADD COLUMN workload_kind text NOT NULL DEFAULT '',"
+	" ADD COLUMN workload_name text NOT NULL DEFAULT '',"
+	" ADD COLUMN service_account text NOT NULL DEFAULT '',"
+	" ADD COLUMN image text NOT NULL DEFAULT '';"
+	"CREATE INDEX processes_pod_uid ON processes (pod_uid) WHERE pod_uid <> '';",
 };
 
 int pg_schema_latest(void)

@@ -305,6 +305,19 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
 	" WHEN NEW.seq <= (SELECT pruned_seq FROM sensors WHERE sensor_id = NEW.sensor_id)"
 	" BEGIN SELECT RAISE(IGNORE); END;",
+	/*
+	 * 6: the pod watcher's names of a process in a pod. pod_uid comes
+	 * first (from the cgroup path); the names may come later, with
+	 * another process of the same pod, and are copied to its rows then.
+	 */
+	"ALTER TABLE processes ADD COLUMN pod TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN pod_uid TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN container TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN workload_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN workload_name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN service_account TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN image TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX processes_pod_uid ON processes (pod_uid) WHERE pod_uid <> '';",
 };
 
 int sqlite_schema_latest(void)
