@@ -73,6 +73,7 @@ e2e_suite e2e-collector TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$
 e2e_suite e2e-caps TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_caps.py
 e2e_suite e2e-image TOKENTAP_BIN="$BUILD/tokentap" BUILD="$BUILD" python3 tests/e2e/run_image.py
 e2e_suite deploy BUILD="$BUILD" python3 tests/deploy/run.py
+e2e_suite e2e-kube TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_kube.py
 e2e_suite e2e-risk TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_risk.py
 # the collector and risk suites again with the collectors on PostgreSQL:
 # replicas, failover of the leader, the same answers as SQLite

@@ -47,6 +47,7 @@ class FakeApi:
         self.watches = set()       # open watch connections
         self.generation = 0        # bumped to end (1) or break (2) every open watch
         self.end_mode = 0
+        self.gone = 0              # 410 answers given
         self.server = None
         self.port = 0
         self.up()
@@ -85,7 +86,7 @@ class FakeApi:
         self._end_watches(2)
 
     def expire(self):
-        """resourceVersions up to now are too old: a watch from them gets 410."""
+        """Every resourceVersion given so far is too old: a watch from one gets 410."""
         with self.lock:
             self.oldest_rv = self.rv + 1
 
@@ -205,6 +206,8 @@ class FakeApi:
             with self.lock:
                 gone = since < self.oldest_rv
             if gone:
+                with self.lock:
+                    self.gone += 1
                 chunk({"type": "ERROR", "object": {"kind": "Status", "apiVersion": "v1",
                                                    "status": "Failure", "reason": "Expired",
                                                    "message": "too old resource version", "code": 410}})

@@ -254,11 +254,13 @@ def t_watch_break(ctx):
 def t_gone_410(ctx):
     """A watch resumed from an expired resourceVersion gets 410: the sensor lists again."""
     lists = ctx.api.count("list", 200)
-    ctx.api.expire()
     p = Pod("agent-x1", owner=("DaemonSet", "agent"), containers=(("agent", "registry.example/agent:3"),))
     ctx.api.add(p.obj)
+    ctx.api.expire()
     ctx.api.end_watches()  # a normal end: the sensor resumes from its last version...
     wait_for(lambda: ctx.api.count("list", 200) > lists, "a list after 410")  # ...gets 410, lists
+    if not ctx.api.gone:
+        raise Fail("the sensor listed again without resuming into a 410")
     resumed = [q for k, s, q in ctx.api.snapshot() if k == "watch" and s == 200]
     if len(resumed) < 2:
         raise Fail("the watch was not resumed after its normal end")
