@@ -26,6 +26,10 @@
 #define CONNECT_TIMEOUT_MS 5000
 #define LIST_TIMEOUT_MS 60000
 #define URL_MAX 1024
+/* the fuzz build compiles every file without the version */
+#ifndef TOKENTAP_VERSION
+#define TOKENTAP_VERSION "0"
+#endif
 
 struct kube_watch {
 	struct kube_config cfg;
