@@ -27,7 +27,7 @@ void output_token(struct pipeline *p, const char *event, int64_t ts, const struc
 		struct json_object *o = jsonout_token_event(event, ts, s, count);
 		struct pod_ident id;
 
-		if (o && s->pod_uid[0] && p->o.pods.resolve &&
+		if (o && (s->pod_uid[0] || s->container_id[0]) && p->o.pods.resolve &&
 		    p->o.pods.resolve(p->o.pods.ctx, s->pod_uid, s->container_id, &id))
 			jsonout_add_pod(o, &id);
 		print_json(p, o);

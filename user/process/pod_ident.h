@@ -24,7 +24,8 @@ struct pod_ident {
 
 /*
  * Finds the pod of pod_uid and the container of container_id (may be "").
- * 1 when the pod is known (out filled), 0 otherwise.
+ * 1 when the pod is known (out filled), 0 otherwise. With pod_uid "", a
+ * container outside Kubernetes: 1 when its image is known (out->image).
  */
 typedef int (*pod_resolve_fn)(void *ctx, const char *pod_uid, const char *container_id,
 			      struct pod_ident *out);

@@ -36,6 +36,8 @@
 #include "pipeline.h"
 #include "exe_cache.h"
 #include "held_procs.h"
+#include "container_image.h"
+#include "fnv.h"
 #include "kube_cache.h"
 #include "kube_config.h"
 #include "kube_watch.h"
@@ -90,6 +92,16 @@ struct options {
 	struct envflags env;  /* TOKENTAP_<FLAG> variables as arguments; freed at exit */
 };
 
+/* The image of each podman container seen, direct-mapped by id. */
+#define IMAGE_MEMO_SLOTS 64
+struct image_memo {
+	pthread_mutex_t lock;
+	struct {
+		char id[65];
+		char image[POD_IMAGE_MAX];
+	} slot[IMAGE_MEMO_SLOTS];
+};
+
 /* Everything main() sets up; app_free() releases what was, in any state. */
 struct app {
 	struct options opt;
@@ -109,6 +121,7 @@ struct app {
 	struct hold_watch *hold;  /* NULL without --hold-unknown-tls */
 	struct kube_cache *pods;  /* NULL when the pod watcher is off */
 	struct kube_watch *kube;
+	struct image_memo images; /* podman containers' images */
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -660,10 +673,36 @@ static int check_environment(struct app *a)
 	return 0;
 }
 
+/*
+ * Names a process's pod (the pod watcher) or, outside a pod, its podman
+ * container's image (podman's store, remembered per container).
+ */
 static int resolve_pod(void *ctx, const char *pod_uid, const char *container_id,
 		       struct pod_ident *out)
 {
-	return kube_cache_lookup(ctx, pod_uid, container_id, out);
+	struct app *a = ctx;
+	struct image_memo *m = &a->images;
+	size_t slot;
+	int found = 0;
+
+	if (pod_uid[0])
+		return a->pods ? kube_cache_lookup(a->pods, pod_uid, container_id, out) : 0;
+	if (strlen(container_id) != 64)
+		return 0;
+	slot = (size_t)fnv1a(FNV1A_SEED, container_id, 64) % IMAGE_MEMO_SLOTS;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&m->lock);
+	if (!strcmp(m->slot[slot].id, container_id)) {
+		snprintf(out->image, sizeof(out->image), "%s", m->slot[slot].image);
+		found = 1;
+	} else if (container_image_read(CONTAINER_STORAGE_DEFAULT, container_id, out->image,
+				       sizeof(out->image)) == 0) {
+		memcpy(m->slot[slot].id, container_id, 65);
+		snprintf(m->slot[slot].image, sizeof(m->slot[slot].image), "%s", out->image);
+		found = 1;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return found;
 }
 
 static const char *env_get(const char *name)
@@ -732,8 +771,7 @@ static int load(struct app *a)
 	}
 	if (start_kube(a) != 0)
 		return -1;
-	if (a->pods)
-		po.pods = (struct pod_resolver){ resolve_pod, a->pods };
+	po.pods = (struct pod_resolver){ resolve_pod, a };
 	if (o->collector) {
 		struct shipper_opts so = {
 			.urls = &o->collectors,
@@ -993,6 +1031,7 @@ int main(int argc, char **argv)
 			 .max_header_bytes = 16384, .release_interval_s = 30,
 			 .gate_timeout_ms = EXEC_GATE_TIMEOUT_MS },
 		.att_lock = PTHREAD_MUTEX_INITIALIZER,
+		.images = { .lock = PTHREAD_MUTEX_INITIALIZER },
 	};
 	int status = 1;
 

@@ -25,7 +25,7 @@ static uint64_t process_key(const struct sighting *s, bool pod_known)
 static bool resolve_pod(const struct batch_sink *ss, const char *pod_uid, const char *container_id,
 			struct pod_ident *out)
 {
-	return ss->pods.resolve && pod_uid[0] &&
+	return ss->pods.resolve && (pod_uid[0] || container_id[0]) &&
 	       ss->pods.resolve(ss->pods.ctx, pod_uid, container_id, out);
 }
 
