@@ -325,6 +325,7 @@ static void test_config(void **state)
 	assert_int_equal(kube_config_resolve("ftp://h", NULL, NULL, fake_env_none, &k, err, sizeof(err)), -1);
 	assert_int_equal(kube_config_resolve("https://h/?x=1", NULL, NULL, fake_env_none, &k, err, sizeof(err)), -1);
 	assert_int_equal(kube_config_resolve("https://h /", NULL, NULL, fake_env_none, &k, err, sizeof(err)), -1);
+	assert_int_equal(kube_config_resolve("https://u:p@h/", NULL, NULL, fake_env_none, &k, err, sizeof(err)), -1);
 }
 
 int main(void)

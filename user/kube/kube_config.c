@@ -11,8 +11,9 @@ static bool url_ok(const char *u)
 
 	if (strncmp(u, "https://", 8) && strncmp(u, "http://", 7))
 		return false;
+	/* no user:password@ either: the URL is logged, credentials go in the token file */
 	for (i = 0; u[i]; i++)
-		if (u[i] <= ' ' || u[i] > '~' || u[i] == '?' || u[i] == '#')
+		if (u[i] <= ' ' || u[i] > '~' || u[i] == '?' || u[i] == '#' || u[i] == '@')
 			return false;
 	return i < KUBE_URL_MAX;
 }
@@ -42,7 +43,7 @@ int kube_config_resolve(const char *api, const char *token_file, const char *ca_
 	memset(out, 0, sizeof(*out));
 	if (api && api[0]) {
 		if (!url_ok(api)) {
-			snprintf(err, errlen, "--kube-api: expected an http(s) URL without query");
+			snprintf(err, errlen, "--kube-api: expected an http(s) URL without query or user");
 			return -1;
 		}
 		snprintf(out->api, sizeof(out->api), "%s", api);
