@@ -122,6 +122,8 @@ struct app {
 	struct kube_cache *pods;  /* NULL when the pod watcher is off */
 	struct kube_watch *kube;
 	struct image_memo images; /* podman containers' images */
+	struct kube_config kube_cfg;
+	bool kube_on;             /* kube_cfg names an API server */
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -710,26 +712,38 @@ static const char *env_get(const char *name)
 	return getenv(name);
 }
 
-/* The pod watcher: on with --kube-api or inside a pod (KUBERNETES_SERVICE_HOST). */
-static int start_kube(struct app *a)
+/*
+ * Where the pod watcher reaches the API server: --kube-api, or inside a pod
+ * KUBERNETES_SERVICE_HOST. Checked with the flags, before anything loads.
+ */
+static int resolve_kube(struct app *a)
 {
 	const struct options *o = &a->opt;
-	struct kube_config kc;
-	char err[256], host[256];
-	const char *node = o->node;
-	int on = kube_config_resolve(o->kube_api, o->kube_token_file, o->kube_ca_file, env_get, &kc,
-				     err, sizeof(err));
+	char err[256];
+	int on = kube_config_resolve(o->kube_api, o->kube_token_file, o->kube_ca_file, env_get,
+				     &a->kube_cfg, err, sizeof(err));
 
 	if (on < 0) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (on == 0) {
-		if (o->kube_token_file || o->kube_ca_file)
-			log_warn("--kube-token-file/--kube-ca-file without --kube-api nor "
-				 "KUBERNETES_SERVICE_HOST: the pod watcher is off");
+	if (on == 0 && (o->kube_token_file || o->kube_ca_file))
+		log_warn("--kube-token-file/--kube-ca-file without --kube-api nor "
+			 "KUBERNETES_SERVICE_HOST: the pod watcher is off");
+	a->kube_on = on == 1;
+	return 0;
+}
+
+/* The pod watcher's thread, when resolve_kube() found an API server. */
+static int start_kube(struct app *a)
+{
+	const struct options *o = &a->opt;
+	const struct kube_config *kc = &a->kube_cfg;
+	char host[256];
+	const char *node = o->node;
+
+	if (!a->kube_on)
 		return 0;
-	}
 	if (!node) {
 		if (gethostname(host, sizeof(host) - 1) != 0)
 			host[0] = '\0';
@@ -737,13 +751,13 @@ static int start_kube(struct app *a)
 		node = host;
 	}
 	a->pods = kube_cache_new();
-	a->kube = a->pods ? kube_watch_start(&kc, node, a->pods) : NULL;
+	a->kube = a->pods ? kube_watch_start(kc, node, a->pods) : NULL;
 	if (!a->kube) {
 		log_error("cannot start the pod watcher (node \"%s\")", node);
 		return -1;
 	}
 	status_set_kube(a->pods, a->kube);
-	log_info("pod watcher on: %s, pods of node %s", kc.api, node);
+	log_info("pod watcher on: %s, pods of node %s", kc->api, node);
 	return 0;
 }
 
@@ -1035,7 +1049,7 @@ int main(int argc, char **argv)
 	};
 	int status = 1;
 
-	if (parse_args(argc, argv, &a.opt) != 0)
+	if (parse_args(argc, argv, &a.opt) != 0 || resolve_kube(&a) != 0)
 		goto out;
 	protect_process();
 	if (check_environment(&a) != 0 || load(&a) != 0 || attach(&a) != 0)
