@@ -302,15 +302,20 @@ static void *run(void *arg)
 
 	read_token(w);
 	while (!atomic_load(&w->stop)) {
+		int64_t started = clock_mono_ms();
 		int rc;
 
-		kube_cache_expire(w->cache, clock_mono_ms());
-		if (clock_mono_ms() - w->token_read_ms >= TOKEN_REREAD_MS)
+		kube_cache_expire(w->cache, started);
+		if (started - w->token_read_ms >= TOKEN_REREAD_MS)
 			read_token(w);
 		rc = listed ? watch(w) : list(w);
 		if (atomic_load(&w->stop))
 			break;
 		if (rc == 0) {
+			/* a watch ended at once, again and again, must not spin on the API */
+			if (listed && clock_mono_ms() - started < 1000 &&
+			    !napper_nap(&w->nap, BACKOFF_MIN_MS))
+				break;
 			listed = true;
 			backoff = BACKOFF_MIN_MS;
 			continue;
@@ -318,6 +323,8 @@ static void *run(void *arg)
 		if (rc == 410) {
 			log_info("kube: resourceVersion %s expired, listing again", w->rv);
 			listed = false;
+			if (!napper_nap(&w->nap, BACKOFF_MIN_MS))
+				break;
 			continue;
 		}
 		add_error(w);
