@@ -884,6 +884,7 @@ static int attach(struct app *a)
 			log_error("out of memory");
 			return -1;
 		}
+		held_procs_set_pods(a->held, &(struct pod_resolver){ resolve_pod, a });
 		held_procs_scan_all(a->held, o->pid);
 	}
 	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
