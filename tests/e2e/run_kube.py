@@ -215,6 +215,22 @@ def t_unknown_then_enriched(ctx):
     check(process_of(ctx, fp, c.pid, lambda r: r.get("pod")), names_of(p))
 
 
+def t_held_token_named(ctx):
+    """A token in the environment of a process in a pod: token_held names the pod."""
+    p = ctx.pods["steady"]
+    tok, fp = ctx.new_token("ghp")
+    script = 'echo $$ > "$1/cgroup.procs" && exec /bin/sleep 2'
+    c = e2e.Client(["/bin/sh", "-c", script, "sh", p.cgroup(ctx)], env={"GH_TOKEN": tok})
+    try:
+        evs = ctx.sensor.wait_for(lambda e: e.get("event") == "token_held" and e.get("fingerprint") == fp
+                                  and e.get("pid") == c.pid, WAIT)
+    finally:
+        c.finish(ctx)
+    if not evs:
+        raise Fail("no token_held for the token in the environment")
+    check(evs[0], names_of(p, kind="Pod", workload="steady"))
+
+
 def t_restart_same_workload(ctx):
     """A restarted pod (new UID, new ReplicaSet hash, same Deployment): same workload."""
     old = ctx.pods["api1"]
@@ -328,6 +344,7 @@ TESTS = [
     ("kube/watch_added", t_watch_added),
     ("kube/held_until_known", t_held_until_known),
     ("kube/unknown_then_enriched", t_unknown_then_enriched),
+    ("kube/held_token_named", t_held_token_named),
     ("kube/restart_same_workload", t_restart_same_workload),
     ("kube/watch_break", t_watch_break),
     ("kube/gone_410", t_gone_410),
