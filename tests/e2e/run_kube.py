@@ -222,8 +222,9 @@ def t_held_token_named(ctx):
     script = 'echo $$ > "$1/cgroup.procs" && exec /bin/sleep 2'
     c = e2e.Client(["/bin/sh", "-c", script, "sh", p.cgroup(ctx)], env={"GH_TOKEN": tok})
     try:
+        # the shell, before it joins the pod's cgroup, holds it too: sleep's is the one
         evs = ctx.sensor.wait_for(lambda e: e.get("event") == "token_held" and e.get("fingerprint") == fp
-                                  and e.get("pid") == c.pid, WAIT)
+                                  and e.get("pid") == c.pid and e.get("exe", "").endswith("/sleep"), WAIT)
     finally:
         c.finish(ctx)
     if not evs:
