@@ -23,19 +23,20 @@ INC_process    := $(INC_credential) -Iuser/process
 INC_elf        := $(INC_common) -Iuser/elf
 INC_pipeline   := $(INC_process) -Iuser/pipeline -Ibpf
 INC_ship       := $(INC_pipeline) -Iuser/ship $(PROTO_INC)
-INC_sensor     := $(INC_ship) $(INC_elf) -Iuser/sensor -I$(BUILD)
+INC_kube       := $(INC_process) -Iuser/kube
+INC_sensor     := $(INC_ship) $(INC_elf) -Iuser/kube -Iuser/sensor -I$(BUILD)
 COLL_DIRS   := collector/api collector/cli collector/risk collector/store collector/console
 # libpq's headers live in their own directory on Debian
 PQ_INC      := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 INC_collector  := $(INC_credential) $(addprefix -Iuser/,$(COLL_DIRS)) $(PROTO_INC) -I$(BUILD)/console \
 		  $(PQ_INC)
 
-LIB_DIRS    := common protocol credential process elf pipeline ship
+LIB_DIRS    := common protocol credential process elf pipeline ship kube
 srcs_in      = $(wildcard $(addsuffix /*.c,$(addprefix user/,$(1))))
 
 # What each binary is made of, and the libraries it links: the collector
 # needs no BPF, ELF or disassembler, the sensor no database or HTTP server.
-SENSOR_DIRS := common protocol credential process elf pipeline ship sensor
+SENSOR_DIRS := common protocol credential process elf pipeline ship kube sensor
 COLL_ALL    := common protocol credential collector $(COLL_DIRS)
 SENSOR_LDLIBS := -lbpf -lelf -lcapstone -lcrypto -ljson-c -lz -lprotobuf-c -lcurl -lm
 COLL_LDLIBS := -lsqlite3 -lpq -lmicrohttpd -lcurl -lcrypto -ljson-c -lz -lprotobuf-c -lm

@@ -76,6 +76,7 @@ e2e_suite e2e-caps TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_caps.py
 e2e_suite e2e-image TOKENTAP_BIN="$BUILD/tokentap" BUILD="$BUILD" python3 tests/e2e/run_image.py
 e2e_suite deploy BUILD="$BUILD" python3 tests/deploy/run.py
 e2e_suite e2e-faults TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_TEST_HOOKS_BIN="$BUILD/tokentap-test-hooks" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_faults.py
+e2e_suite e2e-kube TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_kube.py
 e2e_suite e2e-risk TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_risk.py
 # the collector and risk suites again with the collectors on PostgreSQL:
 # replicas, failover of the leader, the same answers as SQLite

@@ -206,6 +206,24 @@ def t_rbac_pods_only():
         raise Fail("the collector gets an API token it does not need")
 
 
+def t_pod_watcher_values():
+    # in the cluster the sensor finds the API server itself: nothing set by default
+    data = find(objects(render([])), "ConfigMap", "-sensor")["data"]
+    if any(k.startswith("TOKENTAP_KUBE_") for k in data):
+        raise Fail("pod watcher settings rendered by default: %r" % sorted(data))
+    sets = ["sensor.kube.api=https://10.0.0.1:6443", "sensor.kube.tokenFile=/var/run/kube/token",
+            "sensor.kube.caFile=/var/run/kube/ca.crt"]
+    data = find(objects(render(sets)), "ConfigMap", "-sensor")["data"]
+    want = {"TOKENTAP_KUBE_API": "https://10.0.0.1:6443", "TOKENTAP_KUBE_TOKEN_FILE": "/var/run/kube/token",
+            "TOKENTAP_KUBE_CA_FILE": "/var/run/kube/ca.crt"}
+    got = {k: data.get(k) for k in want}
+    if got != want:
+        raise Fail("pod watcher settings: %r" % got)
+    ds = find(objects(render([])), "DaemonSet")["spec"]["template"]["spec"]
+    if ds.get("automountServiceAccountToken") is False:
+        raise Fail("the sensor gets no service-account token for the pod watcher")
+
+
 def checksum(objs, kind, key):
     return find(objs, kind)["spec"]["template"]["metadata"]["annotations"][key]
 
@@ -292,6 +310,7 @@ TESTS = [("deploy/helm_lint", t_lint)] + \
      ("deploy/least_privilege_capabilities", t_least_privilege_caps),
      ("deploy/sensor_probes_mounts_secrets", t_probes_and_mounts),
      ("deploy/rbac_reads_pods_only", t_rbac_pods_only),
+     ("deploy/pod_watcher_values", t_pod_watcher_values),
      ("deploy/config_change_rolls_pods", t_config_change_rolls),
      ("deploy/collector_replicas_database", t_collector_db_values),
      ("deploy/refuses_bad_values", t_refuses_bad_values),

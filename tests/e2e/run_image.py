@@ -146,8 +146,11 @@ def curl_image(ctx):
     return ref
 
 
+STORAGE = "/var/lib/containers/storage"
+
+
 def t_container_identity(ctx):
-    """curl in a container: its container id, and its path inside the container."""
+    """curl in a container: its container id, its image, and its path inside the container."""
     ref = curl_image(ctx)
 
     def body(sensor):
@@ -166,8 +169,10 @@ def t_container_identity(ctx):
         evs = sensor.wait_for(lambda e: e.get("event") == "token_seen" and e.get("fingerprint") == fp)
         if not evs:
             raise Fail("no token_seen from the container's curl")
-        e2e.check_fields(evs[0], {"exe": "/usr/bin/curl", "container_id": cid, "tls": False})
-    with_sensor(ctx, "tokentap-e2e-ctr", ["--privileged"], body)
+        # the image comes from podman's container store, mounted read-only
+        e2e.check_fields(evs[0], {"exe": "/usr/bin/curl", "container_id": cid, "tls": False,
+                                  "image": ref})
+    with_sensor(ctx, "tokentap-e2e-ctr", ["--privileged", "-v", "%s:%s:ro" % (STORAGE, STORAGE)], body)
 
 
 def t_collector(ctx):

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)risk_loopback(text);
 	(void)risk_interactive(text, text, text);
 	(void)risk_daemon(text, text, text);
-	risk_workload(text, text, text, out, sizeof(out));
+	risk_workload(&(struct risk_proc){ text, text, text, text, text, text }, out, sizeof(out));
 	risk_destination(text, text, out, sizeof(out));
 	(void)risk_jwt_read(text, &jwt);
 	free(buf);

@@ -253,6 +253,37 @@ static void test_process_info(void **state)
 	assert_string_equal(m->cgroup, d.cgroup);
 	assert_string_equal(m->container_id, d.container_id);
 	assert_int_equal(m->cgroup_id, 5555);
+	assert_string_equal(m->pod, "");
+	tokentap__v1__batch__free_unpacked(b, NULL);
+
+	/* in a pod the watcher knows: its names, its namespace over the volume's */
+	snprintf(d.pod_uid, sizeof(d.pod_uid), "0b7c1d2e-3f40-4152-8364-758697a8b9ca");
+	snprintf(d.k8s_namespace, sizeof(d.k8s_namespace), "from-volume");
+	snprintf(d.pod.pod, sizeof(d.pod.pod), "api-7d4b9c8f6-x2x9z");
+	snprintf(d.pod.k8s_namespace, sizeof(d.pod.k8s_namespace), "payments");
+	snprintf(d.pod.container, sizeof(d.pod.container), "server");
+	snprintf(d.pod.image, sizeof(d.pod.image), "registry.example/api:1.4");
+	snprintf(d.pod.workload_kind, sizeof(d.pod.workload_kind), "Deployment");
+	snprintf(d.pod.workload_name, sizeof(d.pod.workload_name), "api");
+	snprintf(d.pod.service_account, sizeof(d.pod.service_account), "api-sa");
+	b = round_trip(batch_event_process_info(&d));
+	m = b->events[0]->process_info;
+	assert_string_equal(m->pod_uid, d.pod_uid);
+	assert_string_equal(m->pod, "api-7d4b9c8f6-x2x9z");
+	assert_string_equal(m->k8s_namespace, "payments");
+	assert_string_equal(m->container, "server");
+	assert_string_equal(m->image, "registry.example/api:1.4");
+	assert_string_equal(m->workload_kind, "Deployment");
+	assert_string_equal(m->workload_name, "api");
+	assert_string_equal(m->service_account, "api-sa");
+	tokentap__v1__batch__free_unpacked(b, NULL);
+	/* not known: the pod UID alone, the volume's namespace */
+	memset(&d.pod, 0, sizeof(d.pod));
+	b = round_trip(batch_event_process_info(&d));
+	m = b->events[0]->process_info;
+	assert_string_equal(m->pod_uid, d.pod_uid);
+	assert_string_equal(m->k8s_namespace, "from-volume");
+	assert_string_equal(m->pod, "");
 	tokentap__v1__batch__free_unpacked(b, NULL);
 }
 

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "http2.h"
 #include "pipeline.h"
+#include "pipeline_internal.h"
 #include "tokentap.h"
 #include "token_samples.h"
 #include "wipe.h"
@@ -692,6 +693,91 @@ static void test_exit_and_idle_sweep(void **state)
 	assert_int_equal(st->sessions_closed, 0);
 }
 
+#define POD_UID "0b7c1d2e-3f40-4152-8364-758697a8b9ca"
+
+/* A pod watcher that knows the pod once told so. */
+static int pod_known;
+
+static int resolve_pod(void *ctx, const char *pod_uid, const char *container_id,
+		       struct pod_ident *out)
+{
+	(void)ctx;
+	(void)container_id;
+	if (!pod_known || strcmp(pod_uid, POD_UID) != 0)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->pod, sizeof(out->pod), "api-7d4b9c8f6-x2x9z");
+	snprintf(out->k8s_namespace, sizeof(out->k8s_namespace), "payments");
+	snprintf(out->workload_kind, sizeof(out->workload_kind), "Deployment");
+	snprintf(out->workload_name, sizeof(out->workload_name), "api");
+	return 1;
+}
+
+static void pod_sighting(struct sighting *sg, const char *fp, uint32_t pid)
+{
+	memset(sg, 0, sizeof(*sg));
+	snprintf(sg->fingerprint, sizeof(sg->fingerprint), "%s", fp);
+	snprintf(sg->info.type, sizeof(sg->info.type), "opaque");
+	snprintf(sg->pod_uid, sizeof(sg->pod_uid), POD_UID);
+	snprintf(sg->exe, sizeof(sg->exe), "/app/server");
+	snprintf(sg->dst, sizeof(sg->dst), "10.0.0.1:443");
+	sg->pid = pid;
+	sg->ts_unix_ns = clock_real_ns();
+}
+
+/*
+ * A first sighting from a pod the watcher does not know waits for it: out
+ * with the names once known, else after the hold with the pod UID alone.
+ */
+static void test_pod_hold(void **state)
+{
+	struct t *t = *state;
+	struct pipeline *p;
+	struct sighting sg;
+	int64_t now = clock_mono_ns();
+	const char *o;
+
+	pipeline_free(t->p);
+	t->o.pods = (struct pod_resolver){ resolve_pod, NULL };
+	t->p = p = pipeline_new(&t->o);
+	assert_non_null(p);
+	pod_known = 0;
+
+	pod_sighting(&sg, "00000000000000000000000000000001", 10);
+	output_sighting(p, &sg);
+	assert_int_equal(t->nseen, 0);
+	pipeline_tick(p, now + SEC);
+	assert_int_equal(t->nseen, 0);
+	pod_known = 1;
+	pipeline_tick(p, now + SEC + 1);
+	assert_int_equal(t->nseen, 1);
+	o = output(t);
+	assert_non_null(strstr(o, "\"pod\":\"api-7d4b9c8f6-x2x9z\""));
+	assert_non_null(strstr(o, "\"workload_kind\":\"Deployment\""));
+
+	/* known now: no wait */
+	pod_sighting(&sg, "00000000000000000000000000000002", 11);
+	output_sighting(p, &sg);
+	assert_int_equal(t->nseen, 2);
+
+	/* never known: out after the hold, the pod UID alone */
+	pod_known = 0;
+	pod_sighting(&sg, "00000000000000000000000000000003", 12);
+	output_sighting(p, &sg);
+	assert_int_equal(t->nseen, 2);
+	pipeline_tick(p, clock_mono_ns() + 3 * SEC);
+	assert_int_equal(t->nseen, 3);
+	assert_int_equal(pipeline_stats(p)->pod_held, 2);
+	assert_int_equal(pipeline_stats(p)->pod_unknown, 1);
+
+	/* held at exit: reported by the final flush */
+	pod_sighting(&sg, "00000000000000000000000000000004", 13);
+	output_sighting(p, &sg);
+	assert_int_equal(t->nseen, 3);
+	pipeline_flush_all(p);
+	assert_int_equal(t->nseen, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +793,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_and_idle_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pod_hold, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

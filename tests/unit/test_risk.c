@@ -1202,19 +1202,40 @@ static void test_subjects(void **state)
 	char out[RISK_SUBJECT_MAX], small[8];
 
 	(void)state;
-	risk_workload("/usr/bin/python3.11", "", "", out, sizeof(out));
+#define WL(...) risk_workload(&(struct risk_proc){ __VA_ARGS__ }, out, sizeof(out))
+	WL(.exe = "/usr/bin/python3.11", .container_id = "", .k8s_namespace = "");
 	assert_string_equal(out, "/usr/bin/python3.11");
-	risk_workload("/usr/bin/python3.11", "0123456789abcdef", NULL, out, sizeof(out));
+	WL(.exe = "/usr/bin/python3.11", .container_id = "0123456789abcdef");
 	assert_string_equal(out, "container:/usr/bin/python3.11");
-	risk_workload("", "0123456789abcdef", "", out, sizeof(out));
+	WL(.exe = "", .container_id = "0123456789abcdef", .k8s_namespace = "");
 	assert_string_equal(out, "");
-	risk_workload("/bin/\x7f\x01x", NULL, NULL, out, sizeof(out));
+	WL(.exe = "/bin/\x7f\x01x");
 	assert_string_equal(out, "/bin/??x");
-	risk_workload("/usr/bin/python3.11", "", "", small, sizeof(small));
+	risk_workload(&(struct risk_proc){ .exe = "/usr/bin/python3.11" }, small, sizeof(small));
 	assert_string_equal(small, "/usr/bi");
+	risk_workload(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
 	/* in a pod: the namespace, not the container id, names the workload */
-	risk_workload("/app/server", "0123456789abcdef", "payments", out, sizeof(out));
+	WL(.exe = "/app/server", .container_id = "0123456789abcdef", .k8s_namespace = "payments");
 	assert_string_equal(out, "k8s:payments:/app/server");
+	/* the pod watcher named the owner: namespace/kind/name and the container */
+	WL(.exe = "/app/server", .container_id = "0123456789abcdef", .k8s_namespace = "payments",
+	   .workload_kind = "Deployment", .workload_name = "api", .container = "server");
+	assert_string_equal(out, "k8s:payments/Deployment/api:server");
+	/* a restarted pod (new container id, new exe path) is the same workload */
+	WL(.exe = "/other", .container_id = "fedcba9876543210", .k8s_namespace = "payments",
+	   .workload_kind = "Deployment", .workload_name = "api", .container = "server");
+	assert_string_equal(out, "k8s:payments/Deployment/api:server");
+	/* container unknown: the workload alone; no exe needed */
+	WL(.exe = "", .k8s_namespace = "batch", .workload_kind = "CronJob", .workload_name = "nightly");
+	assert_string_equal(out, "k8s:batch/CronJob/nightly");
+	/* a kind without a namespace is not enough */
+	WL(.exe = "/app/x", .workload_kind = "Deployment", .workload_name = "api");
+	assert_string_equal(out, "/app/x");
+	/* control bytes never reach a subject */
+	WL(.k8s_namespace = "ns", .workload_kind = "Pod", .workload_name = "p\x01", .container = "c\n");
+	assert_string_equal(out, "k8s:ns/Pod/p?:c?");
+#undef WL
 
 	risk_destination("API.GitHub.com", "140.82.112.5:443", out, sizeof(out));
 	assert_string_equal(out, "api.github.com");

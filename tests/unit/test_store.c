@@ -336,6 +336,76 @@ static void test_token_view_exact(void **state)
 	store_close(st);
 }
 
+#define POD_UID "0b7c1d2e-3f40-4152-8364-758697a8b9ca"
+#define CID_SERVER "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11"
+
+static Tokentap__V1__ProcessInfo *pod_process(Tokentap__V1__Batch *b, uint32_t pid, const char *exe)
+{
+	Tokentap__V1__ProcessInfo *p = fx_add_process(b, pid, T0 - 100, exe, "", CID_SERVER);
+
+	p->pod_uid = fx_str(POD_UID);
+	return p;
+}
+
+/*
+ * A process first described with its pod UID alone gets the pod's names
+ * when another process of the pod brings them; the token view shows them.
+ */
+static void test_pod_names_filled_in_later(void **state)
+{
+	struct store *st = tb_open(state);
+	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", 1);
+	Tokentap__V1__ProcessInfo *p;
+	struct json_object *t, *row;
+
+	fx_add_seen(b, FP_A, "github_pat", 100, "/usr/bin/curl", "140.82.112.6:443", "api.github.com",
+		    T0 + 10);
+	pod_process(b, 100, "/usr/bin/curl");
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	t = token_view(st, FP_A);
+	row = find_int(geta(t, "processes"), "pid", 100);
+	assert_string_equal(gets_(row, "pod_uid"), POD_UID);
+	assert_false(json_object_object_get_ex(row, "pod", NULL));
+	json_object_put(t);
+
+	b = fx_batch(SENSOR, "node-a", 2);
+	fx_add_seen(b, FP_B, "github_pat", 300, "/usr/bin/python3", "140.82.112.6:443",
+		    "api.github.com", T0 + 20);
+	p = pod_process(b, 300, "/usr/bin/python3");
+	p->pod = fx_str("api-7d4b9c8f6-x2x9z");
+	p->k8s_namespace = fx_str("payments");
+	p->container = fx_str("server");
+	p->image = fx_str("registry.example/api:1.4");
+	p->workload_kind = fx_str("Deployment");
+	p->workload_name = fx_str("api");
+	p->service_account = fx_str("api-sa");
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+
+	t = token_view(st, FP_A);
+	row = find_int(geta(t, "processes"), "pid", 100);
+	assert_string_equal(gets_(row, "pod"), "api-7d4b9c8f6-x2x9z");
+	assert_string_equal(gets_(row, "k8s_namespace"), "payments");
+	assert_string_equal(gets_(row, "container"), "server");
+	assert_string_equal(gets_(row, "image"), "registry.example/api:1.4");
+	assert_string_equal(gets_(row, "workload_kind"), "Deployment");
+	assert_string_equal(gets_(row, "workload_name"), "api");
+	assert_string_equal(gets_(row, "service_account"), "api-sa");
+	json_object_put(t);
+
+	/* a later description without names keeps them */
+	b = fx_batch(SENSOR, "node-a", 3);
+	pod_process(b, 100, "/usr/bin/curl");
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+	t = token_view(st, FP_A);
+	row = find_int(geta(t, "processes"), "pid", 100);
+	assert_string_equal(gets_(row, "workload_name"), "api");
+	json_object_put(t);
+	store_close(st);
+}
+
 static void test_seen_alone_counts_nothing(void **state)
 {
 	struct store *st = tb_open(state);
@@ -669,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_refuses_foreign_db),
 		cmocka_unit_test(test_newer_schema_refused),
 		STORE_TEST(test_token_view_exact),
+		STORE_TEST(test_pod_names_filled_in_later),
 		STORE_TEST(test_seen_alone_counts_nothing),
 		STORE_TEST(test_duplicate_batch_changes_nothing),
 		STORE_TEST(test_tokens_list_and_sort),

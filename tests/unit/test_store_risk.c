@@ -440,6 +440,60 @@ static void test_shared_across_namespaces(void **state)
 	store_close(st);
 }
 
+/* A process of a pod the watcher named: its workload is namespace/kind/name:container. */
+static Tokentap__V1__ProcessInfo *pod_proc(Tokentap__V1__Batch *b, uint32_t pid, const char *pod,
+					   const char *workload)
+{
+	Tokentap__V1__ProcessInfo *pi = fx_add_process(b, pid, T0 - 1000, EXE_APP, "app", "");
+
+	fx_set_str(&pi->k8s_namespace, "payments");
+	fx_set_str(&pi->pod, pod);
+	fx_set_str(&pi->workload_kind, "Deployment");
+	fx_set_str(&pi->workload_name, workload);
+	fx_set_str(&pi->container, "server");
+	return pi;
+}
+
+/*
+ * A restarted pod of the same Deployment (new pod, new pid) after the
+ * learning window is not a new workload; another Deployment is, and the
+ * alert names it.
+ */
+static void test_k8s_workload_stable_across_restarts(void **state)
+{
+	struct store *st = tb_open(state);
+	struct risk_config c;
+	struct alert_view v;
+	Tokentap__V1__Batch *b;
+
+	config(&c, CFG_SHORT);
+	b = fx_batch(SENSOR, "node-1", 1);
+	pod_proc(b, 100, "api-7d4b9c8f6-aaaaa", "api");
+	seen(b, FP_A, "opaque", 100, EXE_APP, DST, HOST, T0, true);
+	apply_ok(st, b);
+	assert_int_equal(pass_at(st, &c, T0 + SEC_MS), 0);
+	assert_int_equal(db_int(st, "SELECT COUNT(*) FROM baseline WHERE dim = 'workload'"
+				    " AND value = 'k8s:payments/Deployment/api:server'"), 1);
+
+	b = fx_batch(SENSOR, "node-2", 2);
+	pod_proc(b, 200, "api-5f6a7b8c9-bbbbb", "api");
+	seen(b, FP_A, "opaque", 200, EXE_APP, DST, HOST, T0 + 90 * SEC_MS, true);
+	apply_ok(st, b);
+	pass_at(st, &c, T0 + 91 * SEC_MS);
+	assert_int_equal(count_rule(st, FP_A, "new_workload"), 0);
+
+	b = fx_batch(SENSOR, "node-2", 3);
+	pod_proc(b, 300, "billing-6d7e8f9a0-ccccc", "billing");
+	seen(b, FP_A, "opaque", 300, EXE_APP, DST, HOST, T0 + 95 * SEC_MS, true);
+	apply_ok(st, b);
+	pass_at(st, &c, T0 + 96 * SEC_MS);
+	one_alert(st, FP_A, "new_workload", &v);
+	assert_string_equal(v.subject, "k8s:payments/Deployment/billing:server");
+	assert_non_null(strstr(v.reason, "k8s:payments/Deployment/billing:server"));
+	risk_config_free(&c);
+	store_close(st);
+}
+
 static void test_query_string_and_basic_password(void **state)
 {
 	struct store *st = tb_open(state);
@@ -1160,6 +1214,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		STORE_TEST(test_new_workload_after_window),
+		STORE_TEST(test_k8s_workload_stable_across_restarts),
 		STORE_TEST(test_new_destination_and_node),
 		STORE_TEST(test_wrong_provider),
 		STORE_TEST(test_plaintext),

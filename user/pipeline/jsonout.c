@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "jsonout.h"
+#include "pod_ident.h"
 #include "timefmt.h"
 
 #include <string.h>
@@ -67,6 +68,17 @@ struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const 
 	if (t->jwt)
 		json_object_object_add(o, "jwt", json_object_get(t->jwt));
 	return o;
+}
+
+void jsonout_add_pod(struct json_object *o, const struct pod_ident *id)
+{
+	put_str(o, "pod", id->pod);
+	put_str(o, "k8s_namespace", id->k8s_namespace);
+	put_str(o, "container", id->container);
+	put_str(o, "image", id->image);
+	put_str(o, "workload_kind", id->workload_kind);
+	put_str(o, "workload_name", id->workload_name);
+	put_str(o, "service_account", id->service_account);
 }
 
 struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, const char *source,

@@ -16,6 +16,10 @@
 struct json_object *jsonout_token_event(const char *event, int64_t ts_ns, const struct sighting *s,
 					uint64_t count);
 
+/* Adds the pod watcher's names (pod, namespace, container, workload...) to an event. */
+struct pod_ident;
+void jsonout_add_pod(struct json_object *o, const struct pod_ident *id);
+
 /* "token_held": a credential in a process's environment or argv (source "environ"/"argv"). */
 struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, const char *source,
 				       const char *name);

@@ -24,7 +24,13 @@ void output_token(struct pipeline *p, const char *event, int64_t ts, const struc
 	if (!p->o.out)
 		return;
 	if (p->o.json) {
-		print_json(p, jsonout_token_event(event, ts, s, count));
+		struct json_object *o = jsonout_token_event(event, ts, s, count);
+		struct pod_ident id;
+
+		if (o && (s->pod_uid[0] || s->container_id[0]) && p->o.pods.resolve &&
+		    p->o.pods.resolve(p->o.pods.ctx, s->pod_uid, s->container_id, &id))
+			jsonout_add_pod(o, &id);
+		print_json(p, o);
 	} else {
 		textout_token_event(p->o.out, event, ts, s, count);
 		fflush(p->o.out);
@@ -39,14 +45,20 @@ void pipeline_emit_status(struct pipeline *p, const struct status_field *f, size
 		p->o.sink->status(p->o.sink->ctx, f, n);
 }
 
+void output_report(struct pipeline *p, const struct sighting *s)
+{
+	output_token(p, "token_seen", s->ts_unix_ns, s, 0);
+	if (p->o.sink && p->o.sink->seen)
+		p->o.sink->seen(p->o.sink->ctx, s);
+}
+
 /* A sighting is final: count it, and report the first of its triple now. */
 void output_sighting(struct pipeline *p, const struct sighting *s)
 {
 	switch (agg_add(&p->agg, s, NULL)) {
 	case AGG_NEW:
-		output_token(p, "token_seen", s->ts_unix_ns, s, 0);
-		if (p->o.sink && p->o.sink->seen)
-			p->o.sink->seen(p->o.sink->ctx, s);
+		if (!pod_hold_add(p, s, clock_mono_ns()))
+			output_report(p, s);
 		break;
 	case AGG_FULL:
 		p->st.agg_overflow++;

@@ -126,6 +126,7 @@ static void flush_held_due(struct pipeline *p, int64_t now, bool all)
 void pipeline_tick(struct pipeline *p, int64_t now)
 {
 	flush_held_due(p, now, false);
+	pod_hold_tick(p, now, false);
 	usage_tick(p, now);
 	if (now >= p->next_sweep) {
 		session_sweep(p, 0, now - SESSION_IDLE_NS);
@@ -137,6 +138,7 @@ void pipeline_tick(struct pipeline *p, int64_t now)
 void pipeline_flush_all(struct pipeline *p)
 {
 	flush_held_due(p, 0, true);
+	pod_hold_tick(p, 0, true);
 	usage_flush(p);
 }
 
@@ -150,6 +152,7 @@ void pipeline_free(struct pipeline *p)
 	if (!p)
 		return;
 	session_sweep(p, 0, INT64_MAX);
+	pod_hold_free(p);
 	agg_free(&p->agg);
 	class_cache_free(p->classes);
 	free(p);

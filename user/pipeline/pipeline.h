@@ -17,6 +17,7 @@
 #include "fingerprint.h"
 #include "held_scan.h"
 #include "jsonout.h"
+#include "pod_ident.h"
 #include "sighting.h"
 
 /*
@@ -58,6 +59,7 @@ struct pipeline_opts {
 	const struct pipeline_sink *sink; /* NULL: none */
 	const struct pipeline_raw_hook *raw; /* NULL: off (the default) */
 	struct exe_cache *exes;          /* programs by pid; NULL: read /proc each time */
+	struct pod_resolver pods;        /* the pod watcher; resolve NULL: off */
 };
 
 struct pipeline_stats {
@@ -76,6 +78,8 @@ struct pipeline_stats {
 	uint64_t h2_undecodable;    /* HTTP/2 header blocks lost or decodable only in part */
 	uint64_t sessions;          /* connection sessions held now */
 	uint64_t sessions_closed;   /* sessions freed because their fd was closed */
+	uint64_t pod_held;          /* first sightings held for their pod's names */
+	uint64_t pod_unknown;       /* of those, sent with the pod UID alone */
 };
 
 struct pipeline;

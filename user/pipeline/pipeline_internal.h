@@ -82,6 +82,7 @@ struct pipeline {
 	int64_t next_flush;
 	int64_t next_sweep;
 	int64_t interval_start_mono;    /* CLOCK_MONOTONIC ns of the last usage flush */
+	struct pod_hold *pod_hold;      /* NULL until a sighting waits for its pod */
 };
 
 /* Context of one captured write while it is parsed. */
@@ -142,6 +143,17 @@ void retry_flush(struct pipeline *p, struct session *s, int64_t ts_mono);
 void output_token(struct pipeline *p, const char *event, int64_t ts, const struct sighting *s,
 		  uint64_t count);
 void output_sighting(struct pipeline *p, const struct sighting *s);
+
+/* Reports a first sighting: the output stream and the sink. */
+void output_report(struct pipeline *p, const struct sighting *s);
+
+/* pod_hold.c: first sightings whose pod the watcher does not know yet. */
+struct pod_hold;
+/* Holds a copy of s when its pod is unknown; false: report it now. */
+bool pod_hold_add(struct pipeline *p, const struct sighting *s, int64_t now);
+/* Reports the held sightings whose pod is known now or that are due (all: every one). */
+void pod_hold_tick(struct pipeline *p, int64_t now, bool all);
+void pod_hold_free(struct pipeline *p);
 
 /* usage_flush.c */
 void usage_flush(struct pipeline *p);

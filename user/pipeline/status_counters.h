@@ -63,7 +63,9 @@
 	WIRE(batches_rejected, batches_rejected)		\
 	LOCAL(batch_retries)					\
 	LOCAL(held_scanned)					\
-	LOCAL(held_reported)
+	LOCAL(held_reported)					\
+	WIRE(pods_cached, pods_cached)				\
+	WIRE(kube_api_errors, kube_api_errors)
 
 #define STATUS_WIRE_MEMBER_(name, field) uint64_t name;
 #define STATUS_LOCAL_MEMBER_(name) uint64_t name;

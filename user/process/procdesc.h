@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pod_ident.h"
+
 #define PROCDESC_EXE_MAX 512
 #define PROCDESC_CMDLINE_MAX 4096
 #define PROCDESC_CGROUP_MAX 512
@@ -27,6 +29,7 @@ struct procdesc {
 	char pod_uid[37];                   /* Kubernetes pod UID (with dashes), or "" */
 	char k8s_namespace[PROCDESC_NAMESPACE_MAX]; /* the pod's namespace, "" when unknown */
 	uint64_t cgroup_id;                 /* inode of the cgroup directory; 0 when unknown */
+	struct pod_ident pod;               /* from the pod watcher; zeroed by procdesc_read */
 };
 
 /*

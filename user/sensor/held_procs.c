@@ -20,6 +20,7 @@ struct held_procs {
 	bool json;
 	FILE *out;
 	const struct pipeline_sink *sink;
+	struct pod_resolver pods;
 	uint64_t *seen;
 	struct held_procs_stats st;
 };
@@ -49,6 +50,11 @@ struct held_procs *held_procs_new(const struct fp_key *key, const char *proc_roo
 	w->out = out;
 	w->sink = sink;
 	return w;
+}
+
+void held_procs_set_pods(struct held_procs *w, const struct pod_resolver *pods)
+{
+	w->pods = *pods;
 }
 
 void held_procs_free(struct held_procs *w)
@@ -124,7 +130,11 @@ static void report(struct held_procs *w, const struct procdesc *d, const struct 
 	if (w->out) {
 		if (w->json) {
 			struct json_object *o = jsonout_held_event(now_ns, &s, source, t->name);
+			struct pod_ident id;
 
+			if (o && w->pods.resolve && (s.pod_uid[0] || s.container_id[0]) &&
+			    w->pods.resolve(w->pods.ctx, s.pod_uid, s.container_id, &id))
+				jsonout_add_pod(o, &id);
 			if (o) {
 				fprintf(w->out, "%s\n",
 					json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

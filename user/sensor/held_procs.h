@@ -26,6 +26,8 @@ struct held_procs;
 /* out NULL: print nothing; sink NULL or sink->held NULL: ship nothing. */
 struct held_procs *held_procs_new(const struct fp_key *key, const char *proc_root, bool json, FILE *out,
 				const struct pipeline_sink *sink);
+/* Names the pod (or podman image) of each holder in the JSON lines. */
+void held_procs_set_pods(struct held_procs *w, const struct pod_resolver *pods);
 void held_procs_free(struct held_procs *w);
 /* Scans every process now running (at start). only_pid 0: all. */
 void held_procs_scan_all(struct held_procs *w, uint32_t only_pid);

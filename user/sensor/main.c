@@ -38,6 +38,11 @@
 #include "pipeline.h"
 #include "exe_cache.h"
 #include "held_procs.h"
+#include "container_image.h"
+#include "fnv.h"
+#include "kube_cache.h"
+#include "kube_config.h"
+#include "kube_watch.h"
 #include "exec_gate.h"
 #include "hold_watch.h"
 #include "latency_stats.h"
@@ -72,6 +77,7 @@ struct options {
 	const char *collector_token_file;
 	const char *ca_file, *client_cert, *client_key;
 	const char *node;
+	const char *kube_api, *kube_token_file, *kube_ca_file; /* NULL: from the environment */
 	uint64_t spool_max_bytes;
 	int release_interval_s;
 	bool no_held;
@@ -88,6 +94,16 @@ struct options {
 	char *params[EXTRA_NAMES];
 	size_t n_params;
 	struct envflags env;  /* TOKENTAP_<FLAG> variables as arguments; freed at exit */
+};
+
+/* The image of each podman container seen, direct-mapped by id. */
+#define IMAGE_MEMO_SLOTS 64
+struct image_memo {
+	pthread_mutex_t lock;
+	struct {
+		char id[65];
+		char image[POD_IMAGE_MAX];
+	} slot[IMAGE_MEMO_SLOTS];
 };
 
 /* Everything main() sets up; app_free() releases what was, in any state. */
@@ -110,6 +126,11 @@ struct app {
 	struct attach_thread *athread; /* reads the mapping events */
 	struct link_reaper *reaper;    /* destroys released uprobe links */
 	struct java_agent *java;  /* NULL without --java */
+	struct kube_cache *pods;  /* NULL when the pod watcher is off */
+	struct kube_watch *kube;
+	struct image_memo images; /* podman containers' images */
+	struct kube_config kube_cfg;
+	bool kube_on;             /* kube_cfg names an API server */
 	uint64_t hold_timeouts;   /* copied for the status */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
@@ -189,7 +210,21 @@ static const char usage[] =
 "  --collector-token-file FILE   sensor token sent as Authorization: Bearer\n"
 "  --ca-file FILE          CA bundle for an https collector\n"
 "  --client-cert FILE, --client-key FILE   client certificate (mutual TLS)\n"
-"  --node NAME             node name reported (default: the host name)\n"
+"  --node NAME             node name reported, and whose pods are watched\n"
+"                          (default: the host name)\n"
+"\n"
+"Kubernetes pod watcher (names the pod, namespace, container, image, service\n"
+"account and owning workload of each process in a pod):\n"
+"  --kube-api URL          API server to list and watch the pods of --node from,\n"
+"                          e.g. https://10.0.0.1:6443. Inside a pod it defaults to\n"
+"                          https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT\n"
+"                          with the service account's token and CA; off when\n"
+"                          neither is there. Needs get/list/watch on pods.\n"
+"  --kube-token-file FILE  bearer token, read again every minute and after a 401\n"
+"                          (default in a pod: " KUBE_SA_DIR "/token)\n"
+"  --kube-ca-file FILE     CA bundle of the API server (default in a pod:\n"
+"                          " KUBE_SA_DIR "/ca.crt; else the system's)\n"
+"\n"
 "  --revoke-command PATH   off by default: when a token the collector marked\n"
 "                          for revocation is captured again, run PATH once with\n"
 "                          the raw token on stdin (README: sensor-side revocation)\n"
@@ -246,7 +281,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
 	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS,
-	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_JAVA };
+	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_JAVA, O_KUBE_API, O_KUBE_TOKEN, O_KUBE_CA };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -267,6 +302,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "client-cert", required_argument, NULL, O_CCERT },
 		{ "client-key", required_argument, NULL, O_CKEY },
 		{ "node", required_argument, NULL, O_NODE },
+		{ "kube-api", required_argument, NULL, O_KUBE_API },
+		{ "kube-token-file", required_argument, NULL, O_KUBE_TOKEN },
+		{ "kube-ca-file", required_argument, NULL, O_KUBE_CA },
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
 		{ "release-interval", required_argument, NULL, O_RELEASE },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
@@ -389,6 +427,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->node = optarg;
+			break;
+		case O_KUBE_API:
+			o->kube_api = optarg;
+			break;
+		case O_KUBE_TOKEN:
+			o->kube_token_file = optarg;
+			break;
+		case O_KUBE_CA:
+			o->kube_ca_file = optarg;
 			break;
 		case O_SPOOLMAX:
 			if (numarg_size(optarg, 1ULL << 40, &v) || v < (1 << 20)) {
@@ -669,6 +716,92 @@ static int check_environment(struct app *a)
 	return 0;
 }
 
+/*
+ * Names a process's pod (the pod watcher) or, outside a pod, its podman
+ * container's image (podman's store, remembered per container).
+ */
+static int resolve_pod(void *ctx, const char *pod_uid, const char *container_id,
+		       struct pod_ident *out)
+{
+	struct app *a = ctx;
+	struct image_memo *m = &a->images;
+	size_t slot;
+	int found = 0;
+
+	if (pod_uid[0])
+		return a->pods ? kube_cache_lookup(a->pods, pod_uid, container_id, out) : 0;
+	if (strlen(container_id) != 64)
+		return 0;
+	slot = (size_t)fnv1a(FNV1A_SEED, container_id, 64) % IMAGE_MEMO_SLOTS;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&m->lock);
+	if (!strcmp(m->slot[slot].id, container_id)) {
+		snprintf(out->image, sizeof(out->image), "%s", m->slot[slot].image);
+		found = 1;
+	} else if (container_image_read(CONTAINER_STORAGE_DEFAULT, container_id, out->image,
+				       sizeof(out->image)) == 0) {
+		memcpy(m->slot[slot].id, container_id, 65);
+		snprintf(m->slot[slot].image, sizeof(m->slot[slot].image), "%s", out->image);
+		found = 1;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return found;
+}
+
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/*
+ * Where the pod watcher reaches the API server: --kube-api, or inside a pod
+ * KUBERNETES_SERVICE_HOST. Checked with the flags, before anything loads.
+ */
+static int resolve_kube(struct app *a)
+{
+	const struct options *o = &a->opt;
+	char err[256];
+	int on = kube_config_resolve(o->kube_api, o->kube_token_file, o->kube_ca_file, env_get,
+				     &a->kube_cfg, err, sizeof(err));
+
+	if (on < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (on == 0 && (o->kube_token_file || o->kube_ca_file))
+		log_warn("--kube-token-file/--kube-ca-file without --kube-api nor "
+			 "KUBERNETES_SERVICE_HOST: the pod watcher is off");
+	a->kube_on = on == 1;
+	return 0;
+}
+
+/* The pod watcher's thread, when resolve_kube() found an API server. */
+static int start_kube(struct app *a)
+{
+	const struct options *o = &a->opt;
+	const struct kube_config *kc = &a->kube_cfg;
+	char host[256];
+	const char *node = o->node;
+
+	if (!a->kube_on)
+		return 0;
+	if (!node) {
+		if (gethostname(host, sizeof(host) - 1) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		node = host;
+	}
+	a->pods = kube_cache_new();
+	a->kube = a->pods ? kube_watch_start(kc, node, a->pods) : NULL;
+	if (!a->kube) {
+		log_error("cannot start the pod watcher (node \"%s\")", node);
+		return -1;
+	}
+	status_set_kube(a->pods, a->kube);
+	log_info("pod watcher on: %s, pods of node %s", kc->api, node);
+	return 0;
+}
+
 /* The BPF programs, and what takes their events: shipper, revoker, pipeline, ring buffer. */
 static int load(struct app *a)
 {
@@ -691,6 +824,9 @@ static int load(struct app *a)
 			return -1;
 		}
 	}
+	if (start_kube(a) != 0)
+		return -1;
+	po.pods = (struct pod_resolver){ resolve_pod, a };
 	if (o->collector) {
 		struct shipper_opts so = {
 			.urls = &o->collectors,
@@ -701,7 +837,7 @@ static int load(struct app *a)
 		};
 
 		a->shipper = shipper_new(&so, err, sizeof(err));
-		if (!a->shipper || batch_sink_init(&a->ssink, a->shipper) != 0) {
+		if (!a->shipper || batch_sink_init(&a->ssink, a->shipper, &po.pods) != 0) {
 			log_error("%s", a->shipper ? "out of memory" : err);
 			return -1;
 		}
@@ -837,6 +973,7 @@ static int attach(struct app *a)
 			log_error("out of memory");
 			return -1;
 		}
+		held_procs_set_pods(a->held, &(struct pod_resolver){ resolve_pod, a });
 		held_procs_scan_all(a->held, o->pid);
 	}
 	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
@@ -1004,6 +1141,7 @@ static void app_free(struct app *a)
 	revoker_free(a->revoker);
 	shipper_free(a->shipper);
 	batch_sink_free(&a->ssink);
+	kube_watch_stop(a->kube);
 	ring_buffer__free(a->rb);
 	pipeline_free(a->pipe);
 	held_procs_free(a->held);
@@ -1012,6 +1150,8 @@ static void app_free(struct app *a)
 	link_reaper_stop(a->reaper);
 	loader_destroy(a->skel);
 	exe_cache_free(a->exes);
+	status_set_kube(NULL, NULL);
+	kube_cache_free(a->pods);
 	if (a->key) {
 		secure_wipe(a->key, sizeof(*a->key));
 		free(a->key);
@@ -1031,10 +1171,11 @@ int main(int argc, char **argv)
 			 .max_header_bytes = 16384, .release_interval_s = 30,
 			 .gate_timeout_ms = EXEC_GATE_TIMEOUT_MS },
 		.att_lock = PTHREAD_MUTEX_INITIALIZER,
+		.images = { .lock = PTHREAD_MUTEX_INITIALIZER },
 	};
 	int status = 1;
 
-	if (parse_args(argc, argv, &a.opt) != 0)
+	if (parse_args(argc, argv, &a.opt) != 0 || resolve_kube(&a) != 0)
 		goto out;
 	protect_process();
 	if (check_environment(&a) != 0 || load(&a) != 0 || attach(&a) != 0)

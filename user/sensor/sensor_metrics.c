@@ -119,6 +119,10 @@ size_t sensor_metrics_render(const struct sensor_metrics *m, char *buf, size_t c
 	family(&o, "ship_duration_seconds", "summary", "Time of the acknowledged batch uploads.");
 	put(&o, "tokentap_ship_duration_seconds_sum %.6f\ntokentap_ship_duration_seconds_count %llu\n",
 	    (double)m->ship_ns_sum / 1e9, (unsigned long long)c->batches_sent);
+	one(&o, "pods_cached", "gauge", "Pods in the pod watcher's cache (deleted ones kept a while).",
+	    c->pods_cached);
+	one(&o, "kube_api_errors_total", "counter", "Kubernetes API requests that failed.",
+	    c->kube_api_errors);
 	one(&o, "held_credentials_scanned_total", "counter", "Processes scanned for held credentials.",
 	    c->held_scanned);
 	return o.full ? 0 : o.len;

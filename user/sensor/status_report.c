@@ -5,6 +5,8 @@
 #include "exec_gate.h"
 #include "java_agent.h"
 #include "held_procs.h"
+#include "kube_cache.h"
+#include "kube_watch.h"
 #include "latency_stats.h"
 #include "loader.h"
 #include "log.h"
@@ -58,6 +60,16 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 		f[n++] = (struct status_field){ "java_overflow", x->java->overflow };
 	}
 	return n;
+}
+
+/* The pod watcher, when on: set once at start, before any report. */
+static struct kube_cache *kube_cache;
+static struct kube_watch *kube_watch;
+
+void status_set_kube(struct kube_cache *cache, struct kube_watch *watch)
+{
+	kube_cache = cache;
+	kube_watch = watch;
 }
 
 void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
@@ -119,6 +131,8 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 		.batch_retries = ss.retries,
 		.held_scanned = hs ? hs->scanned : 0,
 		.held_reported = hs ? hs->reported : 0,
+		.pods_cached = kube_cache ? kube_cache_count(kube_cache) : 0,
+		.kube_api_errors = kube_watch_errors(kube_watch),
 	};
 }
 

@@ -32,6 +32,11 @@ struct status_extra {
 struct shipper_stats;
 struct status_counters;
 
+struct kube_cache;
+struct kube_watch;
+/* The pod watcher whose cache size and API errors are reported (NULL: off). */
+void status_set_kube(struct kube_cache *cache, struct kube_watch *watch);
+
 /* Reads every counter (ship_out: the shipper's own stats too, NULL: not wanted). */
 void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
 		    struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,

@@ -320,7 +320,17 @@ batch_event *batch_event_process_info(const struct procdesc *d)
 	bad |= set_str(&m->cmdline, d->cmdline, sizeof(d->cmdline));
 	bad |= set_str(&m->cgroup, d->cgroup, sizeof(d->cgroup));
 	bad |= set_str(&m->container_id, d->container_id, sizeof(d->container_id));
-	bad |= set_str(&m->k8s_namespace, d->k8s_namespace, sizeof(d->k8s_namespace));
+	/* the watcher's namespace is the API's; the volume's is the fallback */
+	bad |= set_str(&m->k8s_namespace,
+		       d->pod.k8s_namespace[0] ? d->pod.k8s_namespace : d->k8s_namespace,
+		       sizeof(d->k8s_namespace));
+	bad |= set_str(&m->pod_uid, d->pod_uid, sizeof(d->pod_uid));
+	bad |= set_str(&m->pod, d->pod.pod, sizeof(d->pod.pod));
+	bad |= set_str(&m->container, d->pod.container, sizeof(d->pod.container));
+	bad |= set_str(&m->workload_kind, d->pod.workload_kind, sizeof(d->pod.workload_kind));
+	bad |= set_str(&m->workload_name, d->pod.workload_name, sizeof(d->pod.workload_name));
+	bad |= set_str(&m->service_account, d->pod.service_account, sizeof(d->pod.service_account));
+	bad |= set_str(&m->image, d->pod.image, sizeof(d->pod.image));
 	m->cgroup_id = d->cgroup_id;
 	if (bad) {
 		batch_event_free(ev);

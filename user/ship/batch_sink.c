@@ -11,10 +11,22 @@
 
 #define DESCRIBED_SLOTS 8192
 
-/* Identity of a process for "already described": pid and program. */
-static uint64_t process_key(const struct sighting *s)
+/*
+ * Identity of a process for "already described": pid, program, and
+ * whether its pod's names were known, so a process first described with
+ * its pod UID alone is described again once the pod watcher knows it.
+ */
+static uint64_t process_key(const struct sighting *s, bool pod_known)
 {
-	return fnv1a(FNV1A_SEED ^ s->pid, s->exe, strlen(s->exe)) | 1;
+	return (fnv1a(FNV1A_SEED ^ s->pid, s->exe, strlen(s->exe)) & ~(uint64_t)3) |
+	       (pod_known ? 3 : 1);
+}
+
+static bool resolve_pod(const struct batch_sink *ss, const char *pod_uid, const char *container_id,
+			struct pod_ident *out)
+{
+	return ss->pods.resolve && (pod_uid[0] || container_id[0]) &&
+	       ss->pods.resolve(ss->pods.ctx, pod_uid, container_id, out);
 }
 
 /*
@@ -24,21 +36,27 @@ static uint64_t process_key(const struct sighting *s)
 static void describe_process(struct batch_sink *ss, const struct sighting *s,
 			     const struct procdesc *known)
 {
-	uint64_t key = process_key(s);
-	uint64_t *slot = &ss->described[key % DESCRIBED_SLOTS];
+	struct pod_ident id;
+	bool pod_known = resolve_pod(ss, s->pod_uid, s->container_id, &id);
+	uint64_t key = process_key(s, pod_known);
+	uint64_t *slot = &ss->described[(key >> 2) % DESCRIBED_SLOTS];
 	struct procdesc *d;
 
 	/* a pid reused by another program is described again on its first token */
 	if (*slot == key)
 		return;
 	*slot = key;
-	if (known) {
-		shipper_add(ss->shipper, batch_event_process_info(known));
-		return;
-	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return;
+	if (known) {
+		*d = *known;
+		if (pod_known)
+			d->pod = id;
+		shipper_add(ss->shipper, batch_event_process_info(d));
+		free(d);
+		return;
+	}
 	/* a short-lived client may be gone already: report what the sighting knows */
 	if (procdesc_read("/proc", "/sys/fs/cgroup", s->pid, d) != 0) {
 		d->pid = s->pid;
@@ -47,6 +65,12 @@ static void describe_process(struct batch_sink *ss, const struct sighting *s,
 	}
 	if (!d->exe[0])
 		snprintf(d->exe, sizeof(d->exe), "%s", s->exe);
+	if (!d->pod_uid[0]) {
+		memcpy(d->pod_uid, s->pod_uid, sizeof(d->pod_uid));
+		memcpy(d->container_id, s->container_id, sizeof(d->container_id));
+	}
+	if (pod_known)
+		d->pod = id;
 	shipper_add(ss->shipper, batch_event_process_info(d));
 	free(d);
 }
@@ -83,13 +107,15 @@ static void on_status(void *ctx, const struct status_field *f, size_t n)
 	shipper_add(ss->shipper, batch_event_status(clock_real_ns(), f, n));
 }
 
-int batch_sink_init(struct batch_sink *ss, struct shipper *sh)
+int batch_sink_init(struct batch_sink *ss, struct shipper *sh, const struct pod_resolver *pods)
 {
 	memset(ss, 0, sizeof(*ss));
 	ss->described = calloc(DESCRIBED_SLOTS, sizeof(*ss->described));
 	if (!ss->described)
 		return -1;
 	ss->shipper = sh;
+	if (pods)
+		ss->pods = *pods;
 	ss->sink.seen = on_seen;
 	ss->sink.held = on_held;
 	ss->sink.usage = on_usage;

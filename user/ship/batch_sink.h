@@ -14,9 +14,11 @@ struct batch_sink {
 	struct pipeline_sink sink;    /* hand &sink to the pipeline */
 	struct shipper *shipper;
 	uint64_t *described;          /* processes already described (direct-mapped) */
+	struct pod_resolver pods;     /* the pod watcher; resolve NULL: off */
 };
 
-int batch_sink_init(struct batch_sink *ss, struct shipper *sh);
+/* pods: NULL or the pod watcher that names the pod of each described process. */
+int batch_sink_init(struct batch_sink *ss, struct shipper *sh, const struct pod_resolver *pods);
 void batch_sink_free(struct batch_sink *ss);
 
 #endif

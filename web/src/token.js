@@ -21,7 +21,8 @@ function holders(token) {
 	for (const p of token.processes || []) {
 		const k = p.exe + '\u0000' + p.node;
 		const g = groups.get(k) || { exe: p.exe, node: p.node, pids: new Set(), uids: new Set(), requests: 0,
-			first: p.first_seen, last: p.last_seen, cmdlines: new Set(), ns: new Set() };
+			first: p.first_seen, last: p.last_seen, cmdlines: new Set(), ns: new Set(), workloads: new Set(),
+			pods: new Set(), containers: new Set(), images: new Set() };
 		g.pids.add(p.pid);
 		g.uids.add(p.uid);
 		g.requests += p.requests || 0;
@@ -29,6 +30,11 @@ function holders(token) {
 		if (p.last_seen > g.last) g.last = p.last_seen;
 		if (p.cmdline) g.cmdlines.add(p.cmdline);
 		if (p.k8s_namespace) g.ns.add(p.k8s_namespace);
+		// the pod watcher's names: stable across restarts, unlike pods
+		if (p.workload_kind && p.workload_name) g.workloads.add(p.workload_kind + '/' + p.workload_name);
+		if (p.pod) g.pods.add(p.pod);
+		if (p.container) g.containers.add(p.container);
+		if (p.image) g.images.add(p.image);
 		groups.set(k, g);
 	}
 	return [...groups.values()].sort((a, b) => b.requests - a.requests);
@@ -113,8 +119,9 @@ export async function showToken(view, fp) {
 		section('Destinations', table(['Host', 'Address', 'TLS', 'Library', 'Requests', 'First seen', 'Last seen'],
 			(token.destinations || []).map((d) => [d.host, d.dst, d.tls ? 'yes' : 'PLAINTEXT', d.tls_library || '',
 				String(d.requests), when(d.first_seen), when(d.last_seen)]))),
-		section('Holders (by executable and node)', table(['Executable', 'Node', 'Processes', 'UIDs', 'Namespace', 'Requests', 'First seen', 'Last seen', 'Command lines'],
+		section('Holders (by executable and node)', table(['Executable', 'Node', 'Processes', 'UIDs', 'Namespace', 'Workload', 'Pods', 'Container', 'Image', 'Requests', 'First seen', 'Last seen', 'Command lines'],
 			holders(token).map((g) => [el('code', {}, g.exe), g.node, String(g.pids.size), [...g.uids].join(', '), [...g.ns].join(', '),
+				[...g.workloads].join(', '), [...g.pods].join(', '), [...g.containers].join(', '), [...g.images].join(', '),
 				String(g.requests), when(g.first), when(g.last), cmdlineList(g.cmdlines)]), 'grid holders')),
 		section('Held in environment or arguments', table(['Executable', 'Node', 'Processes', 'Where', 'Last seen'],
 			heldGroups(token).map((g) => [el('code', {}, g.exe), g.node, String(g.pids.size), [...g.where].join(', '), when(g.last)]))),

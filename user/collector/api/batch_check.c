@@ -26,7 +26,9 @@
 #define MAX_CMDLINE 4096
 #define MAX_CGROUP 4096
 #define MAX_CONTAINER_ID 64
-#define MAX_NAMESPACE 63      /* a DNS label */
+#define MAX_NAMESPACE 63      /* a DNS label (namespace, container name) */
+#define MAX_K8S_NAME 253      /* a DNS subdomain (pod, workload, service account) */
+#define MAX_POD_UID 36
 #define MAX_COUNT 1000000000000ULL   /* requests per interval: keeps sums in int64 */
 
 struct ck {
@@ -209,7 +211,14 @@ static int check_process_info(struct ck *c, Tokentap__V1__ProcessInfo *e)
 	       text(c, e->cmdline, MAX_CMDLINE, "process_info.cmdline") ||
 	       text(c, e->cgroup, MAX_CGROUP, "process_info.cgroup") ||
 	       text(c, e->container_id, MAX_CONTAINER_ID, "process_info.container_id") ||
-	       text(c, e->k8s_namespace, MAX_NAMESPACE, "process_info.k8s_namespace") ? -1 : 0;
+	       text(c, e->k8s_namespace, MAX_NAMESPACE, "process_info.k8s_namespace") ||
+	       text(c, e->pod, MAX_K8S_NAME, "process_info.pod") ||
+	       text(c, e->pod_uid, MAX_POD_UID, "process_info.pod_uid") ||
+	       text(c, e->container, MAX_NAMESPACE, "process_info.container") ||
+	       text(c, e->workload_kind, MAX_TYPE, "process_info.workload_kind") ||
+	       text(c, e->workload_name, MAX_K8S_NAME, "process_info.workload_name") ||
+	       text(c, e->service_account, MAX_K8S_NAME, "process_info.service_account") ||
+	       text(c, e->image, MAX_PATHLIKE, "process_info.image") ? -1 : 0;
 }
 
 static int check_event(struct ck *c, Tokentap__V1__Event *e)

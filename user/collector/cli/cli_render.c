@@ -259,6 +259,24 @@ void render_alerts(FILE *out, struct json_object *alerts)
 		fprintf(out, "(no alerts)\n");
 }
 
+/* A process in a pod: its Kubernetes names under its row, when the pod watcher gave them. */
+static void render_pod(FILE *out, struct json_object *p)
+{
+	char ns[64], kind[32], name[254], pod[254], ctr[64], img[256];
+
+	if (!str(p, "pod")[0] && !str(p, "workload_name")[0])
+		return;
+	clean(str(p, "k8s_namespace"), 63, ns, sizeof(ns));
+	clean(str(p, "workload_kind"), 31, kind, sizeof(kind));
+	clean(str(p, "workload_name"), 253, name, sizeof(name));
+	clean(str(p, "pod"), 253, pod, sizeof(pod));
+	clean(str(p, "container"), 63, ctr, sizeof(ctr));
+	clean(str(p, "image"), 255, img, sizeof(img));
+	fprintf(out, "    workload %s/%s/%s  pod %s  container %s  image %s\n", ns[0] ? ns : "-",
+		kind[0] ? kind : "-", name[0] ? name : "-", pod[0] ? pod : "-", ctr[0] ? ctr : "-",
+		img[0] ? img : "-");
+}
+
 void render_token(FILE *out, struct json_object *t)
 {
 	struct json_object *a;
@@ -299,6 +317,7 @@ void render_token(FILE *out, struct json_object *t)
 		fprintf(out, "%-19s %-19s ", b1, b2);
 		clean(str(p, "container_id"), 12, buf, sizeof(buf));
 		fprintf(out, "%s\n", buf[0] ? buf : "-");
+		render_pod(out, p);
 	}
 
 	a = arr(t, "destinations");

@@ -293,14 +293,24 @@ void risk_score_token(const struct risk_config *c, const struct risk_token *t,
  * out so a restarted or rescheduled container is the same workload; "" when
  * the executable is unknown.
  */
+/* What names a process's workload; any field may be NULL or "". */
+struct risk_proc {
+	const char *exe;
+	const char *container_id;
+	const char *k8s_namespace;
+	const char *workload_kind, *workload_name; /* the pod's owner (Deployment, ...) */
+	const char *container;                     /* the container's name in the pod */
+};
+
 /*
- * The workload a use belongs to: the executable path, "container:<path>"
- * in a container, "k8s:<namespace>:<path>" in a Kubernetes pod whose
- * namespace is known (the container id is left out: a restarted pod is
- * the same workload).
+ * The workload a use belongs to: "k8s:<namespace>/<kind>/<name>:<container>"
+ * when the pod watcher named the pod's owner (":<container>" left out when
+ * unknown), else "k8s:<namespace>:<path>" in a pod whose namespace is
+ * known, "container:<path>" in a container, the executable path otherwise.
+ * Pod names, pod UIDs and container ids are left out: a restarted or
+ * rescheduled pod is the same workload.
  */
-void risk_workload(const char *exe, const char *container_id, const char *k8s_namespace,
-		   char *out, size_t cap);
+void risk_workload(const struct risk_proc *p, char *out, size_t cap);
 /*
  * The destination key: the Host header, lowercase (with the port the
  * client sent, which it does only for a non-default port), else dst

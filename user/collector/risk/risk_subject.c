@@ -37,23 +37,30 @@ static void text_lower(char *dst, size_t cap, const char *src)
 			*p = (char)(*p - 'A' + 'a');
 }
 
-void risk_workload(const char *exe, const char *container_id, const char *k8s_namespace,
-		   char *out, size_t cap)
+void risk_workload(const struct risk_proc *p, char *out, size_t cap)
 {
 	char path[RISK_SUBJECT_MAX];
+	char ns[64], kind[32], name[254], ctr[64];
 
 	if (!out || cap == 0)
 		return;
 	out[0] = '\0';
-	if (!exe || !exe[0])
+	if (!p)
 		return;
-	risk_text(path, sizeof(path), exe);
-	if (k8s_namespace && k8s_namespace[0]) {
-		char ns[64];
-
-		risk_text(ns, sizeof(ns), k8s_namespace);
+	risk_text(ns, sizeof(ns), p->k8s_namespace);
+	risk_text(kind, sizeof(kind), p->workload_kind);
+	risk_text(name, sizeof(name), p->workload_name);
+	risk_text(ctr, sizeof(ctr), p->container);
+	if (ns[0] && kind[0] && name[0]) {
+		snprintf(out, cap, ctr[0] ? "k8s:%s/%s/%s:%s" : "k8s:%s/%s/%s", ns, kind, name, ctr);
+		return;
+	}
+	if (!p->exe || !p->exe[0])
+		return;
+	risk_text(path, sizeof(path), p->exe);
+	if (ns[0])
 		snprintf(out, cap, "k8s:%s:%s", ns, path);
-	} else if (container_id && container_id[0])
+	else if (p->container_id && p->container_id[0])
 		snprintf(out, cap, "container:%s", path);
 	else
 		snprintf(out, cap, "%s", path);

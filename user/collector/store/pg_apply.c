@@ -30,6 +30,8 @@ enum apply_stmt {
 	AP_SENSOR_UPSERT,
 	AP_SENSOR_STATUS,
 	AP_PROCESSES_UPSERT,
+	AP_POD_ENRICH,
+	AP_CONTAINER_ENRICH,
 	AP_TOKENS_UPSERT,
 	AP_OBS_UPSERT,
 	AP_USAGE_UPSERT,
@@ -57,17 +59,33 @@ static const char *const apply_sql[AP__COUNT] = {
 	/* the batch's process descriptions, one row per process, in key order */
 	[AP_PROCESSES_UPSERT] =
 		"INSERT INTO processes AS t (sensor_id, pid, start_time, node, ppid, uid, exe, cmdline,"
-		" cgroup, container_id, cgroup_id, first_seen, last_seen, k8s_namespace)"
-		" SELECT $1, pid, st, $2, ppid, uid, exe, cmdline, cgroup, cid, cgid, $3, $3, ns"
+		" cgroup, container_id, cgroup_id, first_seen, last_seen, k8s_namespace, pod, pod_uid,"
+		" container, workload_kind, workload_name, service_account, image)"
+		" SELECT $1, pid, st, $2, ppid, uid, exe, cmdline, cgroup, cid, cgid, $3, $3, ns, pod,"
+		" puid, ctr, wk, wn, sa, img"
 		" FROM unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[],"
-		" $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[])"
-		" AS x(pid, st, ppid, uid, exe, cmdline, cgroup, cid, cgid, ns)"
+		" $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[],"
+		" $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])"
+		" AS x(pid, st, ppid, uid, exe, cmdline, cgroup, cid, cgid, ns, pod, puid, ctr, wk, wn,"
+		" sa, img)"
 		" ON CONFLICT (sensor_id, pid, start_time) DO UPDATE SET node = excluded.node,"
 		" ppid = excluded.ppid, uid = excluded.uid, " KEEP("exe") ", " KEEP("cmdline") ", "
 		KEEP("cgroup") ", " KEEP("container_id") ", " KEEP("k8s_namespace") ","
+		" " KEEP("pod") ", " KEEP("pod_uid") ", " KEEP("container") ", " KEEP("workload_kind") ","
+		" " KEEP("workload_name") ", " KEEP("service_account") ", " KEEP("image") ","
 		" cgroup_id = excluded.cgroup_id,"
 		" first_seen = LEAST(t.first_seen, excluded.first_seen),"
 		" last_seen = GREATEST(t.last_seen, excluded.last_seen)",
+	/* the names of a pod reach the processes described before the watcher knew it */
+	[AP_POD_ENRICH] =
+		"UPDATE processes AS t SET pod = x.pod, k8s_namespace = x.ns, workload_kind = x.wk,"
+		" workload_name = x.wn, service_account = x.sa FROM unnest($1::text[], $2::text[],"
+		" $3::text[], $4::text[], $5::text[], $6::text[]) AS x(puid, pod, ns, wk, wn, sa)"
+		" WHERE t.pod_uid = x.puid AND t.pod = ''",
+	[AP_CONTAINER_ENRICH] =
+		"UPDATE processes AS t SET container = x.ctr, image = x.img FROM unnest($1::text[],"
+		" $2::text[], $3::text[], $4::text[]) AS x(puid, cid, ctr, img)"
+		" WHERE t.pod_uid = x.puid AND t.container_id = x.cid AND t.container = ''",
 	/* the batch's tokens, one row per fingerprint, in fingerprint order */
 	[AP_TOKENS_UPSERT] =
 		"INSERT INTO tokens AS t (" PG_TOKEN_COLS ") SELECT * FROM unnest($1::text[],"
@@ -169,6 +187,8 @@ struct proc_note {
 	size_t order;
 	/* the merged values: later non-empty strings win, numbers are the latest */
 	const char *exe, *cmdline, *cgroup, *container_id, *k8s_namespace;
+	const char *pod, *pod_uid, *container, *workload_kind, *workload_name, *service_account,
+		*image;
 };
 
 struct apply_ctx {
@@ -614,7 +634,9 @@ static int apply_held(struct apply_ctx *c, const Tokentap__V1__TokenHeld *e)
 static void apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e)
 {
 	c->procs[c->n_procs] = (struct proc_note){ e, c->n_procs, e->exe, e->cmdline, e->cgroup,
-						    e->container_id, e->k8s_namespace };
+						    e->container_id, e->k8s_namespace, e->pod,
+						    e->pod_uid, e->container, e->workload_kind,
+						    e->workload_name, e->service_account, e->image };
 	c->n_procs++;
 }
 
@@ -632,6 +654,52 @@ static int proc_cmp(const void *a, const void *b)
 static const char *keep(const char *old, const char *v)
 {
 	return v && v[0] ? v : old;
+}
+
+/* The pod and container names of the batch's n merged processes, to earlier rows. */
+static int enrich_pods(struct apply_ctx *c, size_t n)
+{
+	struct pg_params p = { 0 };
+	struct pg_buf *k = c->col;
+	size_t pods = 0, ctrs = 0;
+
+	begin_columns(c, 6);
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_note *q = &c->procs[i];
+
+		if (!q->pod_uid || !q->pod_uid[0] || !q->pod || !q->pod[0])
+			continue;
+		pg_arr_text(&k[0], q->pod_uid);
+		pg_arr_text(&k[1], q->pod);
+		pg_arr_text(&k[2], q->k8s_namespace);
+		pg_arr_text(&k[3], q->workload_kind);
+		pg_arr_text(&k[4], q->workload_name);
+		pg_arr_text(&k[5], q->service_account);
+		pods++;
+	}
+	if (bind_columns(c, &p, 6) < 0)
+		return -1;
+	if (pods && pg_run0(&c->s->pc, &stmts, AP_POD_ENRICH, &p, &c->e, "process pod") < 0)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	begin_columns(c, 4);
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_note *q = &c->procs[i];
+
+		if (!q->pod_uid || !q->pod_uid[0] || !q->container || !q->container[0] ||
+		    !q->container_id || !q->container_id[0])
+			continue;
+		pg_arr_text(&k[0], q->pod_uid);
+		pg_arr_text(&k[1], q->container_id);
+		pg_arr_text(&k[2], q->container);
+		pg_arr_text(&k[3], q->image);
+		ctrs++;
+	}
+	if (bind_columns(c, &p, 4) < 0)
+		return -1;
+	if (ctrs && pg_run0(&c->s->pc, &stmts, AP_CONTAINER_ENRICH, &p, &c->e, "process container") < 0)
+		return -1;
+	return 0;
 }
 
 /* One row per process of the batch: the same outcome as one upsert per description. */
@@ -656,12 +724,19 @@ static int flush_procs(struct apply_ctx *c)
 			m->cgroup = keep(m->cgroup, q->e->cgroup);
 			m->container_id = keep(m->container_id, q->e->container_id);
 			m->k8s_namespace = keep(m->k8s_namespace, q->e->k8s_namespace);
+			m->pod = keep(m->pod, q->e->pod);
+			m->pod_uid = keep(m->pod_uid, q->e->pod_uid);
+			m->container = keep(m->container, q->e->container);
+			m->workload_kind = keep(m->workload_kind, q->e->workload_kind);
+			m->workload_name = keep(m->workload_name, q->e->workload_name);
+			m->service_account = keep(m->service_account, q->e->service_account);
+			m->image = keep(m->image, q->e->image);
 			m->e = q->e; /* ppid, uid, cgroup_id: the latest */
 			continue;
 		}
 		c->procs[n++] = *q;
 	}
-	begin_columns(c, 13);
+	begin_columns(c, 20);
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
@@ -675,14 +750,23 @@ static int flush_procs(struct apply_ctx *c)
 		pg_arr_text(&k[10], q->container_id);
 		pg_arr_int(&k[11], (int64_t)q->e->cgroup_id);
 		pg_arr_text(&k[12], q->k8s_namespace);
+		pg_arr_text(&k[13], q->pod);
+		pg_arr_text(&k[14], q->pod_uid);
+		pg_arr_text(&k[15], q->container);
+		pg_arr_text(&k[16], q->workload_kind);
+		pg_arr_text(&k[17], q->workload_name);
+		pg_arr_text(&k[18], q->service_account);
+		pg_arr_text(&k[19], q->image);
 	}
-	if (bind_columns(c, &p, 13) < 0)
+	if (bind_columns(c, &p, 20) < 0)
 		return -1;
 	/* $1..$3 are the batch's sensor, node and time, not columns */
 	pg_text(&p, 1, c->b->sensor_id);
 	pg_text(&p, 2, c->b->node);
 	pg_int(&p, 3, c->b->sent_at_ms > 0 ? c->b->sent_at_ms : c->now_ms);
-	return pg_run0(&c->s->pc, &stmts, AP_PROCESSES_UPSERT, &p, &c->e, "process");
+	if (pg_run0(&c->s->pc, &stmts, AP_PROCESSES_UPSERT, &p, &c->e, "process") < 0)
+		return -1;
+	return enrich_pods(c, n);
 }
 
 /* The counters as a JSON object, named as in the proto (as sqlite_apply.c). */

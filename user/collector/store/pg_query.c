@@ -93,7 +93,8 @@ static const char sql_token_one[] = "SELECT " PG_TOKEN_COLS " FROM tokens WHERE 
 
 enum {
 	PR_SENSOR_ID, PR_NODE, PR_PID, PR_EXE, PR_COMM, PR_UID, PR_REQUESTS, PR_FIRST_SEEN,
-	PR_LAST_SEEN, PR_CONTAINER_ID, PR_CMDLINE, PR_K8S_NAMESPACE,
+	PR_LAST_SEEN, PR_CONTAINER_ID, PR_CMDLINE, PR_K8S_NAMESPACE, PR_POD, PR_CONTAINER, PR_IMAGE,
+	PR_WORKLOAD_KIND, PR_WORKLOAD_NAME, PR_SERVICE_ACCOUNT, PR_POD_UID,
 };
 /*
  * SQLite's bare columns of a GROUP BY (node, comm, uid) come from one row
@@ -103,7 +104,10 @@ enum {
 static const char sql_token_processes[] =
 	"SELECT g.sensor_id, g.node, g.pid, g.exe, g.comm, g.uid, g.requests, g.first_seen,"
 	" g.last_seen, " PG_PROC_OF("g", "container_id") ", " PG_PROC_OF("g", "cmdline") ", "
-	PG_PROC_OF("g", "k8s_namespace") " FROM (SELECT o.sensor_id, o.pid, o.exe,"
+	PG_PROC_OF("g", "k8s_namespace") ", " PG_PROC_OF("g", "pod") ", " PG_PROC_OF("g", "container")
+	", " PG_PROC_OF("g", "image") ", " PG_PROC_OF("g", "workload_kind") ", "
+	PG_PROC_OF("g", "workload_name") ", " PG_PROC_OF("g", "service_account") ", "
+	PG_PROC_OF("g", "pod_uid") " FROM (SELECT o.sensor_id, o.pid, o.exe,"
 	" (array_agg(o.node ORDER BY o.last_seen DESC, o.id))[1] AS node,"
 	" (array_agg(o.comm ORDER BY o.last_seen DESC, o.id))[1] AS comm,"
 	" (array_agg(o.uid ORDER BY o.last_seen DESC, o.id))[1] AS uid,"
@@ -241,6 +245,13 @@ static struct json_object *process_row(const PGresult *r, int i)
 	put_opt(p, "container_id", pg_s(r, i, PR_CONTAINER_ID));
 	put_opt(p, "cmdline", pg_s(r, i, PR_CMDLINE));
 	put_opt(p, "k8s_namespace", pg_s(r, i, PR_K8S_NAMESPACE));
+	put_opt(p, "pod", pg_s(r, i, PR_POD));
+	put_opt(p, "pod_uid", pg_s(r, i, PR_POD_UID));
+	put_opt(p, "container", pg_s(r, i, PR_CONTAINER));
+	put_opt(p, "image", pg_s(r, i, PR_IMAGE));
+	put_opt(p, "workload_kind", pg_s(r, i, PR_WORKLOAD_KIND));
+	put_opt(p, "workload_name", pg_s(r, i, PR_WORKLOAD_NAME));
+	put_opt(p, "service_account", pg_s(r, i, PR_SERVICE_ACCOUNT));
 	return p;
 }
 

@@ -64,7 +64,7 @@ static const char sql_cursor_set[] =
 enum {
 	SR_ID, SR_FINGERPRINT, SR_SENSOR_ID, SR_NODE, SR_TS, SR_PID, SR_COMM, SR_EXE, SR_DST,
 	SR_HOST, SR_TLS, SR_METHOD, SR_PATH, SR_HEADER, SR_IN_QUERY, SR_CMDLINE, SR_CGROUP,
-	SR_CONTAINER_ID, SR_K8S_NAMESPACE,
+	SR_CONTAINER_ID, SR_K8S_NAMESPACE, SR_WORKLOAD_KIND, SR_WORKLOAD_NAME, SR_CONTAINER,
 };
 static const char sql_seen_rows[] =
 	"SELECT s.id, s.fingerprint, s.sensor_id, s.node, s.ts, s.pid, s.comm, s.exe, s.dst,"
@@ -72,7 +72,10 @@ static const char sql_seen_rows[] =
 	" COALESCE(" PG_PROC_OF("s", "cmdline") ", ''),"
 	" COALESCE(" PG_PROC_OF("s", "cgroup") ", ''),"
 	" COALESCE(" PG_PROC_OF("s", "container_id") ", ''),"
-	" COALESCE(" PG_PROC_OF("s", "k8s_namespace") ", '')"
+	" COALESCE(" PG_PROC_OF("s", "k8s_namespace") ", ''),"
+	" COALESCE(" PG_PROC_OF("s", "workload_kind") ", ''),"
+	" COALESCE(" PG_PROC_OF("s", "workload_name") ", ''),"
+	" COALESCE(" PG_PROC_OF("s", "container") ", '')"
 	" FROM seen_log s WHERE s.id > $1 ORDER BY s.id LIMIT $2";
 
 enum {
@@ -507,8 +510,13 @@ static int eval_seen(struct pass *p, const PGresult *r, int i)
 
 	if (!load_token(p, fp, &t))
 		return 0;
-	risk_workload(pg_s(r, i, SR_EXE), pg_s(r, i, SR_CONTAINER_ID), ns, workload,
-		      sizeof(workload));
+	risk_workload(&(struct risk_proc){ .exe = pg_s(r, i, SR_EXE),
+					   .container_id = pg_s(r, i, SR_CONTAINER_ID),
+					   .k8s_namespace = ns,
+					   .workload_kind = pg_s(r, i, SR_WORKLOAD_KIND),
+					   .workload_name = pg_s(r, i, SR_WORKLOAD_NAME),
+					   .container = pg_s(r, i, SR_CONTAINER) },
+		      workload, sizeof(workload));
 	risk_destination(pg_s(r, i, SR_HOST), pg_s(r, i, SR_DST), dest, sizeof(dest));
 	u = (struct risk_use){
 		.ts_ms = pg_i(r, i, SR_TS), .workload = workload,

@@ -274,6 +274,15 @@ static const char *const migrations[] = {
 	" END $f$;"
 	"CREATE TRIGGER risk_score_copy AFTER INSERT OR UPDATE OF score ON risk"
 	" FOR EACH ROW EXECUTE FUNCTION risk_score_copy();",
+	/* 4: the pod watcher's names of a process in a pod, as SQLite's migration 7 */
+	"ALTER TABLE processes ADD COLUMN pod text NOT NULL DEFAULT '',"
+	" ADD COLUMN pod_uid text NOT NULL DEFAULT '',"
+	" ADD COLUMN container text NOT NULL DEFAULT '',"
+	" ADD COLUMN workload_kind text NOT NULL DEFAULT '',"
+	" ADD COLUMN workload_name text NOT NULL DEFAULT '',"
+	" ADD COLUMN service_account text NOT NULL DEFAULT '',"
+	" ADD COLUMN image text NOT NULL DEFAULT '';"
+	"CREATE INDEX processes_pod_uid ON processes (pod_uid) WHERE pod_uid <> '';",
 };
 
 int pg_schema_latest(void)

@@ -39,6 +39,8 @@ enum apply_stmt {
 	AP_SENSOR_UPSERT,
 	AP_SENSOR_STATUS,
 	AP_PROCESS_UPSERT,
+	AP_POD_ENRICH,
+	AP_CONTAINER_ENRICH,
 	AP_TOKEN_UPSERT,
 	AP_TOKEN_COUNTERS,
 	AP_OBS_UPDATE,
@@ -70,14 +72,25 @@ static const char *const apply_sql[AP__COUNT] = {
 			     " AND (status_ts IS NULL OR status_ts <= ?2)",
 	[AP_PROCESS_UPSERT] =
 		"INSERT INTO processes (sensor_id, pid, start_time, node, ppid, uid, exe, cmdline, cgroup,"
-		" container_id, cgroup_id, first_seen, last_seen, k8s_namespace)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)"
+		" container_id, cgroup_id, first_seen, last_seen, k8s_namespace, pod, pod_uid, container,"
+		" workload_kind, workload_name, service_account, image)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16,"
+		" ?17, ?18, ?19, ?20)"
 		" ON CONFLICT (sensor_id, pid, start_time) DO UPDATE SET node = excluded.node,"
 		" ppid = excluded.ppid, uid = excluded.uid, " KEEP("exe") ", " KEEP("cmdline") ", "
 		KEEP("cgroup") ", " KEEP("container_id") ", " KEEP("k8s_namespace") ","
+		" " KEEP("pod") ", " KEEP("pod_uid") ", " KEEP("container") ", " KEEP("workload_kind") ","
+		" " KEEP("workload_name") ", " KEEP("service_account") ", " KEEP("image") ","
 		" cgroup_id = excluded.cgroup_id,"
 		" first_seen = MIN(first_seen, excluded.first_seen),"
 		" last_seen = MAX(last_seen, excluded.last_seen)",
+	/* the names of a pod (?1) reach the processes described before the watcher knew it */
+	[AP_POD_ENRICH] =
+		"UPDATE processes SET pod = ?2, k8s_namespace = ?3, workload_kind = ?4,"
+		" workload_name = ?5, service_account = ?6 WHERE pod_uid = ?1 AND pod = ''",
+	[AP_CONTAINER_ENRICH] =
+		"UPDATE processes SET container = ?3, image = ?4 WHERE pod_uid = ?1"
+		" AND container_id = ?2 AND container = ''",
 	[AP_TOKEN_UPSERT] =
 		"INSERT INTO tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
 		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
@@ -647,7 +660,34 @@ static int apply_process(struct apply_ctx *c, const Tokentap__V1__ProcessInfo *e
 	sq_bind_text_static(s, 13, e->k8s_namespace);
 	sqlite3_bind_int64(s, 11, (int64_t)e->cgroup_id);
 	sqlite3_bind_int64(s, 12, seen);
-	return sq_run(&c->e, s, "process");
+	sq_bind_text_static(s, 14, e->pod);
+	sq_bind_text_static(s, 15, e->pod_uid);
+	sq_bind_text_static(s, 16, e->container);
+	sq_bind_text_static(s, 17, e->workload_kind);
+	sq_bind_text_static(s, 18, e->workload_name);
+	sq_bind_text_static(s, 19, e->service_account);
+	sq_bind_text_static(s, 20, e->image);
+	if (sq_run(&c->e, s, "process") < 0)
+		return -1;
+	if (!e->pod_uid || !e->pod_uid[0] || !e->pod || !e->pod[0])
+		return 0;
+	s = stmt(c->st, AP_POD_ENRICH);
+	sq_bind_text_static(s, 1, e->pod_uid);
+	sq_bind_text_static(s, 2, e->pod);
+	sq_bind_text_static(s, 3, e->k8s_namespace);
+	sq_bind_text_static(s, 4, e->workload_kind);
+	sq_bind_text_static(s, 5, e->workload_name);
+	sq_bind_text_static(s, 6, e->service_account);
+	if (sq_run(&c->e, s, "process pod") < 0)
+		return -1;
+	if (!e->container_id || !e->container_id[0] || !e->container || !e->container[0])
+		return 0;
+	s = stmt(c->st, AP_CONTAINER_ENRICH);
+	sq_bind_text_static(s, 1, e->pod_uid);
+	sq_bind_text_static(s, 2, e->container_id);
+	sq_bind_text_static(s, 3, e->container);
+	sq_bind_text_static(s, 4, e->image);
+	return sq_run(&c->e, s, "process container");
 }
 
 /* The counters as a JSON object, named as in the proto. */

@@ -84,12 +84,16 @@ static const char sql_token_one[] = "SELECT " TOKEN_COLS " FROM tokens WHERE fin
 /* The processes that used a token (?1), busiest first, ?2 at most. */
 enum {
 	PR_SENSOR_ID, PR_NODE, PR_PID, PR_EXE, PR_COMM, PR_UID, PR_REQUESTS, PR_FIRST_SEEN,
-	PR_LAST_SEEN, PR_CONTAINER_ID, PR_CMDLINE, PR_K8S_NAMESPACE,
+	PR_LAST_SEEN, PR_CONTAINER_ID, PR_CMDLINE, PR_K8S_NAMESPACE, PR_POD, PR_CONTAINER, PR_IMAGE,
+	PR_WORKLOAD_KIND, PR_WORKLOAD_NAME, PR_SERVICE_ACCOUNT, PR_POD_UID,
 };
 static const char sql_token_processes[] =
 	"SELECT o.sensor_id, o.node, o.pid, o.exe, o.comm, o.uid, SUM(o.requests),"
 	" MIN(o.first_seen), MAX(o.last_seen), " PROC_OF("o", "container_id") ", "
-	PROC_OF("o", "cmdline") ", " PROC_OF("o", "k8s_namespace") " FROM observations o"
+	PROC_OF("o", "cmdline") ", " PROC_OF("o", "k8s_namespace") ", " PROC_OF("o", "pod") ", "
+	PROC_OF("o", "container") ", " PROC_OF("o", "image") ", " PROC_OF("o", "workload_kind") ", "
+	PROC_OF("o", "workload_name") ", " PROC_OF("o", "service_account") ", "
+	PROC_OF("o", "pod_uid") " FROM observations o"
 	" WHERE o.fingerprint = ?1"
 	" GROUP BY o.sensor_id, o.pid, o.exe ORDER BY 7 DESC, 2, 3, 4 LIMIT ?2";
 
@@ -228,6 +232,13 @@ static struct json_object *process_row(sqlite3_stmt *s)
 	put_opt(p, "container_id", sq_col_text(s, PR_CONTAINER_ID));
 	put_opt(p, "cmdline", sq_col_text(s, PR_CMDLINE));
 	put_opt(p, "k8s_namespace", sq_col_text(s, PR_K8S_NAMESPACE));
+	put_opt(p, "pod", sq_col_text(s, PR_POD));
+	put_opt(p, "pod_uid", sq_col_text(s, PR_POD_UID));
+	put_opt(p, "container", sq_col_text(s, PR_CONTAINER));
+	put_opt(p, "image", sq_col_text(s, PR_IMAGE));
+	put_opt(p, "workload_kind", sq_col_text(s, PR_WORKLOAD_KIND));
+	put_opt(p, "workload_name", sq_col_text(s, PR_WORKLOAD_NAME));
+	put_opt(p, "service_account", sq_col_text(s, PR_SERVICE_ACCOUNT));
 	return p;
 }
 

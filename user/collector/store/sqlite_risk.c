@@ -63,7 +63,7 @@ static const char sql_cursor_set[] =
 enum {
 	SR_ID, SR_FINGERPRINT, SR_SENSOR_ID, SR_NODE, SR_TS, SR_PID, SR_COMM, SR_EXE, SR_DST,
 	SR_HOST, SR_TLS, SR_METHOD, SR_PATH, SR_HEADER, SR_IN_QUERY, SR_CMDLINE, SR_CGROUP,
-	SR_CONTAINER_ID, SR_K8S_NAMESPACE,
+	SR_CONTAINER_ID, SR_K8S_NAMESPACE, SR_WORKLOAD_KIND, SR_WORKLOAD_NAME, SR_CONTAINER,
 };
 static const char sql_seen_rows[] =
 	"SELECT s.id, s.fingerprint, s.sensor_id, s.node, s.ts, s.pid, s.comm, s.exe, s.dst,"
@@ -71,7 +71,10 @@ static const char sql_seen_rows[] =
 	" COALESCE(" PROC_OF("s", "cmdline") ", ''),"
 	" COALESCE(" PROC_OF("s", "cgroup") ", ''),"
 	" COALESCE(" PROC_OF("s", "container_id") ", ''),"
-	" COALESCE(" PROC_OF("s", "k8s_namespace") ", '')"
+	" COALESCE(" PROC_OF("s", "k8s_namespace") ", ''),"
+	" COALESCE(" PROC_OF("s", "workload_kind") ", ''),"
+	" COALESCE(" PROC_OF("s", "workload_name") ", ''),"
+	" COALESCE(" PROC_OF("s", "container") ", '')"
 	" FROM seen_log s WHERE s.id > ?1 ORDER BY s.id LIMIT ?2";
 
 /* What the rules read of a token. */
@@ -498,8 +501,13 @@ static int eval_seen(struct pass *p, sqlite3_stmt *r)
 
 	if (!load_token(p, fp, &t))
 		return 0; /* cannot happen: the token row comes with the sighting */
-	risk_workload(sq_col_text(r, SR_EXE), sq_col_text(r, SR_CONTAINER_ID), ns, workload,
-		      sizeof(workload));
+	risk_workload(&(struct risk_proc){ .exe = sq_col_text(r, SR_EXE),
+					   .container_id = sq_col_text(r, SR_CONTAINER_ID),
+					   .k8s_namespace = ns,
+					   .workload_kind = sq_col_text(r, SR_WORKLOAD_KIND),
+					   .workload_name = sq_col_text(r, SR_WORKLOAD_NAME),
+					   .container = sq_col_text(r, SR_CONTAINER) },
+		      workload, sizeof(workload));
 	risk_destination(sq_col_text(r, SR_HOST), sq_col_text(r, SR_DST), dest, sizeof(dest));
 	u = (struct risk_use){
 		.ts_ms = sqlite3_column_int64(r, SR_TS), .workload = workload,

@@ -327,6 +327,19 @@ static const char *const migrations[] = {
 	" UPDATE tokens SET risk_score = NEW.score WHERE fingerprint = NEW.fingerprint; END;"
 	"CREATE TRIGGER risk_score_update AFTER UPDATE OF score ON risk BEGIN"
 	" UPDATE tokens SET risk_score = NEW.score WHERE fingerprint = NEW.fingerprint; END;",
+	/*
+	 * 7: the pod watcher's names of a process in a pod. pod_uid comes
+	 * first (from the cgroup path); the names may come later, with
+	 * another process of the same pod, and are copied to its rows then.
+	 */
+	"ALTER TABLE processes ADD COLUMN pod TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN pod_uid TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN container TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN workload_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN workload_name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN service_account TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE processes ADD COLUMN image TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX processes_pod_uid ON processes (pod_uid) WHERE pod_uid <> '';",
 };
 
 int sqlite_schema_latest(void)
