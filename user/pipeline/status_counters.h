@@ -58,7 +58,9 @@
 	WIRE(batches_rejected, batches_rejected)		\
 	LOCAL(batch_retries)					\
 	LOCAL(held_scanned)					\
-	LOCAL(held_reported)
+	LOCAL(held_reported)					\
+	WIRE(tls_uncovered_reports, tls_uncovered_reports)	\
+	WIRE(tls_uncovered_sockets, tls_uncovered_sockets)
 
 #define STATUS_WIRE_MEMBER_(name, field) uint64_t name;
 #define STATUS_LOCAL_MEMBER_(name) uint64_t name;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "coverage.h"
 #include "cap_check.h"
 #include "clock.h"
 #include "cred.h"
@@ -98,6 +99,7 @@ struct app {
 	struct shipper *shipper; /* NULL without --collector */
 	struct batch_sink ssink;  /* the shipper's pipeline sink */
 	struct held_procs *held;  /* NULL with --no-held-scan */
+	struct coverage *cov;     /* tls_uncovered reports */
 	struct revoker *revoker; /* NULL without --revoke-command */
 	struct metrics_server *metrics;  /* NULL without --metrics-listen */
 	struct metrics_collect *mcollect;
@@ -577,6 +579,13 @@ static int on_record(void *ctx, void *data, size_t size)
 		on_mmap(a, h);
 		return 0;
 	}
+	if (h->kind == TT_EV_UNCOVERED) {
+		/* the attacher's files tell which TLS libraries of the process are attached */
+		pthread_mutex_lock(&a->att_lock);
+		coverage_record(a->cov, &a->att, h);
+		pthread_mutex_unlock(&a->att_lock);
+		return 0;
+	}
 	if (h->kind == TT_EV_EXIT)
 		a->exits_seen = true;
 	pipeline_handle(a->pipe, data, size);
@@ -735,8 +744,8 @@ static int attach(struct app *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	attacher_init(&a->att, a->skel, a->exes, o->pid, o->entry_probes, o->verbose);
-	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, 0,
-				false, o->interval_s);
+	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, NULL,
+				0, false, o->interval_s);
 	attacher_scan_all(&a->att);
 	/* after the scan: what runs now is decided, the gate holds only new programs */
 	if (o->gate_exec && start_gate(a) != 0)
@@ -749,6 +758,12 @@ static int attach(struct app *a)
 			return -1;
 		}
 		held_procs_scan_all(a->held, o->pid);
+	}
+	a->cov = coverage_new("/proc", a->exes, o->interval_s, o->json, o->quiet ? NULL : stdout,
+			      a->shipper ? &a->ssink.sink : NULL);
+	if (!a->cov) {
+		log_error("out of memory");
+		return -1;
 	}
 	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
 	if (!attacher_tls_possible(&a->att))
@@ -834,11 +849,11 @@ static void run_loop(struct app *a)
 		}
 		if (a->metrics && now >= next_metrics) {
 			metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper,
-						a->held, a->scan_overflow, true, o->interval_s);
+						a->held, a->cov, a->scan_overflow, true, o->interval_s);
 			next_metrics = now + 1000000000LL;
 		}
 		if (now >= next_status) {
-			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
+			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->cov, a->scan_overflow,
 				      status_extra(a), false);
 			next_status = now + (int64_t)o->interval_s * 1000000000LL;
 		}
@@ -863,7 +878,7 @@ static void shutdown_run(struct app *a)
 		revoker_free(a->revoker);
 		a->revoker = NULL;
 	}
-	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
+	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->cov, a->scan_overflow,
 		      status_extra(a), true);
 	/* Deliver what is left, or leave it spooled for the next start. */
 	if (a->shipper)
@@ -884,6 +899,7 @@ static void app_free(struct app *a)
 	ring_buffer__free(a->rb);
 	pipeline_free(a->pipe);
 	held_procs_free(a->held);
+	coverage_free(a->cov);
 	attacher_free(&a->att);
 	loader_destroy(a->skel);
 	exe_cache_free(a->exes);
