@@ -149,7 +149,11 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Processes in which a probed TLS write ran: their records are seen. */
+/*
+ * Processes in which a probed TLS write ran: their records are seen. The
+ * sensor removes a process's entry when it has read its exit
+ * (user/sensor/coverage.c), after deciding its pending reports.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

@@ -123,14 +123,11 @@ SEC("tracepoint/sched/sched_process_exit")
 int tp_exit(void *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid;
 	struct tt_event_hdr *h;
 
 	/* only the whole process, not each thread */
 	if ((__u32)pid_tgid != (pid_tgid >> 32))
 		return 0;
-	tgid = pid_tgid >> 32;
-	bpf_map_delete_elem(&tls_tgids, &tgid);
 	h = proc_event(TT_EV_EXIT, sizeof(*h));
 	if (h)
 		bpf_ringbuf_submit(h, wake_flag());

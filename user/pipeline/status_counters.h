@@ -60,7 +60,9 @@
 	LOCAL(held_scanned)					\
 	LOCAL(held_reported)					\
 	WIRE(tls_uncovered_reports, tls_uncovered_reports)	\
-	WIRE(tls_uncovered_sockets, tls_uncovered_sockets)
+	WIRE(tls_uncovered_sockets, tls_uncovered_sockets)	\
+	LOCAL(tls_uncovered_settled)				\
+	LOCAL(tls_uncovered_dropped)
 
 #define STATUS_WIRE_MEMBER_(name, field) uint64_t name;
 #define STATUS_LOCAL_MEMBER_(name) uint64_t name;

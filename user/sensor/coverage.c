@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "coverage.h"
 
+#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +24,20 @@ struct coverage {
 	FILE *out;
 	const struct pipeline_sink *sink;
 	struct uncov_dedupe *dedupe;
+	int tgids_fd;
+	/* reports waiting COVERAGE_SETTLE_NS, oldest first (a ring) */
+	struct pending {
+		int64_t due_ns;
+		bool decided, covered;  /* decided at the process's exit */
+		struct uncov_report r;
+	} pend[COVERAGE_PENDING_MAX];
+	size_t head, n;
+	uint64_t overflow_seen;
 	struct coverage_stats st;
 };
 
 struct coverage *coverage_new(const char *proc_root, struct exe_cache *exes, int interval_s, bool json,
-			      FILE *out, const struct pipeline_sink *sink)
+			      FILE *out, const struct pipeline_sink *sink, int tgids_fd)
 {
 	struct coverage *c = calloc(1, sizeof(*c));
 
@@ -43,6 +53,7 @@ struct coverage *coverage_new(const char *proc_root, struct exe_cache *exes, int
 	c->json = json;
 	c->out = out;
 	c->sink = sink;
+	c->tgids_fd = tgids_fd;
 	return c;
 }
 
@@ -143,6 +154,14 @@ static void print_report(struct coverage *c, const struct uncov_report *r)
 	fflush(c->out);
 }
 
+static void emit(struct coverage *c, const struct uncov_report *r)
+{
+	c->st.reports++;
+	print_report(c, r);
+	if (c->sink && c->sink->uncovered)
+		c->sink->uncovered(c->sink->ctx, r);
+}
+
 void coverage_record(struct coverage *c, const struct attacher *att, const struct tt_event_hdr *h)
 {
 	struct uncov_report r;
@@ -154,8 +173,13 @@ void coverage_record(struct coverage *c, const struct attacher *att, const struc
 	exe_cache_get(c->exes, h->pid, &ei);
 	if (h->flags & TT_F_ADDR)
 		sighting_format_addr(r.dst, sizeof(r.dst), h->dst.family, h->dst.addr, h->dst.port);
-	if (!uncov_dedupe_first(c->dedupe, ei.exe[0] ? ei.exe : h->comm, r.dst, clock_mono_ns()))
+	if (!uncov_dedupe_first(c->dedupe, ei.exe[0] ? ei.exe : h->comm, r.dst, clock_mono_ns())) {
+		if (uncov_dedupe_overflow(c->dedupe) > c->overflow_seen) {
+			c->overflow_seen = uncov_dedupe_overflow(c->dedupe);
+			c->st.dropped++;
+		}
 		return;
+	}
 	r.ts_ns = clock_real_ns();
 	r.pid = h->pid;
 	r.uid = h->uid;
@@ -168,8 +192,54 @@ void coverage_record(struct coverage *c, const struct attacher *att, const struc
 	r.cause = uncov_cause_choose(&f);
 	if (r.cause == UNCOV_UNSUPPORTED_LIB)
 		snprintf(r.detail, sizeof(r.detail), "%s", f.unsupported_lib);
-	c->st.reports++;
-	print_report(c, &r);
-	if (c->sink && c->sink->uncovered)
-		c->sink->uncovered(c->sink->ctx, &r);
+	if (c->tgids_fd < 0) {
+		emit(c, &r);
+		return;
+	}
+	if (c->n == COVERAGE_PENDING_MAX) {
+		c->st.dropped++;
+		return;
+	}
+	c->pend[(c->head + c->n) % COVERAGE_PENDING_MAX] =
+		(struct pending){ .due_ns = clock_mono_ns() + COVERAGE_SETTLE_NS, .r = r };
+	c->n++;
+}
+
+/* Did a probed TLS write run in pid since the sensor started? */
+static bool probed_since(const struct coverage *c, uint32_t pid)
+{
+	uint8_t v;
+
+	return bpf_map_lookup_elem(c->tgids_fd, &pid, &v) == 0;
+}
+
+void coverage_tick(struct coverage *c, int64_t now_ns)
+{
+	while (c && c->n && c->pend[c->head].due_ns <= now_ns) {
+		struct pending *p = &c->pend[c->head];
+		bool covered = p->decided ? p->covered : probed_since(c, p->r.pid);
+
+		if (covered)
+			c->st.settled++;
+		else
+			emit(c, &p->r);
+		c->head = (c->head + 1) % COVERAGE_PENDING_MAX;
+		c->n--;
+	}
+}
+
+void coverage_exit(struct coverage *c, uint32_t pid)
+{
+	if (!c || c->tgids_fd < 0)
+		return;
+	/* decided now, while the process's entry is there; reported in order when due */
+	for (size_t i = 0; i < c->n; i++) {
+		struct pending *p = &c->pend[(c->head + i) % COVERAGE_PENDING_MAX];
+
+		if (p->r.pid == pid && !p->decided) {
+			p->covered = probed_since(c, pid);
+			p->decided = true;
+		}
+	}
+	bpf_map_delete_elem(c->tgids_fd, &pid);
 }

@@ -586,8 +586,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		pthread_mutex_unlock(&a->att_lock);
 		return 0;
 	}
-	if (h->kind == TT_EV_EXIT)
+	if (h->kind == TT_EV_EXIT) {
 		a->exits_seen = true;
+		coverage_exit(a->cov, h->pid);
+	}
 	pipeline_handle(a->pipe, data, size);
 	return 0;
 }
@@ -760,7 +762,7 @@ static int attach(struct app *a)
 		held_procs_scan_all(a->held, o->pid);
 	}
 	a->cov = coverage_new("/proc", a->exes, o->interval_s, o->json, o->quiet ? NULL : stdout,
-			      a->shipper ? &a->ssink.sink : NULL);
+			      a->shipper ? &a->ssink.sink : NULL, bpf_map__fd(a->skel->maps.tls_tgids));
 	if (!a->cov) {
 		log_error("out of memory");
 		return -1;
@@ -827,6 +829,7 @@ static void run_loop(struct app *a)
 		a->nscan = 0;
 		now = clock_mono_ns();
 		pipeline_tick(a->pipe, now);
+		coverage_tick(a->cov, now);
 		if (a->revoker) {
 			char marked[SHIPPER_REVOKE_MAX][33];
 			size_t n = shipper_revoke_list(a->shipper, marked, SHIPPER_REVOKE_MAX);
@@ -871,6 +874,8 @@ static void shutdown_run(struct app *a)
 	hold_watch_stop(a->hold);
 	a->hold = NULL;
 	pipeline_flush_all(a->pipe);
+	/* the reports still settling: the process had its chance to show a probe */
+	coverage_tick(a->cov, INT64_MAX);
 	if (a->revoker) {
 		/* commands under way finish; their outcomes are shipped with the rest */
 		revoker_stop(a->revoker);

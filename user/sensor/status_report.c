@@ -112,6 +112,8 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 		.held_reported = hs ? hs->reported : 0,
 		.tls_uncovered_reports = cs.reports,
 		.tls_uncovered_sockets = cs.sockets,
+		.tls_uncovered_settled = cs.settled,
+		.tls_uncovered_dropped = cs.dropped,
 	};
 }
 
