@@ -305,6 +305,25 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER batches_pruned BEFORE INSERT ON batches"
 	" WHEN NEW.seq <= (SELECT pruned_seq FROM sensors WHERE sensor_id = NEW.sensor_id)"
 	" BEGIN SELECT RAISE(IGNORE); END;",
+	/*
+	 * 6: what sensors cannot see: one row per (sensor, executable,
+	 * destination) reported as tls_uncovered, with the newest cause.
+	 */
+	"CREATE TABLE coverage ("
+	" sensor_id TEXT NOT NULL,"
+	" node TEXT NOT NULL,"
+	" exe TEXT NOT NULL,"
+	" dst TEXT NOT NULL,"
+	" cause TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" container_id TEXT NOT NULL,"
+	" pod_uid TEXT NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" reports INTEGER NOT NULL DEFAULT 1,"
+	" PRIMARY KEY (sensor_id, exe, dst)) WITHOUT ROWID;"
+	"CREATE INDEX coverage_last_seen ON coverage (last_seen);",
 };
 
 int sqlite_schema_latest(void)

@@ -76,6 +76,7 @@ int sqlite_query_tokens(struct store *st, enum token_sort sort, struct json_obje
 			char *err, size_t errlen);
 int sqlite_query_token(struct store *st, const char *fingerprint, struct json_object **out,
 		       char *err, size_t errlen);
+int sqlite_query_coverage(struct store *base, struct json_object **out, char *err, size_t errlen);
 int sqlite_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen);
 int sqlite_query_alerts(struct store *st, const struct alert_filter *f, struct json_object **out,
 			char *err, size_t errlen);
