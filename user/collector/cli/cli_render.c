@@ -356,6 +356,22 @@ void render_sensors(FILE *out, struct json_object *sensors)
 		fprintf(out, "(no sensor has reported yet)\n");
 }
 
+/* As cell, but a long value keeps its end ("~" marks the cut): a program's name is at the end. */
+static void cell_tail(FILE *out, const char *s, int width)
+{
+	size_t n = strlen(s), skip;
+
+	if (n <= (size_t)width) {
+		cell(out, s, width);
+		return;
+	}
+	skip = n - (size_t)width + 1;
+	while (skip < n && ((unsigned char)s[skip] & 0xc0) == 0x80)
+		skip++;
+	fputc('~', out);
+	cell(out, s + skip, width - 1);
+}
+
 void render_coverage(FILE *out, struct json_object *cov, bool only_uncovered)
 {
 	size_t shown = 0;
@@ -381,7 +397,7 @@ void render_coverage(FILE *out, struct json_object *cov, bool only_uncovered)
 		else
 			snprintf(why, sizeof(why), "%s", str(c, "cause"));
 		cell(out, str(c, "node"), 16);
-		cell(out, str(c, "exe"), 44);
+		cell_tail(out, str(c, "exe"), 44);
 		cell(out, covered ? "yes" : "no", 7);
 		cell(out, why, 40);
 		when(str(c, "last_seen"), seen, sizeof(seen));
