@@ -12,6 +12,7 @@ pkgs=(
 	python3-h2 python3-grpcio
 	chromium
 	unzip python3-yaml libcap2-bin podman
+	libmbedtls-dev default-jdk-headless
 )
 # npm builds the web console; a nodejs that ships its own npm needs no package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -377,7 +377,7 @@ void render_coverage(FILE *out, struct json_object *cov, bool only_uncovered)
 	size_t shown = 0;
 	char seen[32];
 
-	fprintf(out, "%-16s %-44s %-7s %-40s %-19s %s\n", "NODE", "EXECUTABLE", "COVERED", "WHY",
+	fprintf(out, "%-16s %-44s %-7s %-48s %-19s %s\n", "NODE", "EXECUTABLE", "COVERED", "WHY",
 		"LAST SEEN", "DESTINATIONS");
 	for (size_t i = 0; i < arr_len(cov); i++) {
 		struct json_object *c = json_object_array_get_idx(cov, i);
@@ -399,7 +399,7 @@ void render_coverage(FILE *out, struct json_object *cov, bool only_uncovered)
 		cell(out, str(c, "node"), 16);
 		cell_tail(out, str(c, "exe"), 44);
 		cell(out, covered ? "yes" : "no", 7);
-		cell(out, why, 40);
+		cell(out, why, 48);
 		when(str(c, "last_seen"), seen, sizeof(seen));
 		fprintf(out, "%-19s ", seen);
 		for (size_t d = 0; d < nd && d < 3; d++) {
