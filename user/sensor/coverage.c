@@ -5,7 +5,9 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "fnv.h"
 #include "attach.h"
 #include "clock.h"
 #include "elf_traits.h"
@@ -16,6 +18,8 @@
 
 #define DEDUPE_SLOTS 4096
 #define MAPS_LINE_MAX 4096
+/* Programs whose ELF traits are remembered (direct-mapped by file identity). */
+#define TRAITS_SLOTS 64
 
 struct coverage {
 	char proc_root[256];
@@ -33,6 +37,14 @@ struct coverage {
 	} pend[COVERAGE_PENDING_MAX];
 	size_t head, n;
 	uint64_t overflow_seen;
+	/*
+	 * A program reporting many destinations is read once, not once per
+	 * destination: its traits by (device, inode, change time).
+	 */
+	struct traits_slot {
+		uint64_t key;    /* 0: empty */
+		struct elf_traits t;
+	} traits[TRAITS_SLOTS];
 	struct coverage_stats st;
 };
 
@@ -115,7 +127,32 @@ static void maps_facts(const struct coverage *c, const struct attacher *att, uin
 	fclose(fp);
 }
 
-static void gather_facts(const struct coverage *c, const struct attacher *att, uint32_t pid,
+/* elf_traits_read, remembered per file; 0, or -1 when it is not a readable ELF file. */
+static int program_traits(struct coverage *c, const char *path, struct elf_traits *t)
+{
+	struct traits_slot *s;
+	struct stat st;
+	uint64_t key;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	key = fnv1a(FNV1A_SEED, &st.st_dev, sizeof(st.st_dev));
+	key = fnv1a(key, &st.st_ino, sizeof(st.st_ino));
+	key = fnv1a(key, &st.st_ctim, sizeof(st.st_ctim));
+	key |= 1; /* never 0, the empty slot */
+	s = &c->traits[key % TRAITS_SLOTS];
+	if (s->key == key) {
+		*t = s->t;
+		return 0;
+	}
+	if (elf_traits_read(path, t) != 0)
+		return -1;
+	s->key = key;
+	s->t = *t;
+	return 0;
+}
+
+static void gather_facts(struct coverage *c, const struct attacher *att, uint32_t pid,
 			 const char *exe, struct uncov_facts *f)
 {
 	const char *base = strrchr(exe, '/');
@@ -128,7 +165,7 @@ static void gather_facts(const struct coverage *c, const struct attacher *att, u
 	maps_facts(c, att, pid, f);
 	/* through /proc: the program as the process sees it, also inside a container */
 	snprintf(path, sizeof(path), "%s/%u/exe", c->proc_root, pid);
-	if (elf_traits_read(path, &t) == 0) {
+	if (program_traits(c, path, &t) == 0) {
 		f->rust = t.rust;
 		f->has_symtab = t.has_symtab;
 		f->is_static = t.is_static;
