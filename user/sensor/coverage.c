@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "coverage.h"
 
-#include <bpf/bpf.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,7 @@ struct coverage {
 	FILE *out;
 	const struct pipeline_sink *sink;
 	struct uncov_dedupe *dedupe;
-	int tgids_fd;
+	const struct coverage_probed *probed;
 	/* reports waiting COVERAGE_SETTLE_NS, oldest first (a ring) */
 	struct pending {
 		int64_t due_ns;
@@ -49,7 +48,8 @@ struct coverage {
 };
 
 struct coverage *coverage_new(const char *proc_root, struct exe_cache *exes, int interval_s, bool json,
-			      FILE *out, const struct pipeline_sink *sink, int tgids_fd)
+			      FILE *out, const struct pipeline_sink *sink,
+			      const struct coverage_probed *probed)
 {
 	struct coverage *c = calloc(1, sizeof(*c));
 
@@ -65,7 +65,7 @@ struct coverage *coverage_new(const char *proc_root, struct exe_cache *exes, int
 	c->json = json;
 	c->out = out;
 	c->sink = sink;
-	c->tgids_fd = tgids_fd;
+	c->probed = probed;
 	return c;
 }
 
@@ -229,7 +229,7 @@ void coverage_record(struct coverage *c, const struct attacher *att, const struc
 	r.cause = uncov_cause_choose(&f);
 	if (r.cause == UNCOV_UNSUPPORTED_LIB)
 		snprintf(r.detail, sizeof(r.detail), "%s", f.unsupported_lib);
-	if (c->tgids_fd < 0) {
+	if (!c->probed) {
 		emit(c, &r);
 		return;
 	}
@@ -245,9 +245,7 @@ void coverage_record(struct coverage *c, const struct attacher *att, const struc
 /* Did a probed TLS write run in pid since the sensor started? */
 static bool probed_since(const struct coverage *c, uint32_t pid)
 {
-	uint8_t v;
-
-	return bpf_map_lookup_elem(c->tgids_fd, &pid, &v) == 0;
+	return c->probed->probed(c->probed->ctx, pid);
 }
 
 void coverage_tick(struct coverage *c, int64_t now_ns)
@@ -267,7 +265,7 @@ void coverage_tick(struct coverage *c, int64_t now_ns)
 
 void coverage_exit(struct coverage *c, uint32_t pid)
 {
-	if (!c || c->tgids_fd < 0)
+	if (!c || !c->probed)
 		return;
 	/* decided now, while the process's entry is there; reported in order when due */
 	for (size_t i = 0; i < c->n; i++) {
@@ -278,5 +276,5 @@ void coverage_exit(struct coverage *c, uint32_t pid)
 			p->decided = true;
 		}
 	}
-	bpf_map_delete_elem(c->tgids_fd, &pid);
+	c->probed->forget(c->probed->ctx, pid);
 }

@@ -36,12 +36,20 @@ struct coverage_stats {
 
 struct coverage;
 
+/* The tls_tgids map, reached through main.c (this file links no BPF library). */
+struct coverage_probed {
+	bool (*probed)(void *ctx, uint32_t pid); /* a probed TLS write ran in pid */
+	void (*forget)(void *ctx, uint32_t pid); /* pid exited */
+	void *ctx;
+};
+
 /*
  * out NULL: print nothing; sink NULL or sink->uncovered NULL: ship nothing.
- * tgids_fd: the tls_tgids map, -1 when there is none (reports are not held).
+ * probed NULL: no map, reports go out at once.
  */
 struct coverage *coverage_new(const char *proc_root, struct exe_cache *exes, int interval_s, bool json,
-			      FILE *out, const struct pipeline_sink *sink, int tgids_fd);
+			      FILE *out, const struct pipeline_sink *sink,
+			      const struct coverage_probed *probed);
 void coverage_free(struct coverage *c);
 /* One TT_EV_UNCOVERED record; att (read only, its lock held) names the attached files. */
 void coverage_record(struct coverage *c, const struct attacher *att, const struct tt_event_hdr *h);

@@ -6,6 +6,7 @@
  * executable in use, and turns what they capture into fingerprinted,
  * classified, aggregated token events.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
@@ -100,6 +101,7 @@ struct app {
 	struct batch_sink ssink;  /* the shipper's pipeline sink */
 	struct held_procs *held;  /* NULL with --no-held-scan */
 	struct coverage *cov;     /* tls_uncovered reports */
+	struct coverage_probed probed; /* its view of the tls_tgids map */
 	struct revoker *revoker; /* NULL without --revoke-command */
 	struct metrics_server *metrics;  /* NULL without --metrics-listen */
 	struct metrics_collect *mcollect;
@@ -597,6 +599,22 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The tls_tgids map for the blind-spot report (coverage.h). */
+static bool tgid_probed(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+	uint8_t v;
+
+	return bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.tls_tgids), &pid, &v) == 0;
+}
+
+static void tgid_forget(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.tls_tgids), &pid);
+}
+
 /* Captured memory holds secrets: no core dumps, no ptrace by others. */
 static void protect_process(void)
 {
@@ -764,8 +782,9 @@ static int attach(struct app *a)
 		}
 		held_procs_scan_all(a->held, o->pid);
 	}
+	a->probed = (struct coverage_probed){ tgid_probed, tgid_forget, a };
 	a->cov = coverage_new("/proc", a->exes, o->interval_s, o->json, o->quiet ? NULL : stdout,
-			      a->shipper ? &a->ssink.sink : NULL, bpf_map__fd(a->skel->maps.tls_tgids));
+			      a->shipper ? &a->ssink.sink : NULL, &a->probed);
 	if (!a->cov) {
 		log_error("out of memory");
 		return -1;
