@@ -5,9 +5,10 @@
  * the sensor does not see into. The write tracepoints already read the
  * first 8 bytes of every socket write (plaintext.bpf.h); a TLS record
  * header is checked on those same bytes, so a write that is not TLS costs
- * three compares more. Only an application-data record from a process with
- * no probed TLS call costs map work: one lookup in tls_tgids and one
- * insert into uncov_socks, which succeeds once per socket. The maps are
+ * three compares more. Only an application-data record costs map work: a
+ * lookup in tls_tgids (a covered process stops there) and one in
+ * uncov_socks (a socket already reported stops there); the first record
+ * of an uncovered socket walks the fd table and inserts into uncov_socks. The maps are
  * in maps.bpf.h.
  */
 #ifndef TOKENTAP_UNCOVERED_BPF_H
@@ -47,6 +48,9 @@ static __always_inline void uncovered_check(int fd, __u64 head)
 	if (!is_tls_appdata(head) || !tgid_wanted(key.tgid))
 		return;
 	if (bpf_map_lookup_elem(&tls_tgids, &key.tgid))
+		return;
+	/* reported already: a plain lookup, before the fd table walk and the LRU insert */
+	if (bpf_map_lookup_elem(&uncov_socks, &key))
 		return;
 	sock = fd_to_socket(fd);
 	if (!sock || bpf_map_update_elem(&uncov_socks, &key, &one, BPF_NOEXIST))
