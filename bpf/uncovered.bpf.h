@@ -8,8 +8,8 @@
  * three compares more. Only an application-data record costs map work: a
  * lookup in tls_tgids (a covered process stops there) and one in
  * uncov_socks (a socket already reported stops there); the first record
- * of an uncovered socket walks the fd table and inserts into uncov_socks. The maps are
- * in maps.bpf.h.
+ * of an uncovered socket walks the fd table and inserts into uncov_socks.
+ * The maps are in maps.bpf.h.
  */
 #ifndef TOKENTAP_UNCOVERED_BPF_H
 #define TOKENTAP_UNCOVERED_BPF_H
