@@ -73,6 +73,7 @@ int tp_close(struct trace_event_raw_sys_enter *ctx)
 	ck.tgid = key.tgid;
 	ck.conn = (__u64)(__u32)key.fd | TT_CONN_PLAIN;
 	bpf_map_delete_elem(&conts, &ck);
+	bpf_map_delete_elem(&uncov_socks, &ck);
 	if (h2c_n && !bpf_map_delete_elem(&h2_conns, &ck))
 		__sync_fetch_and_sub(&h2c_n, 1);
 	if (ssl) {

@@ -158,6 +158,26 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/*
+ * Processes in which a probed TLS write ran: their records are seen. The
+ * sensor removes a process's entry when it has read its exit
+ * (user/sensor/coverage.c), after deciding its pending reports.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} tls_tgids SEC(".maps");
+
+/* Sockets already reported as uncovered (tgid, fd | TT_CONN_PLAIN). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct conn_key);
+	__type(value, __u8);
+} uncov_socks SEC(".maps");
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

@@ -65,6 +65,8 @@ static __always_inline int on_plain_write(int fd, const void *buf, __u64 len)
 		return h2c_start(&key, fd, buf, len) ? PLAIN_H2 : PLAIN_NONE;
 	if (h2c_n && bpf_map_lookup_elem(&h2_conns, &key))
 		return plain_capture(fd, buf, len, TT_F_H2) ? PLAIN_H2 : PLAIN_NONE;
+	if (have_head)
+		uncovered_check(fd, head);
 	if (slow_until_ns == 0 || bpf_ktime_get_ns() > slow_until_ns)
 		return PLAIN_NONE;
 

@@ -51,6 +51,7 @@ static __always_inline int rustls_write_vectored(void *ctx, void *writer, const 
 	if (!key.conn || cnt == 0 || !tgid_wanted(key.tgid) ||
 	    bpf_probe_read_user(&v0, sizeof(v0), &iov[0]) || v0.iov_len > (1ULL << 62))
 		return 0;
+	tls_probed(key.tgid);
 	/* what the write is, by its first slice */
 	flags = tls_write_kind(&key, v0.iov_base, (__s64)v0.iov_len, true);
 	if (!flags)

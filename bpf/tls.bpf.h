@@ -175,6 +175,7 @@ static __always_inline int on_tls_write_bind(void *ctx, void *ssl, const void *b
 
 	if (num <= 0 || !tgid_wanted(tgid))
 		return 0;
+	tls_probed(tgid);
 	/* a Go binary whose HPACK encoder is probed: its fields name this session */
 	if (!h2_ok)
 		hf_end(&key, pid_tgid);

@@ -14,6 +14,7 @@
 #include "sock.bpf.h"
 #include "capture.bpf.h"
 #include "close.bpf.h"
+#include "uncovered.bpf.h"
 #include "tls.bpf.h"
 #include "rustls.bpf.h"
 #include "gotls.bpf.h"

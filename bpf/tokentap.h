@@ -29,7 +29,17 @@ enum tt_event_kind {
 	TT_EV_CLOSE = 6, /* a tracked connection's fd was closed; conn: its TLS session or 0 */
 	TT_EV_HFEND = 7, /* the thread that encoded header fields now writes them: conn is the
 			  * TLS session, data[0..8) the encoder; addresses as for TT_EV_BIND */
+	TT_EV_UNCOVERED = 8, /* a process with no probed TLS call sent a TLS application-data
+			      * record on socket fd (uncovered.bpf.h); addresses set, no data */
 };
+
+/*
+ * A TLS application-data record counts as a blind spot from this length:
+ * TLS 1.3's encrypted Finished (at most 69 bytes) and alerts (19) are sent
+ * outside the library's write call even when it is probed.
+ */
+#define TT_TLS_REC_MIN 96
+#define TT_TLS_REC_MAX (16384 + 256)
 
 enum tt_event_flags {
 	TT_F_TLS = 1 << 0,       /* captured before encryption by a TLS library */

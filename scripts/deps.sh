@@ -13,7 +13,7 @@ pkgs=(
 	cargo rustc librust-ureq-dev librust-reqwest-dev
 	chromium
 	unzip python3-yaml libcap2-bin podman
-	default-jdk-headless libasm-java
+	default-jdk-headless libasm-java libmbedtls-dev
 )
 # npm builds the web console; a nodejs that ships its own npm needs no package
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

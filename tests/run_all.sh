@@ -78,11 +78,13 @@ e2e_suite deploy BUILD="$BUILD" python3 tests/deploy/run.py
 e2e_suite e2e-faults TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_TEST_HOOKS_BIN="$BUILD/tokentap-test-hooks" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_faults.py
 e2e_suite e2e-kube TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_kube.py
 e2e_suite e2e-risk TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_risk.py
+e2e_suite e2e-coverage TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_coverage.py
 # the collector and risk suites again with the collectors on PostgreSQL:
 # replicas, failover of the leader, the same answers as SQLite
 if [ -n "${TOKENTAP_TEST_PG:-}" ]; then
 	e2e_suite e2e-collector-pg TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_COLLECTOR_PG="$TOKENTAP_TEST_PG" python3 tests/e2e/run_collector.py
 	e2e_suite e2e-risk-pg TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_COLLECTOR_PG="$TOKENTAP_TEST_PG" python3 tests/e2e/run_risk.py
+	e2e_suite e2e-coverage-pg TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" TOKENTAP_COLLECTOR_PG="$TOKENTAP_TEST_PG" python3 tests/e2e/run_coverage.py
 elif [ -n "${TOKENTAP_REQUIRE_PG:-}" ]; then
 	echo "FAIL PostgreSQL required (TOKENTAP_REQUIRE_PG=1) but scripts/pg-test.sh could not start it"
 	failed=$((failed + 1))

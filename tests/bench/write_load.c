@@ -2,14 +2,20 @@
 /*
  * write_load - time COUNT write() calls of SIZE non-HTTP bytes to /dev/null
  * and print the mean cost of one call. It measures what a write tracepoint
- * adds to the writes that are not HTTP, the overwhelming majority.
+ * adds to the writes that are not HTTP, the overwhelming majority. With
+ * --tls-record --udp each write opens with a TLS application-data record
+ * header and goes to a loopback UDP socket: the blind-spot check's path
+ * for a process no TLS probe covers (bpf/uncovered.bpf.h).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,14 +24,18 @@
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [-n COUNT] [-s SIZE] [-w WARMUP]\n"
+		"Usage: %s [-n COUNT] [-s SIZE] [-w WARMUP] [--tls-record] [--udp]\n"
 		"Time COUNT write() calls of SIZE bytes to /dev/null; print\n"
 		"\"ns_per_op=<mean ns per write>\" on stdout.\n\n"
 		"  -n, --count N    timed writes (default 1000000)\n"
 		"  -s, --size N     bytes per write, 1..%d (default 64)\n"
 		"  -w, --warmup N   untimed writes first (default 10000)\n"
+		"  -t, --tls-record each write starts with a TLS application-data record\n"
+		"                   header (SIZE at least 5)\n"
+		"  -u, --udp        write to a loopback UDP socket (datagrams nobody reads\n"
+		"                   are dropped) instead of /dev/null\n"
 		"  -h, --help       show this help\n\n"
-		"Example:\n  %s -n 1000000 -s 64\n",
+		"Example:\n  %s -n 1000000 -s 64 --tls-record --udp\n",
 		prog, MAX_SIZE, prog);
 }
 
@@ -61,21 +71,39 @@ static int write_n(int fd, const char *buf, size_t size, long n)
 	return 0;
 }
 
+/* A UDP socket connected to another bound on loopback: writes never block. */
+static int udp_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), tx;
+
+	if (rx < 0 || bind(rx, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(rx, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tx < 0 || connect(tx, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	return tx;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "tls-record", no_argument, NULL, 't' },
+		{ "udp", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long count = 1000000, size = 64, warmup = 10000;
 	char buf[MAX_SIZE];
 	long long t0, t1;
-	int opt, fd;
+	int opt, fd, tls = 0, udp = 0;
 
-	while ((opt = getopt_long(argc, argv, "n:s:w:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:s:w:tuh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			if (parse_count(optarg, 1, 1000000000L, &count))
@@ -89,6 +117,12 @@ int main(int argc, char **argv)
 			if (parse_count(optarg, 0, 1000000000L, &warmup))
 				goto bad;
 			break;
+		case 't':
+			tls = 1;
+			break;
+		case 'u':
+			udp = 1;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			return 0;
@@ -96,16 +130,20 @@ int main(int argc, char **argv)
 			goto bad;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (tls && size < 5))
 		goto bad;
 
 	/* Binary-looking bytes: no HTTP method, so a filter rejects them early. */
 	for (long i = 0; i < size; i++)
 		buf[i] = (char)(0x80 | (i & 0x3f));
+	if (tls) {
+		/* type 0x17, version 0x0303, a 200-byte record: what an unprobed TLS client sends */
+		memcpy(buf, "\x17\x03\x03\x00\xc8", 5);
+	}
 
-	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	fd = udp ? udp_socket() : open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
-		perror("write_load: open /dev/null");
+		perror(udp ? "write_load: UDP socket" : "write_load: open /dev/null");
 		return 1;
 	}
 	if (write_n(fd, buf, (size_t)size, warmup))

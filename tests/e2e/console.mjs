@@ -304,6 +304,12 @@ step('sensors_page', async ({ page, context }) => {
 	const rows = await page.$$eval('table.sensors tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
 	check(rows.length === api.length && api.length >= 1, `sensors shown ${rows.length} vs API ${api.length}`);
 	check(rows[0][0] === api[0].node && rows[0][5] === String(api[0].batches), 'sensor row differs: ' + rows[0].slice(0, 6));
+	// what each node cannot see: one row per uncovered entry of GET /v1/coverage
+	const blind = (await apiJSON(context, '/v1/coverage')).filter((c) => !c.covered);
+	const crow = await page.$$eval('table.coverage tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+	check(crow.length === blind.length, `uncovered shown ${crow.length} vs API ${blind.length}`);
+	if (blind.length) check(crow[0][1] === blind[0].exe && crow[0][2].startsWith(blind[0].cause), 'coverage row differs: ' + crow[0]);
+	else check((await page.textContent('#coverage')).includes('Every TLS sender reported is covered'), 'no coverage note');
 	await shot(page, 'sensors');
 });
 

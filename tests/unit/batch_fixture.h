@@ -236,6 +236,29 @@ static inline Tokentap__V1__RevocationResult *fx_add_revocation(Tokentap__V1__Ba
 	return r;
 }
 
+/* A blind spot: exe (pid) sent TLS to dst, not seen into, for cause (detail). */
+static inline Tokentap__V1__TlsUncovered *fx_add_uncovered(Tokentap__V1__Batch *b, uint32_t pid,
+							   const char *exe, const char *dst,
+							   const char *cause, const char *detail,
+							   int64_t ts)
+{
+	Tokentap__V1__Event *e = fx_add_event(b);
+	Tokentap__V1__TlsUncovered *u = fx_alloc(sizeof(*u));
+
+	tokentap__v1__tls_uncovered__init(u);
+	u->ts_ms = ts;
+	u->process = fx_proc(pid, exe);
+	u->process->tid = 0;
+	u->dst = fx_str(dst);
+	u->cause = fx_str(cause);
+	u->detail = fx_str(detail);
+	u->container_id = fx_str("");
+	u->pod_uid = fx_str("");
+	e->kind_case = TOKENTAP__V1__EVENT__KIND_TLS_UNCOVERED;
+	e->tls_uncovered = u;
+	return u;
+}
+
 static inline uint8_t *fx_gzip(const void *in, size_t len, size_t *outlen)
 {
 	z_stream zs = { 0 };

@@ -434,6 +434,47 @@ static void test_invalid_identity_and_counts(void **state)
 	expect_invalid(b, "no process");
 }
 
+/* tls_uncovered: stored when valid; a cause that is not a lowercase name, an over-long field, or no process refused. */
+static void test_tls_uncovered(void **state)
+{
+	Tokentap__V1__Batch *b;
+	Tokentap__V1__TlsUncovered *u;
+	struct ingest_result r;
+	size_t len;
+	uint8_t *body;
+
+	(void)state;
+	b = good_batch(2);
+	fx_add_uncovered(b, 11, "/opt/mbc", "1.2.3.4:443", "Unknown Cause", "", T0);
+	expect_invalid(b, "cause not a name");
+	b = good_batch(2);
+	fx_add_uncovered(b, 11, "/opt/mbc", "1.2.3.4:443", "", "", T0);
+	expect_invalid(b, "empty cause");
+	b = good_batch(2);
+	fx_add_uncovered(b, 11, "/opt/mbc", "1.2.3.4:443", "unknown", "", 0);
+	expect_invalid(b, "no time");
+	b = good_batch(2);
+	u = fx_add_uncovered(b, 11, "/opt/mbc", "1.2.3.4:443", "unknown", "", T0);
+	free(u->dst);
+	u->dst = fx_str("1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:443");
+	expect_invalid(b, "dst too long");
+	b = good_batch(2);
+	u = fx_add_uncovered(b, 11, "/opt/mbc", "1.2.3.4:443", "unknown", "", T0);
+	tokentap__v1__process_ref__free_unpacked(u->process, NULL);
+	u->process = NULL;
+	expect_invalid(b, "tls_uncovered without a process");
+
+	/* a cause this collector does not know yet is still a name: kept */
+	b = good_batch(1);
+	fx_add_uncovered(b, 11, "/opt/mbc", "1.2.3.4:443", "some_future_cause", "", T0);
+	body = fx_pack(b, true, &len);
+	ingest("gzip", body, len, &r);
+	assert_int_equal(r.status, INGEST_STORED);
+	assert_int_equal(r.kinds[TOKENTAP__V1__EVENT__KIND_TLS_UNCOVERED], 1);
+	free(body);
+	fx_free(b);
+}
+
 static void test_invalid_utf8_repaired(void **state)
 {
 	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", 1);
@@ -528,6 +569,7 @@ int main(void)
 		T(test_wrong_wire_types),
 		T(test_invalid_fingerprints),
 		T(test_invalid_identity_and_counts),
+		T(test_tls_uncovered),
 		T(test_invalid_utf8_repaired),
 		T(test_unsupported_encoding),
 		T(test_decode_memory_budget),

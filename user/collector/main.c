@@ -17,6 +17,7 @@ static void usage(FILE *out)
 		"  tokens    list the token inventory\n"
 		"  token     the forensics view of one token (FINGERPRINT)\n"
 		"  sensors   list the sensors that reported\n"
+		"  coverage  what the sensors cannot see: TLS senders not covered, and why\n"
 		"  top       live view of the inventory\n"
 		"  alerts    the risk engine's findings, newest first\n"
 		"  evaluate  run the risk engine once over a database\n"

@@ -95,6 +95,30 @@ struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, 
 	return o;
 }
 
+struct json_object *jsonout_uncovered_event(const struct uncov_report *r)
+{
+	struct json_object *o = json_object_new_object();
+	char ts[40];
+
+	if (!o)
+		return NULL;
+	time_rfc3339_ns(r->ts_ns, ts, sizeof(ts));
+	put_str(o, "ts", ts);
+	put_str(o, "event", "tls_uncovered");
+	put_u64(o, "pid", r->pid);
+	put_u64(o, "uid", r->uid);
+	put_str(o, "comm", r->comm);
+	put_str(o, "exe", r->exe);
+	if (r->cgroup_id)
+		put_u64(o, "cgroup_id", r->cgroup_id);
+	put_str(o, "container_id", r->container_id);
+	put_str(o, "pod_uid", r->pod_uid);
+	put_str(o, "dst", r->dst);
+	put_str(o, "cause", uncov_cause_name(r->cause));
+	put_str(o, "detail", r->detail);
+	return o;
+}
+
 struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n)
 {
 	struct json_object *o = json_object_new_object();
@@ -133,6 +157,16 @@ void textout_held_event(FILE *out, int64_t ts_ns, const struct sighting *s, cons
 	time_rfc3339_ns(ts_ns, ts, sizeof(ts));
 	fprintf(out, "%s %-11s %-18s %.12s pid=%u exe=%s %s %s\n", ts, "token_held", s->info.type,
 		s->fingerprint, s->pid, s->exe[0] ? s->exe : s->comm, source, name);
+}
+
+void textout_uncovered_event(FILE *out, const struct uncov_report *r)
+{
+	char ts[40];
+
+	time_rfc3339_ns(r->ts_ns, ts, sizeof(ts));
+	fprintf(out, "%s tls_uncovered pid=%u exe=%s %s cause=%s%s%s\n", ts, r->pid,
+		r->exe[0] ? r->exe : r->comm, r->dst[0] ? r->dst : "-", uncov_cause_name(r->cause),
+		r->detail[0] ? " " : "", r->detail);
 }
 
 void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size_t n)

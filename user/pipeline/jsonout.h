@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "sighting.h"
 #include "status_counters.h"
+#include "uncovered.h"
 
 /*
  * "token_seen" (count 0: omitted) or "token_usage" (count: requests in the
@@ -24,6 +25,9 @@ void jsonout_add_pod(struct json_object *o, const struct pod_ident *id);
 struct json_object *jsonout_held_event(int64_t ts_ns, const struct sighting *s, const char *source,
 				       const char *name);
 
+/* "tls_uncovered": a process whose TLS the sensor cannot see, its destination and why. */
+struct json_object *jsonout_uncovered_event(const struct uncov_report *r);
+
 /* "sensor_status": the fields in order (status_counters_fields()). */
 struct json_object *jsonout_status(int64_t ts_ns, const struct status_field *f, size_t n);
 
@@ -32,6 +36,7 @@ void textout_token_event(FILE *out, const char *event, int64_t ts_ns, const stru
 			 uint64_t count);
 void textout_held_event(FILE *out, int64_t ts_ns, const struct sighting *s, const char *source,
 			const char *name);
+void textout_uncovered_event(FILE *out, const struct uncov_report *r);
 void textout_status(FILE *out, int64_t ts_ns, const struct status_field *f, size_t n);
 
 #endif

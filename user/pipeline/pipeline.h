@@ -35,6 +35,8 @@ struct pipeline_sink {
 	/* a credential held by the process d describes (held_procs.c) */
 	void (*held)(void *ctx, const struct sighting *s, const struct procdesc *d,
 		     enum held_source src, const char *name);
+	/* a process whose TLS the sensor cannot see (user/sensor/coverage.c) */
+	void (*uncovered)(void *ctx, const struct uncov_report *r);
 	void *ctx;
 };
 

@@ -65,7 +65,11 @@
 	LOCAL(held_scanned)					\
 	LOCAL(held_reported)					\
 	WIRE(pods_cached, pods_cached)				\
-	WIRE(kube_api_errors, kube_api_errors)
+	WIRE(kube_api_errors, kube_api_errors)			\
+	WIRE(tls_uncovered_reports, tls_uncovered_reports)	\
+	WIRE(tls_uncovered_sockets, tls_uncovered_sockets)	\
+	LOCAL(tls_uncovered_settled)				\
+	LOCAL(tls_uncovered_dropped)
 
 #define STATUS_WIRE_MEMBER_(name, field) uint64_t name;
 #define STATUS_LOCAL_MEMBER_(name) uint64_t name;

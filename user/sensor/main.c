@@ -6,6 +6,7 @@
  * executable in use, and turns what they capture into fingerprinted,
  * classified, aggregated token events.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@
 
 #include "attach.h"
 #include "attach_thread.h"
+#include "coverage.h"
 #include "cap_check.h"
 #include "clock.h"
 #include "cred.h"
@@ -118,6 +120,8 @@ struct app {
 	struct shipper *shipper; /* NULL without --collector */
 	struct batch_sink ssink;  /* the shipper's pipeline sink */
 	struct held_procs *held;  /* NULL with --no-held-scan */
+	struct coverage *cov;     /* tls_uncovered reports */
+	struct coverage_probed probed; /* its view of the tls_tgids map */
 	struct revoker *revoker; /* NULL without --revoke-command */
 	struct metrics_server *metrics;  /* NULL without --metrics-listen */
 	struct metrics_collect *mcollect;
@@ -160,8 +164,11 @@ static const char usage[] =
 "\n"
 "Options:\n"
 "  --json                  one JSON object per line on stdout (token_seen,\n"
-"                          token_usage, token_held, sensor_status)\n"
-"  --interval SECONDS      usage and status reporting interval (default 10)\n"
+"                          token_usage, token_held, tls_uncovered, sensor_status)\n"
+"  --interval SECONDS      usage and status reporting interval (default 10);\n"
+"                          tls_uncovered (a process sending TLS the sensor cannot\n"
+"                          read) is reported once per program and destination\n"
+"                          per interval\n"
 "  --key-file FILE         fingerprint key: the file's raw bytes (share one key\n"
 "                          across a fleet so fingerprints match)\n"
 "  --state-dir DIR         state directory (default /var/lib/tokentap); holds\n"
@@ -662,13 +669,38 @@ static int on_record(void *ctx, void *data, size_t size)
 			held_procs_scan_pid(a->held, h->pid);
 		return 0;
 	}
-	if (h->kind == TT_EV_EXIT)
+	if (h->kind == TT_EV_UNCOVERED) {
+		/* the attacher's files tell which TLS libraries of the process are attached */
+		pthread_mutex_lock(&a->att_lock);
+		coverage_record(a->cov, &a->att, h);
+		pthread_mutex_unlock(&a->att_lock);
+		return 0;
+	}
+	if (h->kind == TT_EV_EXIT) {
 		a->exits_seen = true;
+		coverage_exit(a->cov, h->pid);
+	}
 	pipeline_handle(a->pipe, data, size);
 	/* after the pipeline: the exit is the process's last event in the ring */
 	if (h->kind == TT_EV_EXIT)
 		exe_cache_forget(a->exes, h->pid);
 	return 0;
+}
+
+/* The tls_tgids map for the blind-spot report (coverage.h). */
+static bool tgid_probed(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+	uint8_t v;
+
+	return bpf_map_lookup_elem(bpf_map__fd(a->skel->maps.tls_tgids), &pid, &v) == 0;
+}
+
+static void tgid_forget(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+
+	bpf_map_delete_elem(bpf_map__fd(a->skel->maps.tls_tgids), &pid);
 }
 
 /* Captured memory holds secrets: no core dumps, no ptrace by others. */
@@ -950,8 +982,8 @@ static int attach(struct app *a)
 		return -1;
 	}
 	a->att.reaper = a->reaper;
-	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, 0,
-				false, o->interval_s);
+	metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper, NULL, NULL,
+				0, false, o->interval_s);
 	/* mappings during the scan wait for it, then are handled at once */
 	a->athread = attach_thread_start(bpf_map__fd(a->skel->maps.lib_events), on_lib_record, a);
 	if (!a->athread) {
@@ -975,6 +1007,13 @@ static int attach(struct app *a)
 		}
 		held_procs_set_pods(a->held, &(struct pod_resolver){ resolve_pod, a });
 		held_procs_scan_all(a->held, o->pid);
+	}
+	a->probed = (struct coverage_probed){ tgid_probed, tgid_forget, a };
+	a->cov = coverage_new("/proc", a->exes, o->interval_s, o->json, o->quiet ? NULL : stdout,
+			      a->shipper ? &a->ssink.sink : NULL, &a->probed);
+	if (!a->cov) {
+		log_error("out of memory");
+		return -1;
 	}
 	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
 	if (!attacher_tls_possible(&a->att))
@@ -1066,6 +1105,7 @@ static void run_loop(struct app *a)
 		a->nscan = 0;
 		now = clock_mono_ns();
 		pipeline_tick(a->pipe, now);
+		coverage_tick(a->cov, now);
 		if (a->revoker) {
 			char marked[SHIPPER_REVOKE_MAX][33];
 			size_t n = shipper_revoke_list(a->shipper, marked, SHIPPER_REVOKE_MAX);
@@ -1090,11 +1130,11 @@ static void run_loop(struct app *a)
 		pthread_mutex_lock(&a->att_lock);
 		if (a->metrics && now >= next_metrics) {
 			metrics_collect_publish(a->mcollect, a->metrics, a->pipe, &a->att, a->shipper,
-						a->held, a->scan_overflow, true, o->interval_s);
+						a->held, a->cov, a->scan_overflow, true, o->interval_s);
 			next_metrics = now + 1000000000LL;
 		}
 		if (now >= next_status) {
-			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
+			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->cov, a->scan_overflow,
 				      status_extra(a), false);
 			next_status = now + (int64_t)o->interval_s * 1000000000LL;
 		}
@@ -1114,6 +1154,8 @@ static void shutdown_run(struct app *a)
 	hold_watch_stop(a->hold);
 	a->hold = NULL;
 	pipeline_flush_all(a->pipe);
+	/* the reports still settling: the process had its chance to show a probe */
+	coverage_tick(a->cov, INT64_MAX);
 	if (a->revoker) {
 		/* commands under way finish; their outcomes are shipped with the rest */
 		revoker_stop(a->revoker);
@@ -1121,7 +1163,7 @@ static void shutdown_run(struct app *a)
 		revoker_free(a->revoker);
 		a->revoker = NULL;
 	}
-	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->scan_overflow,
+	report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->cov, a->scan_overflow,
 		      status_extra(a), true);
 	/* Deliver what is left, or leave it spooled for the next start. */
 	if (a->shipper)
@@ -1145,6 +1187,7 @@ static void app_free(struct app *a)
 	ring_buffer__free(a->rb);
 	pipeline_free(a->pipe);
 	held_procs_free(a->held);
+	coverage_free(a->cov);
 	attacher_free(&a->att);
 	/* the links released but not destroyed yet */
 	link_reaper_stop(a->reaper);

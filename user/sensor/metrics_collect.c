@@ -111,7 +111,8 @@ static void count_maps(struct metrics_collect *mc)
 void metrics_collect_publish(struct metrics_collect *mc, struct metrics_server *ms,
 			     struct pipeline *pipe, const struct attacher *att,
 			     struct shipper *shipper, struct held_procs *held,
-			     uint64_t scan_overflow, bool started, int map_interval_s)
+			     const struct coverage *cov, uint64_t scan_overflow, bool started,
+			     int map_interval_s)
 {
 	struct shipper_stats ss;
 	int64_t now = clock_mono_ns();
@@ -123,7 +124,7 @@ void metrics_collect_publish(struct metrics_collect *mc, struct metrics_server *
 
 	if (!ms || !mc)
 		return;
-	status_collect(pipe, att, mc->skel, shipper, held, scan_overflow, &mc->m.c, &ss);
+	status_collect(pipe, att, mc->skel, shipper, held, cov, scan_overflow, &mc->m.c, &ss);
 	mc->m.attach_denied = att->attach_denied;
 	mc->m.tls_capture = tls;
 	mc->m.ready = started && tls;

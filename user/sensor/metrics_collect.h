@@ -16,6 +16,7 @@ struct metrics_server;
 struct pipeline;
 struct shipper;
 struct tokentap_bpf;
+struct coverage;
 struct metrics_collect;
 
 struct metrics_collect *metrics_collect_new(struct tokentap_bpf *skel);
@@ -29,6 +30,7 @@ void metrics_collect_free(struct metrics_collect *mc);
 void metrics_collect_publish(struct metrics_collect *mc, struct metrics_server *ms,
 			     struct pipeline *pipe, const struct attacher *att,
 			     struct shipper *shipper, struct held_procs *held,
-			     uint64_t scan_overflow, bool started, int map_interval_s);
+			     const struct coverage *cov, uint64_t scan_overflow, bool started,
+			     int map_interval_s);
 
 #endif

@@ -125,5 +125,11 @@ size_t sensor_metrics_render(const struct sensor_metrics *m, char *buf, size_t c
 	    c->kube_api_errors);
 	one(&o, "held_credentials_scanned_total", "counter", "Processes scanned for held credentials.",
 	    c->held_scanned);
+	one(&o, "tls_uncovered_reports_total", "counter",
+	    "Programs and destinations reported sending TLS the sensor cannot read.",
+	    c->tls_uncovered_reports);
+	one(&o, "tls_uncovered_sockets_total", "counter",
+	    "Sockets seen sending TLS records from processes with no TLS probe fired.",
+	    c->tls_uncovered_sockets);
 	return o.full ? 0 : o.len;
 }

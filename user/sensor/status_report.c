@@ -2,6 +2,7 @@
 #include "status_report.h"
 
 #include "attach.h"
+#include "coverage.h"
 #include "exec_gate.h"
 #include "java_agent.h"
 #include "held_procs.h"
@@ -73,13 +74,14 @@ void status_set_kube(struct kube_cache *cache, struct kube_watch *watch)
 }
 
 void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
-		    struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		    struct status_counters *out, struct shipper_stats *ship_out)
+		    struct shipper *shipper, struct held_procs *held, const struct coverage *cov,
+		    uint64_t scan_overflow, struct status_counters *out, struct shipper_stats *ship_out)
 {
 	uint64_t k[TT_STAT_MAX];
 	const struct pipeline_stats *ps = pipeline_stats(pipe);
 	const struct held_procs_stats *hs = held ? held_procs_stats(held) : NULL;
 	struct shipper_stats ss = { 0 };
+	struct coverage_stats cs = coverage_stats(cov);
 
 	loader_read_stats(skel, k);
 	if (shipper)
@@ -133,12 +135,16 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 		.held_reported = hs ? hs->reported : 0,
 		.pods_cached = kube_cache ? kube_cache_count(kube_cache) : 0,
 		.kube_api_errors = kube_watch_errors(kube_watch),
+		.tls_uncovered_reports = cs.reports,
+		.tls_uncovered_sockets = cs.sockets,
+		.tls_uncovered_settled = cs.settled,
+		.tls_uncovered_dropped = cs.dropped,
 	};
 }
 
 void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
-		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		   const struct status_extra *extra, bool force_line)
+		   struct shipper *shipper, struct held_procs *held, const struct coverage *cov,
+		   uint64_t scan_overflow, const struct status_extra *extra, bool force_line)
 {
 	/* one sensor per process: the total at the previous report */
 	static uint64_t last_drops;
@@ -147,7 +153,7 @@ void report_status(struct pipeline *pipe, const struct attacher *att, struct tok
 	size_t n = STATUS_COUNTER_COUNT;
 	uint64_t drops;
 
-	status_collect(pipe, att, skel, shipper, held, scan_overflow, &c, NULL);
+	status_collect(pipe, att, skel, shipper, held, cov, scan_overflow, &c, NULL);
 	status_counters_fields(&c, f);
 	n += extra_fields(extra, f + n);
 	pipeline_emit_status(pipe, f, n);

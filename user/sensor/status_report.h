@@ -31,6 +31,7 @@ struct status_extra {
 
 struct shipper_stats;
 struct status_counters;
+struct coverage;
 
 struct kube_cache;
 struct kube_watch;
@@ -39,18 +40,18 @@ void status_set_kube(struct kube_cache *cache, struct kube_watch *watch);
 
 /* Reads every counter (ship_out: the shipper's own stats too, NULL: not wanted). */
 void status_collect(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
-		    struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		    struct status_counters *out, struct shipper_stats *ship_out);
+		    struct shipper *shipper, struct held_procs *held, const struct coverage *cov,
+		    uint64_t scan_overflow, struct status_counters *out, struct shipper_stats *ship_out);
 
 /*
- * shipper NULL: not shipping; held NULL: no held scan. scan_overflow:
+ * shipper NULL: not shipping; held NULL: no held scan; cov NULL: no coverage report. scan_overflow:
  * process scans lost because the queue was full. The drops line is logged
  * when the drop total changed since the last call, and with force_line
  * (at exit) whenever it is not zero. extra: reported as sensor_status
  * fields (lib_attach_*, hold_*, hold_timeouts, gate_*, java_*) after the common counters.
  */
 void report_status(struct pipeline *pipe, const struct attacher *att, struct tokentap_bpf *skel,
-		   struct shipper *shipper, struct held_procs *held, uint64_t scan_overflow,
-		   const struct status_extra *extra, bool force_line);
+		   struct shipper *shipper, struct held_procs *held, const struct coverage *cov,
+		   uint64_t scan_overflow, const struct status_extra *extra, bool force_line);
 
 #endif

@@ -257,6 +257,40 @@ batch_event *batch_event_revocation(int64_t ts_ns, const char *fingerprint, cons
 	return ev;
 }
 
+batch_event *batch_event_tls_uncovered(const struct uncov_report *r)
+{
+	Tokentap__V1__TlsUncovered *m;
+	struct sighting s;
+	batch_event *ev;
+	int bad = 0;
+
+	m = new_event(&tokentap__v1__tls_uncovered__descriptor, TOKENTAP__V1__EVENT__KIND_TLS_UNCOVERED,
+		      &ev);
+	if (!m)
+		return NULL;
+	ev->tls_uncovered = m;
+	m->ts_ms = ns_to_ms(r->ts_ns);
+	/* the process reference is built the one way, from a sighting's fields */
+	memset(&s, 0, sizeof(s));
+	s.pid = r->pid;
+	s.uid = r->uid;
+	memcpy(s.comm, r->comm, sizeof(s.comm));
+	memcpy(s.exe, r->exe, sizeof(s.exe));
+	s.cgroup_id = r->cgroup_id;
+	m->process = make_process_ref(&s);
+	bad |= !m->process;
+	bad |= set_str(&m->dst, r->dst, sizeof(r->dst));
+	bad |= set_str(&m->cause, uncov_cause_name(r->cause), 32);
+	bad |= set_str(&m->detail, r->detail, sizeof(r->detail));
+	bad |= set_str(&m->container_id, r->container_id, sizeof(r->container_id));
+	bad |= set_str(&m->pod_uid, r->pod_uid, sizeof(r->pod_uid));
+	if (bad) {
+		batch_event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
 static uint32_t clamp_u32(uint64_t v)
 {
 	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;

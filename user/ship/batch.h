@@ -18,6 +18,7 @@
 #include "procdesc.h"
 #include "sighting.h"
 #include "status_counters.h"
+#include "uncovered.h"
 #include "tokentap/v1/events.pb-c.h"
 
 typedef Tokentap__V1__Event batch_event;
@@ -36,6 +37,8 @@ batch_event *batch_event_token_held(const struct sighting *s, enum held_source s
 /* The outcome of a sensor-side revocation (no secret: the detail is already masked). */
 batch_event *batch_event_revocation(int64_t ts_ns, const char *fingerprint, const char *type,
 				    const char *outcome, int exit_code, const char *detail);
+/* A process whose TLS the sensor cannot see (coverage.c). */
+batch_event *batch_event_tls_uncovered(const struct uncov_report *r);
 /*
  * Each counter of status_counters.h goes to its SensorStatus field; local
  * counters and unknown names are left out.

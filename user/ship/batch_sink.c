@@ -107,6 +107,13 @@ static void on_status(void *ctx, const struct status_field *f, size_t n)
 	shipper_add(ss->shipper, batch_event_status(clock_real_ns(), f, n));
 }
 
+static void on_uncovered(void *ctx, const struct uncov_report *r)
+{
+	struct batch_sink *ss = ctx;
+
+	shipper_add(ss->shipper, batch_event_tls_uncovered(r));
+}
+
 int batch_sink_init(struct batch_sink *ss, struct shipper *sh, const struct pod_resolver *pods)
 {
 	memset(ss, 0, sizeof(*ss));
@@ -120,6 +127,7 @@ int batch_sink_init(struct batch_sink *ss, struct shipper *sh, const struct pod_
 	ss->sink.held = on_held;
 	ss->sink.usage = on_usage;
 	ss->sink.status = on_status;
+	ss->sink.uncovered = on_uncovered;
 	ss->sink.ctx = ss;
 	return 0;
 }

@@ -141,6 +141,11 @@ static enum MHD_Result get_v1(struct server *srv, struct MHD_Connection *conn,
 		return get_alerts(srv, conn, method, url);
 	if (!strncmp(url, TOKENS_PREFIX, strlen(TOKENS_PREFIX)))
 		return get_token(srv, conn, method, url, url + strlen(TOKENS_PREFIX));
+	if (!strcmp(url, "/v1/coverage")) {
+		if (store_query_coverage(srv->cfg.store, &out, err, sizeof(err)) < 0)
+			return query_failed(srv, conn, method, url, err);
+		return reply_json(conn, MHD_HTTP_OK, out);
+	}
 	if (!strcmp(url, "/v1/sensors")) {
 		if (store_query_sensors(srv->cfg.store, &out, err, sizeof(err)) < 0)
 			return query_failed(srv, conn, method, url, err);

@@ -29,6 +29,7 @@
 #define MAX_NAMESPACE 63      /* a DNS label (namespace, container name) */
 #define MAX_K8S_NAME 253      /* a DNS subdomain (pod, workload, service account) */
 #define MAX_POD_UID 36
+#define MAX_CAUSE 32          /* tls_uncovered.cause: lowercase letters and '_' */
 #define MAX_COUNT 1000000000000ULL   /* requests per interval: keeps sums in int64 */
 
 struct ck {
@@ -203,6 +204,24 @@ static int check_revocation(struct ck *c, Tokentap__V1__RevocationResult *e)
 	       text(c, e->token_type, MAX_TYPE, "revocation_result.token_type") ? -1 : 0;
 }
 
+/*
+ * The cause is a name, not free text: any lowercase word is accepted, so
+ * a sensor that knows a cause this collector does not is still stored.
+ */
+static int check_uncovered(struct ck *c, Tokentap__V1__TlsUncovered *e)
+{
+	size_t n = e->cause ? strlen(e->cause) : 0;
+
+	if (e->ts_ms <= 0 || !time_ok(e->ts_ms))
+		return bad(c, "tls_uncovered.ts_ms out of range");
+	if (n == 0 || n > MAX_CAUSE || strspn(e->cause, "abcdefghijklmnopqrstuvwxyz_") != n)
+		return bad(c, "tls_uncovered.cause is not a lowercase name");
+	return check_process_ref(c, e->process) || text(c, e->dst, MAX_ADDR, "tls_uncovered.dst") ||
+	       text(c, e->detail, MAX_HEADER, "tls_uncovered.detail") ||
+	       text(c, e->container_id, MAX_CONTAINER_ID, "tls_uncovered.container_id") ||
+	       text(c, e->pod_uid, MAX_POD_UID, "tls_uncovered.pod_uid") ? -1 : 0;
+}
+
 static int check_process_info(struct ck *c, Tokentap__V1__ProcessInfo *e)
 {
 	if (!time_ok(e->start_time_ms))
@@ -238,6 +257,9 @@ static int check_event(struct ck *c, Tokentap__V1__Event *e)
 					    : bad(c, "empty revocation_result");
 	case TOKENTAP__V1__EVENT__KIND_TOKEN_HELD:
 		return e->token_held ? check_held(c, e->token_held) : bad(c, "empty token_held");
+	case TOKENTAP__V1__EVENT__KIND_TLS_UNCOVERED:
+		return e->tls_uncovered ? check_uncovered(c, e->tls_uncovered)
+					: bad(c, "empty tls_uncovered");
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
 		if (!e->sensor_status || !time_ok(e->sensor_status->ts_ms))
 			return bad(c, "sensor_status.ts_ms out of range");

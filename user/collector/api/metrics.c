@@ -21,7 +21,7 @@ static const char *const reason_names[REJECT__COUNT] = {
 
 static const char *const kind_names[METRICS_EVENT_KINDS] = {
 	"unknown", "token_seen", "token_usage", "process_info", "sensor_status",
-	"token_held", "revocation_result",
+	"token_held", "revocation_result", "tls_uncovered",
 };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */

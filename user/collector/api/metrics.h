@@ -25,7 +25,7 @@ enum reject_reason {
 };
 
 /* Event kinds in the order of the Event oneof (0: unknown). */
-#define METRICS_EVENT_KINDS 7
+#define METRICS_EVENT_KINDS 8
 #define METRICS_LATENCY_BUCKETS 12
 
 struct metrics {

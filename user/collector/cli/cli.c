@@ -17,7 +17,7 @@
 /* "tokentap-collector COMMAND: ..." on the command's error stream */
 #define cli_error(err, cmd, ...) log_cmd(err, LOG_LEVEL_ERROR, cmd, __VA_ARGS__)
 
-static const char *const commands[] = { "tokens", "token", "sensors", "top", "alerts",
+static const char *const commands[] = { "tokens", "token", "sensors", "coverage", "top", "alerts",
 					"evaluate" };
 
 bool cli_is_command(const char *name)
@@ -81,6 +81,16 @@ void cli_usage(const char *cmd, FILE *out)
 			"Usage: tokentap-collector sensors [--json] %s\n\n"
 			"Lists the sensors that reported, with their last sequence number and status.\n",
 			src);
+	else if (!strcmp(cmd, "coverage"))
+		fprintf(out,
+			"Usage: tokentap-collector coverage [--json] %s\n\n"
+			"What the sensors can and cannot see: per node and executable that sent\n"
+			"TLS, whether its requests are read (covered: the TLS library seen into) or\n"
+			"not, and why (jvm_without_java, attach_failed, unsupported_tls_library,\n"
+			"rust_stripped, static_unknown_tls, unknown), with its destinations and when\n"
+			"it was last seen. Uncovered executables come first. --json prints the API's\n"
+			"array (GET /v1/coverage).\n",
+			src);
 	else if (!strcmp(cmd, "top"))
 		fprintf(out,
 			"Usage: tokentap-collector top [--interval SECONDS] [--once] %s\n\n"
@@ -99,7 +109,8 @@ void cli_usage(const char *cmd, FILE *out)
 		"  tokentap-collector token 0123456789abcdef0123456789abcdef --url http://127.0.0.1:7733 --json\n"
 		"  tokentap-collector tokens --db ./state/collector.db --sort risk\n"
 		"  tokentap-collector tokens --url http://127.0.0.1:7733 --sort risk --limit 50 --min-risk 50\n"
-		"  tokentap-collector alerts --url http://127.0.0.1:7733 --min-severity high\n");
+		"  tokentap-collector alerts --url http://127.0.0.1:7733 --min-severity high\n"
+		"  tokentap-collector coverage --db ./state/collector.db\n");
 }
 
 /* One risk engine round on a database: the evaluate command. */
@@ -390,6 +401,14 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
 				render_json(out, res);
 			else
 				render_alerts(out, res);
+			rc = 0;
+		}
+	} else if (!strcmp(cmd, "coverage")) {
+		if (cli_fetch_coverage(&src, &res, msg, sizeof(msg)) == 0) {
+			if (o.json)
+				render_json(out, res);
+			else
+				render_coverage(out, res, false);
 			rc = 0;
 		}
 	} else if (cli_fetch_sensors(&src, &res, msg, sizeof(msg)) == 0) {

@@ -228,6 +228,13 @@ int cli_fetch_alerts(struct cli_source *s, const struct alert_filter *f, struct 
 	return http_get(s, path, out, err, errlen) == 1 ? 0 : -1;
 }
 
+int cli_fetch_coverage(struct cli_source *s, struct json_object **out, char *err, size_t errlen)
+{
+	if (s->st)
+		return store_query_coverage(s->st, out, err, errlen);
+	return http_get(s, "/v1/coverage", out, err, errlen) == 1 ? 0 : -1;
+}
+
 int cli_fetch_sensors(struct cli_source *s, struct json_object **out, char *err, size_t errlen)
 {
 	if (s->st)

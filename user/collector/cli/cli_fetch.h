@@ -41,6 +41,7 @@ int cli_fetch_token(struct cli_source *s, const char *fingerprint, struct json_o
 /* Alerts matching f, newest first. 0 and *out, or -1 with err. */
 int cli_fetch_alerts(struct cli_source *s, const struct alert_filter *f, struct json_object **out,
 		     char *err, size_t errlen);
+int cli_fetch_coverage(struct cli_source *s, struct json_object **out, char *err, size_t errlen);
 int cli_fetch_sensors(struct cli_source *s, struct json_object **out, char *err, size_t errlen);
 
 #endif

@@ -374,3 +374,63 @@ void render_sensors(FILE *out, struct json_object *sensors)
 	if (arr_len(sensors) == 0)
 		fprintf(out, "(no sensor has reported yet)\n");
 }
+
+/* As cell, but a long value keeps its end ("~" marks the cut): a program's name is at the end. */
+static void cell_tail(FILE *out, const char *s, int width)
+{
+	size_t n = strlen(s), skip;
+
+	if (n <= (size_t)width) {
+		cell(out, s, width);
+		return;
+	}
+	skip = n - (size_t)width + 1;
+	while (skip < n && ((unsigned char)s[skip] & 0xc0) == 0x80)
+		skip++;
+	fputc('~', out);
+	cell(out, s + skip, width - 1);
+}
+
+void render_coverage(FILE *out, struct json_object *cov, bool only_uncovered)
+{
+	size_t shown = 0;
+	char seen[32];
+
+	fprintf(out, "%-16s %-44s %-7s %-48s %-19s %s\n", "NODE", "EXECUTABLE", "COVERED", "WHY",
+		"LAST SEEN", "DESTINATIONS");
+	for (size_t i = 0; i < arr_len(cov); i++) {
+		struct json_object *c = json_object_array_get_idx(cov, i);
+		struct json_object *dests = arr(c, "destinations");
+		bool covered = json_object_get_boolean(json_object_object_get(c, "covered"));
+		char why[160], buf[80];
+		size_t nd = arr_len(dests);
+
+		if (covered && only_uncovered)
+			continue;
+		shown++;
+		/* covered: the library seen into; not: the cause and what it names */
+		if (covered)
+			snprintf(why, sizeof(why), "%s", str(c, "tls_library"));
+		else if (str(c, "detail")[0])
+			snprintf(why, sizeof(why), "%s (%s)", str(c, "cause"), str(c, "detail"));
+		else
+			snprintf(why, sizeof(why), "%s", str(c, "cause"));
+		cell(out, str(c, "node"), 16);
+		cell_tail(out, str(c, "exe"), 44);
+		cell(out, covered ? "yes" : "no", 7);
+		cell(out, why, 48);
+		when(str(c, "last_seen"), seen, sizeof(seen));
+		fprintf(out, "%-19s ", seen);
+		for (size_t d = 0; d < nd && d < 3; d++) {
+			clean(json_object_get_string(json_object_array_get_idx(dests, d)), 64, buf,
+			      sizeof(buf));
+			fprintf(out, "%s%s", d ? "," : "", buf);
+		}
+		if (nd > 3)
+			fprintf(out, " +%zu", nd - 3);
+		fputc('\n', out);
+	}
+	if (shown == 0)
+		fprintf(out, only_uncovered ? "(every TLS sender seen is covered)\n"
+					    : "(no TLS sender reported yet)\n");
+}

@@ -8,6 +8,7 @@
 #define TOKENTAP_CLI_RENDER_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Pretty JSON, one trailing newline. */
@@ -18,5 +19,7 @@ void render_token(FILE *out, struct json_object *token);
 /* Findings, newest first: severity, rule, token, reason. */
 void render_alerts(FILE *out, struct json_object *alerts);
 void render_sensors(FILE *out, struct json_object *sensors);
+/* Per node and executable: covered or not, why, last seen, destinations. */
+void render_coverage(FILE *out, struct json_object *coverage, bool only_uncovered);
 
 #endif

@@ -54,6 +54,16 @@ static void frame(struct cli_source *src, FILE *out, bool clear)
 		}
 		json_object_put(alerts);
 	}
+	{
+		/* what the sensors cannot see: executables whose TLS is not read */
+		struct json_object *cov = NULL;
+
+		if (cli_fetch_coverage(src, &cov, err, sizeof(err)) == 0) {
+			fprintf(out, "\nNOT COVERED\n");
+			render_coverage(out, cov, true);
+		}
+		json_object_put(cov);
+	}
 	fflush(out);
 }
 

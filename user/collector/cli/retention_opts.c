@@ -20,6 +20,7 @@ static const struct key keys[] = {
 	{ "batch-keys", offsetof(struct retention_policy, dedupe_ms) },
 	{ "sightings", offsetof(struct retention_policy, sightings_ms) },
 	{ "deliveries", offsetof(struct retention_policy, deliveries_ms) },
+	{ "coverage", offsetof(struct retention_policy, coverage_ms) },
 	{ "every", SIZE_MAX },
 };
 
@@ -52,7 +53,7 @@ static int set(const char *item, struct retention_policy *p, int64_t *every_ms, 
 	}
 	snprintf(err, errlen,
 		 "--retention: unknown key \"%.*s\" (minutes, hours, days, batch-keys, sightings,"
-		 " deliveries, every)",
+		 " deliveries, coverage, every)",
 		 (int)((eq - item) > 40 ? 40 : (eq - item)), item);
 	return -1;
 }

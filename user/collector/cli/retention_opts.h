@@ -25,6 +25,7 @@
 	"                            sightings=30d   sightings already evaluated (each\n"      \
 	"                                            token's first is kept)\n"                 \
 	"                            deliveries=90d  alert delivery log\n"                     \
+	"                            coverage=30d    tls_uncovered rows not reported again\n"  \
 	"                            every=10m       how often a pass runs (0: never)\n"        \
 	"                          Totals, first/last seen and findings are never pruned.\n"
 

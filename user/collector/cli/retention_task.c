@@ -20,14 +20,15 @@ struct retention_task {
 static void log_pass(const struct retention_stats *s)
 {
 	if (!(s->minutes_rolled | s->hours_rolled | s->days_dropped | s->batches_pruned |
-	      s->sightings_pruned | s->deliveries_pruned))
+	      s->sightings_pruned | s->deliveries_pruned | s->coverage_pruned))
 		return;
 	log_info("retention: %llu minute rows rolled up to hours, %llu hour rows to days,"
 		 " %llu day rows dropped; pruned %llu batch keys, %llu sightings,"
-		 " %llu delivery log rows",
+		 " %llu delivery log rows, %llu coverage rows",
 		 (unsigned long long)s->minutes_rolled, (unsigned long long)s->hours_rolled,
 		 (unsigned long long)s->days_dropped, (unsigned long long)s->batches_pruned,
-		 (unsigned long long)s->sightings_pruned, (unsigned long long)s->deliveries_pruned);
+		 (unsigned long long)s->sightings_pruned, (unsigned long long)s->deliveries_pruned,
+		 (unsigned long long)s->coverage_pruned);
 }
 
 static void *retention_main(void *arg)

@@ -40,6 +40,7 @@ enum apply_stmt {
 	AP_TOKEN_INSERT_HELD,
 	AP_REVOKE_MARK_DONE,
 	AP_REVOCATION_INSERT,
+	AP_COVERAGE_UPSERT,
 	AP__COUNT
 };
 
@@ -148,6 +149,19 @@ static const char *const apply_sql[AP__COUNT] = {
 	[AP_REVOCATION_INSERT] = "INSERT INTO revocations (fingerprint, finding_id, hook, ts, outcome,"
 				 " exit_code, http_status, detail) VALUES ($1, 0, $2, $3, $4, $5, 0,"
 				 " $6)",
+	/* the newest report names the cause; a replayed older one only widens the times */
+	[AP_COVERAGE_UPSERT] =
+		"INSERT INTO coverage AS v (sensor_id, node, exe, dst, cause, detail, container_id,"
+		" pod_uid, pid, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+		" $10) ON CONFLICT (sensor_id, exe, dst) DO UPDATE SET node = excluded.node,"
+		" cause = CASE WHEN excluded.last_seen >= v.last_seen THEN excluded.cause"
+		" ELSE v.cause END,"
+		" detail = CASE WHEN excluded.last_seen >= v.last_seen THEN excluded.detail"
+		" ELSE v.detail END,"
+		" container_id = excluded.container_id, pod_uid = excluded.pod_uid,"
+		" pid = CASE WHEN excluded.last_seen >= v.last_seen THEN excluded.pid ELSE v.pid END,"
+		" first_seen = LEAST(v.first_seen, excluded.first_seen),"
+		" last_seen = GREATEST(v.last_seen, excluded.last_seen), reports = v.reports + 1",
 };
 
 static const struct pg_stmts stmts = { PGM_APPLY, apply_sql, AP__COUNT };
@@ -824,6 +838,24 @@ static int apply_revocation(struct apply_ctx *c, const Tokentap__V1__RevocationR
 	return pg_run0(&c->s->pc, &stmts, AP_REVOCATION_INSERT, &p, &c->e, "revocation");
 }
 
+/* A process whose TLS the sensor cannot see, and where it sent. */
+static int apply_uncovered(struct apply_ctx *c, const Tokentap__V1__TlsUncovered *e)
+{
+	struct pg_params p = { 0 };
+
+	pg_text(&p, 1, c->b->sensor_id);
+	pg_text(&p, 2, c->b->node);
+	pg_text(&p, 3, e->process->exe);
+	pg_text(&p, 4, e->dst);
+	pg_text(&p, 5, e->cause);
+	pg_text(&p, 6, e->detail);
+	pg_text(&p, 7, e->container_id);
+	pg_text(&p, 8, e->pod_uid);
+	pg_int(&p, 9, e->process->pid);
+	pg_int(&p, 10, e->ts_ms);
+	return pg_run0(&c->s->pc, &stmts, AP_COVERAGE_UPSERT, &p, &c->e, "coverage");
+}
+
 static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 {
 	switch (e->kind_case) {
@@ -860,6 +892,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
 		/* written after the sensor's row, at the end of the batch (apply_all) */
 		return 0;
+	case TOKENTAP__V1__EVENT__KIND_TLS_UNCOVERED:
+		return apply_uncovered(c, e->tls_uncovered);
 	default:
 		snprintf(c->e.buf, c->e.len, "event without a kind");
 		return -1;

@@ -4,6 +4,7 @@
  * keys, types and order as sqlite_query.c, so the API and the CLI answer
  * alike on either backend.
  */
+#include "coverage_rows.h"
 #include "pg_store.h"
 #include "store_json.h"
 
@@ -38,6 +39,8 @@ enum query_stmt {
 	Q_TOKEN_USAGE_DAILY,
 	Q_TOKEN_USAGE_SPLIT,
 	Q_SENSORS,
+	Q_COVERAGE_UNCOVERED,
+	Q_COVERAGE_COVERED,
 	Q__COUNT
 };
 
@@ -171,6 +174,16 @@ static const char sql_sensors[] =
 	" status_ts, status_json FROM sensors ORDER BY " C_ORDER("node") ", "
 	C_ORDER("sensor_id");
 
+/* The coverage report's two row sets, as sqlite_query.c (coverage_rows.h). */
+enum { CV_NODE, CV_EXE, CV_DST, CV_LAST_SEEN, CV_CAUSE, CV_DETAIL, CV_CONTAINER_ID, CV_POD_UID };
+static const char sql_coverage_uncovered[] =
+	"SELECT node, exe, dst, last_seen, cause, detail, container_id, pod_uid FROM coverage"
+	" ORDER BY node, exe, last_seen DESC, dst LIMIT $1";
+enum { CC_TLS_LIBRARY = 4 };
+static const char sql_coverage_covered[] =
+	"SELECT node, exe, dst, MAX(last_seen), MAX(tls_library) FROM observations WHERE tls = 1"
+	" GROUP BY node, exe, dst ORDER BY node, exe, 4 DESC, dst LIMIT $1";
+
 static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKENS_BY_LAST_SEEN] = sql_tokens_by_last_seen,
 	[Q_TOKENS_BY_REQUESTS] = sql_tokens_by_requests,
@@ -190,6 +203,8 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_USAGE_DAILY] = sql_token_usage_daily,
 	[Q_TOKEN_USAGE_SPLIT] = sql_token_usage_split,
 	[Q_SENSORS] = sql_sensors,
+	[Q_COVERAGE_UNCOVERED] = sql_coverage_uncovered,
+	[Q_COVERAGE_COVERED] = sql_coverage_covered,
 };
 
 static const struct pg_stmts stmts = { PGM_QUERY, query_sql, Q__COUNT };
@@ -566,4 +581,66 @@ int pg_query_sensors(struct store *base, struct json_object **out, char *err, si
 	arr = json_object_new_array();
 	return answer(st, s, rows_json(pg_run(&s->pc, &stmts, Q_SENSORS, NULL, &e, "query"), arr,
 				       sensor_row), arr, out);
+}
+
+/* Feeds one query's rows to the report and clears r; 0, or -1 (r NULL, out of memory). */
+static int coverage_rows(PGresult *r, bool covered, struct coverage_builder *b)
+{
+	int rc = 0;
+
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		struct coverage_row row = {
+			.node = pg_s(r, i, CV_NODE),
+			.exe = pg_s(r, i, CV_EXE),
+			.dst = pg_s(r, i, CV_DST),
+			.last_seen = pg_i(r, i, CV_LAST_SEEN),
+			.covered = covered,
+		};
+
+		if (covered) {
+			row.tls_library = pg_s(r, i, CC_TLS_LIBRARY);
+		} else {
+			row.cause = pg_s(r, i, CV_CAUSE);
+			row.detail = pg_s(r, i, CV_DETAIL);
+			row.container_id = pg_s(r, i, CV_CONTAINER_ID);
+			row.pod_uid = pg_s(r, i, CV_POD_UID);
+		}
+		rc = coverage_builder_add(b, &row);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int pg_query_coverage(struct store *base, struct json_object **out, char *err, size_t errlen)
+{
+	struct pg_store *st = pg_of(base);
+	struct pg_err e = { err, errlen, "" };
+	struct pg_slot *s = pg_acquire(st, err, errlen);
+	struct coverage_builder b;
+	struct pg_params p = { 0 };
+	int rc;
+
+	if (!s)
+		return -1;
+	if (coverage_builder_init(&b) < 0) {
+		snprintf(err, errlen, "query: out of memory");
+		return answer(st, s, -1, NULL, out);
+	}
+	pg_int(&p, 1, COVERAGE_ROWS_MAX);
+	/* one snapshot for both row sets */
+	rc = begin_read(s, &e);
+	if (rc == 0)
+		rc = coverage_rows(pg_run(&s->pc, &stmts, Q_COVERAGE_UNCOVERED, &p, &e, "query"), false,
+				   &b);
+	if (rc == 0)
+		rc = coverage_rows(pg_run(&s->pc, &stmts, Q_COVERAGE_COVERED, &p, &e, "query"), true, &b);
+	if (rc == 0)
+		rc = pg_commit(s, &e);
+	if (rc < 0) {
+		coverage_builder_free(&b);
+		return answer(st, s, -1, NULL, out);
+	}
+	return answer(st, s, 0, coverage_builder_done(&b), out);
 }

@@ -28,6 +28,7 @@ enum retain_stmt {
 	RT_READ_CURSOR,
 	RT_DROP_SIGHTINGS,
 	RT_DROP_DELIVERIES,
+	RT_DROP_COVERAGE,
 	RT__COUNT
 };
 
@@ -55,6 +56,7 @@ static const char *const retain_sql[RT__COUNT] = {
 		("DELETE FROM seen_log s WHERE s.ts < $1 AND s.id <= $2 AND s.ts > (SELECT MIN(m.ts)"
 		 " FROM seen_log m WHERE m.fingerprint = s.fingerprint)"),
 	[RT_DROP_DELIVERIES] = "DELETE FROM deliveries WHERE ts < $1",
+	[RT_DROP_COVERAGE] = "DELETE FROM coverage WHERE last_seen < $1",
 };
 
 static const struct pg_stmts retain_stmts = { PGM_RETAIN, retain_sql, RT__COUNT };
@@ -123,6 +125,7 @@ int pg_retain(struct store *base, const struct retention_policy *pol, int64_t no
 	static const int batches[] = { RT_WATERMARK, RT_DROP_BATCHES };
 	static const int sightings[] = { RT_DROP_SIGHTINGS };
 	static const int deliveries[] = { RT_DROP_DELIVERIES };
+	static const int coverage[] = { RT_DROP_COVERAGE };
 	struct pg_store *st = pg_of(base);
 	struct pg_slot *s = pg_acquire(st, err, errlen);
 	struct pg_err e = { err, errlen, "" };
@@ -148,7 +151,9 @@ int pg_retain(struct store *base, const struct retention_policy *pol, int64_t no
 	    run(s, &e, "retention: sightings", sightings, 1, pol->sightings_ms, now_ms, read_upto,
 		&stats->sightings_pruned) < 0 ||
 	    run(s, &e, "retention: deliveries", deliveries, 1, pol->deliveries_ms, now_ms, 0,
-		&stats->deliveries_pruned) < 0)
+		&stats->deliveries_pruned) < 0 ||
+	    run(s, &e, "retention: coverage", coverage, 1, pol->coverage_ms, now_ms, 0,
+		&stats->coverage_pruned) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -283,6 +283,22 @@ static const char *const migrations[] = {
 	" ADD COLUMN service_account text NOT NULL DEFAULT '',"
 	" ADD COLUMN image text NOT NULL DEFAULT '';"
 	"CREATE INDEX processes_pod_uid ON processes (pod_uid) WHERE pod_uid <> '';",
+	/* 5: what sensors cannot see, as SQLite's migration 8 */
+	"CREATE TABLE coverage ("
+	" sensor_id text NOT NULL,"
+	" node text NOT NULL,"
+	" exe text NOT NULL,"
+	" dst text NOT NULL,"
+	" cause text NOT NULL,"
+	" detail text NOT NULL,"
+	" container_id text NOT NULL,"
+	" pod_uid text NOT NULL,"
+	" pid bigint NOT NULL,"
+	" first_seen bigint NOT NULL,"
+	" last_seen bigint NOT NULL,"
+	" reports bigint NOT NULL DEFAULT 1,"
+	" PRIMARY KEY (sensor_id, exe, dst));"
+	"CREATE INDEX coverage_last_seen ON coverage (last_seen);",
 };
 
 int pg_schema_latest(void)

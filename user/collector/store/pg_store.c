@@ -307,6 +307,7 @@ static const struct store_ops pg_ops = {
 	.query_token_page = pg_query_token_page,
 	.query_token = pg_query_token,
 	.query_sensors = pg_query_sensors,
+	.query_coverage = pg_query_coverage,
 	.query_alerts = pg_query_alerts,
 	.pending_revocations = pg_pending_revocations,
 	.risk_pass = pg_risk_pass,

@@ -99,6 +99,7 @@ int pg_query_token_page(struct store *st, const struct token_page_query *q,
 			struct json_object **out, char *err, size_t errlen);
 int pg_query_token(struct store *st, const char *fingerprint, struct json_object **out,
 		   char *err, size_t errlen);
+int pg_query_coverage(struct store *st, struct json_object **out, char *err, size_t errlen);
 int pg_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen);
 int pg_query_alerts(struct store *st, const struct alert_filter *f, struct json_object **out,
 		    char *err, size_t errlen);

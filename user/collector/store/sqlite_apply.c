@@ -54,6 +54,7 @@ enum apply_stmt {
 	AP_TOKEN_INSERT_HELD,
 	AP_REVOKE_MARK_DONE,
 	AP_REVOCATION_INSERT,
+	AP_COVERAGE_UPSERT,
 	AP__COUNT
 };
 
@@ -168,6 +169,17 @@ static const char *const apply_sql[AP__COUNT] = {
 	[AP_REVOCATION_INSERT] = "INSERT INTO revocations (fingerprint, finding_id, hook, ts, outcome,"
 				 " exit_code, http_status, detail) VALUES (?1, 0, ?2, ?3, ?4, ?5, 0,"
 				 " ?6)",
+	/* the newest report names the cause; a replayed older one only widens the times */
+	[AP_COVERAGE_UPSERT] =
+		"INSERT INTO coverage (sensor_id, node, exe, dst, cause, detail, container_id, pod_uid,"
+		" pid, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+		" ON CONFLICT (sensor_id, exe, dst) DO UPDATE SET node = excluded.node,"
+		" cause = CASE WHEN excluded.last_seen >= last_seen THEN excluded.cause ELSE cause END,"
+		" detail = CASE WHEN excluded.last_seen >= last_seen THEN excluded.detail ELSE detail END,"
+		" container_id = excluded.container_id, pod_uid = excluded.pod_uid,"
+		" pid = CASE WHEN excluded.last_seen >= last_seen THEN excluded.pid ELSE pid END,"
+		" first_seen = MIN(first_seen, excluded.first_seen),"
+		" last_seen = MAX(last_seen, excluded.last_seen), reports = reports + 1",
 };
 
 const struct sq_stmts sqlite_apply_stmts = { apply_sql, AP__COUNT, NULL };
@@ -745,6 +757,24 @@ static int apply_revocation(struct apply_ctx *c, const Tokentap__V1__RevocationR
 	return sq_run(&c->e, s, "revocation");
 }
 
+/* A process whose TLS the sensor cannot see, and where it sent. */
+static int apply_uncovered(struct apply_ctx *c, const Tokentap__V1__TlsUncovered *e)
+{
+	sqlite3_stmt *s = stmt(c->st, AP_COVERAGE_UPSERT);
+
+	sq_bind_text_static(s, 1, c->b->sensor_id);
+	sq_bind_text_static(s, 2, c->b->node);
+	sq_bind_text_static(s, 3, e->process->exe);
+	sq_bind_text_static(s, 4, e->dst);
+	sq_bind_text_static(s, 5, e->cause);
+	sq_bind_text_static(s, 6, e->detail);
+	sq_bind_text_static(s, 7, e->container_id);
+	sq_bind_text_static(s, 8, e->pod_uid);
+	sqlite3_bind_int64(s, 9, e->process->pid);
+	sqlite3_bind_int64(s, 10, e->ts_ms);
+	return sq_run(&c->e, s, "coverage");
+}
+
 static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 {
 	switch (e->kind_case) {
@@ -760,6 +790,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 		return apply_revocation(c, e->revocation_result);
 	case TOKENTAP__V1__EVENT__KIND_SENSOR_STATUS:
 		return apply_status(c, e->sensor_status);
+	case TOKENTAP__V1__EVENT__KIND_TLS_UNCOVERED:
+		return apply_uncovered(c, e->tls_uncovered);
 	default:
 		/* validation rejects these; never reached with a checked batch */
 		snprintf(c->e.buf, c->e.len, "event without a kind");

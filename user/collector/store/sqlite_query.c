@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the inventory into json-c objects. Caller-facing times are RFC 3339. */
+#include "coverage_rows.h"
 #include "sqlite_store.h"
 #include "store_json.h"
 
@@ -34,6 +35,8 @@ enum query_stmt {
 	Q_TOKEN_USAGE_DAILY,
 	Q_TOKEN_USAGE_SPLIT,
 	Q_SENSORS,
+	Q_COVERAGE_UNCOVERED,
+	Q_COVERAGE_COVERED,
 	Q__COUNT
 };
 
@@ -154,6 +157,16 @@ static const char sql_sensors[] =
 	"SELECT sensor_id, node, version, first_seen, last_seen, last_seq, batches, events,"
 	" status_ts, status_json FROM sensors ORDER BY node, sensor_id";
 
+/* The coverage report's two row sets, grouped by (node, exe), newest first (coverage_rows.h). */
+enum { CV_NODE, CV_EXE, CV_DST, CV_LAST_SEEN, CV_CAUSE, CV_DETAIL, CV_CONTAINER_ID, CV_POD_UID };
+static const char sql_coverage_uncovered[] =
+	"SELECT node, exe, dst, last_seen, cause, detail, container_id, pod_uid FROM coverage"
+	" ORDER BY node, exe, last_seen DESC, dst LIMIT ?1";
+enum { CC_NODE, CC_EXE, CC_DST, CC_LAST_SEEN, CC_TLS_LIBRARY };
+static const char sql_coverage_covered[] =
+	"SELECT node, exe, dst, MAX(last_seen), MAX(tls_library) FROM observations WHERE tls = 1"
+	" GROUP BY node, exe, dst ORDER BY node, exe, 4 DESC, dst LIMIT ?1";
+
 static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKENS_BY_LAST_SEEN] = sql_tokens_by_last_seen,
 	[Q_TOKENS_BY_REQUESTS] = sql_tokens_by_requests,
@@ -173,6 +186,8 @@ static const char *const query_sql[Q__COUNT] = {
 	[Q_TOKEN_USAGE_DAILY] = sql_token_usage_daily,
 	[Q_TOKEN_USAGE_SPLIT] = sql_token_usage_split,
 	[Q_SENSORS] = sql_sensors,
+	[Q_COVERAGE_UNCOVERED] = sql_coverage_uncovered,
+	[Q_COVERAGE_COVERED] = sql_coverage_covered,
 };
 
 const struct sq_stmts sqlite_query_stmts = { query_sql, Q__COUNT, NULL };
@@ -538,4 +553,57 @@ int sqlite_query_sensors(struct store *base, struct json_object **out, char *err
 	pthread_mutex_lock(&st->lock);
 	rc = sqlite_rows_json(stmt(st, Q_SENSORS), arr, sensor_row);
 	return sqlite_answer(st, rc, arr, out, err, errlen);
+}
+
+/* Feeds one query's rows to the report; SQLITE_DONE, or the failing step's code. */
+static int coverage_rows(sqlite3_stmt *s, bool covered, struct coverage_builder *b)
+{
+	int rc;
+
+	sqlite3_bind_int(s, 1, COVERAGE_ROWS_MAX);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct coverage_row r = {
+			.node = sq_col_text(s, CV_NODE),
+			.exe = sq_col_text(s, CV_EXE),
+			.dst = sq_col_text(s, CV_DST),
+			.last_seen = sqlite3_column_int64(s, CV_LAST_SEEN),
+			.covered = covered,
+		};
+
+		if (covered) {
+			r.tls_library = sq_col_text(s, CC_TLS_LIBRARY);
+		} else {
+			r.cause = sq_col_text(s, CV_CAUSE);
+			r.detail = sq_col_text(s, CV_DETAIL);
+			r.container_id = sq_col_text(s, CV_CONTAINER_ID);
+			r.pod_uid = sq_col_text(s, CV_POD_UID);
+		}
+		if (coverage_builder_add(b, &r) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int sqlite_query_coverage(struct store *base, struct json_object **out, char *err, size_t errlen)
+{
+	struct sqlite_store *st = sqlite_of(base);
+	struct coverage_builder b;
+	int rc;
+
+	if (coverage_builder_init(&b) < 0) {
+		snprintf(err, errlen, "query: out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&st->lock);
+	rc = coverage_rows(stmt(st, Q_COVERAGE_UNCOVERED), false, &b);
+	if (rc == SQLITE_DONE)
+		rc = coverage_rows(stmt(st, Q_COVERAGE_COVERED), true, &b);
+	if (rc != SQLITE_DONE) {
+		coverage_builder_free(&b);
+		return sqlite_answer(st, -1, NULL, out, err, errlen);
+	}
+	return sqlite_answer(st, 0, coverage_builder_done(&b), out, err, errlen);
 }

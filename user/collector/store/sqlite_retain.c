@@ -29,6 +29,7 @@ enum retain_stmt {
 	RT_READ_CURSOR,
 	RT_DROP_SIGHTINGS,
 	RT_DROP_DELIVERIES,
+	RT_DROP_COVERAGE,
 	RT__COUNT
 };
 
@@ -66,6 +67,7 @@ static const char *const retain_sql[RT__COUNT] = {
 		" AND s.id <= ?2 AND s.ts > (SELECT MIN(m.ts) FROM seen_log m"
 		" WHERE m.fingerprint = s.fingerprint) LIMIT ?3)",
 	[RT_DROP_DELIVERIES] = "DELETE FROM deliveries WHERE ts < ?1",
+	[RT_DROP_COVERAGE] = "DELETE FROM coverage WHERE last_seen < ?1",
 };
 
 const struct sq_stmts sqlite_retain_stmts = { retain_sql, RT__COUNT, NULL };
@@ -238,6 +240,10 @@ int sqlite_retain(struct store *base, const struct retention_policy *p, int64_t 
 	c = cutoff_of(now_ms, p->deliveries_ms);
 	if (c != INT64_MIN && drop_before(st, &e, RT_DROP_DELIVERIES, c, "retention: deliveries",
 					  &stats->deliveries_pruned) < 0)
+		return -1;
+	c = cutoff_of(now_ms, p->coverage_ms);
+	if (c != INT64_MIN && drop_before(st, &e, RT_DROP_COVERAGE, c, "retention: coverage",
+					  &stats->coverage_pruned) < 0)
 		return -1;
 	return 0;
 }

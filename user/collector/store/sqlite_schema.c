@@ -340,6 +340,25 @@ static const char *const migrations[] = {
 	"ALTER TABLE processes ADD COLUMN service_account TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE processes ADD COLUMN image TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX processes_pod_uid ON processes (pod_uid) WHERE pod_uid <> '';",
+	/*
+	 * 8: what sensors cannot see: one row per (sensor, executable,
+	 * destination) reported as tls_uncovered, with the newest cause.
+	 */
+	"CREATE TABLE coverage ("
+	" sensor_id TEXT NOT NULL,"
+	" node TEXT NOT NULL,"
+	" exe TEXT NOT NULL,"
+	" dst TEXT NOT NULL,"
+	" cause TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" container_id TEXT NOT NULL,"
+	" pod_uid TEXT NOT NULL,"
+	" pid INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" reports INTEGER NOT NULL DEFAULT 1,"
+	" PRIMARY KEY (sensor_id, exe, dst)) WITHOUT ROWID;"
+	"CREATE INDEX coverage_last_seen ON coverage (last_seen);",
 };
 
 int sqlite_schema_latest(void)

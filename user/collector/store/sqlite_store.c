@@ -148,6 +148,7 @@ static const struct store_ops sqlite_ops = {
 	.query_token_page = sqlite_query_token_page,
 	.query_token = sqlite_query_token,
 	.query_sensors = sqlite_query_sensors,
+	.query_coverage = sqlite_query_coverage,
 	.query_alerts = sqlite_query_alerts,
 	.pending_revocations = sqlite_pending_revocations,
 	.risk_pass = sqlite_risk_pass,

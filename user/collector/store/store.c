@@ -70,6 +70,11 @@ int store_query_token(struct store *st, const char *fingerprint, struct json_obj
 	return st->ops->query_token(st, fingerprint, out, err, errlen);
 }
 
+int store_query_coverage(struct store *st, struct json_object **out, char *err, size_t errlen)
+{
+	return st->ops->query_coverage(st, out, err, errlen);
+}
+
 int store_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen)
 {
 	return st->ops->query_sensors(st, out, err, errlen);
@@ -126,6 +131,7 @@ void retention_policy_default(struct retention_policy *p)
 		.dedupe_ms = 7 * DAY_MS,
 		.sightings_ms = 30 * DAY_MS,
 		.deliveries_ms = 90 * DAY_MS,
+		.coverage_ms = 30 * DAY_MS,
 		.keep_unread = 1,
 	};
 }

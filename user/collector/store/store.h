@@ -139,6 +139,12 @@ int store_query_token_page(struct store *st, const struct token_page_query *q,
 int store_query_token(struct store *st, const char *fingerprint, struct json_object **out,
 		      char *err, size_t errlen);
 
+/*
+ * What the sensors cannot see (coverage_rows.h): per node and executable,
+ * covered or not, why, destinations, last seen. 0 and *out (an array), or -1.
+ */
+int store_query_coverage(struct store *st, struct json_object **out, char *err, size_t errlen);
+
 /* Every sensor with its last status. 0 and *out, or -1. */
 int store_query_sensors(struct store *st, struct json_object **out, char *err, size_t errlen);
 
@@ -239,11 +245,12 @@ struct retention_policy {
 	int64_t sightings_ms;  /* sightings the risk engine has read, older than this,
 				* except each token's first */
 	int64_t deliveries_ms; /* delivery log rows older than this */
+	int64_t coverage_ms;   /* tls_uncovered rows not reported again for this long */
 	int keep_unread;       /* keep sightings the risk engine has not read yet (1 unless
 				* the engine is off) */
 };
 
-/* The defaults: 7, 90 and 730 days of minutes, hours and days; 7, 30 and 90 days. */
+/* The defaults: 7, 90 and 730 days of minutes, hours and days; 7, 30, 90 and 30 days. */
 void retention_policy_default(struct retention_policy *p);
 
 struct retention_stats {
@@ -253,6 +260,7 @@ struct retention_stats {
 	uint64_t batches_pruned;
 	uint64_t sightings_pruned;
 	uint64_t deliveries_pruned;
+	uint64_t coverage_pruned;
 };
 
 /*

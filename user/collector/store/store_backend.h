@@ -24,6 +24,8 @@ struct store_ops {
 			   char *err, size_t errlen);
 	int (*query_sensors)(struct store *st, struct json_object **out, char *err,
 			     size_t errlen);
+	int (*query_coverage)(struct store *st, struct json_object **out, char *err,
+			      size_t errlen);
 	int (*query_alerts)(struct store *st, const struct alert_filter *f,
 			    struct json_object **out, char *err, size_t errlen);
 	int (*pending_revocations)(struct store *st, struct json_object *arr, unsigned max);
