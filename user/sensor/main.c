@@ -1098,10 +1098,12 @@ static void run_loop(struct app *a)
 		if (ring_buffer__poll(a->rb, 50) < 0 && errno != EINTR)
 			break;
 		ring_buffer__consume(a->rb);
-		pthread_mutex_lock(&a->att_lock);
-		for (size_t i = 0; i < a->nscan; i++)
+		/* one process at a time: the attach thread waits for one scan at most */
+		for (size_t i = 0; i < a->nscan; i++) {
+			pthread_mutex_lock(&a->att_lock);
 			attacher_scan_pid(&a->att, a->scan_pids[i]);
-		pthread_mutex_unlock(&a->att_lock);
+			pthread_mutex_unlock(&a->att_lock);
+		}
 		a->nscan = 0;
 		now = clock_mono_ns();
 		pipeline_tick(a->pipe, now);
