@@ -50,6 +50,7 @@ struct session {
 	bool bound;                 /* TLS: socket known (or known to be unknowable) */
 	int fd;                     /* TLS: the socket's fd once bound, else -1 */
 	char src[64], dst[64];
+	struct tt_addr src_raw, dst_raw; /* what src and dst were formatted from */
 	struct sighting *parked;    /* waiting for the TLS bind (tls_park.c) */
 	size_t nparked;
 	int64_t park_deadline;
@@ -78,6 +79,8 @@ struct pipeline {
 	size_t nhf;
 	struct agg agg;
 	struct class_cache *classes;
+	/* one request's credentials: reused, wiped after each request */
+	struct cred_list *creds;
 	int64_t mono_to_real;
 	int64_t next_flush;
 	int64_t next_sweep;

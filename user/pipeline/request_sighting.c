@@ -57,16 +57,12 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 	struct pipeline *p = fc->p;
 	struct session *s = fc->s;
 	const struct tt_event_hdr *h = fc->h;
-	struct cred_list *creds;
+	struct cred_list *creds = p->creds;
 	struct sighting base;
 
 	p->st.requests++;
-	creds = malloc(sizeof(*creds));
-	if (!creds)
-		return;
 	if (cred_extract(req, p->o.cred, creds) == 0) {
 		cred_list_wipe(creds);
-		free(creds);
 		return;
 	}
 	p->st.creds_dropped += creds->dropped;
@@ -93,5 +89,4 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 		park_deliver(p, s, &sg, (int64_t)h->ts_ns);
 	}
 	cred_list_wipe(creds);
-	free(creds);
 }
