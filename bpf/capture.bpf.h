@@ -100,9 +100,7 @@ static __always_inline void event_submit(struct tt_data_event *e, const void *bu
 		return;
 	}
 	e->h.len = n;
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + n, wake_flag()))
-		stat_inc(TT_STAT_RB_DROP);
-	else
+	if (rb_output(e, sizeof(e->h) + n, wake_flag(), true) == 0)
 		stat_inc(TT_STAT_EVENTS);
 }
 

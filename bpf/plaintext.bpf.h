@@ -129,10 +129,8 @@ static __always_inline void h2c_gather(struct conn_key *key, int fd, const struc
 	e->h.orig_len = total > 0xffffffffULL ? 0xffffffffU : (__u32)total;
 	if (off > TT_GATHER_MAX)
 		return;
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + off, wake_flag())) {
-		stat_inc(TT_STAT_RB_DROP);
+	if (rb_output(e, sizeof(e->h) + off, wake_flag(), true))
 		return;
-	}
 	stat_inc(TT_STAT_EVENTS);
 	if (preface) {
 		if (!bpf_map_update_elem(&h2_conns, key, &one, BPF_NOEXIST))

@@ -18,11 +18,9 @@ static __always_inline struct tt_event_hdr *proc_event(__u32 kind, __u64 size)
 		return NULL;
 	if ((pid_tgid >> 32) == self_tgid)
 		return NULL;
-	h = bpf_ringbuf_reserve(&events, size, 0);
-	if (!h) {
-		stat_inc(TT_STAT_RB_DROP);
+	h = rb_reserve(size);
+	if (!h)
 		return NULL;
-	}
 	__builtin_memset(h, 0, sizeof(*h));
 	h->kind = kind;
 	h->ts_ns = bpf_ktime_get_ns();
@@ -48,7 +46,7 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->h.aux = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
 	/* Attaching a new program is urgent: it may call SSL_write soon. */
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	rb_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -115,7 +113,7 @@ int tp_mmap(struct trace_event_raw_sys_enter *ctx)
 				bpf_map_delete_elem(&held, &tgid);
 		}
 	}
-	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+	rb_submit(h, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -130,7 +128,7 @@ int tp_exit(void *ctx)
 		return 0;
 	h = proc_event(TT_EV_EXIT, sizeof(*h));
 	if (h)
-		bpf_ringbuf_submit(h, wake_flag());
+		rb_submit(h, wake_flag());
 	return 0;
 }
 

@@ -25,6 +25,8 @@ struct status_extra {
 	const struct latency_stats *held;       /* --hold-unknown-tls stops */
 	const uint64_t *hold_timeouts;          /* of those, continued at the deadline */
 	const struct exec_gate_stats *gate;     /* --gate-exec */
+	/* ring-buffer records read: ringbuf_records once drained */
+	const uint64_t *records_read;
 };
 
 struct shipper_stats;
