@@ -36,8 +36,10 @@
 #define HF_QUIET_NS (20LL * 1000 * 1000)
 
 struct session {
+	/* the lookup key and the chain link share the first cache line */
 	uint32_t pid;
 	uint64_t conn;
+	struct session *next;
 	struct http1_parser parser;
 	struct h2_parser *h2;       /* HTTP/2 frame stream and HPACK state, or NULL */
 	/*
@@ -65,7 +67,6 @@ struct session {
 	uint8_t retry_digest[SHA256_DIGEST_LENGTH];
 	int64_t retry_deadline;
 	int64_t last_ns;
-	struct session *next;
 };
 
 struct class_cache;
