@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <stdint.h>
+#include <string.h>
 
 size_t utf8_seq(const unsigned char *s, size_t n)
 {
@@ -41,5 +42,13 @@ void text_printable(char *dst, size_t cap, const char *src, size_t len)
 
 		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
 	}
+	dst[n] = '\0';
+}
+
+void text_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
 	dst[n] = '\0';
 }

@@ -17,4 +17,10 @@ size_t utf8_seq(const unsigned char *s, size_t n);
  */
 void text_printable(char *dst, size_t cap, const char *src, size_t len);
 
+/*
+ * snprintf(dst, cap, "%s", src) without the format machinery, for copies
+ * made per request: at most cap-1 bytes, NUL-terminated. cap >= 1.
+ */
+void text_copy(char *dst, size_t cap, const char *src);
+
 #endif

@@ -94,8 +94,12 @@ static char lower(char c)
 
 static bool span_eq_nocase(struct span s, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t n;
 
+	/* called per header and configured name: the first byte rejects most */
+	if (s.n == 0 || lower(s.p[0]) != lower(lit[0]))
+		return false;
+	n = strlen(lit);
 	if (s.n != n)
 		return false;
 	for (size_t i = 0; i < n; i++)

@@ -109,6 +109,9 @@ void retry_check(struct pipeline *p, struct session *s, const struct tt_data_eve
 {
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 
+	/* the digest is only wanted against a held write or for one held now */
+	if (!s->nretry && !(e->h.flags & TT_F_IN_INIT))
+		return;
 	SHA256(e->data, e->h.len, digest);
 	if (s->nretry) {
 		if (memcmp(digest, s->retry_digest, sizeof(digest)) == 0)
