@@ -79,8 +79,6 @@ struct h2_parser {
 	bool block_lost;
 	uint32_t block_stream;
 	struct hpack_decoder hpack;
-	struct hpack_field *fields;
-	char *arena;            /* decoded names and values, block_cap * 2 bytes */
 	struct h2_stats stats;
 };
 
