@@ -14,13 +14,10 @@
 int h2_parser_init(struct h2_parser *p, size_t max_block)
 {
 	memset(p, 0, sizeof(*p));
-	p->block_cap = max_block;
-	p->frame = malloc(max_block);
-	p->block = malloc(max_block);
-	if (!p->frame || !p->block) {
-		h2_parser_free(p);
+	if (max_block == 0)
 		return -1;
-	}
+	/* frame and block grow with what arrives: see grow() */
+	p->block_cap = max_block;
 	/* synced is decided by the first bytes: a preface, or a connection seen late */
 	hpack_decoder_init(&p->hpack, H2_HPACK_LIMIT, false);
 	return 0;
@@ -28,14 +25,41 @@ int h2_parser_init(struct h2_parser *p, size_t max_block)
 
 void h2_parser_free(struct h2_parser *p)
 {
-	if (p->frame)
-		secure_wipe(p->frame, p->block_cap);
-	if (p->block)
-		secure_wipe(p->block, p->block_cap);
+	secure_wipe(p->frame, p->frame_alloc);
+	secure_wipe(p->block, p->block_alloc);
 	free(p->frame);
 	free(p->block);
 	hpack_decoder_free(&p->hpack);
 	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Room for need bytes at *buf (need <= max), of which used are kept; the
+ * old buffer is wiped before it is freed. A connection holds only what
+ * its header blocks needed, not two max-size buffers. -1: out of memory.
+ */
+static int grow(uint8_t **buf, size_t *alloc, size_t used, size_t need, size_t max)
+{
+	size_t cap = *alloc ? *alloc : 256;
+	uint8_t *b;
+
+	if (need <= *alloc)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > max)
+		cap = max;
+	b = malloc(cap);
+	if (!b)
+		return -1;
+	if (*buf) {
+		memcpy(b, *buf, used);
+		secure_wipe(*buf, used);
+		free(*buf);
+	}
+	*buf = b;
+	*alloc = cap;
+	return 0;
 }
 
 bool h2_plausible_frame(const uint8_t *d, size_t len, size_t max_len)
@@ -97,7 +121,7 @@ static int block_decode(struct h2_parser *p, h2_request_cb cb, void *ctx)
 		block_drop(p);
 		return 0;
 	}
-	rc = hpack_decode_block(&p->hpack, p->block, p->block_len, &out);
+	rc = hpack_decode_block(&p->hpack, p->block ? p->block : (const uint8_t *)"", p->block_len, &out);
 
 	/*
 	 * A server's side of a connection seen late looks the same in the
@@ -181,7 +205,10 @@ static int header_frame(struct h2_parser *p, h2_request_cb cb, void *ctx)
 		if (len > p->block_cap - p->block_len) {
 			p->stats.oversize++;
 			p->block_lost = true;
-		} else {
+		} else if (grow(&p->block, &p->block_alloc, p->block_len, p->block_len + len,
+				p->block_cap) != 0) {
+			p->block_lost = true;
+		} else if (len) {
 			memcpy(p->block + p->block_len, f, len);
 			p->block_len += len;
 		}
@@ -214,7 +241,7 @@ static int frame_done(struct h2_parser *p, h2_request_cb cb, void *ctx)
 	else if (p->in_block)
 		/* RFC 9113 6.10: only CONTINUATION may follow an unfinished block */
 		block_drop(p);
-	secure_wipe(p->frame, p->payload_got < p->block_cap ? p->payload_got : p->block_cap);
+	secure_wipe(p->frame, p->payload_got < p->frame_alloc ? p->payload_got : p->frame_alloc);
 	p->state = H2_FRAME_HDR;
 	p->hdr_got = 0;
 	p->frame_lost = false;
@@ -272,7 +299,13 @@ int h2_parser_feed(struct h2_parser *p, const uint8_t *data, size_t len, h2_requ
 
 			if (take > len - i)
 				take = len - i;
-			if (is_header_frame(p) && !p->frame_lost)
+			if (is_header_frame(p) && !p->frame_lost &&
+			    grow(&p->frame, &p->frame_alloc, p->payload_got, p->payload_got + take,
+				 p->block_cap) != 0) {
+				p->stats.oversize++;
+				p->frame_lost = true;
+			}
+			if (is_header_frame(p) && !p->frame_lost && take)
 				memcpy(p->frame + p->payload_got, data + i, take);
 			p->payload_got += (uint32_t)take;
 			i += take;
