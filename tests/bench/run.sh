@@ -427,12 +427,12 @@ if selected replay; then
 fi
 
 # The real sensor's resident memory once ready (BPF maps mapped, libraries
-# initialised), with the default ring buffer and with a 4 MiB one: the
+# initialised), with the default ring buffer (4 MiB) and a 16 MiB one: the
 # consumer maps the ring buffer's data pages twice (for records that wrap),
 # and both mappings count in VmRSS.
 if selected rss; then
 	echo
-	for rb in default 4M; do
+	for rb in default 16M; do
 		extra=()
 		[ "$rb" = default ] || extra=(--ringbuf-size "$rb")
 		TOKENTAP_EXTRA_SAVE=("${TOKENTAP_EXTRA[@]}")

@@ -182,7 +182,7 @@ static const char usage[] =
 "  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
 "                          batches are dropped first when it is full\n"
 "  --ringbuf-size SIZE     the BPF ring buffer captured writes wait in for this\n"
-"                          process (default 16M; a power of two, 64k..1G). Each\n"
+"                          process (default 4M; a power of two, 64k..1G). Each\n"
 "                          record lost to a full buffer is counted (sensor_status\n"
 "                          ringbuf_drops); its pages count in the sensor's RSS\n"
 "  --uprobe-attach auto|perf|multi   how uprobes are attached: perf events\n"
