@@ -37,6 +37,7 @@ LIBSSL=${LIBSSL:-/usr/lib/x86_64-linux-gnu/libssl.so.3}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 SETTLE=${SETTLE:-0.2}
 read -r -a TOKENTAP_EXTRA <<<"${TOKENTAP_ARGS:-}"
+read -r -a REPLAY_EXTRA <<<"${REPLAY_ARGS:-}"
 
 die() { echo "bench: $*" >&2; exit 1; }
 # selected NAME: true when NAME is in BENCH_ONLY.
@@ -422,8 +423,8 @@ fi
 if selected replay; then
 	echo "replay: $ROUNDS rounds of the pipeline on recorded-layout ring-buffer events..." >&2
 	echo
-	"${PIN[@]}" "$BENCH/replay_bench" -r "$ROUNDS" ${REPLAY_ARGS:-} || RESULT=1
-	"${PIN[@]}" "$BENCH/replay_bench" -m ${REPLAY_ARGS:-} | grep -v '^replay:' || RESULT=1
+	"${PIN[@]}" "$BENCH/replay_bench" -r "$ROUNDS" "${REPLAY_EXTRA[@]}" || RESULT=1
+	"${PIN[@]}" "$BENCH/replay_bench" -m "${REPLAY_EXTRA[@]}" | grep -v '^replay:' || RESULT=1
 fi
 
 # The real sensor's resident memory once ready (BPF maps mapped, libraries
