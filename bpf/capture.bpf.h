@@ -100,9 +100,7 @@ static __always_inline void event_submit(struct tt_data_event *e, const void *bu
 		return;
 	}
 	e->h.len = n;
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + n, wake_flag()))
-		stat_inc(TT_STAT_RB_DROP);
-	else
+	if (rb_output(e, sizeof(e->h) + n, wake_flag(), true) == 0)
 		stat_inc(TT_STAT_EVENTS);
 }
 
@@ -216,10 +214,8 @@ static __always_inline bool gathered_submit(struct tt_data_event *e)
 
 	if (len > TT_GATHER_MAX)
 		return false;
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + len, wake_flag())) {
-		stat_inc(TT_STAT_RB_DROP);
+	if (rb_output(e, sizeof(e->h) + len, wake_flag(), true))
 		return false;
-	}
 	stat_inc(TT_STAT_EVENTS);
 	return true;
 }

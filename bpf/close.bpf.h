@@ -83,11 +83,9 @@ int tp_close(struct trace_event_raw_sys_enter *ctx)
 		bpf_map_delete_elem(&conts, &ck);
 	}
 
-	h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
-	if (!h) {
-		stat_inc(TT_STAT_RB_DROP);
+	h = rb_reserve(sizeof(*h));
+	if (!h)
 		return 0;
-	}
 	__builtin_memset(h, 0, sizeof(*h));
 	h->kind = TT_EV_CLOSE;
 	h->ts_ns = bpf_ktime_get_ns();
@@ -95,7 +93,7 @@ int tp_close(struct trace_event_raw_sys_enter *ctx)
 	h->tid = (__u32)bpf_get_current_pid_tgid();
 	h->fd = key.fd;
 	h->conn = ssl;
-	bpf_ringbuf_submit(h, wake_flag());
+	rb_submit(h, wake_flag());
 	return 0;
 }
 

@@ -167,9 +167,7 @@ static __always_inline int go_hfield(void *ctx, __u64 enc, __u64 np, __u64 nl, _
 
 		bpf_map_update_elem(&hf_pending, &tid, &enc, BPF_ANY);
 	}
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + nl + 1 + vn, wake_flag()))
-		stat_inc(TT_STAT_RB_DROP);
-	else
+	if (rb_output(e, sizeof(e->h) + nl + 1 + vn, wake_flag(), true) == 0)
 		stat_inc(TT_STAT_EVENTS);
 	return 0;
 fail:

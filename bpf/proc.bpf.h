@@ -18,11 +18,19 @@ static __always_inline struct tt_event_hdr *proc_event(void *ring, __u32 kind, _
 		return NULL;
 	if ((pid_tgid >> 32) == self_tgid)
 		return NULL;
-	h = bpf_ringbuf_reserve(ring, size, 0);
-	if (!h) {
-		stat_inc(TT_STAT_RB_DROP);
-		return NULL;
+	/*
+	 * Mapping events go on their own ring (lib_events), read by the attach
+	 * thread: a drop there is a drop, but not a record of the events ring.
+	 */
+	if (ring == (void *)&events) {
+		h = rb_reserve(size);
+	} else {
+		h = bpf_ringbuf_reserve(ring, size, 0);
+		if (!h)
+			stat_inc(TT_STAT_RB_DROP);
 	}
+	if (!h)
+		return NULL;
 	__builtin_memset(h, 0, sizeof(*h));
 	h->kind = kind;
 	h->ts_ns = bpf_ktime_get_ns();
@@ -48,7 +56,7 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->h.aux = BPF_CORE_READ(task, real_parent, tgid);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (void *)ctx + off);
 	/* Attaching a new program is urgent: it may call SSL_write soon. */
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	rb_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -130,7 +138,7 @@ int tp_exit(void *ctx)
 		return 0;
 	h = proc_event(&events, TT_EV_EXIT, sizeof(*h));
 	if (h)
-		bpf_ringbuf_submit(h, wake_flag());
+		rb_submit(h, wake_flag());
 	return 0;
 }
 

@@ -88,8 +88,7 @@ static __always_inline void hf_end(struct conn_key *key, __u64 pid_tgid)
 	if (!session_addrs(key, &e->h))
 		mark_for_bind(&e->h, pid_tgid, key->conn);
 	e->h.len = sizeof(__u64);
-	if (bpf_ringbuf_output(&events, e, sizeof(e->h) + sizeof(__u64), wake_flag()))
-		stat_inc(TT_STAT_RB_DROP);
+	rb_output(e, sizeof(e->h) + sizeof(__u64), wake_flag(), false);
 }
 
 /*
@@ -276,11 +275,9 @@ static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const vo
 	stat_inc(TT_STAT_BIND);
 	track_fd(key.tgid, fd, key.conn);
 
-	h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
-	if (!h) {
-		stat_inc(TT_STAT_RB_DROP);
+	h = rb_reserve(sizeof(*h));
+	if (!h)
 		return;
-	}
 	__builtin_memset(h, 0, sizeof(*h));
 	h->kind = TT_EV_BIND;
 	h->ts_ns = bpf_ktime_get_ns();
@@ -289,7 +286,7 @@ static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const vo
 	h->fd = fd;
 	h->conn = key.conn;
 	fill_addrs(h, (struct sock *)ss.sk);
-	bpf_ringbuf_submit(h, wake_flag());
+	rb_submit(h, wake_flag());
 }
 
 #endif

@@ -71,6 +71,8 @@ enum tt_stat {
 	TT_STAT_TRUNC,          /* writes longer than the capture cap */
 	TT_STAT_BIND,           /* TLS sessions bound to sockets */
 	TT_STAT_READ_FAIL,      /* user memory could not be read */
+	TT_STAT_RECORDS,        /* records of every kind put in the ring buffer */
+	TT_STAT_DATA_DROP,      /* the TT_EV_DATA records among TT_STAT_RB_DROP */
 	TT_STAT_MAX,
 };
 

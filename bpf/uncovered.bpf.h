@@ -57,11 +57,9 @@ static __always_inline void uncovered_check(int fd, __u64 head)
 		return;
 	/* the close tracepoint forgets the socket, so a reused fd is reported again */
 	track_fd(key.tgid, fd, 0);
-	h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
-	if (!h) {
-		stat_inc(TT_STAT_RB_DROP);
+	h = rb_reserve(sizeof(*h));
+	if (!h)
 		return;
-	}
 	__builtin_memset(h, 0, sizeof(*h));
 	h->kind = TT_EV_UNCOVERED;
 	h->ts_ns = bpf_ktime_get_ns();
@@ -73,7 +71,7 @@ static __always_inline void uncovered_check(int fd, __u64 head)
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 	fill_addrs(h, socket_sk(sock));
-	bpf_ringbuf_submit(h, wake_flag());
+	rb_submit(h, wake_flag());
 }
 
 #endif

@@ -73,6 +73,7 @@ e2e_suite e2e-java TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_java.py
 e2e_suite e2e-gate TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_TEST_HOOKS_BIN="$BUILD/tokentap-test-hooks" python3 tests/e2e/run_gate.py
 e2e_suite e2e-collector TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_collector.py
 e2e_suite e2e-caps TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_caps.py
+e2e_suite e2e-drops TOKENTAP_BIN="$BUILD/tokentap" python3 tests/e2e/run_drops.py
 e2e_suite e2e-image TOKENTAP_BIN="$BUILD/tokentap" BUILD="$BUILD" python3 tests/e2e/run_image.py
 e2e_suite deploy BUILD="$BUILD" python3 tests/deploy/run.py
 e2e_suite e2e-faults TOKENTAP_BIN="$BUILD/tokentap" TOKENTAP_TEST_HOOKS_BIN="$BUILD/tokentap-test-hooks" TOKENTAP_COLLECTOR_BIN="$BUILD/tokentap-collector" python3 tests/e2e/run_faults.py

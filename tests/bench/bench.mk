@@ -10,6 +10,7 @@ BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load exec
 GO            ?= $(shell command -v go 2>/dev/null)
 BENCH_GO      := $(if $(GO),$(BENCH_DIR)/go_tls_client)
 BENCH_BINS    := $(BENCH_LOADERS) $(BENCH_LOADS) $(BENCH_DIR)/ingest_bench $(BENCH_DIR)/loadgen \
+                 $(BENCH_DIR)/replay_bench \
                  $(BENCH_DIR)/query_bench $(BENCH_GO)
 ROUNDS        ?= 7
 
@@ -79,3 +80,11 @@ $(BUILD)/tests/test_fleet: tests/unit/test_fleet.c $(LOADGEN_DIR)/fleet.c $(LOAD
 
 # Keep the BPF objects and skeletons: they are worth inspecting with bpftool.
 .SECONDARY: $(foreach b,$(BENCH_BPF),$(BENCH_DIR)/$(b).bpf.o $(BENCH_DIR)/$(b).skel.h)
+
+# The replay benchmark links the pipeline and what it builds on exactly as
+# the sensor binary uses them (same objects, same flags), no BPF.
+REPLAY_DIRS := common protocol credential process pipeline
+REPLAY_OBJS := $(call obj_of,$(call srcs_in,$(REPLAY_DIRS)),obj)
+
+$(BENCH_DIR)/replay_bench: tests/bench/replay_bench.c $(REPLAY_OBJS) | $(BENCH_DIR)
+	$(CC) $(BASE_CFLAGS) $(INC_pipeline) -o $@ $< $(REPLAY_OBJS) -lcrypto -ljson-c -lz -lm

@@ -25,7 +25,7 @@ if [ -z "${BENCH_ONLY:-}" ]; then
 	else
 		echo "bench: Go not installed ($BENCH/go_tls_client not built): go-tls and h2 left out" >&2
 	fi
-	BENCH_ONLY+=,ingest,latency,fleet,query,gate
+	BENCH_ONLY+=,replay,rss,drops,ingest,latency,fleet,query,gate
 fi
 INGEST_BATCHES=${INGEST_BATCHES:-200}
 INGEST_EVENTS=${INGEST_EVENTS:-1000}
@@ -37,17 +37,19 @@ LIBSSL=${LIBSSL:-/usr/lib/x86_64-linux-gnu/libssl.so.3}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 SETTLE=${SETTLE:-0.2}
 read -r -a TOKENTAP_EXTRA <<<"${TOKENTAP_ARGS:-}"
+read -r -a REPLAY_EXTRA <<<"${REPLAY_ARGS:-}"
 
 die() { echo "bench: $*" >&2; exit 1; }
 # selected NAME: true when NAME is in BENCH_ONLY.
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | write | write-tls | go-tls | h2 | ingest | latency | fleet | query | gate) ;;
+	case $b in tls | write | write-tls | go-tls | h2 | replay | rss | drops | ingest | latency | fleet | query | gate) ;;
 	*) die "unknown benchmark in BENCH_ONLY: $b" ;;
 	esac
 done
-if selected tls || selected write || selected write-tls || selected go-tls || selected h2 || selected latency; then
+if selected tls || selected write || selected write-tls || selected go-tls || selected h2 ||
+	selected latency || selected rss || selected drops; then
 	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
 	[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
 fi
@@ -72,6 +74,9 @@ if selected go-tls; then
 fi
 if selected h2; then
 	[ -n "$NODE" ] || die "node not found (the h2 benchmark's server is tests/e2e/h2_server.js)"
+fi
+if selected replay; then
+	[ -x "$BENCH/replay_bench" ] || die "missing $BENCH/replay_bench (run: make bench)"
 fi
 if selected ingest; then
 	[ -x "$BENCH/ingest_bench" ] || die "missing $BENCH/ingest_bench (run: make bench)"
@@ -420,6 +425,41 @@ if [ "$TAP_RUNS" -gt 0 ]; then
 	check_no_token || RESULT=1
 	echo "tokentap output: $TAP_LINES lines over $TAP_RUNS runs; no raw token found in it" \
 		"(searched, never printed)"
+fi
+
+# The sensor's user space alone: generated ring-buffer records replayed
+# through the pipeline on one CPU (replay_bench.c), then its memory in a
+# fresh process (10,000 tokens x 1,000 processes by default).
+if selected replay; then
+	echo "replay: $ROUNDS rounds of the pipeline on recorded-layout ring-buffer events..." >&2
+	echo
+	"${PIN[@]}" "$BENCH/replay_bench" -r "$ROUNDS" "${REPLAY_EXTRA[@]}" || RESULT=1
+	"${PIN[@]}" "$BENCH/replay_bench" -m "${REPLAY_EXTRA[@]}" | grep -v '^replay:' || RESULT=1
+fi
+
+# The real sensor's resident memory once ready (BPF maps mapped, libraries
+# initialised), with the default ring buffer (4 MiB) and a 16 MiB one: the
+# consumer maps the ring buffer's data pages twice (for records that wrap),
+# and both mappings count in VmRSS.
+if selected rss; then
+	echo
+	for rb in default 16M; do
+		extra=()
+		[ "$rb" = default ] || extra=(--ringbuf-size "$rb")
+		TOKENTAP_EXTRA_SAVE=("${TOKENTAP_EXTRA[@]}")
+		TOKENTAP_EXTRA+=("${extra[@]}")
+		start_sensor tokentap rss
+		TOKENTAP_EXTRA=("${TOKENTAP_EXTRA_SAVE[@]}")
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SENSOR_PID/status")
+		stop_sensor
+		echo "SUMMARY rss: sensor idle, ring buffer $rb: VmRSS $((rss / 1024)) MiB (target <= 32)"
+	done
+fi
+
+# The highest paced plaintext request rate with no ring-buffer drop
+# (drop_rate.py: a fresh sensor per rate step, default ring buffer).
+if selected drops; then
+	python3 "$HERE/drop_rate.py" "$BUILD" || RESULT=1
 fi
 
 # The collector's ingest path on one CPU, storing into a file under $TMP

@@ -230,9 +230,14 @@ static void test_aws_v2_sharedkey_sas(void **state)
 		assert_string_equal(g->list.items[0].scheme, "SharedAccessSignature");
 		assert_value(&g->list.items[0], "abc+def=");
 		assert_true(g->list.scratch_used >= 8);
+		/* every byte extraction wrote is wiped (the rest was never written) */
+		size_t written = g->list.scratch_hwm;
+
+		assert_true(written >= g->list.scratch_used);
 		cred_list_wipe(&g->list);
-		for (size_t i = 0; i < sizeof(g->list.scratch); i++)
+		for (size_t i = 0; i < written; i++)
 			assert_int_equal(g->list.scratch[i], 0);
+		assert_null(memmem(g->list.scratch, sizeof(g->list.scratch), "abc+def=", 8));
 		assert_int_equal(g->list.n, 0);
 		assert_null(g->list.items[0].value);
 		free(g);

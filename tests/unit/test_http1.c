@@ -509,6 +509,40 @@ static void test_malformed_header_lines_ignored(void **state)
 	free(c);
 }
 
+/*
+ * The buffer starts empty and grows with the block: a 3000-byte header
+ * fed 7 bytes at a time crosses several growths, parses whole, and leaves
+ * no byte of it behind; a parser that never saw a byte holds no buffer.
+ */
+static void test_buffer_grows(void **state)
+{
+	struct capture *c = capture_new();
+	struct http1_parser p;
+	static char req[3200], big[3001], want[3100];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(http1_parser_init(&p, 16384), 0);
+	assert_null(p.buf);
+	assert_int_equal(p.cap, 0);
+	memset(big, 'q', sizeof(big) - 1);
+	snprintf(req, sizeof(req), "GET /g HTTP/1.1\r\nX-Big: %s\r\n\r\n", big);
+	n = strlen(req);
+	for (size_t off = 0; off < n; off += 7)
+		http1_parser_feed(&p, (const uint8_t *)req + off, n - off < 7 ? n - off : 7,
+				  on_request, c);
+	assert_int_equal(c->n, 1);
+	snprintf(want, sizeof(want), "GET|/g|1\nX-Big:%s\n", big);
+	assert_int_equal(c->log_len, strlen(want));
+	assert_memory_equal(c->log, want, c->log_len);
+	assert_true(p.cap >= n && p.cap <= 16384);
+	assert_int_equal(p.len, 0);
+	for (size_t i = 0; i < p.cap; i++)
+		assert_int_equal(p.buf[i], 0);
+	http1_parser_free(&p);
+	free(c);
+}
+
 static void test_buffer_wiped(void **state)
 {
 	struct capture *c = capture_new();
@@ -608,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_is_request_start),
 		cmocka_unit_test(test_linear_byte_by_byte),
 		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_buffer_grows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,4 +20,10 @@ void text_printable(char *dst, size_t cap, const char *src, size_t len);
 /* Value of the hexadecimal digit c (either case), or -1. */
 int text_hexval(char c);
 
+/*
+ * snprintf(dst, cap, "%s", src) without the format machinery, for copies
+ * made per request: at most cap-1 bytes, NUL-terminated. cap >= 1.
+ */
+void text_copy(char *dst, size_t cap, const char *src);
+
 #endif

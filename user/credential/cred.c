@@ -95,8 +95,12 @@ static char lower(char c)
 
 static bool span_eq_nocase(struct span s, const char *lit)
 {
-	size_t n = strlen(lit);
+	size_t n;
 
+	/* called per header and configured name: the first byte rejects most */
+	if (s.n == 0 || lower(s.p[0]) != lower(lit[0]))
+		return false;
+	n = strlen(lit);
 	if (s.n != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -164,6 +168,13 @@ static void copy_token(char *dst, size_t cap, struct span s, bool lowercase)
  * unencoded, and keeping it gives the same fingerprint as the header form.
  * Returns false when scratch is too small.
  */
+/* Extends the part of scratch cred_list_wipe() clears to its first end bytes. */
+static void note_written(struct cred_list *l, size_t end)
+{
+	if (end > l->scratch_hwm)
+		l->scratch_hwm = end;
+}
+
 static bool decode_to_scratch(struct cred_list *l, struct span s, struct span *out)
 {
 	char *dst = l->scratch + l->scratch_used;
@@ -185,6 +196,7 @@ static bool decode_to_scratch(struct cred_list *l, struct span s, struct span *o
 		}
 		dst[o++] = c;
 	}
+	note_written(l, l->scratch_used + o);
 	out->p = dst;
 	out->n = o;
 	return true;
@@ -336,6 +348,7 @@ static void basic_secret(struct cred_list *l, struct credential *c)
 		pw = (size_t)n - (size_t)(colon + 1 - plain);
 		if (pw > 0 && pw <= sizeof(l->scratch) - l->scratch_used) {
 			memcpy(l->scratch + l->scratch_used, colon + 1, pw);
+			note_written(l, l->scratch_used + pw);
 			c->secret = l->scratch + l->scratch_used;
 			c->secret_len = pw;
 			l->scratch_used += pw;
@@ -487,6 +500,7 @@ size_t cred_extract(const struct http1_request *req, const struct cred_config *c
 	out->n = 0;
 	out->dropped = 0;
 	out->scratch_used = 0;
+	out->scratch_hwm = 0;
 	if (!req)
 		return 0;
 	if (!cfg)
@@ -504,10 +518,19 @@ void cred_list_wipe(struct cred_list *l)
 {
 	if (!l)
 		return;
-	secure_wipe(l->scratch, sizeof(l->scratch));
-	secure_wipe(l->items, sizeof(l->items));
+	/*
+	 * Only the bytes this extraction wrote can hold a secret: wiping all
+	 * 8 KiB per request was most of extraction's cost.
+	 */
+	if (l->scratch_hwm > sizeof(l->scratch))
+		l->scratch_hwm = sizeof(l->scratch);
+	secure_wipe(l->scratch, l->scratch_hwm);
+	if (l->n > CRED_MAX)
+		l->n = CRED_MAX;
+	secure_wipe(l->items, l->n * sizeof(l->items[0]));
 	l->n = 0;
 	l->scratch_used = 0;
+	l->scratch_hwm = 0;
 }
 
 size_t cred_redact_target(const char *target, size_t len, char *out, size_t outcap)

@@ -55,6 +55,7 @@ struct cred_list {
 	size_t dropped;             /* credentials beyond CRED_MAX or scratch space */
 	char scratch[CRED_SCRATCH]; /* decoded values (query parameters) */
 	size_t scratch_used;
+	size_t scratch_hwm;         /* scratch bytes written since cred_extract: what a wipe clears */
 };
 
 struct cred_config {

@@ -4,26 +4,84 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * One-shot HMAC() fetches the digest and MAC implementations and derives
+ * the key's inner and outer pads on every call: most of a fingerprint's
+ * cost. The context of the last key used is kept instead (a copy of the
+ * key to recognise it; the key is in memory anyway) and reset per call,
+ * which reuses the derived pads. A mutex: callers may be on any thread.
+ */
+static struct {
+	pthread_mutex_t lock;
+	EVP_MAC_CTX *ctx;
+	size_t len;
+	uint8_t bytes[FINGERPRINT_KEY_MAX];
+} mac_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The context keyed with key, ready for a new message; NULL on error. Called locked. */
+static EVP_MAC_CTX *mac_for(const struct fp_key *key)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	if (mac_cache.ctx && mac_cache.len == key->len &&
+	    CRYPTO_memcmp(mac_cache.bytes, key->bytes, key->len) == 0)
+		return EVP_MAC_init(mac_cache.ctx, NULL, 0, NULL) ? mac_cache.ctx : NULL;
+	EVP_MAC_CTX_free(mac_cache.ctx);
+	secure_wipe(mac_cache.bytes, sizeof(mac_cache.bytes));
+	mac_cache.len = 0;
+	mac_cache.ctx = NULL;
+
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+
+	if (!mac)
+		return NULL;
+	mac_cache.ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);
+	if (!mac_cache.ctx)
+		return NULL;
+	if (!EVP_MAC_init(mac_cache.ctx, key->bytes, key->len, params)) {
+		EVP_MAC_CTX_free(mac_cache.ctx);
+		mac_cache.ctx = NULL;
+		return NULL;
+	}
+	memcpy(mac_cache.bytes, key->bytes, key->len);
+	mac_cache.len = key->len;
+	return mac_cache.ctx;
+}
+
 int fingerprint_hex(const struct fp_key *key, const void *data, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
+	size_t mac_len = 0;
+	EVP_MAC_CTX *ctx;
+	int ok;
 
-	if (!key || key->len == 0 || !out)
+	if (!key || key->len == 0 || key->len > sizeof(key->bytes) || !out)
 		return -1;
-	if (!HMAC(EVP_sha256(), key->bytes, (int)key->len, data, len, mac, &mac_len) ||
-	    mac_len < FINGERPRINT_BYTES)
+	pthread_mutex_lock(&mac_cache.lock);
+	ctx = mac_for(key);
+	ok = ctx && EVP_MAC_update(ctx, data, len) &&
+	     EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) && mac_len >= FINGERPRINT_BYTES;
+	pthread_mutex_unlock(&mac_cache.lock);
+	if (!ok) {
+		secure_wipe(mac, sizeof(mac));
 		return -1;
+	}
 	for (size_t i = 0; i < FINGERPRINT_BYTES; i++) {
 		out[2 * i] = hex[mac[i] >> 4];
 		out[2 * i + 1] = hex[mac[i] & 15];

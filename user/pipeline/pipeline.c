@@ -22,8 +22,10 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		return NULL;
 	p->o = *o;
 	p->classes = class_cache_new();
-	if (!p->classes || agg_init(&p->agg, AGG_MAX) != 0) {
+	p->creds = calloc(1, sizeof(*p->creds));
+	if (!p->classes || !p->creds || agg_init(&p->agg, AGG_MAX) != 0) {
 		class_cache_free(p->classes);
+		free(p->creds);
 		free(p);
 		return NULL;
 	}
@@ -155,5 +157,7 @@ void pipeline_free(struct pipeline *p)
 	pod_hold_free(p);
 	agg_free(&p->agg);
 	class_cache_free(p->classes);
+	cred_list_wipe(p->creds);
+	free(p->creds);
 	free(p);
 }

@@ -36,8 +36,10 @@
 #define HF_QUIET_NS (20LL * 1000 * 1000)
 
 struct session {
+	/* the lookup key and the chain link share the first cache line */
 	uint32_t pid;
 	uint64_t conn;
+	struct session *next;
 	struct http1_parser parser;
 	struct h2_parser *h2;       /* HTTP/2 frame stream and HPACK state, or NULL */
 	/*
@@ -50,6 +52,7 @@ struct session {
 	bool bound;                 /* TLS: socket known (or known to be unknowable) */
 	int fd;                     /* TLS: the socket's fd once bound, else -1 */
 	char src[64], dst[64];
+	struct tt_addr src_raw, dst_raw; /* what src and dst were formatted from */
 	struct sighting *parked;    /* waiting for the TLS bind (tls_park.c) */
 	size_t nparked;
 	int64_t park_deadline;
@@ -64,7 +67,6 @@ struct session {
 	uint8_t retry_digest[SHA256_DIGEST_LENGTH];
 	int64_t retry_deadline;
 	int64_t last_ns;
-	struct session *next;
 };
 
 struct class_cache;
@@ -78,6 +80,8 @@ struct pipeline {
 	size_t nhf;
 	struct agg agg;
 	struct class_cache *classes;
+	/* one request's credentials: reused, wiped after each request */
+	struct cred_list *creds;
 	int64_t mono_to_real;
 	int64_t next_flush;
 	int64_t next_sweep;

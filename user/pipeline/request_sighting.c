@@ -36,15 +36,15 @@ static void request_base(struct pipeline *p, const struct session *s, const stru
 	base->uid = h->uid;
 	text_printable(base->comm, sizeof(base->comm), h->comm, strnlen(h->comm, TT_COMM_LEN));
 	exe_cache_get(p->o.exes, h->pid, &pi);
-	snprintf(base->exe, sizeof(base->exe), "%s", pi.exe);
+	text_copy(base->exe, sizeof(base->exe), pi.exe);
 	memcpy(base->container_id, pi.container_id, sizeof(base->container_id));
 	memcpy(base->pod_uid, pi.pod_uid, sizeof(base->pod_uid));
 	base->cgroup_id = h->cgroup_id;
 	base->tls = s->tls;
 	if (s->tls)
-		snprintf(base->tls_library, sizeof(base->tls_library), "%s", tls_library_name(h->tls_lib));
-	snprintf(base->src, sizeof(base->src), "%s", s->src);
-	snprintf(base->dst, sizeof(base->dst), "%s", s->dst);
+		text_copy(base->tls_library, sizeof(base->tls_library), tls_library_name(h->tls_lib));
+	text_copy(base->src, sizeof(base->src), s->src);
+	text_copy(base->dst, sizeof(base->dst), s->dst);
 	if (host)
 		text_printable(base->host, sizeof(base->host), host->value, host->value_len);
 	text_printable(base->method, sizeof(base->method), req->method, req->method_len);
@@ -58,16 +58,12 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 	struct pipeline *p = fc->p;
 	struct session *s = fc->s;
 	const struct tt_event_hdr *h = fc->h;
-	struct cred_list *creds;
+	struct cred_list *creds = p->creds;
 	struct sighting base;
 
 	p->st.requests++;
-	creds = malloc(sizeof(*creds));
-	if (!creds)
-		return;
 	if (cred_extract(req, p->o.cred, creds) == 0) {
 		cred_list_wipe(creds);
-		free(creds);
 		return;
 	}
 	p->st.creds_dropped += creds->dropped;
@@ -80,8 +76,8 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 		if (fingerprint_hex(p->o.key, c->secret, c->secret_len, sg.fingerprint) != 0)
 			continue;
 		p->st.credentials++;
-		snprintf(sg.scheme, sizeof(sg.scheme), "%s", c->scheme);
-		snprintf(sg.header, sizeof(sg.header), "%s", c->header);
+		text_copy(sg.scheme, sizeof(sg.scheme), c->scheme);
+		text_copy(sg.header, sizeof(sg.header), c->header);
 		sg.in_query = c->source == CRED_SRC_QUERY;
 		class_cache_classify(p->classes, p->o.key, sg.fingerprint, c, &sg.info);
 		if (p->o.raw && p->o.raw->wants(p->o.raw->ctx, sg.fingerprint))
@@ -94,5 +90,4 @@ void request_to_sightings(const struct http1_request *req, void *arg)
 		park_deliver(p, s, &sg, (int64_t)h->ts_ns);
 	}
 	cred_list_wipe(creds);
-	free(creds);
 }

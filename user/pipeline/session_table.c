@@ -6,6 +6,7 @@
  * what it still holds.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pipeline_internal.h"
 #include "sighting.h"
@@ -109,6 +110,12 @@ void session_set_addrs(struct session *s, const struct tt_event_hdr *h)
 		s->fd = h->fd;
 	if (!(h->flags & TT_F_ADDR))
 		return;
+	/* a connection's addresses do not change: format them once, not per write */
+	if (s->src[0] && memcmp(&s->src_raw, &h->src, sizeof(h->src)) == 0 &&
+	    memcmp(&s->dst_raw, &h->dst, sizeof(h->dst)) == 0)
+		return;
+	s->src_raw = h->src;
+	s->dst_raw = h->dst;
 	sighting_format_addr(s->src, sizeof(s->src), h->src.family, h->src.addr, h->src.port);
 	sighting_format_addr(s->dst, sizeof(s->dst), h->dst.family, h->dst.addr, h->dst.port);
 }

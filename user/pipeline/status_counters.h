@@ -36,6 +36,8 @@
 	WIRE(tracepoints, tracepoints)				\
 	WIRE(events, events)					\
 	WIRE(ringbuf_drops, ringbuf_drops)			\
+	LOCAL(ringbuf_records)					\
+	LOCAL(ringbuf_data_drops)				\
 	WIRE(truncated_writes, truncated_writes)		\
 	LOCAL(tls_binds)					\
 	LOCAL(read_failures)					\

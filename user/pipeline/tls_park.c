@@ -30,6 +30,12 @@ void park_flush(struct pipeline *p, struct session *s)
 		sighting_release(&s->parked[i]);
 	}
 	s->nparked = 0;
+	/*
+	 * PARK_MAX sightings are ~34 KiB: held only while a session waits for
+	 * its bind, not for the rest of its life (thousands of TLS sessions).
+	 */
+	free(s->parked);
+	s->parked = NULL;
 }
 
 /* A final sighting of a session: reported, or parked until its TLS bind. */
@@ -82,6 +88,8 @@ void retry_flush(struct pipeline *p, struct session *s, int64_t ts_mono)
 	for (size_t i = 0; i < s->nretry; i++)
 		park_deliver(p, s, &s->retry[i], ts_mono);
 	s->nretry = 0;
+	free(s->retry);
+	s->retry = NULL;
 }
 
 static void retry_drop(struct pipeline *p, struct session *s)
@@ -91,6 +99,8 @@ static void retry_drop(struct pipeline *p, struct session *s)
 	if (s->nretry)
 		p->st.tls_retries++;
 	s->nretry = 0;
+	free(s->retry);
+	s->retry = NULL;
 }
 
 /* Same bytes as the held handshake-time write: that call failed, this is its retry. */
@@ -99,6 +109,9 @@ void retry_check(struct pipeline *p, struct session *s, const struct tt_data_eve
 {
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 
+	/* the digest is only wanted against a held write or for one held now */
+	if (!s->nretry && !(e->h.flags & TT_F_IN_INIT))
+		return;
 	SHA256(e->data, e->h.len, digest);
 	if (s->nretry) {
 		if (memcmp(digest, s->retry_digest, sizeof(digest)) == 0)

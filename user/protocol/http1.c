@@ -181,12 +181,42 @@ int http1_parser_init(struct http1_parser *p, size_t max_header_bytes)
 	memset(p, 0, sizeof(*p));
 	if (max_header_bytes == 0)
 		return -1;
-	/* calloc: bytes past len are always zero, so wiping len bytes suffices. */
-	p->buf = calloc(1, max_header_bytes);
-	if (!p->buf)
-		return -1;
-	p->cap = max_header_bytes;
+	/*
+	 * The buffer is allocated when bytes arrive and grows with the block:
+	 * a sensor holds a parser per connection, and most header blocks are
+	 * far below max_header_bytes.
+	 */
+	p->max = max_header_bytes;
 	p->state = HTTP1_IDLE;
+	return 0;
+}
+
+/*
+ * Room for need bytes (need <= max). calloc: bytes past len are always
+ * zero, so wiping len bytes suffices; the old buffer is wiped before it is
+ * freed. -1 when out of memory.
+ */
+static int reserve(struct http1_parser *p, size_t need)
+{
+	size_t cap = p->cap ? p->cap : 512;
+	uint8_t *b;
+
+	if (need <= p->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > p->max)
+		cap = p->max;
+	b = calloc(1, cap);
+	if (!b)
+		return -1;
+	if (p->buf) {
+		memcpy(b, p->buf, p->len);
+		secure_wipe(p->buf, p->cap);
+		free(p->buf);
+	}
+	p->buf = b;
+	p->cap = cap;
 	return 0;
 }
 
@@ -203,7 +233,7 @@ void http1_parser_free(struct http1_parser *p)
 
 void http1_parser_reset(struct http1_parser *p)
 {
-	if (!p || !p->buf)
+	if (!p || !p->max)
 		return;
 	wipe_buffer(p);
 	p->state = HTTP1_IDLE;
@@ -438,7 +468,7 @@ static size_t take_header_bytes(struct http1_parser *p, const uint8_t *data, siz
 				http1_request_cb cb, void *ctx, bool *done)
 {
 	size_t old = p->len;
-	size_t n = p->cap - p->len;
+	size_t n = p->max - p->len;
 	size_t end;
 
 	if (n > avail)
@@ -447,6 +477,10 @@ static size_t take_header_bytes(struct http1_parser *p, const uint8_t *data, siz
 	end = find_block_end(p, data, n);
 	if (end)
 		n = end;
+	if (n == 0 || reserve(p, old + n) != 0) {
+		lose_sync(p, &p->stats.oversize);
+		return avail;
+	}
 	memcpy(p->buf + old, data, n);
 	p->len += n;
 	if (p->state == HTTP1_IDLE) {
@@ -465,7 +499,7 @@ static size_t take_header_bytes(struct http1_parser *p, const uint8_t *data, siz
 		*done = true;
 		return n;
 	}
-	if (p->len == p->cap) {
+	if (p->len == p->max) {
 		lose_sync(p, &p->stats.oversize);
 		return avail;
 	}
@@ -478,7 +512,7 @@ int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t len,
 	size_t off = 0;
 	int delivered = 0;
 
-	if (!p || !p->buf || !data)
+	if (!p || !p->max || !data)
 		return 0;
 	while (off < len && p->state != HTTP1_SKIP) {
 		bool done = false;

@@ -49,9 +49,10 @@ enum http1_state {
 };
 
 struct http1_parser {
-	uint8_t *buf;      /* accumulated, not yet complete header block */
+	uint8_t *buf;      /* accumulated, not yet complete header block; NULL until needed */
 	size_t len;
-	size_t cap;        /* max_header_bytes */
+	size_t cap;        /* bytes allocated at buf: grows on demand up to max */
+	size_t max;        /* max_header_bytes */
 	enum http1_state state;
 	uint64_t body_left;
 	struct http1_stats stats;

@@ -14,15 +14,10 @@
 int h2_parser_init(struct h2_parser *p, size_t max_block)
 {
 	memset(p, 0, sizeof(*p));
-	p->block_cap = max_block;
-	p->frame = malloc(max_block);
-	p->block = malloc(max_block);
-	p->arena = malloc(max_block * 2);
-	p->fields = calloc(H2_MAX_FIELDS, sizeof(*p->fields));
-	if (!p->frame || !p->block || !p->arena || !p->fields) {
-		h2_parser_free(p);
+	if (max_block == 0)
 		return -1;
-	}
+	/* frame and block grow with what arrives: see grow() */
+	p->block_cap = max_block;
 	/* synced is decided by the first bytes: a preface, or a connection seen late */
 	hpack_decoder_init(&p->hpack, H2_HPACK_LIMIT, false);
 	return 0;
@@ -30,18 +25,41 @@ int h2_parser_init(struct h2_parser *p, size_t max_block)
 
 void h2_parser_free(struct h2_parser *p)
 {
-	if (p->frame)
-		secure_wipe(p->frame, p->block_cap);
-	if (p->block)
-		secure_wipe(p->block, p->block_cap);
-	if (p->arena)
-		secure_wipe(p->arena, p->block_cap * 2);
+	secure_wipe(p->frame, p->frame_alloc);
+	secure_wipe(p->block, p->block_alloc);
 	free(p->frame);
 	free(p->block);
-	free(p->arena);
-	free(p->fields);
 	hpack_decoder_free(&p->hpack);
 	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Room for need bytes at *buf (need <= max), of which used are kept; the
+ * old buffer is wiped before it is freed. A connection holds only what
+ * its header blocks needed, not two max-size buffers. -1: out of memory.
+ */
+static int grow(uint8_t **buf, size_t *alloc, size_t used, size_t need, size_t max)
+{
+	size_t cap = *alloc ? *alloc : 256;
+	uint8_t *b;
+
+	if (need <= *alloc)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > max)
+		cap = max;
+	b = malloc(cap);
+	if (!b)
+		return -1;
+	if (*buf) {
+		memcpy(b, *buf, used);
+		secure_wipe(*buf, used);
+		free(*buf);
+	}
+	*buf = b;
+	*alloc = cap;
+	return 0;
 }
 
 bool h2_plausible_frame(const uint8_t *d, size_t len, size_t max_len)
@@ -83,14 +101,27 @@ static bool has_field(const struct hpack_block *b, const char *name)
 	return false;
 }
 
+/*
+ * The decoded fields and their text live only while one block is decoded
+ * and reported: allocated per block rather than held by every connection
+ * (~37 KiB each with the default bound, thousands of connections).
+ */
 static int block_decode(struct h2_parser *p, h2_request_cb cb, void *ctx)
 {
 	struct hpack_block out = {
-		.fields = p->fields, .max_fields = H2_MAX_FIELDS,
-		.arena = p->arena, .arena_cap = p->block_cap * 2,
+		.fields = calloc(H2_MAX_FIELDS, sizeof(*out.fields)), .max_fields = H2_MAX_FIELDS,
+		.arena = malloc(p->block_cap * 2), .arena_cap = p->block_cap * 2,
 	};
-	int rc = hpack_decode_block(&p->hpack, p->block, p->block_len, &out);
+	int rc;
 	int delivered = 0;
+
+	if (!out.fields || !out.arena) {
+		free(out.fields);
+		free(out.arena);
+		block_drop(p);
+		return 0;
+	}
+	rc = hpack_decode_block(&p->hpack, p->block ? p->block : (const uint8_t *)"", p->block_len, &out);
 
 	/*
 	 * A server's side of a connection seen late looks the same in the
@@ -114,7 +145,10 @@ static int block_decode(struct h2_parser *p, h2_request_cb cb, void *ctx)
 		delivered = 1;
 	}
 done:
-	secure_wipe(p->arena, out.arena_used);
+	secure_wipe(out.arena, out.arena_used);
+	free(out.arena);
+	secure_wipe(out.fields, out.n * sizeof(*out.fields));
+	free(out.fields);
 	secure_wipe(p->block, p->block_len);
 	p->block_len = 0;
 	p->in_block = false;
@@ -171,7 +205,10 @@ static int header_frame(struct h2_parser *p, h2_request_cb cb, void *ctx)
 		if (len > p->block_cap - p->block_len) {
 			p->stats.oversize++;
 			p->block_lost = true;
-		} else {
+		} else if (grow(&p->block, &p->block_alloc, p->block_len, p->block_len + len,
+				p->block_cap) != 0) {
+			p->block_lost = true;
+		} else if (len) {
 			memcpy(p->block + p->block_len, f, len);
 			p->block_len += len;
 		}
@@ -204,7 +241,7 @@ static int frame_done(struct h2_parser *p, h2_request_cb cb, void *ctx)
 	else if (p->in_block)
 		/* RFC 9113 6.10: only CONTINUATION may follow an unfinished block */
 		block_drop(p);
-	secure_wipe(p->frame, p->payload_got < p->block_cap ? p->payload_got : p->block_cap);
+	secure_wipe(p->frame, p->payload_got < p->frame_alloc ? p->payload_got : p->frame_alloc);
 	p->state = H2_FRAME_HDR;
 	p->hdr_got = 0;
 	p->frame_lost = false;
@@ -262,7 +299,13 @@ int h2_parser_feed(struct h2_parser *p, const uint8_t *data, size_t len, h2_requ
 
 			if (take > len - i)
 				take = len - i;
-			if (is_header_frame(p) && !p->frame_lost)
+			if (is_header_frame(p) && !p->frame_lost &&
+			    grow(&p->frame, &p->frame_alloc, p->payload_got, p->payload_got + take,
+				 p->block_cap) != 0) {
+				p->stats.oversize++;
+				p->frame_lost = true;
+			}
+			if (is_header_frame(p) && !p->frame_lost && take)
 				memcpy(p->frame + p->payload_got, data + i, take);
 			p->payload_got += (uint32_t)take;
 			i += take;

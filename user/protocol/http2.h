@@ -71,16 +71,15 @@ struct h2_parser {
 	uint32_t frame_stream;
 	uint32_t payload_got;
 	bool frame_lost;        /* part of this header frame was never seen */
-	uint8_t *frame;         /* HEADERS/CONTINUATION payload, block_cap bytes */
-	uint8_t *block;         /* header block fragments of the open block */
+	uint8_t *frame;         /* HEADERS/CONTINUATION payload (frame_alloc bytes, <= block_cap) */
+	uint8_t *block;         /* header block fragments of the open block (block_alloc bytes) */
+	size_t frame_alloc, block_alloc; /* grown on demand; NULL and 0 until needed */
 	size_t block_len;
-	size_t block_cap;
+	size_t block_cap;       /* bound of a header block and of a frame */
 	bool in_block;          /* waiting for CONTINUATION of block_stream */
 	bool block_lost;
 	uint32_t block_stream;
 	struct hpack_decoder hpack;
-	struct hpack_field *fields;
-	char *arena;            /* decoded names and values, block_cap * 2 bytes */
 	struct h2_stats stats;
 };
 

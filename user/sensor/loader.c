@@ -109,6 +109,8 @@ struct tokentap_bpf *loader_load(const struct loader_opts *o, char *err, size_t 
 	skel->rodata->max_capture = o->max_capture;
 	skel->rodata->hold_unknown_tls = o->hold_unknown_tls;
 	bpf_map__set_max_entries(skel->maps.scratch, (uint32_t)libbpf_num_possible_cpus());
+	if (o->ringbuf_bytes)
+		bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	e = tokentap_bpf__load(skel);
 	if (e) {
 		snprintf(err, errlen, "cannot load BPF programs: %s (run with -v -v for the verifier log)",

@@ -13,6 +13,7 @@ struct tokentap_bpf;
 struct loader_opts {
 	uint32_t only_pid;
 	uint32_t max_capture;
+	uint32_t ringbuf_bytes;  /* 0: the object's size; else a power of two >= the page size */
 	int verbose;
 	bool hold_unknown_tls;  /* SIGSTOP processes mapping an undecided TLS library */
 };

@@ -81,6 +81,7 @@ struct options {
 	const char *node;
 	const char *kube_api, *kube_token_file, *kube_ca_file; /* NULL: from the environment */
 	uint64_t spool_max_bytes;
+	uint32_t ringbuf_bytes;           /* 0: the BPF object's default */
 	int release_interval_s;
 	bool no_held;
 	const char *revoke_command;
@@ -136,6 +137,7 @@ struct app {
 	struct kube_config kube_cfg;
 	bool kube_on;             /* kube_cfg names an API server */
 	uint64_t hold_timeouts;   /* copied for the status */
+	uint64_t records_read;    /* ring-buffer records handed to on_record */
 	struct pipeline_raw_hook raw_hook;
 	/* the built-in credential names plus --header and --param */
 	const char *cred_headers[CRED_NAMES_MAX], *cred_params[CRED_NAMES_MAX];
@@ -238,6 +240,10 @@ static const char usage[] =
 "  --revoke-timeout SECONDS   kill the command after this long (default 30)\n"
 "  --spool-max-bytes SIZE  spool bound (default 256M; k, M, G suffixes); oldest\n"
 "                          batches are dropped first when it is full\n"
+"  --ringbuf-size SIZE     the BPF ring buffer captured writes wait in for this\n"
+"                          process (default 4M; a power of two, 64k..1G). Each\n"
+"                          record lost to a full buffer is counted (sensor_status\n"
+"                          ringbuf_drops); its pages count in the sensor's RSS\n"
 "  --uprobe-attach auto|perf|multi   how uprobes are attached: perf events\n"
 "                          (need CAP_SYS_ADMIN), uprobe_multi BPF links (Linux\n"
 "                          >= 6.6, CAP_BPF and CAP_PERFMON suffice) or auto\n"
@@ -288,7 +294,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	enum { O_JSON = 256, O_INTERVAL, O_KEY, O_STATE, O_MAXHDR, O_PID, O_HEADER, O_PARAM, O_ENTRY,
 	       O_QUIET, O_COLLECTOR, O_CTOKEN, O_CA, O_CCERT, O_CKEY, O_NODE, O_SPOOLMAX,
 	       O_RELEASE, O_NOHELD, O_REVOKE, O_REVOKE_TIMEOUT, O_LOGFMT, O_UPROBE, O_METRICS,
-	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_JAVA, O_KUBE_API, O_KUBE_TOKEN, O_KUBE_CA };
+	       O_GATE, O_GATE_TIMEOUT, O_HOLD, O_JAVA, O_KUBE_API, O_KUBE_TOKEN, O_KUBE_CA,
+	       O_RINGBUF };
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
@@ -313,6 +320,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "kube-token-file", required_argument, NULL, O_KUBE_TOKEN },
 		{ "kube-ca-file", required_argument, NULL, O_KUBE_CA },
 		{ "spool-max-bytes", required_argument, NULL, O_SPOOLMAX },
+		{ "ringbuf-size", required_argument, NULL, O_RINGBUF },
 		{ "release-interval", required_argument, NULL, O_RELEASE },
 		{ "log-format", required_argument, NULL, O_LOGFMT },
 		{ "uprobe-attach", required_argument, NULL, O_UPROBE },
@@ -450,6 +458,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->spool_max_bytes = v;
+			break;
+		case O_RINGBUF:
+			/* the kernel wants a power-of-two number of pages */
+			if (numarg_size(optarg, 1ULL << 30, &v) || v < 65536 || (v & (v - 1))) {
+				log_error("--ringbuf-size: expected a power of two from 64k to 1G "
+					  "(e.g. 4M), got '%s'", optarg);
+				return -1;
+			}
+			o->ringbuf_bytes = (uint32_t)v;
 			break;
 		case O_RELEASE:
 			if (numarg_uint(optarg, 1, 86400, &v)) {
@@ -651,6 +668,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct app *a = ctx;
 	const struct tt_event_hdr *h = data;
 
+	a->records_read++;
 	if (size < sizeof(*h))
 		return 0;
 	if (h->kind == TT_EV_EXEC && size >= sizeof(struct tt_exec_event)) {
@@ -839,6 +857,7 @@ static int load(struct app *a)
 {
 	const struct options *o = &a->opt;
 	struct loader_opts lo = { .only_pid = o->pid, .max_capture = o->max_header_bytes,
+				  .ringbuf_bytes = o->ringbuf_bytes,
 				  .verbose = o->verbose, .hold_unknown_tls = o->hold_unknown_tls };
 	struct pipeline_opts po = { 0 };
 	char err[512];
@@ -1052,6 +1071,7 @@ static const struct status_extra *status_extra(struct app *a)
 		.hold_timeouts = a->opt.hold_unknown_tls ? &a->hold_timeouts : NULL,
 		.gate = a->gate ? &gs : NULL,
 		.java = a->java ? &js : NULL,
+		.records_read = &a->records_read,
 	};
 	return &x;
 }

@@ -16,7 +16,8 @@
 #include "status_counters.h"
 #include "tokentap.h"
 
-#define EXTRA_FIELDS 20
+/* latency_fields twice, records_read, hold_timeouts, gate (8), java (3) */
+#define EXTRA_FIELDS 21
 
 /* Percentiles of a delay as name_count, name_p50_us, name_p99_us, name_max_us. */
 static size_t latency_fields(const char *const names[4], const struct latency_stats *l,
@@ -43,6 +44,8 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 		n += latency_fields(lib, x->lib_attach, f + n);
 	if (x->held)
 		n += latency_fields(hold, x->held, f + n);
+	if (x->records_read)
+		f[n++] = (struct status_field){ "records_read", *x->records_read };
 	if (x->hold_timeouts)
 		f[n++] = (struct status_field){ "hold_timeouts", *x->hold_timeouts };
 	if (x->gate) {
@@ -105,6 +108,8 @@ void status_collect(struct pipeline *pipe, const struct attacher *att, struct to
 		.tracepoints = loader_tracepoints(),
 		.events = k[TT_STAT_EVENTS],
 		.ringbuf_drops = k[TT_STAT_RB_DROP],
+		.ringbuf_records = k[TT_STAT_RECORDS],
+		.ringbuf_data_drops = k[TT_STAT_DATA_DROP],
 		.truncated_writes = k[TT_STAT_TRUNC],
 		.tls_binds = k[TT_STAT_BIND],
 		.read_failures = k[TT_STAT_READ_FAIL],

@@ -27,6 +27,8 @@ struct status_extra {
 	const uint64_t *hold_timeouts;          /* of those, continued at the deadline */
 	const struct exec_gate_stats *gate;     /* --gate-exec */
 	const struct java_agent_stats *java;    /* --java */
+	/* ring-buffer records read: ringbuf_records once drained */
+	const uint64_t *records_read;
 };
 
 struct shipper_stats;
