@@ -16,9 +16,15 @@ static bool rodata_names_rustc(Elf_Scn *scn, const GElf_Shdr *sh)
 	if (sh->sh_type != SHT_PROGBITS || sh->sh_size > RODATA_SCAN_MAX)
 		return false;
 	data = elf_getdata(scn, NULL);
-	/* panic locations name the standard library's sources: "/rustc/<commit>/library/" */
-	return data && data->d_buf && data->d_size &&
-	       memmem(data->d_buf, data->d_size, "/rustc/", 7) != NULL;
+	if (!data || !data->d_buf || !data->d_size)
+		return false;
+	/*
+	 * Panic locations name the standard library's sources
+	 * ("/rustc/<commit>/library/"), unless a distribution remaps them; the
+	 * standard library's RUST_BACKTRACE is there either way.
+	 */
+	return memmem(data->d_buf, data->d_size, "/rustc/", 7) != NULL ||
+	       memmem(data->d_buf, data->d_size, "RUST_BACKTRACE", 14) != NULL;
 }
 
 int elf_traits_read(const char *path, struct elf_traits *out)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "elfrust.h"
+#include "elf_traits.h"
 
 #include <gelf.h>
 #include <string.h>
@@ -63,42 +64,7 @@ int elf_find_rustls_writer(const char *path, struct elf_func out[2], int found[2
 
 bool elf_is_stripped_rust(const char *path)
 {
-	static const char marker[] = "RUST_BACKTRACE";
-	Elf_Scn *scn = NULL;
-	bool symtab = false, rust = false;
-	size_t shstrndx;
-	int fd;
-	Elf *elf;
+	struct elf_traits t;
 
-	elf = elf_open_file(path, &fd);
-	if (!elf)
-		return false;
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		goto out;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			symtab = true;
-	}
-	if (symtab)
-		goto out;
-	while (!rust && (scn = elf_nextscn(elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		const char *name;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".rodata") != 0)
-			continue;
-		data = elf_getdata(scn, NULL);
-		/* the section as mapped by libelf: its size is what it holds, whatever it claims */
-		if (data && data->d_buf && data->d_size >= sizeof(marker) - 1)
-			rust = memmem(data->d_buf, data->d_size, marker, sizeof(marker) - 1) != NULL;
-	}
-out:
-	elf_close_file(elf, fd);
-	return rust;
+	return elf_traits_read(path, &t) == 0 && t.rust && !t.has_symtab;
 }

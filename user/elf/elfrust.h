@@ -16,9 +16,8 @@
 int elf_find_rustls_writer(const char *path, struct elf_func out[2], int found[2]);
 
 /*
- * True when path is a Rust program (its read-only data holds the Rust
- * standard library's RUST_BACKTRACE) without a symbol table: nothing in
- * it can be found by name, so rustls in it cannot be probed.
+ * True when path is a Rust program (elf_traits.h) without a symbol table:
+ * nothing in it can be found by name, so rustls in it cannot be probed.
  */
 bool elf_is_stripped_rust(const char *path);
 

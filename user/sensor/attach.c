@@ -545,14 +545,6 @@ void attacher_mark_scanned(struct attacher *a, const struct tt_file_key *key)
 	}
 }
 
-const char *attacher_uncovered_cause(const struct attacher *a, dev_t dev, ino_t ino)
-{
-	for (size_t i = 0; i < a->n; i++)
-		if (a->files[i].dev == dev && a->files[i].ino == ino)
-			return a->files[i].rust_stripped ? TT_CAUSE_RUST_STRIPPED : NULL;
-	return NULL;
-}
-
 int attacher_scan_pid(struct attacher *a, uint32_t pid)
 {
 	char maps[64], exe[4096], line[4096 + 256];

@@ -50,9 +50,6 @@ struct attach_file {
 	bool rust_stripped;     /* a Rust program without symbols: its rustls cannot be probed */
 };
 
-/* Why a file's TLS is not captured, for the coverage report (attacher_uncovered_cause). */
-#define TT_CAUSE_RUST_STRIPPED "rust_stripped"
-
 struct attacher {
 	struct tokentap_bpf *skel;
 	struct exe_cache *exes;     /* told of every process found running */
@@ -102,11 +99,6 @@ void attacher_free(struct attacher *a);
 bool attacher_tls_possible(const struct attacher *a);
 /* Counts an attachment that failed (errno set by the attempt). */
 void attach_failed(struct attacher *a);
-/*
- * Why TLS from the file (dev, ino) is known not to be captured: a
- * TT_CAUSE_* string, or NULL when nothing is known against it.
- */
-const char *attacher_uncovered_cause(const struct attacher *a, dev_t dev, ino_t ino);
 /* Examines every executable mapping of pid. Returns files newly attached. */
 int attacher_scan_pid(struct attacher *a, uint32_t pid);
 /*
