@@ -128,6 +128,50 @@ def record_secret_search(ctx, name):
              "%d credential(s) found in outputs" % len(hits) if hits else "")
 
 
+def run_scenarios(ctx, prefix, scenarios, after):
+    """Runs each (name, fn(ctx)) as prefix/name; a check fn returns to run after the sensor stops goes to after."""
+    for n, fn in scenarios:
+        name = "%s/%s" % (prefix, n)
+        try:
+            post = fn(ctx)
+            if post:
+                after.append((name, post))
+            else:
+                R.record(name, "PASS")
+        except Skip as e:
+            R.record(name, "SKIP", str(e))
+        except Fail as e:
+            R.record(name, "FAIL", str(e))
+        except Exception as e:  # a broken test is a failure, not a crash
+            R.record(name, "FAIL", "%s: %s" % (type(e).__name__, e))
+
+
+def run_after(after):
+    """Runs the checks run_scenarios kept for after the stop."""
+    for name, post in after:
+        try:
+            post()
+            R.record(name, "PASS")
+        except Fail as e:
+            R.record(name, "FAIL", str(e))
+
+
+def finish_sensor_group(ctx, group, after):
+    """Stops ctx.sensor after one more flush, runs the kept checks, then its clean exit and the secret search."""
+    # A second flush interval, so counting is done before the stop.
+    time.sleep(1.2)
+    rc = ctx.sensor.stop()
+    run_after(after)
+    problems = []
+    if rc != 0:
+        problems.append("exit status on SIGTERM: expected 0, got %s" % rc)
+    if ctx.sensor.bad_lines:
+        problems.append("%d stdout lines are not JSON events" % ctx.sensor.bad_lines)
+    R.record("%s/sensor_clean_exit" % group, "FAIL" if problems else "PASS", "; ".join(problems))
+    hits = secret_hits(ctx)
+    R.record("%s/no_secret_in_outputs" % group, "FAIL" if hits else "PASS", "; ".join(hits))
+
+
 # ---- credentials and fingerprints ------------------------------------------
 
 ALNUM = string.ascii_letters + string.digits
@@ -1419,37 +1463,8 @@ def run_sensor_group(group):
             skip_or_fail_all(why)
             return
         after = []
-        for name, fn in SCENARIOS:
-            full_name = "%s/%s" % (group, name)
-            try:
-                post = fn(ctx)
-                if post:
-                    after.append((full_name, post))
-                else:
-                    R.record(full_name, "PASS")
-            except Skip as e:
-                R.record(full_name, "SKIP", str(e))
-            except Fail as e:
-                R.record(full_name, "FAIL", str(e))
-            except Exception as e:  # a broken test is a failure, not a crash
-                R.record(full_name, "FAIL", "%s: %s" % (type(e).__name__, e))
-        # A second flush interval, so counting is done before the stop.
-        time.sleep(1.2)
-        rc = ctx.sensor.stop()
-        for full_name, post in after:
-            try:
-                post()
-                R.record(full_name, "PASS")
-            except Fail as e:
-                R.record(full_name, "FAIL", str(e))
-        problems = []
-        if rc != 0:
-            problems.append("exit status on SIGTERM: expected 0, got %s" % rc)
-        if ctx.sensor.bad_lines:
-            problems.append("%d stdout lines are not JSON events" % ctx.sensor.bad_lines)
-        R.record("%s/sensor_clean_exit" % group, "FAIL" if problems else "PASS", "; ".join(problems))
-        hits = secret_hits(ctx)
-        R.record("%s/no_secret_in_outputs" % group, "FAIL" if hits else "PASS", "; ".join(hits))
+        run_scenarios(ctx, group, SCENARIOS, after)
+        finish_sensor_group(ctx, group, after)
     except Fail as e:
         R.record("%s/setup" % group, "FAIL", str(e))
     finally:

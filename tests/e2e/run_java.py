@@ -190,23 +190,6 @@ def skip_or_fail_all(names, why):
         R.record(n, status, why)
 
 
-def run_scenarios(ctx, prefix, scenarios, after):
-    for n, fn in scenarios:
-        name = "%s/%s" % (prefix, n)
-        try:
-            post = fn(ctx)
-            if post:
-                after.append((name, post))
-            else:
-                R.record(name, "PASS")
-        except Skip as e:
-            R.record(name, "SKIP", str(e))
-        except Fail as e:
-            R.record(name, "FAIL", str(e))
-        except Exception as e:
-            R.record(name, "FAIL", "%s: %s" % (type(e).__name__, e))
-
-
 def group_java(ctx):
     """--java: a JVM started before the sensor and one after."""
     pre_sc, post_sc = scenarios_for("pre_jvm"), scenarios_for("post_jvm")
@@ -223,22 +206,17 @@ def group_java(ctx):
     after = []
     try:
         wait_agent(ctx, ctx.pre_jvm, ready, "the sensor was ready")
-        run_scenarios(ctx, "java/pre", pre_sc, after)
+        base.run_scenarios(ctx, "java/pre", pre_sc, after)
         ctx.post_jvm = Jvm(ctx, "post")
         wait_agent(ctx, ctx.post_jvm, ctx.post_jvm.started, "the JVM was started")
-        run_scenarios(ctx, "java/post", post_sc, after)
+        base.run_scenarios(ctx, "java/post", post_sc, after)
         bench_figures(ctx, ctx.post_jvm, "with the agent and the sensor")
     except Fail as e:
         R.record("java/setup", "FAIL", str(e))
     # a flush interval, so every count is out before the stop
     time.sleep(1.2)
     ctx.sensor.stop()
-    for n, post in after:
-        try:
-            post()
-            R.record(n, "PASS")
-        except Fail as e:
-            R.record(n, "FAIL", str(e))
+    base.run_after(after)
     # the agent stays in the JVMs; without the sensor they go on as before
     try:
         for jvm in (ctx.pre_jvm, getattr(ctx, "post_jvm", None)):

@@ -307,37 +307,8 @@ def run_group(group):
             skip_or_fail_all(why)
             return
         after = []
-        for name, fn in SCENARIOS:
-            full_name = "%s/%s" % (group, name)
-            try:
-                post = fn(ctx)
-                if post:
-                    after.append((full_name, post))
-                else:
-                    R.record(full_name, "PASS")
-            except Skip as e:
-                R.record(full_name, "SKIP", str(e))
-            except Fail as e:
-                R.record(full_name, "FAIL", str(e))
-            except Exception as e:  # a broken test is a failure, not a crash
-                R.record(full_name, "FAIL", "%s: %s" % (type(e).__name__, e))
-        # a second flush interval, so counting is done before the stop
-        time.sleep(1.2)
-        rc = ctx.sensor.stop()
-        for full_name, post in after:
-            try:
-                post()
-                R.record(full_name, "PASS")
-            except Fail as e:
-                R.record(full_name, "FAIL", str(e))
-        problems = []
-        if rc != 0:
-            problems.append("exit status on SIGTERM: expected 0, got %s" % rc)
-        if ctx.sensor.bad_lines:
-            problems.append("%d stdout lines are not JSON events" % ctx.sensor.bad_lines)
-        R.record("%s/sensor_clean_exit" % group, "FAIL" if problems else "PASS", "; ".join(problems))
-        hits = base.secret_hits(ctx)
-        R.record("%s/no_secret_in_outputs" % group, "FAIL" if hits else "PASS", "; ".join(hits))
+        base.run_scenarios(ctx, group, SCENARIOS, after)
+        base.finish_sensor_group(ctx, group, after)
     except Fail as e:
         R.record("%s/setup" % group, "FAIL", str(e))
     finally:
