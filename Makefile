@@ -24,7 +24,11 @@ INC_elf        := $(INC_common) -Iuser/elf
 INC_pipeline   := $(INC_process) -Iuser/pipeline -Ibpf
 INC_ship       := $(INC_pipeline) -Iuser/ship $(PROTO_INC)
 INC_kube       := $(INC_process) -Iuser/kube
-INC_sensor     := $(INC_ship) $(INC_elf) -Iuser/kube -Iuser/sensor -I$(BUILD)
+# The sensor's own subfolders: attachment and the first-request gate
+# (attach/), /metrics (metrics/), the Java agent's loading (jvm/).
+SENSOR_SUBDIRS := sensor/attach sensor/metrics sensor/jvm
+INC_sensor     := $(INC_ship) $(INC_elf) -Iuser/kube -Iuser/sensor $(addprefix -Iuser/,$(SENSOR_SUBDIRS)) \
+		  -I$(BUILD)
 COLL_DIRS   := collector/api collector/cli collector/risk collector/store collector/console
 # libpq's headers live in their own directory on Debian
 PQ_INC      := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
@@ -36,7 +40,7 @@ srcs_in      = $(wildcard $(addsuffix /*.c,$(addprefix user/,$(1))))
 
 # What each binary is made of, and the libraries it links: the collector
 # needs no BPF, ELF or disassembler, the sensor no database or HTTP server.
-SENSOR_DIRS := common protocol credential process elf pipeline ship kube sensor
+SENSOR_DIRS := common protocol credential process elf pipeline ship kube sensor $(SENSOR_SUBDIRS)
 COLL_ALL    := common protocol credential collector $(COLL_DIRS)
 SENSOR_LDLIBS := -lbpf -lelf -lcapstone -lcrypto -ljson-c -lz -lprotobuf-c -lcurl -lm
 COLL_LDLIBS := -lsqlite3 -lpq -lmicrohttpd -lcurl -lcrypto -ljson-c -lz -lprotobuf-c -lm
@@ -50,12 +54,12 @@ PROTO_H     := $(BUILD)/proto/tokentap/v1/events.pb-c.h
 
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_HDRS    := $(wildcard bpf/*.h)
-USER_HDRS   := $(wildcard user/*/*.h user/collector/*/*.h)
+USER_HDRS   := $(wildcard user/*/*.h user/collector/*/*.h user/sensor/*/*.h)
 ALL_HDRS    := $(USER_HDRS) $(BPF_HDRS)
 
 # Files that need the BPF skeleton: the sensor's loader, attachment and main.
-SKEL_SRCS   := user/sensor/main.c user/sensor/loader.c user/sensor/attach.c user/sensor/attach_go.c \
-               user/sensor/metrics_collect.c
+SKEL_SRCS   := user/sensor/main.c user/sensor/loader.c user/sensor/attach/attach.c \
+               user/sensor/attach/attach_go.c user/sensor/metrics/metrics_collect.c
 SENSOR_SRCS := $(call srcs_in,$(SENSOR_DIRS))
 COLL_SRCS   := $(call srcs_in,$(COLL_ALL))
 # Everything but main() and the BPF side is library code the tests link.
@@ -164,7 +168,7 @@ $(BUILD)/tokentap-collector: $(COLL_OBJS)
 
 # The sensor with test hooks (an exec gate analysis that stalls on request),
 # for tests/e2e/run_gate.py and run_faults.py only; never installed.
-$(BUILD)/obj/sensor/exec_gate_hooks.o: user/sensor/exec_gate.c $(ALL_HDRS) $(PROTO_H) | $(BUILD)
+$(BUILD)/obj/sensor/attach/exec_gate_hooks.o: user/sensor/attach/exec_gate.c $(ALL_HDRS) $(PROTO_H) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_sensor) -c $< -o $@
 
@@ -173,8 +177,8 @@ $(BUILD)/obj/common/clock_hooks.o: user/common/clock.c $(ALL_HDRS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -DTOKENTAP_TEST_HOOKS $(INC_common) -c $< -o $@
 
-$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/exec_gate.o $(BUILD)/obj/common/clock.o,$(SENSOR_OBJS)) \
-		$(BUILD)/obj/sensor/exec_gate_hooks.o $(BUILD)/obj/common/clock_hooks.o
+$(BUILD)/tokentap-test-hooks: $(filter-out $(BUILD)/obj/sensor/attach/exec_gate.o $(BUILD)/obj/common/clock.o,$(SENSOR_OBJS)) \
+		$(BUILD)/obj/sensor/attach/exec_gate_hooks.o $(BUILD)/obj/common/clock_hooks.o
 	$(CC) $(BASE_CFLAGS) -o $@ $^ $(SENSOR_LDLIBS)
 
 $(BUILD):
