@@ -52,6 +52,10 @@ PROTO       := proto/tokentap/v1/events.proto
 PROTO_C     := $(BUILD)/proto/tokentap/v1/events.pb-c.c
 PROTO_H     := $(BUILD)/proto/tokentap/v1/events.pb-c.h
 
+# The Java agent (--java): the jar loaded into JVMs and the JNI library probed.
+JAVA_AGENT  := $(BUILD)/java/tokentap-agent.jar
+JAVA_LIB    := $(BUILD)/java/libtokentap_java.so
+
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_HDRS    := $(wildcard bpf/*.h)
 USER_HDRS   := $(wildcard user/*/*.h user/collector/*/*.h user/sensor/*/*.h)
@@ -93,8 +97,6 @@ vmlinux:
 JAVAC       ?= javac
 JAR         ?= jar
 ASM_JARS    := /usr/share/java/asm.jar:/usr/share/java/asm-commons.jar:/usr/share/java/asm-tree.jar
-JAVA_AGENT  := $(BUILD)/java/tokentap-agent.jar
-JAVA_LIB    := $(BUILD)/java/libtokentap_java.so
 JAVA_SRCS   := $(wildcard java/hook/sun/security/ssl/*.java java/agent/tokentap/agent/*.java java/impl/tokentap/impl/*.java)
 JNI_INC     := $(patsubst %,-I%,$(wildcard /usr/lib/jvm/default-java/include /usr/lib/jvm/default-java/include/linux))
 

@@ -131,9 +131,9 @@ def t_reqwest(ctx):
 
 
 def stripped_dark(ctx, exe, cmd):
-    """A stripped copy: the requests succeed, nothing is captured, and the
-    sensor records the program as a stripped Rust program (the cause the
-    coverage report uses, rust_stripped)."""
+    """A stripped copy: the requests succeed, nothing is captured, the
+    sensor records the program as a stripped Rust program, and reports it
+    as tls_uncovered with the cause rust_stripped."""
     tok, fp = base.new_token(ctx)
     c = base.run_client(ctx, cmd, {"TT_TOKEN": tok, "TT_DELAY_MS": DELAY_MS})
     if b"sent %d" % N not in c.out:
@@ -153,6 +153,14 @@ def stripped_dark(ctx, exe, cmd):
             raise Fail("the sensor did not record %s as a stripped Rust program" % name)
         if st is None:
             raise Fail("no sensor_status with rust_stripped >= %d" % want)
+        # and the blind-spot report names it, with its cause
+        unc = [e for e in ctx.sensor.snapshot() if e.get("event") == "tls_uncovered" and
+               os.path.basename(e.get("exe", "")) == name]
+        if not unc:
+            raise Fail("no tls_uncovered event for %s" % name)
+        causes = sorted({e.get("cause") for e in unc})
+        if causes != ["rust_stripped"]:
+            raise Fail("tls_uncovered for %s gave cause %s, expected rust_stripped" % (name, causes))
     return after_stop
 
 
