@@ -32,9 +32,11 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -113,6 +115,24 @@ def hostile_curl(ctx):
     return path
 
 
+def holding_port(seconds):
+    """A loopback port that accepts one connection and answers it after seconds."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def hold():
+        try:
+            conn, _ = srv.accept()
+            time.sleep(seconds)
+            conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            conn.close()
+        finally:
+            srv.close()
+    threading.Thread(target=hold, daemon=True).start()
+    return srv.getsockname()[1]
+
+
 def feed(ctx, st):
     """Real traffic through the real sensor; the fingerprints used."""
     coll, rd = st["coll"], st["reader"]
@@ -127,8 +147,14 @@ def feed(ctx, st):
     rc.py_requests(ctx, tok1, 2, "/c1/python")
     bad = hostile_curl(ctx)
     conf = ctx.curl_config(['header = "Authorization: Bearer %s"' % tok1])
+    # The sensor reads the command line from /proc when it first reports the
+    # process: a second transfer (no credential) on a port that holds it
+    # keeps the client alive meanwhile, however loaded the machine is.
+    hold = holding_port(3)
     e2e.run_client(ctx, [bad, "-sS", "-k", "--http1.1", "-o", "/dev/null", "-K", conf] + HOSTILE_ARGS
-                   + ["https://127.0.0.1:%d/c1/hostile" % ctx.tls.port])
+                   + ["https://127.0.0.1:%d/c1/hostile" % ctx.tls.port,
+                      "--next", "-sS", "-o", "/dev/null", "--max-time", "5",
+                      "http://127.0.0.1:%d/" % hold])
     st["hostile_exe"] = bad
     # T3: a GitHub token sent to a host that is not GitHub's
     tok3, fp3 = rr.add_token(ctx, e2e.ghp_token())
