@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,17 +74,52 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Connects to the JVM's attach socket, reached through /proc/PID/root. */
-static int connect_socket(const char *path)
+int hotspot_tmp_dir(uint32_t pid)
+{
+	/*
+	 * The target's /tmp resolved inside its own root: a "tmp" (or any
+	 * component) that is a symbolic link to an absolute path must not
+	 * lead back into the host's tree, as /proc/PID/root/tmp would.
+	 */
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root[64];
+	int rfd, fd, e;
+
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, rfd, "tmp", &how, sizeof(how));
+	e = errno;
+	close(rfd);
+	errno = e;
+	return fd;
+}
+
+/*
+ * Connects to the JVM's attach socket name in its /tmp (dirfd). Only a
+ * socket itself: a link planted there is not followed out of the target.
+ */
+static int connect_socket(int dirfd, const char *name)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = ENOTSOCK;
+		return -1;
+	}
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, name) >=
+	    (int)sizeof(sa.sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -121,47 +158,53 @@ int hotspot_attach(uint32_t pid, uint32_t nspid, const char *jar, const char *ar
 		   volatile int *stop, char *err, size_t errlen)
 {
 	int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000LL;
-	char sock[108], trigger[128], req[4096 + 64], ans[256];
+	char sock[32], trigger[32], req[4096 + 64], ans[256];
 	size_t reqlen = hotspot_load_request(req, sizeof(req), jar, arg);
-	int fd = -1, tfd, rc = -1;
+	int fd = -1, tfd, dfd, rc = -1;
 	bool signalled = false;
-	struct stat st;
 
 	if (reqlen == 0) {
 		snprintf(err, errlen, "agent path too long or invalid");
 		return -1;
 	}
-	snprintf(sock, sizeof(sock), "/proc/%u/root/tmp/.java_pid%u", pid, nspid);
-	snprintf(trigger, sizeof(trigger), "/proc/%u/root/tmp/.attach_pid%u", pid, nspid);
+	dfd = hotspot_tmp_dir(pid);
+	if (dfd < 0) {
+		snprintf(err, errlen, "cannot open its /tmp: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(sock, sizeof(sock), ".java_pid%u", nspid);
+	snprintf(trigger, sizeof(trigger), ".attach_pid%u", nspid);
 	/*
 	 * An attach listener already started (an earlier attach) answers at
 	 * once; a socket file left by a JVM that had this pid before does not.
 	 */
-	if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-		fd = connect_socket(sock);
+	fd = connect_socket(dfd, sock);
 	if (fd < 0) {
 		/* the JVM starts its attach listener on SIGQUIT when this file exists */
-		tfd = open(trigger, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		tfd = openat(dfd, trigger, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (tfd < 0) {
-			snprintf(err, errlen, "cannot create %s: %s", trigger, strerror(errno));
+			snprintf(err, errlen, "cannot create /tmp/%s: %s", trigger, strerror(errno));
+			close(dfd);
 			return -1;
 		}
 		close(tfd);
 		if (kill((pid_t)pid, SIGQUIT) != 0) {
 			snprintf(err, errlen, "cannot signal: %s", strerror(errno));
-			unlink(trigger);
+			unlinkat(dfd, trigger, 0);
+			close(dfd);
 			return -1;
 		}
 		signalled = true;
 	}
 	while (fd < 0 && !(stop && *stop) && clock_mono_ns() < deadline) {
-		fd = connect_socket(sock);
+		fd = connect_socket(dfd, sock);
 		if (fd >= 0)
 			break;
 		sleep_ms(STEP_MS);
 	}
 	if (signalled)
-		unlink(trigger);
+		unlinkat(dfd, trigger, 0);
+	close(dfd);
 	if (fd < 0) {
 		snprintf(err, errlen, "no attach socket within %d ms", timeout_ms);
 		return -1;

@@ -22,6 +22,13 @@ size_t hotspot_load_request(char *buf, size_t cap, const char *jar, const char *
 bool hotspot_load_answer_ok(const char *ans);
 
 /*
+ * The /tmp of process pid's mount namespace, opened with every path
+ * component resolved inside its root (openat2 RESOLVE_IN_ROOT); -1 with
+ * errno when it cannot be.
+ */
+int hotspot_tmp_dir(uint32_t pid);
+
+/*
  * Loads the agent jar (a path inside the target's mount namespace) into
  * the JVM pid (host pid; nspid its pid in its own namespace) by HotSpot's
  * dynamic attach: trigger file .attach_pidNSPID in its /tmp, SIGQUIT, its

@@ -26,7 +26,8 @@
 #define READY_NS (30LL * 1000 * 1000 * 1000)
 #define ROUND_MS 100
 #define ATTACH_TIMEOUT_MS 15000
-#define TARGET_DIR "/tmp/tokentap-java"
+#define TARGET_NAME "tokentap-java"
+#define TARGET_DIR "/tmp/" TARGET_NAME
 #define JAR_NAME "tokentap-agent.jar"
 #define LIB_NAME "libtokentap_java.so"
 #define FILE_MAX (16 << 20)
@@ -193,18 +194,23 @@ static int copy_into(int dirfd, const char *src, const char *name)
  */
 static int target_dir(uint32_t pid, char *err, size_t errlen)
 {
-	char path[128];
 	struct stat st;
-	int fd;
+	int tmp, fd;
 
-	snprintf(path, sizeof(path), "/proc/%u/root" TARGET_DIR, pid);
-	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	tmp = hotspot_tmp_dir(pid);
+	if (tmp < 0) {
+		snprintf(err, errlen, "cannot open its /tmp: %s", strerror(errno));
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mkdirat(tmp, TARGET_NAME, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", TARGET_DIR, strerror(errno));
+		close(tmp);
+		return -1;
+	}
+	fd = openat(tmp, TARGET_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(tmp);
 	if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != 0 || (st.st_mode & 022)) {
-		snprintf(err, errlen, "%s is not a directory owned and writable by root only", path);
+		snprintf(err, errlen, "%s is not a directory owned and writable by root only", TARGET_DIR);
 		if (fd >= 0)
 			close(fd);
 		return -1;
