@@ -78,12 +78,13 @@ static void on_seen(void *ctx, const struct sighting *s)
 	v->tls = s->tls;
 }
 
-static void on_usage(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
-		     int64_t end_ns)
+static void on_usage(void *ctx, const struct sighting *first, int64_t last_seen_ns,
+		     uint64_t count, int64_t start_ns, int64_t end_ns)
 {
 	struct t *t = ctx;
 
-	(void)e;
+	(void)first;
+	(void)last_seen_ns;
 	assert_true(t->nusage < 8);
 	assert_true(start_ns <= end_ns);
 	t->usage[t->nusage++] = count;
