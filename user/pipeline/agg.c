@@ -27,7 +27,7 @@ static uint64_t triple_hash(const struct sighting *s)
 
 static bool same_triple(const struct agg_entry *e, const struct sighting *s)
 {
-	return e->pid == s->pid && strcmp(e->tok->fingerprint, s->fingerprint) == 0 &&
+	return e->pid == s->pid && strcmp(e->fingerprint, s->fingerprint) == 0 &&
 	       strcmp(e->dst, s->dst) == 0 && strcmp(e->host, s->host) == 0 &&
 	       strcmp(e->method, s->method) == 0 && strcmp(e->exe, s->exe) == 0;
 }
@@ -138,6 +138,7 @@ static struct agg_entry *entry_new(struct agg *a, const struct sighting *s)
 		entry_free(a, e);
 		return NULL;
 	}
+	memcpy(e->fingerprint, s->fingerprint, sizeof(e->fingerprint));
 	e->cgroup_id = s->cgroup_id;
 	e->first_ns = s->ts_unix_ns;
 	e->pid = s->pid;

@@ -27,8 +27,15 @@ struct agg_token {
 	struct token_info info;    /* holds a reference to info.jwt */
 };
 
-/* The first sighting of the triple, its strings interned, and its counts. */
+/*
+ * The first sighting of the triple, its strings interned, and its counts.
+ * The key's fixed part comes first: a lookup that hits compares the pid
+ * and the fingerprint in the entry's first cache lines, not in the token
+ * record (one cache miss fewer per request).
+ */
 struct agg_entry {
+	uint32_t pid;
+	char fingerprint[FINGERPRINT_HEX_LEN + 1];
 	struct agg_token *tok;
 	const char *scheme, *header, *comm, *exe, *container_id, *pod_uid, *tls_library, *src,
 		*dst, *host, *method, *path;
@@ -37,7 +44,7 @@ struct agg_entry {
 	int64_t last_seen_ns;      /* wall clock */
 	uint64_t interval_count;   /* requests since the last flush */
 	uint64_t total_count;
-	uint32_t pid, tid, uid;
+	uint32_t tid, uid;
 	bool tls, in_query;
 };
 
