@@ -309,6 +309,14 @@ static void test_first_sighting_kept(void **state)
 	s.info.checksum_valid = true;
 	s.info.confidence = 100;
 	snprintf(s.info.basic_user, sizeof(s.info.basic_user), "alice");
+	/* every string of the token's description, the longest that fits */
+	memset(s.info.key_id, 'K', sizeof(s.info.key_id) - 1);
+	snprintf(s.info.aws_key_kind, sizeof(s.info.aws_key_kind), "temporary");
+	snprintf(s.info.aws_account, sizeof(s.info.aws_account), "123456789012");
+	snprintf(s.info.aws_region, sizeof(s.info.aws_region), "eu-west-1");
+	snprintf(s.info.aws_service, sizeof(s.info.aws_service), "s3");
+	snprintf(s.info.basic_password_type, sizeof(s.info.basic_password_type), "opaque");
+	snprintf(s.info.azure_signature, sizeof(s.info.azure_signature), "APIM");
 	snprintf(s.scheme, sizeof(s.scheme), "Bearer");
 	snprintf(s.header, sizeof(s.header), "authorization");
 	s.in_query = true;
@@ -355,11 +363,11 @@ static void test_jwt_reference(void **state)
 	assert_non_null(s.info.jwt);
 	json_object_object_add(s.info.jwt, "iss", json_object_new_string("https://issuer.example"));
 	assert_int_equal(agg_add(&a, &s, &e), AGG_NEW);
-	assert_ptr_equal(e->tok->info.jwt, s.info.jwt);
+	assert_ptr_equal(e->tok->jwt, s.info.jwt);
 	assert_int_equal(agg_add(&a, &s, NULL), AGG_COUNTED);
 	sighting_release(&s);
 	/* the table's reference keeps it alive */
-	assert_string_equal(json_object_get_string(json_object_object_get(e->tok->info.jwt, "iss")),
+	assert_string_equal(json_object_get_string(json_object_object_get(e->tok->jwt, "iss")),
 			    "https://issuer.example");
 	/* expiry frees it too */
 	agg_flush(&a, on_flush, &(struct flushed){ 0 });

@@ -3,8 +3,20 @@
 #include "fnv.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The string members of struct token_info, packed in this order in agg_token.strs. */
+#define INFO_STR(f) { offsetof(struct token_info, f), sizeof(((struct token_info *)0)->f) }
+static const struct {
+	size_t off, size;
+} info_strs[] = {
+	INFO_STR(type), INFO_STR(prefix), INFO_STR(key_id), INFO_STR(aws_key_kind),
+	INFO_STR(aws_account), INFO_STR(aws_region), INFO_STR(aws_service), INFO_STR(basic_user),
+	INFO_STR(basic_password_type), INFO_STR(azure_signature),
+};
+#define N_INFO_STRS (sizeof(info_strs) / sizeof(info_strs[0]))
 
 /*
  * The triple: token, process (pid and program), destination (address and
@@ -52,7 +64,8 @@ static void token_put(struct agg *a, struct agg_token *t)
 			break;
 		}
 	}
-	token_info_release(&t->info);
+	if (t->jwt)
+		json_object_put(t->jwt);
 	free(t);
 }
 
@@ -69,19 +82,36 @@ static struct agg_token *token_get(struct agg *a, const struct sighting *s)
 			return t;
 		}
 	}
-	t = malloc(sizeof(*t));
+	/* the strings are NUL-terminated within their arrays; count what fits all the same */
+	size_t len[N_INFO_STRS], total = 0;
+
+	for (size_t i = 0; i < N_INFO_STRS; i++) {
+		len[i] = strnlen((const char *)&s->info + info_strs[i].off, info_strs[i].size - 1);
+		total += len[i] + 1;
+	}
+	t = malloc(sizeof(*t) + total);
 	if (!t)
 		return NULL;
 	t->hash = h;
 	t->refs = 1;
 	memcpy(t->fingerprint, s->fingerprint, sizeof(t->fingerprint));
-	t->info = s->info;
+	t->has_checksum = s->info.has_checksum;
+	t->checksum_valid = s->info.checksum_valid;
+	t->confidence = s->info.confidence;
+	t->length = s->info.length;
+	t->jwt = s->info.jwt;
+	total = 0;
+	for (size_t i = 0; i < N_INFO_STRS; i++) {
+		memcpy(t->strs + total, (const char *)&s->info + info_strs[i].off, len[i]);
+		t->strs[total + len[i]] = '\0';
+		total += len[i] + 1;
+	}
 	if (ptrtab_insert(&a->tokens, h, t) != 0) {
 		free(t);
 		return NULL;
 	}
-	if (t->info.jwt)
-		json_object_get(t->info.jwt);
+	if (t->jwt)
+		json_object_get(t->jwt);
 	return t;
 }
 
@@ -163,9 +193,20 @@ static void put(char *dst, size_t size, const char *src)
 
 void agg_entry_sighting(const struct agg_entry *e, struct sighting *s)
 {
+	const struct agg_token *t = e->tok;
+	const char *str = t->strs;
+
 	memset(s, 0, sizeof(*s));
-	memcpy(s->fingerprint, e->tok->fingerprint, sizeof(s->fingerprint));
-	s->info = e->tok->info;
+	memcpy(s->fingerprint, t->fingerprint, sizeof(s->fingerprint));
+	for (size_t i = 0; i < N_INFO_STRS; i++) {
+		put((char *)&s->info + info_strs[i].off, info_strs[i].size, str);
+		str += strlen(str) + 1;
+	}
+	s->info.has_checksum = t->has_checksum;
+	s->info.checksum_valid = t->checksum_valid;
+	s->info.confidence = t->confidence;
+	s->info.length = t->length;
+	s->info.jwt = t->jwt;
 	put(s->scheme, sizeof(s->scheme), e->scheme);
 	put(s->header, sizeof(s->header), e->header);
 	s->in_query = e->in_query;

@@ -19,12 +19,20 @@
 #include "sighting.h"
 #include "strpool.h"
 
-/* One per fingerprint: the classification is a function of the credential. */
+/*
+ * One per fingerprint (the classification is a function of the
+ * credential): its struct token_info packed, the strings (mostly empty)
+ * one after the other instead of in their fixed-size arrays.
+ */
 struct agg_token {
 	uint64_t hash;
 	uint32_t refs;
 	char fingerprint[FINGERPRINT_HEX_LEN + 1];
-	struct token_info info;    /* holds a reference to info.jwt */
+	bool has_checksum, checksum_valid;
+	int confidence;
+	size_t length;
+	struct json_object *jwt;   /* a reference held, or NULL */
+	char strs[];               /* the info's strings, NUL-terminated, in agg.c's order */
 };
 
 /*
