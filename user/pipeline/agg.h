@@ -37,21 +37,22 @@ struct agg_token {
 
 /*
  * The first sighting of the triple, its strings interned, and its counts.
- * The key's fixed part comes first: a lookup that hits compares the pid
- * and the fingerprint in the entry's first cache lines, not in the token
- * record (one cache miss fewer per request).
+ * What a lookup that hits reads comes first, in the entry's first cache
+ * lines: the key (pid, fingerprint inline rather than in the token record,
+ * then the interned destination, Host, method, program) and the counts.
  */
 struct agg_entry {
 	uint32_t pid;
 	char fingerprint[FINGERPRINT_HEX_LEN + 1];
-	struct agg_token *tok;
-	const char *scheme, *header, *comm, *exe, *container_id, *pod_uid, *tls_library, *src,
-		*dst, *host, *method, *path;
-	uint64_t cgroup_id;
-	int64_t first_ns;          /* wall clock of the first sighting */
-	int64_t last_seen_ns;      /* wall clock */
 	uint64_t interval_count;   /* requests since the last flush */
 	uint64_t total_count;
+	int64_t last_seen_ns;      /* wall clock */
+	const char *dst, *host, *method, *exe;
+	/* the rest of the first sighting */
+	struct agg_token *tok;
+	const char *scheme, *header, *comm, *container_id, *pod_uid, *tls_library, *src, *path;
+	uint64_t cgroup_id;
+	int64_t first_ns;          /* wall clock of the first sighting */
 	uint32_t tid, uid;
 	bool tls, in_query;
 };
