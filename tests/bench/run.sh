@@ -77,6 +77,8 @@ if selected h2; then
 fi
 if selected replay; then
 	[ -x "$BENCH/replay_bench" ] || die "missing $BENCH/replay_bench (run: make bench)"
+	[ -z "${REPLAY_BASELINE:-}" ] || [ -x "$REPLAY_BASELINE" ] ||
+		die "REPLAY_BASELINE: $REPLAY_BASELINE is not an executable replay_bench"
 fi
 if selected ingest; then
 	[ -x "$BENCH/ingest_bench" ] || die "missing $BENCH/ingest_bench (run: make bench)"
@@ -430,11 +432,49 @@ fi
 # The sensor's user space alone: generated ring-buffer records replayed
 # through the pipeline on one CPU (replay_bench.c), then its memory in a
 # fresh process (10,000 tokens x 1,000 processes by default).
+# REPLAY_BASELINE (another build's replay_bench, e.g. of the commit before a
+# change): one round runs both, one after the other, in the order rotating
+# per round; per-round ratios this/baseline, their medians, and both
+# builds' memory.
+replay_vs_baseline() {
+	local r first second out q j rows=()
+
+	echo
+	echo "replay vs baseline ($REPLAY_BASELINE), $ROUNDS rounds:"
+	printf '%-6s %12s %12s %12s %12s %8s %8s\n' round base-quiet this-quiet base-json this-json quiet-x json-x
+	for ((r = 1; r <= ROUNDS; r++)); do
+		if ((r % 2)); then first=base; else first=this; fi
+		for who in $first $([ $first = base ] && echo this || echo base); do
+			local bin="$BENCH/replay_bench"
+			[ "$who" = base ] && bin=$REPLAY_BASELINE
+			out=$("${PIN[@]}" "$bin" -r 1 "${REPLAY_EXTRA[@]}" | grep '^SUMMARY replay:') || return 1
+			q=$(sed -E 's/.*quiet ([0-9]+) events.*/\1/' <<<"$out")
+			j=$(sed -E 's/.*json ([0-9]+) events.*/\1/' <<<"$out")
+			eval "${who}_q=\$q ${who}_j=\$j"
+		done
+		rows+=("$r $base_q $this_q $base_j $this_j")
+	done
+	printf '%s\n' "${rows[@]}" | awk '
+		{ printf "%-6s %12d %12d %12d %12d %8.3f %8.3f\n", $1, $2, $3, $4, $5, $3 / $2, $5 / $4
+		  bq[NR] = $2; tq[NR] = $3; bj[NR] = $4; tj[NR] = $5; rq[NR] = $3 / $2; rj[NR] = $5 / $4 }
+		function med(a, n,   i, j, t) {
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		END { printf "SUMMARY replay-vs-baseline: quiet %d vs %d events/s per core (x%.3f), json %d vs %d (x%.3f), medians of %d rounds\n",
+			med(tq, NR), med(bq, NR), med(rq, NR), med(tj, NR), med(bj, NR), med(rj, NR), NR }'
+	echo "baseline memory:"
+	"${PIN[@]}" "$REPLAY_BASELINE" -m "${REPLAY_EXTRA[@]}" | grep '^SUMMARY' | sed 's/^SUMMARY replay-memory:/  baseline:/'
+}
+
 if selected replay; then
 	echo "replay: $ROUNDS rounds of the pipeline on recorded-layout ring-buffer events..." >&2
 	echo
 	"${PIN[@]}" "$BENCH/replay_bench" -r "$ROUNDS" "${REPLAY_EXTRA[@]}" || RESULT=1
 	"${PIN[@]}" "$BENCH/replay_bench" -m "${REPLAY_EXTRA[@]}" | grep -v '^replay:' || RESULT=1
+	if [ -n "${REPLAY_BASELINE:-}" ]; then
+		replay_vs_baseline || RESULT=1
+	fi
 fi
 
 # The real sensor's resident memory once ready (BPF maps mapped, libraries

@@ -79,7 +79,7 @@ static void test_new_then_counted(void **state)
 	assert_int_equal(e1->interval_count, 1);
 	assert_int_equal(e1->total_count, 1);
 	assert_int_equal(e1->last_seen_ns, 5 * SEC);
-	assert_string_equal(e1->first.exe, "/usr/bin/curl");
+	assert_string_equal(e1->exe, "/usr/bin/curl");
 
 	s.ts_unix_ns = 7 * SEC;
 	s.tid = 101; /* another thread of the same process: same triple */
@@ -89,8 +89,8 @@ static void test_new_then_counted(void **state)
 	assert_int_equal(e2->total_count, 2);
 	assert_int_equal(e2->last_seen_ns, 7 * SEC);
 	/* the first sighting is kept as it was */
-	assert_int_equal(e2->first.ts_unix_ns, 5 * SEC);
-	assert_int_equal(e2->first.tid, 100);
+	assert_int_equal(e2->first_ns, 5 * SEC);
+	assert_int_equal(e2->tid, 100);
 	assert_int_equal(a.n, 1);
 
 	/* entry is optional */
@@ -281,7 +281,7 @@ static void test_expire(void **state)
 	base(&s, 200 * SEC);
 	assert_int_equal(agg_add(&a, &s, &e), AGG_NEW);
 	assert_int_equal(e->total_count, 1);
-	assert_int_equal(e->first.ts_unix_ns, 200 * SEC);
+	assert_int_equal(e->first_ns, 200 * SEC);
 	assert_int_equal(a.n, 3);
 
 	/* everything reported and idle: all go, and the table is reusable */
@@ -290,6 +290,62 @@ static void test_expire(void **state)
 	assert_int_equal(agg_expire(&a, 1000 * SEC), 3);
 	assert_int_equal(a.n, 0);
 	assert_int_equal(agg_add(&a, &s, NULL), AGG_NEW);
+	agg_free(&a);
+}
+
+/* Every field of the first sighting comes back as it went in; the parts are shared. */
+static void test_first_sighting_kept(void **state)
+{
+	struct agg a;
+	struct sighting s, out;
+	const struct agg_entry *e1, *e2;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 16), 0);
+	base(&s, 5 * SEC);
+	snprintf(s.info.prefix, sizeof(s.info.prefix), "ghp_");
+	s.info.length = 40;
+	s.info.has_checksum = true;
+	s.info.checksum_valid = true;
+	s.info.confidence = 100;
+	snprintf(s.info.basic_user, sizeof(s.info.basic_user), "alice");
+	/* every string of the token's description, the longest that fits */
+	memset(s.info.key_id, 'K', sizeof(s.info.key_id) - 1);
+	snprintf(s.info.aws_key_kind, sizeof(s.info.aws_key_kind), "temporary");
+	snprintf(s.info.aws_account, sizeof(s.info.aws_account), "123456789012");
+	snprintf(s.info.aws_region, sizeof(s.info.aws_region), "eu-west-1");
+	snprintf(s.info.aws_service, sizeof(s.info.aws_service), "s3");
+	snprintf(s.info.basic_password_type, sizeof(s.info.basic_password_type), "opaque");
+	snprintf(s.info.azure_signature, sizeof(s.info.azure_signature), "APIM");
+	snprintf(s.scheme, sizeof(s.scheme), "Bearer");
+	snprintf(s.header, sizeof(s.header), "authorization");
+	s.in_query = true;
+	s.tid = 101;
+	s.uid = 1000;
+	snprintf(s.comm, sizeof(s.comm), "curl");
+	s.cgroup_id = 77;
+	snprintf(s.container_id, sizeof(s.container_id), "abc123");
+	snprintf(s.pod_uid, sizeof(s.pod_uid), "pod-1");
+	s.tls = true;
+	snprintf(s.tls_library, sizeof(s.tls_library), "openssl");
+	snprintf(s.src, sizeof(s.src), "10.0.0.2:5555");
+	snprintf(s.path, sizeof(s.path), "/v1/x?a=");
+	assert_int_equal(agg_add(&a, &s, &e1), AGG_NEW);
+	agg_entry_sighting(e1, &out);
+	assert_memory_equal(&out, &s, sizeof(s));
+
+	/* another process, same token and program: one token record, one exe string */
+	s.pid = 200;
+	snprintf(s.path, sizeof(s.path), "/other");
+	assert_int_equal(agg_add(&a, &s, &e2), AGG_NEW);
+	assert_ptr_not_equal(e1, e2);
+	assert_ptr_equal(e1->tok, e2->tok);
+	assert_ptr_equal(e1->exe, e2->exe);
+	agg_entry_sighting(e2, &out);
+	assert_string_equal(out.path, "/other");
+	assert_int_equal(out.pid, 200);
+	agg_entry_sighting(e1, &out);
+	assert_string_equal(out.path, "/v1/x?a=");
 	agg_free(&a);
 }
 
@@ -307,11 +363,11 @@ static void test_jwt_reference(void **state)
 	assert_non_null(s.info.jwt);
 	json_object_object_add(s.info.jwt, "iss", json_object_new_string("https://issuer.example"));
 	assert_int_equal(agg_add(&a, &s, &e), AGG_NEW);
-	assert_ptr_equal(e->first.info.jwt, s.info.jwt);
+	assert_ptr_equal(e->tok->jwt, s.info.jwt);
 	assert_int_equal(agg_add(&a, &s, NULL), AGG_COUNTED);
 	sighting_release(&s);
 	/* the table's reference keeps it alive */
-	assert_string_equal(json_object_get_string(json_object_object_get(e->first.info.jwt, "iss")),
+	assert_string_equal(json_object_get_string(json_object_object_get(e->tok->jwt, "iss")),
 			    "https://issuer.example");
 	/* expiry frees it too */
 	agg_flush(&a, on_flush, &(struct flushed){ 0 });
@@ -325,7 +381,7 @@ static void test_jwt_reference(void **state)
 	agg_free(&a);
 }
 
-/* Many triples over a small bucket array: chains, removal from the middle. */
+/* Many triples: the index grows, removal from the middle of probe runs. */
 static void test_many(void **state)
 {
 	struct agg a;
@@ -334,7 +390,6 @@ static void test_many(void **state)
 
 	(void)state;
 	assert_int_equal(agg_init(&a, 5000), 0);
-	assert_true(a.nbuckets >= 1024);
 	for (uint32_t pid = 0; pid < 5000; pid++) {
 		base(&s, (int64_t)pid * SEC);
 		s.pid = pid;
@@ -345,6 +400,10 @@ static void test_many(void **state)
 		s.pid = pid;
 		assert_int_equal(agg_add(&a, &s, NULL), AGG_COUNTED);
 	}
+	assert_int_equal(a.entries.n, 5000);
+	assert_true(a.entries.cap >= 2 * a.entries.n);
+	/* one token, one program, one destination: one of each shared */
+	assert_int_equal(a.tokens.n, 1);
 	base(&s, SEC);
 	s.pid = 99999;
 	assert_int_equal(agg_add(&a, &s, NULL), AGG_FULL);
@@ -369,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_jwt_reference),
+		cmocka_unit_test(test_first_sighting_kept),
 		cmocka_unit_test(test_many),
 	};
 

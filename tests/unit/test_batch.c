@@ -156,15 +156,15 @@ static void test_token_seen(void **state)
 
 static void test_token_usage(void **state)
 {
-	struct agg_entry e;
+	struct sighting s;
 	Tokentap__V1__Batch *b;
 	Tokentap__V1__TokenUsage *m;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	fill_sighting(&e.first);
-	e.last_seen_ns = 1700000009999LL * MS;
-	b = round_trip(batch_event_token_usage(&e, 17, 1700000000000LL * MS, 1700000010000LL * MS));
+	memset(&s, 0, sizeof(s));
+	fill_sighting(&s);
+	b = round_trip(batch_event_token_usage(&s, 1700000009999LL * MS, 17, 1700000000000LL * MS,
+					       1700000010000LL * MS));
 	assert_int_equal(b->events[0]->kind_case, TOKENTAP__V1__EVENT__KIND_TOKEN_USAGE);
 	m = b->events[0]->token_usage;
 	assert_int_equal(m->start_ms, 1700000000000LL);
@@ -176,7 +176,7 @@ static void test_token_usage(void **state)
 	assert_string_equal(m->method, "POST");
 	assert_string_equal(m->path, "/v1/x?a=&b=");
 	tokentap__v1__batch__free_unpacked(b, NULL);
-	sighting_release(&e.first);
+	sighting_release(&s);
 }
 
 static void test_sensor_status(void **state)

@@ -78,12 +78,13 @@ static void on_seen(void *ctx, const struct sighting *s)
 	v->tls = s->tls;
 }
 
-static void on_usage(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
-		     int64_t end_ns)
+static void on_usage(void *ctx, const struct sighting *first, int64_t last_seen_ns,
+		     uint64_t count, int64_t start_ns, int64_t end_ns)
 {
 	struct t *t = ctx;
 
-	(void)e;
+	(void)first;
+	(void)last_seen_ns;
 	assert_true(t->nusage < 8);
 	assert_true(start_ns <= end_ns);
 	t->usage[t->nusage++] = count;
@@ -693,6 +694,41 @@ static void test_exit_and_idle_sweep(void **state)
 	assert_int_equal(st->sessions_closed, 0);
 }
 
+/*
+ * Thousands of sessions of one process: each is found again after others
+ * came and went (the index grows, removals shift its probe runs), and the
+ * process's exit frees every one.
+ */
+static void test_many_sessions(void **state)
+{
+	struct t *t = *state;
+	const struct pipeline_stats *st = pipeline_stats(t->p);
+	struct tt_event_hdr h;
+	char cont[1024];
+	size_t closed = 0;
+
+	for (int fd = 100; fd < 2100; fd++)
+		plain_write(t, TT_F_START, fd, "GET /many HTTP/1.1\r\nHost: api.example.com\r\n");
+	assert_int_equal(st->sessions, 2000);
+	for (int fd = 100; fd < 2100; fd += 3, closed++)
+		close_fd(t, fd, 0);
+	assert_int_equal(st->sessions, 2000 - closed);
+	snprintf(cont, sizeof(cont), "Authorization: Bearer %.*s\r\n\r\n", (int)t->toklen, t->tok);
+	for (int fd = 100; fd < 2100; fd++)
+		plain_write(t, TT_F_CONT, fd, cont);
+	secure_wipe(cont, sizeof(cont));
+	assert_int_equal(st->orphan_continuations, closed);
+	assert_int_equal(st->requests, 2000 - closed);
+	assert_int_equal(t->nseen, 1);
+	hdr(t, &h, TT_EV_EXIT, 0, -1, 0);
+	submit(t, &h, sizeof(h));
+	assert_int_equal(st->sessions, 0);
+	pipeline_flush_all(t->p);
+	assert_int_equal(t->nusage, 1);
+	assert_int_equal(t->usage[0], 2000 - closed);
+	output(t);
+}
+
 #define POD_UID "0b7c1d2e-3f40-4152-8364-758697a8b9ca"
 
 /* A pod watcher that knows the pod once told so. */
@@ -793,6 +829,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_frees_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_and_idle_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_hold, setup, teardown),
 	};
 

@@ -111,18 +111,21 @@ void pipeline_handle(struct pipeline *p, const void *data, size_t size)
 /* Releases what sessions hold once due (all of it when all is set). */
 static void flush_held_due(struct pipeline *p, int64_t now, bool all)
 {
-	for (size_t b = 0; b < SESSION_BUCKETS; b++)
-		for (struct session *s = p->buckets[b]; s; s = s->next) {
-			if (s->hf && (all || now >= s->last_ns + HF_QUIET_NS))
-				h2_fields_complete(p, s);
-			if (s->nretry && (all || now >= s->retry_deadline))
-				retry_flush(p, s, now);
-			if (s->nparked && (all || now >= s->park_deadline)) {
-				/* no bind came: memory BIO or a missed syscall */
-				s->bound = true;
-				park_flush(p, s);
-			}
+	for (size_t i = 0; i < p->sessions.cap; i++) {
+		struct session *s = p->sessions.slots[i].p;
+
+		if (!s)
+			continue;
+		if (s->hf && (all || now >= s->last_ns + HF_QUIET_NS))
+			h2_fields_complete(p, s);
+		if (s->nretry && (all || now >= s->retry_deadline))
+			retry_flush(p, s, now);
+		if (s->nparked && (all || now >= s->park_deadline)) {
+			/* no bind came: memory BIO or a missed syscall */
+			s->bound = true;
+			park_flush(p, s);
 		}
+	}
 }
 
 void pipeline_tick(struct pipeline *p, int64_t now)
@@ -154,6 +157,7 @@ void pipeline_free(struct pipeline *p)
 	if (!p)
 		return;
 	session_sweep(p, 0, INT64_MAX);
+	ptrtab_free(&p->sessions);
 	pod_hold_free(p);
 	agg_free(&p->agg);
 	class_cache_free(p->classes);

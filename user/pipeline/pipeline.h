@@ -24,13 +24,13 @@
  * Where reported events go besides stdout (the collector shipper). Any
  * callback may be NULL. Times are wall clock ns.
  */
-struct agg_entry;
 struct procdesc;
 struct exe_cache;
 struct pipeline_sink {
 	void (*seen)(void *ctx, const struct sighting *s);
-	void (*usage)(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
-		      int64_t end_ns);
+	/* first: the triple's first sighting; last_seen_ns: its latest request */
+	void (*usage)(void *ctx, const struct sighting *first, int64_t last_seen_ns,
+		      uint64_t count, int64_t start_ns, int64_t end_ns);
 	void (*status)(void *ctx, const struct status_field *f, size_t n);
 	/* a credential held by the process d describes (held_procs.c) */
 	void (*held)(void *ctx, const struct sighting *s, const struct procdesc *d,

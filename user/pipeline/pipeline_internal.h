@@ -27,19 +27,17 @@
 #include "agg.h"
 #include "http1.h"
 #include "pipeline.h"
+#include "ptrtab.h"
 #include "tokentap.h"
 
-#define SESSION_BUCKETS 4096
 /* An HPACK encoder's header fields: the encoder pointer with this bit. */
 #define HF_CONN (1ULL << 62)
 /* Fields of one request come in a burst: this long without one ends it. */
 #define HF_QUIET_NS (20LL * 1000 * 1000)
 
 struct session {
-	/* the lookup key and the chain link share the first cache line */
-	uint32_t pid;
+	uint32_t pid;               /* the lookup key */
 	uint64_t conn;
-	struct session *next;
 	struct http1_parser parser;
 	struct h2_parser *h2;       /* HTTP/2 frame stream and HPACK state, or NULL */
 	/*
@@ -74,7 +72,7 @@ struct class_cache;
 struct pipeline {
 	struct pipeline_opts o;
 	struct pipeline_stats st;
-	struct session *buckets[SESSION_BUCKETS];
+	struct ptrtab sessions;     /* (pid, conn) -> struct session (session_table.c) */
 	size_t nsessions;
 	size_t nh2;
 	size_t nhf;

@@ -2,8 +2,10 @@
 /*
  * The session table: one struct session per (process, connection), where
  * conn is a TLS session pointer, fd | TT_CONN_PLAIN for plaintext, or an
- * HPACK encoder | HF_CONN. A bounded hash table; freeing a session reports
- * what it still holds.
+ * HPACK encoder | HF_CONN. A bounded open-addressing table of (hash,
+ * session) slots: a lookup compares hashes in one or two adjacent slots
+ * and touches only the session it finds, where a chain made it read every
+ * session ahead of it. Freeing a session reports what it still holds.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,14 @@
 
 #define SESSION_MAX 8192
 
-static size_t session_bucket(uint32_t pid, uint64_t conn)
+/* The table indexes by the low bits: mix every input bit into them (splitmix64's finaliser). */
+static uint64_t session_hash(uint32_t pid, uint64_t conn)
 {
-	uint64_t h = (conn ^ ((uint64_t)pid << 32) ^ pid) * 0x9E3779B97F4A7C15ULL;
+	uint64_t h = conn ^ ((uint64_t)pid << 32) ^ pid;
 
-	return (size_t)(h >> 52) % SESSION_BUCKETS;
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 static void session_free(struct pipeline *p, struct session *s)
@@ -34,7 +39,11 @@ static void session_free(struct pipeline *p, struct session *s)
 
 struct session *session_find(struct pipeline *p, uint32_t pid, uint64_t conn)
 {
-	for (struct session *s = p->buckets[session_bucket(pid, conn)]; s; s = s->next)
+	size_t pos = (size_t)-1;
+	uint64_t h = session_hash(pid, conn);
+	struct session *s;
+
+	while ((s = ptrtab_next(&p->sessions, h, &pos)))
 		if (s->pid == pid && s->conn == conn)
 			return s;
 	return NULL;
@@ -43,7 +52,6 @@ struct session *session_find(struct pipeline *p, uint32_t pid, uint64_t conn)
 struct session *session_get(struct pipeline *p, uint32_t pid, uint64_t conn, bool tls)
 {
 	struct session *s = session_find(p, pid, conn);
-	size_t b;
 
 	if (s)
 		return s;
@@ -62,9 +70,11 @@ struct session *session_get(struct pipeline *p, uint32_t pid, uint64_t conn, boo
 	s->conn = conn;
 	s->tls = tls;
 	s->fd = -1;
-	b = session_bucket(pid, conn);
-	s->next = p->buckets[b];
-	p->buckets[b] = s;
+	if (ptrtab_insert(&p->sessions, session_hash(pid, conn), s) != 0) {
+		http1_parser_free(&s->parser);
+		free(s);
+		return NULL;
+	}
 	p->nsessions++;
 	p->st.sessions = p->nsessions;
 	return s;
@@ -72,13 +82,15 @@ struct session *session_get(struct pipeline *p, uint32_t pid, uint64_t conn, boo
 
 void session_remove(struct pipeline *p, struct session *s)
 {
-	struct session **pp = &p->buckets[session_bucket(s->pid, s->conn)];
+	size_t pos = (size_t)-1;
+	void *q;
 
-	while (*pp && *pp != s)
-		pp = &(*pp)->next;
-	if (!*pp)
+	while ((q = ptrtab_next(&p->sessions, session_hash(s->pid, s->conn), &pos)) && q != s)
+		;
+	if (!q)
 		return;
-	*pp = s->next;
+	/* out of the table before its held sightings are reported */
+	ptrtab_remove_at(&p->sessions, pos);
 	session_free(p, s);
 	p->nsessions--;
 	p->st.sessions = p->nsessions;
@@ -86,20 +98,23 @@ void session_remove(struct pipeline *p, struct session *s)
 
 void session_sweep(struct pipeline *p, uint32_t pid, int64_t cutoff)
 {
-	for (size_t b = 0; b < SESSION_BUCKETS; b++) {
-		struct session **pp = &p->buckets[b];
+	size_t i = 0;
 
-		while (*pp) {
-			struct session *s = *pp;
+	/*
+	 * A removal shifts later slots back into slot i, so i is looked at
+	 * again; a slot wrapped round from the start may be looked at twice,
+	 * which changes nothing.
+	 */
+	while (i < p->sessions.cap) {
+		struct session *s = p->sessions.slots[i].p;
 
-			if ((pid && s->pid == pid) || (!pid && s->last_ns < cutoff)) {
-				*pp = s->next;
-				session_free(p, s);
-				p->nsessions--;
-				p->st.sessions = p->nsessions;
-			} else {
-				pp = &s->next;
-			}
+		if (s && ((pid && s->pid == pid) || (!pid && s->last_ns < cutoff))) {
+			ptrtab_remove_at(&p->sessions, i);
+			session_free(p, s);
+			p->nsessions--;
+			p->st.sessions = p->nsessions;
+		} else {
+			i++;
 		}
 	}
 }

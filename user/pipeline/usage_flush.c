@@ -16,10 +16,13 @@ static void usage_cb(const struct agg_entry *e, uint64_t count, void *ctx)
 {
 	struct flush_ctx *f = ctx;
 	struct pipeline *p = f->p;
+	struct sighting first;
 
-	output_token(p, "token_usage", f->end, &e->first, count);
+	/* rebuilt per report: the table keeps the sighting's parts shared, not a copy */
+	agg_entry_sighting(e, &first);
+	output_token(p, "token_usage", f->end, &first, count);
 	if (p->o.sink && p->o.sink->usage)
-		p->o.sink->usage(p->o.sink->ctx, e, count, f->start, f->end);
+		p->o.sink->usage(p->o.sink->ctx, &first, e->last_seen_ns, count, f->start, f->end);
 }
 
 /*

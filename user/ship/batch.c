@@ -181,10 +181,9 @@ batch_event *batch_event_token_seen(const struct sighting *s)
 	return ev;
 }
 
-batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, int64_t start_ns,
-				     int64_t end_ns)
+batch_event *batch_event_token_usage(const struct sighting *s, int64_t last_seen_ns,
+				     uint64_t count, int64_t start_ns, int64_t end_ns)
 {
-	const struct sighting *s = &e->first;
 	batch_event *ev;
 	Tokentap__V1__TokenUsage *m;
 	int bad = 0;
@@ -201,7 +200,7 @@ batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, 
 	bad |= set_str(&m->method, s->method, sizeof(s->method));
 	bad |= set_str(&m->path, s->path, sizeof(s->path));
 	m->count = count;
-	m->last_seen_ms = ns_to_ms(e->last_seen_ns);
+	m->last_seen_ms = ns_to_ms(last_seen_ns);
 	if (bad || !m->token || !m->process || !m->destination) {
 		batch_event_free(ev);
 		return NULL;

@@ -29,8 +29,9 @@ typedef Tokentap__V1__Event batch_event;
 
 /* Event builders: NULL when out of memory. Times are wall clock ns. */
 batch_event *batch_event_token_seen(const struct sighting *s);
-batch_event *batch_event_token_usage(const struct agg_entry *e, uint64_t count, int64_t start_ns,
-				     int64_t end_ns);
+/* s: the triple's first sighting; last_seen_ns: its latest request. */
+batch_event *batch_event_token_usage(const struct sighting *s, int64_t last_seen_ns,
+				     uint64_t count, int64_t start_ns, int64_t end_ns);
 /* A credential held by s's process (s carries the token and process; no destination). */
 batch_event *batch_event_token_held(const struct sighting *s, enum held_source src,
 				    const char *name, int64_t process_start_ms);

@@ -83,12 +83,13 @@ static void on_seen(void *ctx, const struct sighting *s)
 	shipper_add(ss->shipper, batch_event_token_seen(s));
 }
 
-static void on_usage(void *ctx, const struct agg_entry *e, uint64_t count, int64_t start_ns,
-		     int64_t end_ns)
+static void on_usage(void *ctx, const struct sighting *first, int64_t last_seen_ns,
+		     uint64_t count, int64_t start_ns, int64_t end_ns)
 {
 	struct batch_sink *ss = ctx;
 
-	shipper_add(ss->shipper, batch_event_token_usage(e, count, start_ns, end_ns));
+	shipper_add(ss->shipper,
+		    batch_event_token_usage(first, last_seen_ns, count, start_ns, end_ns));
 }
 
 static void on_held(void *ctx, const struct sighting *s, const struct procdesc *d,
