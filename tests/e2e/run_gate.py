@@ -24,6 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as base  # noqa: E402
+import run_image as image  # noqa: E402  (podman as these machines need it)
 from run import Fail, Skip, R  # noqa: E402
 
 HERE = base.HERE
@@ -167,6 +168,71 @@ def t_stopped_sensor(ctx):
         raise Fail("the held program exited %d after the sensor was killed" % rc)
 
 
+# ---- containers: a filesystem mounted in another mount namespace ------------------
+
+CONTAINER_RUNS = 5
+
+
+def go_image(ctx, i):
+    """A fresh image holding only a new copy of the static Go client."""
+    ref = "localhost/tokentap-e2e-gate:%d" % i
+    root = os.path.join(ctx.workdir, "goroot%d" % i)
+    os.makedirs(os.path.join(root, "usr", "bin"))
+    fresh_copy(ctx.go[0], os.path.join(root, "usr", "bin", "goclient"))
+    tar = os.path.join(ctx.workdir, "goroot%d.tar" % i)
+    subprocess.run(["tar", "-C", root, "-cf", tar, "."], check=True, timeout=60)
+    p = image.podman(ctx.podman_env, "import", tar, ref)
+    if p.returncode != 0:
+        raise Fail("podman import: %s" % p.stderr[-300:])
+    return ref
+
+
+def t_container_first_requests(ctx):
+    """A static Go client in a fresh container image (its own overlay root,
+    mounted for the container only), two requests at once from its start,
+    5 containers: both requests of every one counted, with the container id."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go client not built")
+    if not os.access(image.PODMAN, os.X_OK):
+        raise Skip("podman not installed")
+    runs = []
+    for i in range(CONTAINER_RUNS):
+        ref = go_image(ctx, i)
+        tok, fp = base.new_token(ctx)
+        # the token reaches the container through a file, never through argv
+        envf = os.path.join(ctx.workdir, "ctr%d.env" % i)
+        with open(envf, "w") as f:
+            f.write("TT_TOKEN=%s\n" % tok)
+        cidfile = os.path.join(ctx.workdir, "ctr%d.cid" % i)
+        p = image.podman(ctx.podman_env, "run", "--rm", "--network=host", "--cidfile", cidfile,
+                         "--env-file", envf, ref, "/usr/bin/goclient",
+                         "https://127.0.0.1:%d/c/ctr%d" % (ctx.tls.port, i), "2")
+        ctx.outputs += [p.stdout.encode(), p.stderr.encode()]
+        if p.returncode != 0:
+            raise Fail("client in a container: %s" % p.stderr[-300:])
+        with open(cidfile) as f:
+            runs.append((fp, f.read().strip()))
+        image.podman(ctx.podman_env, "rmi", "-f", ref, timeout=60)
+
+    def check():
+        bad = []
+        for fp, cid in runs:
+            evs = [e for e in ctx.sensor.snapshot()
+                   if e.get("event") == "token_usage" and e.get("fingerprint") == fp]
+            got = sum(e.get("count", 0) for e in evs)
+            ids = sorted({str(e.get("container_id")) for e in evs})
+            if got != 2 or ids != [cid]:
+                bad.append("container %s: %d requests, container ids %s" % (cid[:12], got, ids))
+        if bad:
+            raise Fail("%d of %d containers not counted exactly twice with their id: %s"
+                       % (len(bad), len(runs), "; ".join(bad)))
+        st = base.last_status(ctx)
+        R.say("INFO containers: gate_filesystems %s, gate_mount_namespaces %s, gate_decided %s, "
+              "gate_timeouts %s" % (st.get("gate_filesystems"), st.get("gate_mount_namespaces"),
+                                    st.get("gate_decided"), st.get("gate_timeouts")))
+    return check
+
+
 # ---- the test build: an analysis that stalls -------------------------------------------
 
 def t_gate_timeout(ctx):
@@ -232,6 +298,9 @@ GROUPS = [
         ("new_static_go_binary_first_requests", t_new_go_binary),
         ("new_dynamic_binary_first_requests", t_new_dynamic_binary),
     ]),
+    ("gate-container", ["--gate-exec"], None, None, [
+        ("container_fresh_image_first_requests", t_container_first_requests),
+    ]),
     # alone: it kills the sensor
     ("gate-stopped", ["--gate-exec"], None, None, [
         ("stopped_sensor_holds_new_execs_until_killed", t_stopped_sensor),
@@ -270,8 +339,11 @@ def run_group(name, args, binary_fn, env_extra, scenarios):
     try:
         base.make_cert(workdir)
         ctx.tls = base.Server(workdir, "tls", True)
-        if name == "gate":
+        if name in ("gate", "gate-container"):
             base.build_go_clients(ctx)
+        if name == "gate-container":
+            ctx.podman_env = image.podman_env(workdir)
+            image.hugetlb_v1()
         env = dict(os.environ, **(env_extra or {}))
         ctx.sensor = base.Sensor(workdir, ctx.key_path, extra=args, binary=binary, env=env)
         why = ctx.sensor.wait_ready()

@@ -57,6 +57,8 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 		f[n++] = (struct status_field){ "gate_filesystems", x->gate->filesystems };
 		f[n++] = (struct status_field){ "gate_ignore_marks", x->gate->ignore_marks };
 		f[n++] = (struct status_field){ "gate_wait_max_us", x->gate->wait_ns_max / 1000 };
+		f[n++] = (struct status_field){ "gate_mount_namespaces", x->gate->mount_namespaces };
+		f[n++] = (struct status_field){ "gate_mount_events", x->gate->mount_events };
 	}
 	if (x->java) {
 		f[n++] = (struct status_field){ "java_attached", x->java->attached };
