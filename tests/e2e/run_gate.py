@@ -233,6 +233,77 @@ def t_container_first_requests(ctx):
     return check
 
 
+# $0: the mount point, $1: the client, $2: a fifo to wait on ("" for none);
+# the rest are the client's arguments
+PRIVATE_MOUNT = ('d="$0" c="$1" f="$2" && shift 2 && { [ -z "$f" ] || read x < "$f"; } && '
+                 'mount -t tmpfs tmpfs "$d" && cp "$c" "$d/gc" && exec "$d/gc" "$@"')
+
+
+def private_mount_client(ctx, i, fifo, tok):
+    """unshare -m: a tmpfs mounted in the new namespace only (never visible
+    to the sensor's), the Go client copied onto it and run from it."""
+    unshare = shutil.which("unshare")
+    base.need(unshare, "unshare")
+    mnt = os.path.join(ctx.workdir, "priv%s%d" % ("w" if fifo else "", i))
+    os.makedirs(mnt)
+    cmd = [unshare, "-m", "--propagation", "private", "sh", "-c", PRIVATE_MOUNT, mnt, ctx.go[0],
+           fifo, "https://127.0.0.1:%d/p/priv%d" % (ctx.tls.port, i), "2"]
+    return subprocess.Popen(cmd, env=dict(os.environ, TT_TOKEN=tok), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def t_private_mount_reported(ctx):
+    """The mount made at once after the namespace's first program (a race
+    between that exec's notification and the mount): how many first
+    requests of 20 are seen is reported, not asserted."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go client not built")
+    runs = []
+    for i in range(RUNS):
+        tok, fp = base.new_token(ctx)
+        p = private_mount_client(ctx, i, "", tok)
+        out, err = p.communicate(timeout=HANG_TIMEOUT)
+        ctx.outputs += [out, err]
+        if p.returncode != 0:
+            raise Fail("client exited %d: %s" % (p.returncode, err[-300:]))
+        runs.append((fp, p.pid))
+
+    def report():
+        seen = sum(1 for fp, pid in runs if usage_totals(ctx, fp).get(pid, 0) == 2)
+        R.say("INFO private tmpfs mounted at once in a new mount namespace: %d of %d runs "
+              "with both requests seen" % (seen, len(runs)))
+    return report
+
+
+def t_private_mount_watched(ctx):
+    """The namespace watched first (its shell ran, the sensor counted one
+    more namespace), then the tmpfs mounted in it and the client run from
+    it at once, 5 times: the mount notification marks the tmpfs before the
+    client's exec, both requests of every run counted."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go client not built")
+    runs = []
+    for i in range(5):
+        tok, fp = base.new_token(ctx)
+        fifo = os.path.join(ctx.workdir, "go%d.fifo" % i)
+        os.mkfifo(fifo)
+        before = base.last_status(ctx).get("gate_mount_namespaces", 0)
+        start = len(ctx.sensor.snapshot())
+        p = private_mount_client(ctx, i, fifo, tok)
+        try:
+            if not base.status_after(ctx, start, lambda e: e.get("gate_mount_namespaces", 0) > before):
+                raise Fail("the new mount namespace was not watched")
+        finally:
+            with open(fifo, "w") as f:
+                f.write("go\n")
+        out, err = p.communicate(timeout=HANG_TIMEOUT)
+        ctx.outputs += [out, err]
+        if p.returncode != 0:
+            raise Fail("client exited %d: %s" % (p.returncode, err[-300:]))
+        runs.append((fp, p.pid))
+    return exact_counts(ctx, runs, 2)
+
+
 # ---- the test build: an analysis that stalls -------------------------------------------
 
 def t_gate_timeout(ctx):
@@ -300,6 +371,8 @@ GROUPS = [
     ]),
     ("gate-container", ["--gate-exec"], None, None, [
         ("container_fresh_image_first_requests", t_container_first_requests),
+        ("private_mount_watched_namespace", t_private_mount_watched),
+        ("private_mount_at_once_reported", t_private_mount_reported),
     ]),
     # alone: it kills the sensor
     ("gate-stopped", ["--gate-exec"], None, None, [
