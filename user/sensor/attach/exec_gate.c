@@ -263,10 +263,20 @@ static void watch_ns(struct exec_gate *g, pid_t pid)
 	if (stat(path, &st) != 0)
 		return;
 	for (size_t i = 0; i < g->nns; i++) {
-		if (g->ns[i].dev == st.st_dev && g->ns[i].ino == st.st_ino) {
+		struct stat old;
+		char old_path[48];
+
+		if (g->ns[i].dev != st.st_dev || g->ns[i].ino != st.st_ino)
+			continue;
+		snprintf(old_path, sizeof(old_path), "/proc/%d/ns/mnt", (int)g->ns[i].pid);
+		if (g->ns[i].pid == pid ||
+		    (stat(old_path, &old) == 0 && old.st_dev == st.st_dev && old.st_ino == st.st_ino)) {
 			g->ns[i].pid = pid;  /* the most recent process is the likeliest alive */
 			return;
 		}
+		/* a namespace gone, its inode number given to this new one: watch it anew */
+		g->ns[i] = g->ns[--g->nns];
+		break;
 	}
 	if (g->nns == NS_MAX)
 		prune_ns(g);
