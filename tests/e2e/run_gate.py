@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end tests of coverage from a process's first request: the exec
 gate (--gate-exec) and the fast attachment of new TLS libraries
-(--hold-unknown-tls), with the real sensor loaded.
+(--hold-unknown-tls), with the real sensor loaded. The gate-container
+group runs clients in fresh podman images (podman set up as run_image.py
+does; skipped without podman) and from tmpfs mounted in private mount
+namespaces.
 
 Run as root from anywhere:  python3 tests/e2e/run_gate.py
   TOKENTAP_BIN=path             sensor binary (default build/tokentap)
