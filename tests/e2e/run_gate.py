@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end tests of coverage from a process's first request: the exec
 gate (--gate-exec) and the fast attachment of new TLS libraries
-(--hold-unknown-tls), with the real sensor loaded.
+(--hold-unknown-tls), with the real sensor loaded. The gate-container
+group runs clients in fresh podman images (podman set up as run_image.py
+does; skipped without podman) and from tmpfs mounted in private mount
+namespaces.
 
 Run as root from anywhere:  python3 tests/e2e/run_gate.py
   TOKENTAP_BIN=path             sensor binary (default build/tokentap)
@@ -24,6 +27,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as base  # noqa: E402
+import run_image as image  # noqa: E402  (podman as these machines need it)
 from run import Fail, Skip, R  # noqa: E402
 
 HERE = base.HERE
@@ -167,6 +171,142 @@ def t_stopped_sensor(ctx):
         raise Fail("the held program exited %d after the sensor was killed" % rc)
 
 
+# ---- containers: a filesystem mounted in another mount namespace ------------------
+
+CONTAINER_RUNS = 5
+
+
+def go_image(ctx, i):
+    """A fresh image holding only a new copy of the static Go client."""
+    ref = "localhost/tokentap-e2e-gate:%d" % i
+    root = os.path.join(ctx.workdir, "goroot%d" % i)
+    os.makedirs(os.path.join(root, "usr", "bin"))
+    fresh_copy(ctx.go[0], os.path.join(root, "usr", "bin", "goclient"))
+    tar = os.path.join(ctx.workdir, "goroot%d.tar" % i)
+    subprocess.run(["tar", "-C", root, "-cf", tar, "."], check=True, timeout=60)
+    p = image.podman(ctx.podman_env, "import", tar, ref)
+    if p.returncode != 0:
+        raise Fail("podman import: %s" % p.stderr[-300:])
+    return ref
+
+
+def t_container_first_requests(ctx):
+    """A static Go client in a fresh container image (its own overlay root,
+    mounted for the container only), two requests at once from its start,
+    5 containers: both requests of every one counted, with the container id."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go client not built")
+    if not os.access(image.PODMAN, os.X_OK):
+        raise Skip("podman not installed")
+    runs = []
+    for i in range(CONTAINER_RUNS):
+        ref = go_image(ctx, i)
+        tok, fp = base.new_token(ctx)
+        # the token reaches the container through a file, never through argv
+        envf = os.path.join(ctx.workdir, "ctr%d.env" % i)
+        with open(envf, "w") as f:
+            f.write("TT_TOKEN=%s\n" % tok)
+        cidfile = os.path.join(ctx.workdir, "ctr%d.cid" % i)
+        p = image.podman(ctx.podman_env, "run", "--rm", "--network=host", "--cidfile", cidfile,
+                         "--env-file", envf, ref, "/usr/bin/goclient",
+                         "https://127.0.0.1:%d/c/ctr%d" % (ctx.tls.port, i), "2")
+        ctx.outputs += [p.stdout.encode(), p.stderr.encode()]
+        if p.returncode != 0:
+            raise Fail("client in a container: %s" % p.stderr[-300:])
+        with open(cidfile) as f:
+            runs.append((fp, f.read().strip()))
+        image.podman(ctx.podman_env, "rmi", "-f", ref, timeout=60)
+
+    def check():
+        bad = []
+        for fp, cid in runs:
+            evs = [e for e in ctx.sensor.snapshot()
+                   if e.get("event") == "token_usage" and e.get("fingerprint") == fp]
+            got = sum(e.get("count", 0) for e in evs)
+            ids = sorted({str(e.get("container_id")) for e in evs})
+            if got != 2 or ids != [cid]:
+                bad.append("container %s: %d requests, container ids %s" % (cid[:12], got, ids))
+        if bad:
+            raise Fail("%d of %d containers not counted exactly twice with their id: %s"
+                       % (len(bad), len(runs), "; ".join(bad)))
+        st = base.last_status(ctx)
+        R.say("INFO containers: gate_filesystems %s, gate_mount_namespaces %s, gate_decided %s, "
+              "gate_timeouts %s" % (st.get("gate_filesystems"), st.get("gate_mount_namespaces"),
+                                    st.get("gate_decided"), st.get("gate_timeouts")))
+    return check
+
+
+# $0: the mount point, $1: the client, $2: a fifo to wait on ("" for none);
+# the rest are the client's arguments
+PRIVATE_MOUNT = ('d="$0" c="$1" f="$2" && shift 2 && { [ -z "$f" ] || read x < "$f"; } && '
+                 'mount -t tmpfs tmpfs "$d" && cp "$c" "$d/gc" && exec "$d/gc" "$@"')
+
+
+def private_mount_client(ctx, i, fifo, tok):
+    """unshare -m: a tmpfs mounted in the new namespace only (never visible
+    to the sensor's), the Go client copied onto it and run from it."""
+    unshare = shutil.which("unshare")
+    base.need(unshare, "unshare")
+    mnt = os.path.join(ctx.workdir, "priv%s%d" % ("w" if fifo else "", i))
+    os.makedirs(mnt)
+    cmd = [unshare, "-m", "--propagation", "private", "sh", "-c", PRIVATE_MOUNT, mnt, ctx.go[0],
+           fifo, "https://127.0.0.1:%d/p/priv%d" % (ctx.tls.port, i), "2"]
+    return subprocess.Popen(cmd, env=dict(os.environ, TT_TOKEN=tok), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def t_private_mount_reported(ctx):
+    """The mount made at once after the namespace's first program (a race
+    between that exec's notification and the mount): how many first
+    requests of 20 are seen is reported, not asserted."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go client not built")
+    runs = []
+    for i in range(RUNS):
+        tok, fp = base.new_token(ctx)
+        p = private_mount_client(ctx, i, "", tok)
+        out, err = p.communicate(timeout=HANG_TIMEOUT)
+        ctx.outputs += [out, err]
+        if p.returncode != 0:
+            raise Fail("client exited %d: %s" % (p.returncode, err[-300:]))
+        runs.append((fp, p.pid))
+
+    def report():
+        seen = sum(1 for fp, pid in runs if usage_totals(ctx, fp).get(pid, 0) == 2)
+        R.say("INFO private tmpfs mounted at once in a new mount namespace: %d of %d runs "
+              "with both requests seen" % (seen, len(runs)))
+    return report
+
+
+def t_private_mount_watched(ctx):
+    """The namespace watched first (its shell ran, the sensor counted one
+    more namespace), then the tmpfs mounted in it and the client run from
+    it at once, 5 times: the mount notification marks the tmpfs before the
+    client's exec, both requests of every run counted."""
+    if not ctx.go:
+        raise Skip(ctx.go_err or "Go client not built")
+    runs = []
+    for i in range(5):
+        tok, fp = base.new_token(ctx)
+        fifo = os.path.join(ctx.workdir, "go%d.fifo" % i)
+        os.mkfifo(fifo)
+        before = base.last_status(ctx).get("gate_mount_namespaces", 0)
+        start = len(ctx.sensor.snapshot())
+        p = private_mount_client(ctx, i, fifo, tok)
+        try:
+            if not base.status_after(ctx, start, lambda e: e.get("gate_mount_namespaces", 0) > before):
+                raise Fail("the new mount namespace was not watched")
+        finally:
+            with open(fifo, "w") as f:
+                f.write("go\n")
+        out, err = p.communicate(timeout=HANG_TIMEOUT)
+        ctx.outputs += [out, err]
+        if p.returncode != 0:
+            raise Fail("client exited %d: %s" % (p.returncode, err[-300:]))
+        runs.append((fp, p.pid))
+    return exact_counts(ctx, runs, 2)
+
+
 # ---- the test build: an analysis that stalls -------------------------------------------
 
 def t_gate_timeout(ctx):
@@ -232,6 +372,11 @@ GROUPS = [
         ("new_static_go_binary_first_requests", t_new_go_binary),
         ("new_dynamic_binary_first_requests", t_new_dynamic_binary),
     ]),
+    ("gate-container", ["--gate-exec"], None, None, [
+        ("container_fresh_image_first_requests", t_container_first_requests),
+        ("private_mount_watched_namespace", t_private_mount_watched),
+        ("private_mount_at_once_reported", t_private_mount_reported),
+    ]),
     # alone: it kills the sensor
     ("gate-stopped", ["--gate-exec"], None, None, [
         ("stopped_sensor_holds_new_execs_until_killed", t_stopped_sensor),
@@ -270,8 +415,11 @@ def run_group(name, args, binary_fn, env_extra, scenarios):
     try:
         base.make_cert(workdir)
         ctx.tls = base.Server(workdir, "tls", True)
-        if name == "gate":
+        if name in ("gate", "gate-container"):
             base.build_go_clients(ctx)
+        if name == "gate-container":
+            ctx.podman_env = image.podman_env(workdir)
+            image.hugetlb_v1()
         env = dict(os.environ, **(env_extra or {}))
         ctx.sensor = base.Sensor(workdir, ctx.key_path, extra=args, binary=binary, env=env)
         why = ctx.sensor.wait_ready()

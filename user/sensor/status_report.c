@@ -16,8 +16,8 @@
 #include "status_counters.h"
 #include "tokentap.h"
 
-/* latency_fields twice, records_read, hold_timeouts, gate (8), java (3) */
-#define EXTRA_FIELDS 21
+/* latency_fields twice, records_read, hold_timeouts, gate (11), java (3) */
+#define EXTRA_FIELDS 24
 
 /* Percentiles of a delay as name_count, name_p50_us, name_p99_us, name_max_us. */
 static size_t latency_fields(const char *const names[4], const struct latency_stats *l,
@@ -57,6 +57,9 @@ static size_t extra_fields(const struct status_extra *x, struct status_field *f)
 		f[n++] = (struct status_field){ "gate_filesystems", x->gate->filesystems };
 		f[n++] = (struct status_field){ "gate_ignore_marks", x->gate->ignore_marks };
 		f[n++] = (struct status_field){ "gate_wait_max_us", x->gate->wait_ns_max / 1000 };
+		f[n++] = (struct status_field){ "gate_mount_namespaces", x->gate->mount_namespaces };
+		f[n++] = (struct status_field){ "gate_mount_events", x->gate->mount_events };
+		f[n++] = (struct status_field){ "gate_overlay_layers", x->gate->overlay_layers };
 	}
 	if (x->java) {
 		f[n++] = (struct status_field){ "java_attached", x->java->attached };

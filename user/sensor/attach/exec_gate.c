@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -22,6 +23,22 @@
 #define DECIDED_SLOTS 4096  /* direct-mapped memory of decided files */
 #define IGNORE_MARKS_MAX 16384 /* each pins an inode in memory */
 #define FS_MAX 1024
+#define NS_MAX 256          /* mount namespaces watched at once */
+#define OVERLAYFS_MAGIC 0x794c7630
+
+/*
+ * Mount notifications (Linux 6.15+): a FAN_MARK_MNTNS mark reports every
+ * mount attached in that namespace. Older uapi headers lack them.
+ */
+#ifndef FAN_REPORT_MNT
+#define FAN_REPORT_MNT 0x00004000
+#endif
+#ifndef FAN_MARK_MNTNS
+#define FAN_MARK_MNTNS 0x00000110
+#endif
+#ifndef FAN_MNT_ATTACH
+#define FAN_MNT_ATTACH 0x01000000
+#endif
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -38,6 +55,13 @@ struct job {
 	struct file_id id;
 };
 
+/* A mount namespace, and a process in it through which its mounts are reached. */
+struct mntns {
+	dev_t dev;
+	ino_t ino;
+	pid_t pid;
+};
+
 struct waiter {
 	int fd;             /* the event's descriptor: answered by it */
 	int job;
@@ -47,6 +71,7 @@ struct waiter {
 struct exec_gate {
 	struct exec_gate_opts o;
 	int fan, mounts_fd, wake[2];  /* wake: analysis done or stop */
+	int mnt_fan;                  /* mount notifications; -1 before 6.15 */
 	pid_t self;
 	pthread_t answerer, analyser;
 	bool answerer_up, analyser_up;
@@ -58,7 +83,10 @@ struct exec_gate {
 	size_t nwaiters;
 	struct file_id decided[DECIDED_SLOTS];
 	dev_t fs[FS_MAX];
+	bool fs_seen[FS_MAX];         /* found by the current rescan */
 	size_t nfs;
+	struct mntns ns[NS_MAX];
+	size_t nns;
 	struct exec_gate_stats st;
 };
 
@@ -96,11 +124,14 @@ static void answer(struct exec_gate *g, int fd)
 }
 
 /* Caller holds g->lock. */
-static bool fs_marked(const struct exec_gate *g, dev_t dev)
+static bool fs_marked(struct exec_gate *g, dev_t dev)
 {
-	for (size_t i = 0; i < g->nfs; i++)
-		if (g->fs[i] == dev)
+	for (size_t i = 0; i < g->nfs; i++) {
+		if (g->fs[i] == dev) {
+			g->fs_seen[i] = true;
 			return true;
+		}
+	}
 	return false;
 }
 
@@ -115,6 +146,7 @@ static void mark_fs(struct exec_gate *g, const char *path, dev_t dev)
 			    strerror(errno));
 		return;
 	}
+	g->fs_seen[g->nfs] = true;
 	g->fs[g->nfs++] = dev;
 	g->st.filesystems++;
 	log_verbose(g->o.verbose, "exec gate: filesystem of %s marked", path);
@@ -152,15 +184,25 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-/* Marks every filesystem in the sensor's mount namespace not marked yet. */
-static void mark_mounts(struct exec_gate *g)
+/*
+ * Marks every filesystem in the mount namespace of pid (0: the sensor's)
+ * not marked yet, through /proc/PID/root: a mount point is a path in that
+ * process's root. -1 when the process is gone. Caller holds g->lock.
+ */
+static int mark_mounts_of(struct exec_gate *g, pid_t pid)
 {
-	char line[8192];
-	FILE *fp = fopen("/proc/self/mountinfo", "re");
+	char line[8192], path[4200], root[32] = "";
+	FILE *fp;
 
+	if (pid > 0) {
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/mountinfo");
+	}
+	fp = fopen(path, "re");
 	if (!fp)
-		return;
-	pthread_mutex_lock(&g->lock);
+		return -1;
 	while (fgets(line, sizeof(line), fp)) {
 		unsigned maj, min;
 		char mnt[4096], type[64];
@@ -173,10 +215,134 @@ static void mark_mounts(struct exec_gate *g)
 		if (!sep || sscanf(sep + 3, "%63s", type) != 1 || pseudo_fs(type))
 			continue;
 		unescape(mnt);
-		mark_fs(g, mnt, makedev(maj, min));
+		if (fs_marked(g, makedev(maj, min)))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", root, mnt);
+		mark_fs(g, path, makedev(maj, min));
 	}
-	pthread_mutex_unlock(&g->lock);
 	fclose(fp);
+	return 0;
+}
+
+static void mark_mounts(struct exec_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	mark_mounts_of(g, 0);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Forgets the namespaces whose process is gone. Caller holds g->lock. */
+static void prune_ns(struct exec_gate *g)
+{
+	char path[32];
+
+	for (size_t i = 0; i < g->nns;) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)g->ns[i].pid);
+		if (access(path, F_OK) == 0) {
+			i++;
+			continue;
+		}
+		g->ns[i] = g->ns[--g->nns];
+	}
+}
+
+/*
+ * Watches the mount namespace of pid: every filesystem in it marked now,
+ * and every mount attached to it later reported (mnt_fan), so a filesystem
+ * mounted there after this is marked before its first exec, as long as
+ * the mount comes ahead of the exec by the time one notification takes.
+ * Caller holds g->lock.
+ */
+static void watch_ns(struct exec_gate *g, pid_t pid)
+{
+	char path[48];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	if (stat(path, &st) != 0)
+		return;
+	for (size_t i = 0; i < g->nns; i++) {
+		struct stat old;
+		char old_path[48];
+
+		if (g->ns[i].dev != st.st_dev || g->ns[i].ino != st.st_ino)
+			continue;
+		snprintf(old_path, sizeof(old_path), "/proc/%d/ns/mnt", (int)g->ns[i].pid);
+		if (g->ns[i].pid == pid ||
+		    (stat(old_path, &old) == 0 && old.st_dev == st.st_dev && old.st_ino == st.st_ino)) {
+			g->ns[i].pid = pid;  /* the most recent process is the likeliest alive */
+			return;
+		}
+		/* a namespace gone, its inode number given to this new one: watch it anew */
+		g->ns[i] = g->ns[--g->nns];
+		break;
+	}
+	if (g->nns == NS_MAX)
+		prune_ns(g);
+	if (g->nns == NS_MAX) {
+		g->st.ns_overflow++;
+		return;
+	}
+	if (g->mnt_fan >= 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fanotify_mark(g->mnt_fan, FAN_MARK_ADD | FAN_MARK_MNTNS, FAN_MNT_ATTACH,
+					    fd, NULL) != 0)
+			log_verbose(g->o.verbose, "exec gate: cannot watch the mounts of pid %d: %s",
+				    (int)pid, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	g->ns[g->nns++] = (struct mntns){ st.st_dev, st.st_ino, pid };
+	g->st.mount_namespaces++;
+	mark_mounts_of(g, pid);
+}
+
+/*
+ * Marks what is new in every watched namespace. A filesystem found in
+ * none is forgotten: the kernel drops its mark with it, and its device
+ * number (anonymous for overlayfs, tmpfs) is given to the next one
+ * mounted, which must be marked anew.
+ */
+static void rescan(struct exec_gate *g)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->lock);
+	memset(g->fs_seen, 0, sizeof(g->fs_seen));
+	mark_mounts_of(g, 0);
+	for (size_t i = 0; i < g->nns;) {
+		if (mark_mounts_of(g, g->ns[i].pid) == 0) {
+			i++;
+			continue;
+		}
+		g->ns[i] = g->ns[--g->nns];  /* its process is gone */
+	}
+	for (size_t i = 0; i < g->nfs; i++) {
+		if (g->fs_seen[i]) {
+			g->fs[n] = g->fs[i];
+			g->fs_seen[n++] = true;
+		}
+	}
+	g->nfs = n;
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* A mount was attached in a watched namespace. */
+static void on_mount_events(struct exec_gate *g)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	bool any = false;
+
+	/* the events name mounts by id; rescanning the few namespaces is simpler and as fast */
+	while (read(g->mnt_fan, buf, sizeof(buf)) > 0)
+		any = true;
+	if (!any)
+		return;
+	pthread_mutex_lock(&g->lock);
+	g->st.mount_events++;
+	pthread_mutex_unlock(&g->lock);
+	rescan(g);
 }
 
 void exec_gate_cover_pid(struct exec_gate *g, uint32_t pid)
@@ -191,6 +357,7 @@ void exec_gate_cover_pid(struct exec_gate *g, uint32_t pid)
 		return;
 	pthread_mutex_lock(&g->lock);
 	mark_fs(g, path, st.st_dev);
+	watch_ns(g, (pid_t)pid);
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -285,6 +452,33 @@ static void expire(struct exec_gate *g, int64_t now)
 	}
 }
 
+/*
+ * An exec from overlayfs (a container's root) asks twice: for the overlay
+ * file, then for the file of the layer beneath it. Both are one file to a
+ * uprobe (the kernel places it on the layer's inode), so examining both
+ * would attach twice and count every call twice. The layer's file names
+ * itself by the overlay path: seen through the process's root, that path
+ * is an overlay file with the same inode number. The overlay event alone
+ * is examined.
+ */
+static bool overlay_layer_file(int fd, const struct file_id *id, pid_t pid)
+{
+	char link[32], name[4096], path[4200];
+	struct stat st;
+	struct statfs sf;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, name, sizeof(name) - 1);
+	if (n <= 0 || name[0] != '/')
+		return false;
+	name[n] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, name);
+	if (stat(path, &st) != 0 || st.st_ino != id->ino || st.st_dev == id->dev)
+		return false;
+	return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == OVERLAYFS_MAGIC;
+}
+
 /* One permission event: allow at once, or hold it until its file is examined. */
 static void on_event(struct exec_gate *g, const struct fanotify_event_metadata *m)
 {
@@ -301,6 +495,11 @@ static void on_event(struct exec_gate *g, const struct fanotify_event_metadata *
 	}
 	if (id_equal(&g->decided[decided_slot(&id)], &id)) {
 		g->st.allowed_known++;
+		answer(g, m->fd);
+		return;
+	}
+	if (overlay_layer_file(m->fd, &id, m->pid)) {
+		g->st.overlay_layers++;
 		answer(g, m->fd);
 		return;
 	}
@@ -365,9 +564,10 @@ static void *answer_loop(void *arg)
 	struct exec_gate *g = arg;
 
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = g->fan, .events = POLLIN },
 			{ .fd = g->wake[0], .events = POLLIN },
+			{ .fd = g->mnt_fan, .events = POLLIN },
 			{ .fd = g->mounts_fd, .events = POLLPRI },
 		};
 		int timeout = -1;
@@ -386,19 +586,22 @@ static void *answer_loop(void *arg)
 				timeout = ms < 0 ? 0 : (int)ms;
 		}
 		pthread_mutex_unlock(&g->lock);
-		if (poll(p, g->mounts_fd >= 0 ? 3 : 2, timeout) < 0 && errno != EINTR)
+		/* a negative fd is ignored by poll */
+		if (poll(p, 4, timeout) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents & POLLIN)
 			while (read(g->wake[0], drain, sizeof(drain)) > 0)
 				;
 		if (p[0].revents & POLLIN)
 			read_events(g);
-		if (p[2].revents & (POLLPRI | POLLERR)) {
+		if (p[2].revents & POLLIN)
+			on_mount_events(g);
+		if (p[3].revents & (POLLPRI | POLLERR)) {
 			/* the mount table changed: a new container root filesystem, say */
 			lseek(g->mounts_fd, 0, SEEK_SET);
 			while (read(g->mounts_fd, drain, sizeof(drain)) > 0)
 				;
-			mark_mounts(g);
+			rescan(g);
 		}
 		pthread_mutex_lock(&g->lock);
 		finish_jobs(g);
@@ -418,7 +621,7 @@ struct exec_gate *exec_gate_start(const struct exec_gate_opts *o, char *err, siz
 	}
 	g->o = *o;
 	g->self = getpid();
-	g->fan = g->mounts_fd = g->wake[0] = g->wake[1] = -1;
+	g->fan = g->mounts_fd = g->mnt_fan = g->wake[0] = g->wake[1] = -1;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->work, NULL);
 	g->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
@@ -434,6 +637,15 @@ struct exec_gate *exec_gate_start(const struct exec_gate_opts *o, char *err, siz
 	}
 	g->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	mark_mounts(g);
+	/* before 6.15 (EINVAL): namespaces are rescanned only when a program runs in them */
+	g->mnt_fan = fanotify_init(FAN_REPORT_MNT | FAN_CLOEXEC | FAN_NONBLOCK, 0);
+	if (g->mnt_fan < 0)
+		log_verbose(o->verbose, "exec gate: no mount notifications: %s", strerror(errno));
+	pthread_mutex_lock(&g->lock);
+	watch_ns(g, g->self);
+	/* a sensor in a container sharing the host's pids: the host's namespace too */
+	watch_ns(g, 1);
+	pthread_mutex_unlock(&g->lock);
 	if (g->st.filesystems == 0) {
 		snprintf(err, errlen, "--gate-exec: no filesystem could be marked for exec permission events");
 		goto fail;
@@ -478,6 +690,8 @@ void exec_gate_stop(struct exec_gate *g)
 		close(g->fan);
 	if (g->mounts_fd >= 0)
 		close(g->mounts_fd);
+	if (g->mnt_fan >= 0)
+		close(g->mnt_fan);
 	if (g->wake[0] >= 0)
 		close(g->wake[0]);
 	if (g->wake[1] >= 0)

@@ -7,7 +7,9 @@
  * the file, or when the deadline passes, whatever happens (gate_timeouts).
  * Never denies. A decided file gets an ignore mark, so the kernel does not
  * even ask again until the file is modified. New filesystems (container
- * root filesystems) are marked as they are mounted.
+ * root filesystems) are marked as they are mounted: in the sensor's and
+ * the host's mount namespaces, and in each namespace a program was seen
+ * executing in (fanotify mount notifications, Linux 6.15+).
  */
 #ifndef TOKENTAP_EXEC_GATE_H
 #define TOKENTAP_EXEC_GATE_H
@@ -42,6 +44,10 @@ struct exec_gate_stats {
 	uint64_t filesystems;   /* filesystems marked */
 	uint64_t ignore_marks;  /* decided files the kernel no longer asks about */
 	uint64_t wait_ns_max;   /* longest an exec was held */
+	uint64_t mount_namespaces; /* mount namespaces watched (sensor's, host's, each seen executing) */
+	uint64_t mount_events;  /* batches of mount notifications that led to a rescan */
+	uint64_t ns_overflow;   /* namespaces not watched: too many at once */
+	uint64_t overlay_layers; /* allowed at once: the layer file beneath an overlay file asked about */
 };
 
 struct exec_gate;
@@ -54,7 +60,11 @@ struct exec_gate *exec_gate_start(const struct exec_gate_opts *o, char *err, siz
 /* Stops the threads, answers every waiting event, closes the group (which releases all marks). */
 void exec_gate_stop(struct exec_gate *g);
 void exec_gate_stats(struct exec_gate *g, struct exec_gate_stats *out);
-/* pid executed a program: mark the filesystem it came from if not yet (a private mount). */
+/*
+ * pid executed a program: mark the filesystem it came from if not yet (a
+ * private mount), and watch its mount namespace: every filesystem in it,
+ * and each mounted there later.
+ */
 void exec_gate_cover_pid(struct exec_gate *g, uint32_t pid);
 
 #endif
