@@ -269,11 +269,16 @@ static void watch_ns(struct exec_gate *g, pid_t pid)
 		if (g->ns[i].dev != st.st_dev || g->ns[i].ino != st.st_ino)
 			continue;
 		snprintf(old_path, sizeof(old_path), "/proc/%d/ns/mnt", (int)g->ns[i].pid);
+		/*
+		 * The process it was first seen through still in it: the same
+		 * namespace. That process is kept, not replaced by this one: a
+		 * short-lived program would leave a dead pid behind, and every
+		 * exec after it would take the namespace for a new one and scan
+		 * its mounts again.
+		 */
 		if (g->ns[i].pid == pid ||
-		    (stat(old_path, &old) == 0 && old.st_dev == st.st_dev && old.st_ino == st.st_ino)) {
-			g->ns[i].pid = pid;  /* the most recent process is the likeliest alive */
+		    (stat(old_path, &old) == 0 && old.st_dev == st.st_dev && old.st_ino == st.st_ino))
 			return;
-		}
 		/* a namespace gone, its inode number given to this new one: watch it anew */
 		g->ns[i] = g->ns[--g->nns];
 		break;
