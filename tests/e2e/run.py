@@ -22,6 +22,7 @@ import select
 import shutil
 import signal
 import string
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,13 @@ R = Results()
 CHILDREN = []
 
 
+def free_port():
+    """A loopback TCP port free at the time of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def spawn(cmd, **kw):
     p = subprocess.Popen(cmd, **kw)
     CHILDREN.append(p)
@@ -117,6 +125,34 @@ def run_tests(ctx, tests, skip_status):
             R.record(name, "FAIL", str(e))
         except subprocess.TimeoutExpired:
             R.record(name, "FAIL", "timed out")
+
+
+def bpf_missing_status():
+    """What a test that cannot load BPF records: FAIL under TOKENTAP_REQUIRE_BPF=1, else SKIP."""
+    return "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+
+
+def preflight(names, needs=(), binary=None, build_hint="make all"):
+    """Whether the BPF tests names can run here. When they cannot, each is
+    recorded once: not root or a missing tool of needs ((path, why) pairs)
+    fails under TOKENTAP_REQUIRE_BPF=1 and skips otherwise; a missing sensor
+    binary always fails."""
+    status = bpf_missing_status()
+    why = None
+    if os.geteuid() != 0:
+        why = "not root, cannot load BPF"
+    else:
+        why = next((w for path, w in needs if not os.access(path, os.X_OK)), None)
+    if why:
+        for n in names:
+            R.record(n, status, why)
+        return False
+    binary = binary or sensor_bin()
+    if not os.access(binary, os.X_OK):
+        for n in names:
+            R.record(n, "FAIL", "no sensor binary at %s (%s)" % (binary, build_hint))
+        return False
+    return True
 
 
 def record_secret_search(ctx, name):
@@ -1432,17 +1468,7 @@ def run_sensor_group(group):
     full = ["%s/%s" % (group, n) for n in names] + ["%s/sensor_clean_exit" % group,
                                                     "%s/no_secret_in_outputs" % group]
 
-    def skip_or_fail_all(why):
-        status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
-        for n in full:
-            R.record(n, status, why)
-
-    if os.geteuid() != 0:
-        skip_or_fail_all("not root, cannot load BPF")
-        return
-    if not os.access(sensor_bin(), os.X_OK):
-        for n in full:
-            R.record(n, "FAIL", "no sensor binary at %s (make all)" % sensor_bin())
+    if not preflight(full):
         return
 
     workdir = tempfile.mkdtemp(prefix="tokentap-e2e-")
@@ -1594,7 +1620,7 @@ def run_flag_tests():
                 fn()
                 R.record(name, "PASS")
             except Skip as e:
-                status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+                status = bpf_missing_status()
                 R.record(name, status, str(e))
             except Fail as e:
                 R.record(name, "FAIL", str(e))

@@ -20,7 +20,6 @@ Prints one PASS/FAIL/SKIP line per test and ends with
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,14 +50,6 @@ def capsh_keeping(keep):
     return [CAPSH, "--drop=" + ",".join(drop), "--", "-c", 'exec "$0" "$@"']
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def http_get(port, path):
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
@@ -84,7 +75,7 @@ def curl_token(ctx, url, insecure):
 
 def with_sensor(ctx, keep, extra, body):
     """Runs body(sensor, metrics_port) with a sensor holding only `keep`."""
-    port = free_port()
+    port = e2e.free_port()
     sensor = e2e.Sensor(ctx.workdir, ctx.key_path, prefix=capsh_keeping(keep),
                         extra=["--no-held-scan", "--metrics-listen", "127.0.0.1:%d" % port]
                         + list(extra))
@@ -171,28 +162,15 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     names = [n for n, _ in TESTS] + ["caps/no_secret_in_outputs"]
-    status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
-    why = None
-    if os.geteuid() != 0:
-        why = "not root, cannot load BPF"
-    elif not os.access(CAPSH, os.X_OK):
-        why = "capsh not installed (libcap2-bin)"
-    elif not os.path.exists(CURL):
-        why = "curl not installed"
-    if why:
-        for n in names:
-            R.record(n, status, why)
-    elif not os.access(e2e.sensor_bin(), os.X_OK):
-        for n in names:
-            R.record(n, "FAIL", "no sensor binary at %s (make all)" % e2e.sensor_bin())
-    else:
+    if e2e.preflight(names, needs=[(CAPSH, "capsh not installed (libcap2-bin)"),
+                                   (CURL, "curl not installed")]):
         workdir = tempfile.mkdtemp(prefix="tokentap-caps-")
         ctx = e2e.Ctx(workdir)
         try:
             e2e.make_cert(workdir)
             ctx.tls = e2e.Server(workdir, "tls", True)
             ctx.plain = e2e.Server(workdir, "plain", False)
-            e2e.run_tests(ctx, TESTS, status)
+            e2e.run_tests(ctx, TESTS, e2e.bpf_missing_status())
             e2e.record_secret_search(ctx, names[-1])
         except KeyboardInterrupt:
             R.record("interrupted", "FAIL")

@@ -190,7 +190,7 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     names = [n for n, _ in TESTS] + ["drops/no_secret_in_outputs"]
-    status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+    status = base.bpf_missing_status()
     if os.geteuid() != 0:
         for n in names:
             R.record(n, status, "not root, cannot load BPF")

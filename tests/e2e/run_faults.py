@@ -40,7 +40,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -71,12 +70,6 @@ def hooks_bin():
     return b if os.path.isabs(b) else os.path.join(REPO, b)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_bytes(pid):
     for line in rc.read_file("/proc/%d/status" % pid).decode(errors="replace").splitlines():
         if line.startswith("VmRSS:"):
@@ -95,7 +88,7 @@ class Sensor:
         self.spool = os.path.join(state_dir, "spool")
         self.out_path = os.path.join(ctx.workdir, name + ".out")
         self.err_path = os.path.join(ctx.workdir, name + ".err")
-        self.metrics_port = free_port()
+        self.metrics_port = e2e.free_port()
         args = [binary or e2e.sensor_bin(), "--state-dir", state_dir, "--key-file", ctx.key_path,
                 "--interval", "1", "--release-interval", "1",
                 "--metrics-listen", "127.0.0.1:%d" % self.metrics_port]

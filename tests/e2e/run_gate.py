@@ -398,17 +398,7 @@ def run_group(name, args, binary_fn, env_extra, scenarios):
     full = ["%s/%s" % (name, n) for n, _ in scenarios] + ["%s/no_secret_in_outputs" % name]
     binary = binary_fn() if binary_fn else base.sensor_bin()
 
-    def skip_or_fail_all(why):
-        status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
-        for n in full:
-            R.record(n, status, why)
-
-    if os.geteuid() != 0:
-        skip_or_fail_all("not root, cannot load BPF")
-        return
-    if not os.access(binary, os.X_OK):
-        for n in full:
-            R.record(n, "FAIL", "no sensor binary at %s (make all build/tokentap-test-hooks)" % binary)
+    if not base.preflight(full, binary=binary, build_hint="make all build/tokentap-test-hooks"):
         return
     workdir = tempfile.mkdtemp(prefix="tokentap-e2e-gate-")
     ctx = base.Ctx(workdir)

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -177,7 +176,7 @@ def t_container_identity(ctx):
 
 def t_collector(ctx):
     """The image's collector serves, configured only through TOKENTAP_<FLAG>."""
-    port = free_port()
+    port = e2e.free_port()
     name = "tokentap-e2e-collector"
     p = subprocess.Popen(
         [PODMAN, "--cgroup-manager=cgroupfs", "run", "--rm", "--name", name, "--network=host",
@@ -209,14 +208,6 @@ def t_collector(ctx):
             p.kill()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 TESTS = [("image/privileged_sensor_captures_host_curl", t_privileged),
          ("image/least_privilege_sensor_captures_host_curl", t_least_privilege),
          ("image/container_process_identity", t_container_identity),
@@ -229,17 +220,7 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     names = [n for n, _ in TESTS] + ["image/no_secret_in_outputs"]
-    status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
-    why = None
-    if os.geteuid() != 0:
-        why = "not root, cannot load BPF"
-    elif not os.access(PODMAN, os.X_OK):
-        why = "podman not installed"
-    elif not os.path.exists(CURL):
-        why = "curl not installed"
-    if why:
-        for n in names:
-            R.record(n, status, why)
+    if not e2e.preflight(names, needs=[(PODMAN, "podman not installed"), (CURL, "curl not installed")]):
         print("e2e-image: %d passed, %d failed, %d skipped" % (R.passed, R.failed, R.skipped))
         return 1 if R.failed else 0
     workdir = tempfile.mkdtemp(prefix="tokentap-image-")
@@ -260,7 +241,7 @@ def main():
         e2e.make_cert(workdir)
         ctx.tls = e2e.Server(workdir, "tls", True)
         ctx.plain = e2e.Server(workdir, "plain", False)
-        e2e.run_tests(ctx, TESTS, status)
+        e2e.run_tests(ctx, TESTS, e2e.bpf_missing_status())
         e2e.record_secret_search(ctx, names[-1])
     except KeyboardInterrupt:
         R.record("interrupted", "FAIL")

@@ -185,7 +185,7 @@ def scenarios_for(jvm_attr):
 
 
 def skip_or_fail_all(names, why):
-    status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+    status = base.bpf_missing_status()
     for n in names:
         R.record(n, status, why)
 
@@ -328,7 +328,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if not JAVA or not JAVAC:
-            R.record("java", "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP",
+            R.record("java", base.bpf_missing_status(),
                      "java/javac not installed (default-jdk)")
         elif os.geteuid() != 0:
             skip_or_fail_all(["java", "nojava"], "not root, cannot load BPF")

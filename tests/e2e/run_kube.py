@@ -416,7 +416,7 @@ def main():
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
     names = [n for n, _ in TESTS] + ["kube/no_secret_in_outputs"]
-    status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
+    status = e2e.bpf_missing_status()
     why = None
     if os.geteuid() != 0:
         why = "not root, cannot load BPF"

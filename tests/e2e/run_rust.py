@@ -281,17 +281,7 @@ def run_group(group):
     full = ["%s/%s" % (group, n) for n, _ in SCENARIOS] + ["%s/sensor_clean_exit" % group,
                                                            "%s/no_secret_in_outputs" % group]
 
-    def skip_or_fail_all(why):
-        status = "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
-        for n in full:
-            R.record(n, status, why)
-
-    if os.geteuid() != 0:
-        skip_or_fail_all("not root, cannot load BPF")
-        return
-    if not os.access(base.sensor_bin(), os.X_OK):
-        for n in full:
-            R.record(n, "FAIL", "no sensor binary at %s (make all)" % base.sensor_bin())
+    if not base.preflight(full):
         return
     workdir = tempfile.mkdtemp(prefix="tokentap-e2e-rust-")
     ctx = base.Ctx(workdir)
