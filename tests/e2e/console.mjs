@@ -231,6 +231,13 @@ step('token_page_chart', async ({ page, context }) => {
 	check(new Set(holders).size === holders.length, 'holders not grouped by executable and node: ' + holders);
 	const curlRows = holders.filter((h) => /\/curl$/.test(h));
 	check(curlRows.length === 1, 'three curl processes should make one holder row, got ' + curlRows.length);
+	// outside Kubernetes the pod columns are left out, and an empty section says so
+	const heads = await page.$$eval('table.holders thead th', (th) => th.map((x) => x.textContent));
+	check(heads.includes('Executable') && heads.includes('Command lines') && !heads.includes('Pods') && !heads.includes('Image'),
+		'holder columns: ' + heads);
+	const body = await page.textContent('#view');
+	check(body.includes('No process seen holding it.') && body.includes('No revocation hook has run for it.'),
+		'the empty held and revocation sections do not say they are empty');
 	const json = await page.getAttribute('#json-link', 'href');
 	check(json === '/v1/tokens/' + FPS.t1, 'JSON link: ' + json);
 	const viaCookie = await context.request.get(BASE + json);

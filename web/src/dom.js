@@ -42,10 +42,28 @@ export function when(t) {
 	return String(t).replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
 }
 
-export function table(headers, rows, cls) {
+function blank(c) {
+	return c === undefined || c === null || c === '' || (c instanceof Node && c.textContent === '');
+}
+
+// A grid of text cells. opts.empty: what to say instead of an empty table;
+// opts.optional: headers of columns left out when no row has a value there
+// (pod, image, ... on a host outside Kubernetes).
+export function table(headers, rows, cls, opts) {
+	const o = opts || {};
+	if (!rows.length && o.empty) return el('p', { class: 'muted' }, o.empty);
+	const keep = headers.map((h, i) => !(o.optional || []).includes(h) || rows.some((r) => !blank(r[i])));
+	const pick = (list) => list.filter((_, i) => keep[i]);
 	return el('table', { class: cls || 'grid' },
-		el('thead', {}, el('tr', {}, headers.map((h) => el('th', {}, h)))),
-		el('tbody', {}, rows.map((r) => el('tr', {}, r.map((c) => el('td', {}, c))))));
+		el('thead', {}, el('tr', {}, pick(headers).map((h) => el('th', {}, h)))),
+		el('tbody', {}, rows.map((r) => el('tr', {}, pick(r).map((c) => el('td', {}, c))))));
+}
+
+// "2026-12-03T14:20:00Z" as the date over the time, for narrow columns.
+export function whenStacked(t) {
+	const s = when(t);
+	const i = s.indexOf(' ');
+	return i < 0 ? s : el('span', { class: 'stacked', title: s }, s.slice(0, i), el('br'), s.slice(i + 1));
 }
 
 export function section(title, ...children) {

@@ -5,7 +5,7 @@
 // loaded rows are refreshed every few seconds while shown.
 import { createTable, functionalUpdate, getCoreRowModel } from '@tanstack/table-core';
 import { getJSON, setStatus } from './api.js';
-import { clear, el, tokenLink, when } from './dom.js';
+import { clear, el, tokenLink, whenStacked } from './dom.js';
 
 const POLL_MS = 5000;
 const PAGE = 100;
@@ -63,8 +63,8 @@ const columns = [
 		render: (t) => el('ul', { class: 'plain' }, (t.destinations || []).slice(0, 4).map((d) =>
 			el('li', {}, (d.host || d.dst) + (d.tls ? '' : ' (plaintext)')))) },
 	{ id: 'first_seen', header: 'First seen', accessorFn: (t) => t.first_seen || '', sortDescFirst: true,
-		render: (t) => when(t.first_seen) },
-	{ id: 'last_seen', header: 'Last seen', accessorFn: (t) => t.last_seen || '', sortDescFirst: true, render: (t) => when(t.last_seen) },
+		render: (t) => whenStacked(t.first_seen) },
+	{ id: 'last_seen', header: 'Last seen', accessorFn: (t) => t.last_seen || '', sortDescFirst: true, render: (t) => whenStacked(t.last_seen) },
 	{ id: 'held', header: 'Held', accessorFn: (t) => t.held_state || '', enableSorting: false,
 		render: (t) => el('span', { class: 'held ' + (t.held_state || '') }, (t.held_state || '').replace(/_/g, ' ')) },
 ];

@@ -118,19 +118,22 @@ export async function showToken(view, fp) {
 		chart.sec,
 		section('Destinations', table(['Host', 'Address', 'TLS', 'Library', 'Requests', 'First seen', 'Last seen'],
 			(token.destinations || []).map((d) => [d.host, d.dst, d.tls ? 'yes' : 'PLAINTEXT', d.tls_library || '',
-				String(d.requests), when(d.first_seen), when(d.last_seen)]))),
+				String(d.requests), when(d.first_seen), when(d.last_seen)]), 'grid', { empty: 'Never sent.' })),
 		section('Holders (by executable and node)', table(['Executable', 'Node', 'Processes', 'UIDs', 'Namespace', 'Workload', 'Pods', 'Container', 'Image', 'Requests', 'First seen', 'Last seen', 'Command lines'],
 			holders(token).map((g) => [el('code', {}, g.exe), g.node, String(g.pids.size), [...g.uids].join(', '), [...g.ns].join(', '),
 				[...g.workloads].join(', '), [...g.pods].join(', '), [...g.containers].join(', '), [...g.images].join(', '),
-				String(g.requests), when(g.first), when(g.last), cmdlineList(g.cmdlines)]), 'grid holders')),
+				String(g.requests), when(g.first), when(g.last), cmdlineList(g.cmdlines)]), 'grid holders',
+			{ empty: 'No process has sent it.', optional: ['Namespace', 'Workload', 'Pods', 'Container', 'Image'] })),
 		section('Held in environment or arguments', table(['Executable', 'Node', 'Processes', 'Where', 'Last seen'],
-			heldGroups(token).map((g) => [el('code', {}, g.exe), g.node, String(g.pids.size), [...g.where].join(', '), when(g.last)]))),
+			heldGroups(token).map((g) => [el('code', {}, g.exe), g.node, String(g.pids.size), [...g.where].join(', '), when(g.last)]),
+			'grid', { empty: 'No process seen holding it.' })),
 		section('Findings', el('div', { id: 'findings' }, (token.findings || []).length
 			? (token.findings || []).map(findingCard) : el('p', { class: 'muted' }, 'No findings.'))),
 		section('Revocation and hooks',
 			token.sensor_revocation ? el('p', {}, 'Marked for sensor-side revocation: ' + value(token.sensor_revocation)) : null,
 			table(['Hook', 'When', 'Outcome', 'Exit', 'HTTP', 'Detail'], (token.revocations || []).map((r) =>
-				[r.hook, when(r.ts), r.outcome, String(r.exit_code), r.http_status ? String(r.http_status) : '', r.detail || '']))));
+				[r.hook, when(r.ts), r.outcome, String(r.exit_code), r.http_status ? String(r.http_status) : '', r.detail || '']),
+				'grid', { empty: 'No revocation hook has run for it.' })));
 	chart.draw();
 	setStatus('loaded ' + new Date().toLocaleTimeString());
 }
