@@ -218,6 +218,19 @@ step('token_page_chart', async ({ page, context }) => {
 		const got = byExe.data[i + 1].reduce((a, b) => a + b, 0);
 		check(got === perExe.get(l), `series ${i}: ${got} requests vs API ${perExe.get(l)}`);
 	});
+	await page.selectOption('#chart-split', 'workload');
+	const byWorkload = await page.evaluate(() => ({ data: document.querySelector('#chart').uplot.data,
+		labels: document.querySelector('#chart').uplot.series.slice(1).map((s) => s.label) }));
+	diff = sameAsApi(byWorkload.data, tok.usage, 60);
+	check(!diff, 'split by workload: ' + diff);
+	const perWorkload = new Map();
+	for (const u of tok.usage_split) perWorkload.set(u.workload, (perWorkload.get(u.workload) || 0) + u.count);
+	check(byWorkload.labels.length === perWorkload.size && byWorkload.labels.every((l) => perWorkload.has(l)),
+		'workload series ' + byWorkload.labels + ' vs API ' + [...perWorkload.keys()]);
+	byWorkload.labels.forEach((l, i) => {
+		const got = byWorkload.data[i + 1].reduce((a, b) => a + b, 0);
+		check(got === perWorkload.get(l), `workload series ${l}: ${got} requests vs API ${perWorkload.get(l)}`);
+	});
 	await page.selectOption('#chart-step', '3600');
 	const hourly = await page.evaluate(() => document.querySelector('#chart').uplot.data);
 	diff = sameAsApi(hourly, tok.usage, 3600);

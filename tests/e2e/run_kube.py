@@ -254,6 +254,20 @@ def t_restart_same_workload(ctx):
           for r in rows}
     if len(wl) != 1 or len({r.get("pod_uid") for r in rows}) != 2:
         raise Fail("two pods of one Deployment are not one workload: %r" % wl)
+    want = "k8s:%s/Deployment/api:%s" % (NS, old.containers[0][0])
+    if {r.get("workload") for r in rows} != {want}:
+        raise Fail("process workloads: expected %s, got %r" % (want, [r.get("workload") for r in rows]))
+
+    # the console chart's split: both pods' requests under the one workload
+    def split():
+        d = rc.token_doc(ctx, ctx.coll, fp) or {}
+        per = {}
+        for u in d.get("usage_split", []):
+            per[u.get("workload")] = per.get(u.get("workload"), 0) + u.get("count", 0)
+        return per if sum(per.values()) >= 2 else None
+    per = rc.wait_until(split, WAIT, 0.2)
+    if per != {want: 2}:
+        raise Fail("usage_split by workload: expected {%s: 2}, got %r" % (want, per or split()))
 
 
 def t_watch_break(ctx):

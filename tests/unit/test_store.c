@@ -614,10 +614,68 @@ static void test_usage_split_by_node_and_exe(void **state)
 	assert_string_equal(row, "2026-01-01T00:00:00.000Z node-b /bin/app 3");
 	split_row(split, 3, row, sizeof(row));
 	assert_string_equal(row, "2026-01-01T00:01:00.000Z node-a /bin/app 5");
+	/* outside Kubernetes and containers, the workload is the executable */
+	for (size_t i = 0; i < json_object_array_length(split); i++) {
+		struct json_object *r = json_object_array_get_idx(split, i);
+
+		assert_string_equal(gets_(r, "workload"), gets_(r, "exe"));
+	}
 	/* the totals are unchanged, and each minute's rows add up to them */
 	assert_int_equal(json_object_array_length(geta(t, "usage")), 2);
 	assert_int_equal(geti(json_object_array_get_idx(geta(t, "usage"), 0), "count"), 10);
 	assert_int_equal(geti(json_object_array_get_idx(geta(t, "usage"), 1), "count"), 5);
+	json_object_put(t);
+	store_close(st);
+}
+
+/* A pod's process; its owner as the pod watcher names it. */
+static void split_pod(Tokentap__V1__Batch *b, uint32_t pid, const char *ctr_id, const char *owner)
+{
+	Tokentap__V1__ProcessInfo *p = fx_add_process(b, pid, T0 - 1000, "/usr/bin/python3",
+						      "python3 app.py", ctr_id);
+
+	p->k8s_namespace = fx_str("payments");
+	p->container = fx_str("server");
+	p->workload_kind = fx_str("Deployment");
+	p->workload_name = fx_str(owner);
+}
+
+/*
+ * usage_split's workload: two pods of one Deployment are one workload, a
+ * second Deployment running the same executable another, a host process of
+ * that executable a third.
+ */
+static void test_usage_split_by_workload(void **state)
+{
+	struct store *st = tb_open(state);
+	Tokentap__V1__Batch *b = fx_batch("sensor-1", "node-a", 1);
+	struct json_object *t, *split;
+	char want[3][96];
+
+	split_pod(b, 20, "c0ffee01", "api");
+	split_pod(b, 21, "c0ffee02", "api");
+	split_pod(b, 22, "c0ffee03", "worker");
+	fx_add_usage(b, FP_A, "jwt", 20, "/usr/bin/python3", "1.1.1.1:443", "api", 2, T0 + 30000);
+	fx_add_usage(b, FP_A, "jwt", 21, "/usr/bin/python3", "1.1.1.1:443", "api", 3, T0 + 30000);
+	fx_add_usage(b, FP_A, "jwt", 22, "/usr/bin/python3", "1.1.1.1:443", "api", 4, T0 + 30000);
+	fx_add_usage(b, FP_A, "jwt", 23, "/usr/bin/python3", "1.1.1.1:443", "api", 7, T0 + 30000);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+
+	t = token_view(st, FP_A);
+	split = geta(t, "usage_split");
+	assert_int_equal(json_object_array_length(split), 3);
+	snprintf(want[0], sizeof(want[0]), "/usr/bin/python3 7");
+	snprintf(want[1], sizeof(want[1]), "k8s:payments/Deployment/api:server 5");
+	snprintf(want[2], sizeof(want[2]), "k8s:payments/Deployment/worker:server 4");
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *r = json_object_array_get_idx(split, i);
+		char got[96];
+
+		snprintf(got, sizeof(got), "%s %lld", gets_(r, "workload"), (long long)geti(r, "count"));
+		assert_string_equal(got, want[i]);
+		assert_string_equal(gets_(r, "exe"), "/usr/bin/python3");
+	}
 	json_object_put(t);
 	store_close(st);
 }
@@ -748,6 +806,7 @@ int main(void)
 		STORE_TEST(test_two_nodes_one_token),
 		cmocka_unit_test(test_obs_id_collision_probed),
 		STORE_TEST(test_usage_split_by_node_and_exe),
+		STORE_TEST(test_usage_split_by_workload),
 		{ "test_pg_replicas_dedupe_and_lead", test_pg_replicas_dedupe_and_lead, NULL, tb_drop,
 		  (void *)&tb_pg },
 		{ "test_sqlite_always_leads", test_sqlite_always_leads, NULL, NULL, (void *)&tb_sqlite },

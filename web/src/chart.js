@@ -1,5 +1,5 @@
 // The usage timeline of one token, drawn with uPlot (canvas): requests per
-// minute or hour, in total or split by node or executable, with the first
+// minute or hour, in total or split by node, workload or executable, with the first
 // sighting of each new workload, destination and node marked.
 import uPlot from 'uplot';
 
@@ -48,7 +48,7 @@ export function chartData(token, step, split) {
 	return { x: xs, series };
 }
 
-// The first sighting of each workload (executable), destination and node.
+// The first sighting of each workload (as the risk engine names it), destination and node.
 export function markers(token) {
 	const first = new Map();
 	const note = (kind, name, t) => {
@@ -57,7 +57,7 @@ export function markers(token) {
 		if (!first.has(k) || first.get(k).t > secs(t)) first.set(k, { kind, name, t: secs(t) });
 	};
 	for (const p of token.processes || []) {
-		note('workload', (p.k8s_namespace ? p.k8s_namespace + '/' : '') + p.exe, p.first_seen);
+		note('workload', p.workload || p.exe, p.first_seen);
 		note('node', p.node, p.first_seen);
 	}
 	for (const d of token.destinations || []) note('destination', d.host || d.dst, d.first_seen);

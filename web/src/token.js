@@ -77,7 +77,8 @@ function chartSection(token) {
 	const box = el('div', { id: 'chart', class: 'chart' });
 	const stepSel = el('select', { id: 'chart-step' }, el('option', { value: MIN }, 'per minute'), el('option', { value: HOUR }, 'per hour'));
 	const splitSel = el('select', { id: 'chart-split' }, el('option', { value: 'total' }, 'total'),
-		el('option', { value: 'node' }, 'by node'), el('option', { value: 'exe' }, 'by executable'));
+		el('option', { value: 'node' }, 'by node'), el('option', { value: 'workload' }, 'by workload'),
+		el('option', { value: 'exe' }, 'by executable'));
 	const legend = el('ul', { class: 'plain marks', id: 'chart-marks' });
 	const draw = () => {
 		clear(box);

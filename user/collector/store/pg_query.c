@@ -156,14 +156,23 @@ static const char sql_token_usage_daily[] =
 	" FROM observations o JOIN usage_day u ON u.obs_id = o.id WHERE o.fingerprint = $1"
 	" GROUP BY u.day ORDER BY u.day DESC LIMIT $2) x ORDER BY day";
 
-/* the same minutes split by node and executable, the newest $2 rows, oldest first */
-enum { UX_MINUTE, UX_NODE, UX_EXE, UX_COUNT };
+/* the same minutes split by node, executable and workload, as sqlite_query.c */
+enum { UX_MINUTE, UX_NODE, UX_EXE, UX_IN_CTR, UX_NS, UX_KIND, UX_NAME, UX_CTR, UX_COUNT };
+#define UX_GROUP "node, exe, in_ctr, ns, kind, wname, ctr"
+#define UX_ORDER C_ORDER("node") ", " C_ORDER("exe") ", in_ctr, " C_ORDER("ns") ", " \
+	C_ORDER("kind") ", " C_ORDER("wname") ", " C_ORDER("ctr")
 static const char sql_token_usage_split[] =
-	"SELECT minute, node, exe, total FROM (SELECT u.minute AS minute, o.node AS node,"
-	" o.exe AS exe, SUM(u.count) AS total"
-	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = $1"
-	" GROUP BY u.minute, o.node, o.exe ORDER BY u.minute DESC, " C_ORDER("o.node") ", "
-	C_ORDER("o.exe") " LIMIT $2) x ORDER BY minute, " C_ORDER("node") ", " C_ORDER("exe");
+	"WITH w AS MATERIALIZED (SELECT o.id AS id, o.node AS node, o.exe AS exe,"
+	" COALESCE(" PG_PROC_OF("o", "container_id") ", '') <> '' AS in_ctr,"
+	" COALESCE(" PG_PROC_OF("o", "k8s_namespace") ", '') AS ns,"
+	" COALESCE(" PG_PROC_OF("o", "workload_kind") ", '') AS kind,"
+	" COALESCE(" PG_PROC_OF("o", "workload_name") ", '') AS wname,"
+	" COALESCE(" PG_PROC_OF("o", "container") ", '') AS ctr"
+	" FROM observations o WHERE o.fingerprint = $1)"
+	" SELECT minute, " UX_GROUP ", total FROM (SELECT u.minute AS minute, " UX_GROUP ","
+	" SUM(u.count) AS total FROM w JOIN usage u ON u.obs_id = w.id"
+	" GROUP BY u.minute, " UX_GROUP " ORDER BY u.minute DESC, " UX_ORDER " LIMIT $2) x"
+	" ORDER BY minute, " UX_ORDER;
 
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
@@ -267,6 +276,10 @@ static struct json_object *process_row(const PGresult *r, int i)
 	put_opt(p, "workload_kind", pg_s(r, i, PR_WORKLOAD_KIND));
 	put_opt(p, "workload_name", pg_s(r, i, PR_WORKLOAD_NAME));
 	put_opt(p, "service_account", pg_s(r, i, PR_SERVICE_ACCOUNT));
+	put_workload(p, &(struct risk_proc){ .exe = pg_s(r, i, PR_EXE),
+		.container_id = pg_s(r, i, PR_CONTAINER_ID), .k8s_namespace = pg_s(r, i, PR_K8S_NAMESPACE),
+		.workload_kind = pg_s(r, i, PR_WORKLOAD_KIND), .workload_name = pg_s(r, i, PR_WORKLOAD_NAME),
+		.container = pg_s(r, i, PR_CONTAINER) });
 	return p;
 }
 
@@ -340,6 +353,10 @@ static struct json_object *usage_split_row(const PGresult *r, int i)
 	put_time(u, "minute", pg_i(r, i, UX_MINUTE));
 	put_str(u, "node", pg_s(r, i, UX_NODE));
 	put_str(u, "exe", pg_s(r, i, UX_EXE));
+	put_workload(u, &(struct risk_proc){ .exe = pg_s(r, i, UX_EXE),
+		.container_id = pg_s(r, i, UX_IN_CTR)[0] == 't' ? "1" : "",
+		.k8s_namespace = pg_s(r, i, UX_NS), .workload_kind = pg_s(r, i, UX_KIND),
+		.workload_name = pg_s(r, i, UX_NAME), .container = pg_s(r, i, UX_CTR) });
 	put_int(u, "count", pg_i(r, i, UX_COUNT));
 	return u;
 }

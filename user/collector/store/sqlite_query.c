@@ -138,16 +138,26 @@ static const char sql_token_usage_daily[] =
 	" FROM obs_ident o JOIN usage_day u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
 	" GROUP BY u.day ORDER BY u.day DESC LIMIT ?2) ORDER BY day";
 /*
- * The same minutes split by node and executable (the console's chart), the
- * newest ?2 rows, oldest first: a minute's rows sum to its "usage" total.
+ * The same minutes split by node, executable and workload (the console's
+ * chart), the newest ?2 rows, oldest first: a minute's rows sum to its
+ * "usage" total. Each observation's process is looked up once (the
+ * materialized w), not once per minute it was used in; a container is
+ * told apart only by whether there is one (risk_workload's "container:").
  */
-enum { UX_MINUTE, UX_NODE, UX_EXE, UX_COUNT };
+enum { UX_MINUTE, UX_NODE, UX_EXE, UX_IN_CTR, UX_NS, UX_KIND, UX_NAME, UX_CTR, UX_COUNT };
+#define UX_GROUP "node, exe, in_ctr, ns, kind, wname, ctr"
 static const char sql_token_usage_split[] =
-	"SELECT minute, node, exe, total FROM (SELECT u.minute AS minute, o.node AS node,"
-	" o.exe AS exe, SUM(u.count) AS total"
-	" FROM observations o JOIN usage u ON u.obs_id = o.id WHERE o.fingerprint = ?1"
-	" GROUP BY u.minute, o.node, o.exe ORDER BY u.minute DESC, o.node, o.exe LIMIT ?2)"
-	" ORDER BY minute, node, exe";
+	"WITH w AS MATERIALIZED (SELECT o.id AS id, o.node AS node, o.exe AS exe,"
+	" COALESCE(" PROC_OF("o", "container_id") ", '') <> '' AS in_ctr,"
+	" COALESCE(" PROC_OF("o", "k8s_namespace") ", '') AS ns,"
+	" COALESCE(" PROC_OF("o", "workload_kind") ", '') AS kind,"
+	" COALESCE(" PROC_OF("o", "workload_name") ", '') AS wname,"
+	" COALESCE(" PROC_OF("o", "container") ", '') AS ctr"
+	" FROM observations o WHERE o.fingerprint = ?1)"
+	" SELECT minute, " UX_GROUP ", total FROM (SELECT u.minute AS minute, " UX_GROUP ","
+	" SUM(u.count) AS total FROM w JOIN usage u ON u.obs_id = w.id"
+	" GROUP BY u.minute, " UX_GROUP " ORDER BY u.minute DESC, " UX_GROUP " LIMIT ?2)"
+	" ORDER BY minute, " UX_GROUP;
 
 enum {
 	SN_SENSOR_ID, SN_NODE, SN_VERSION, SN_FIRST_SEEN, SN_LAST_SEEN, SN_LAST_SEQ, SN_BATCHES,
@@ -254,6 +264,10 @@ static struct json_object *process_row(sqlite3_stmt *s)
 	put_opt(p, "workload_kind", sq_col_text(s, PR_WORKLOAD_KIND));
 	put_opt(p, "workload_name", sq_col_text(s, PR_WORKLOAD_NAME));
 	put_opt(p, "service_account", sq_col_text(s, PR_SERVICE_ACCOUNT));
+	put_workload(p, &(struct risk_proc){ .exe = sq_col_text(s, PR_EXE),
+		.container_id = sq_col_text(s, PR_CONTAINER_ID), .k8s_namespace = sq_col_text(s, PR_K8S_NAMESPACE),
+		.workload_kind = sq_col_text(s, PR_WORKLOAD_KIND), .workload_name = sq_col_text(s, PR_WORKLOAD_NAME),
+		.container = sq_col_text(s, PR_CONTAINER) });
 	return p;
 }
 
@@ -330,6 +344,10 @@ static struct json_object *usage_split_row(sqlite3_stmt *s)
 	put_time(u, "minute", sqlite3_column_int64(s, UX_MINUTE));
 	put_str(u, "node", sq_col_text(s, UX_NODE));
 	put_str(u, "exe", sq_col_text(s, UX_EXE));
+	put_workload(u, &(struct risk_proc){ .exe = sq_col_text(s, UX_EXE),
+		.container_id = sqlite3_column_int(s, UX_IN_CTR) ? "1" : "",
+		.k8s_namespace = sq_col_text(s, UX_NS), .workload_kind = sq_col_text(s, UX_KIND),
+		.workload_name = sq_col_text(s, UX_NAME), .container = sq_col_text(s, UX_CTR) });
 	put_int(u, "count", sqlite3_column_int64(s, UX_COUNT));
 	return u;
 }

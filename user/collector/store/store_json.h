@@ -5,6 +5,7 @@
 
 #include <json-c/json.h>
 #include <stdint.h>
+#include "risk.h"
 #include "timefmt.h"
 
 static inline void put_str(struct json_object *o, const char *k, const char *v)
@@ -31,6 +32,15 @@ static inline void put_time(struct json_object *o, const char *k, int64_t ms)
 
 	time_rfc3339_ms(ms, buf, sizeof(buf));
 	put_str(o, k, buf);
+}
+
+/* "workload": what the risk engine calls the workload of process p. */
+static inline void put_workload(struct json_object *o, const struct risk_proc *p)
+{
+	char w[RISK_SUBJECT_MAX];
+
+	risk_workload(p, w, sizeof(w));
+	put_str(o, "workload", w);
 }
 
 #endif
