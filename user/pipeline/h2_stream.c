@@ -116,6 +116,13 @@ void h2_stream_feed(struct pipeline *p, const struct tt_data_event *e)
 			s->h2 = NULL;
 			return;
 		}
+		/*
+		 * One decoding area for every session, made with the first: a
+		 * block per request no longer allocates and clears its own.
+		 */
+		if (!p->h2scratch.arena && h2_scratch_init(&p->h2scratch, H2_BLOCK_MAX) != 0)
+			h2_scratch_free(&p->h2scratch);
+		s->h2->scratch = p->h2scratch.arena ? &p->h2scratch : NULL;
 		p->nh2++;
 	} else {
 		h2_parser_write_start(s->h2, e->data, h->len);
