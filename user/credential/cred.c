@@ -421,8 +421,11 @@ static void add_authorization(struct cred_list *l, const char *name, struct span
 
 static const char *find_name(const char *const *names, size_t n, struct span s)
 {
+	char first = s.n ? lower(s.p[0]) : '\0';
+
+	/* every header meets every configured name: the first byte, inline, rejects most */
 	for (size_t i = 0; i < n; i++)
-		if (names[i] && span_eq_nocase(s, names[i]))
+		if (names[i] && lower(names[i][0]) == first && span_eq_nocase(s, names[i]))
 			return names[i];
 	return NULL;
 }

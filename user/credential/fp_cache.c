@@ -23,7 +23,6 @@
 #include "text.h"
 #include "wipe.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -122,7 +121,11 @@ static void to_hex(const uint8_t *fp, char *out)
 /* Entries made with another fingerprint key would name other fingerprints: forget them. */
 static void bind_key(struct fp_cache *c, const struct fp_key *key)
 {
-	if (c->key.len == key->len && CRYPTO_memcmp(c->key.bytes, key->bytes, key->len) == 0)
+	/*
+	 * Per call: a plain memcmp. Both sides are the sensor's own key, the
+	 * same bytes every time, so its timing depends on nothing a peer sends.
+	 */
+	if (c->key.len == key->len && memcmp(c->key.bytes, key->bytes, key->len) == 0)
 		return;
 	/* a first key finds the table as calloc left it */
 	if (c->key.len) {

@@ -28,7 +28,7 @@ void h2_request_report(const struct h2_request *r, void *arg)
 	struct http1_request req;
 	const struct hpack_field *authority = NULL;
 
-	memset(&req, 0, sizeof(req));
+	http1_request_clear(&req);
 	req.version_minor = 1;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct hpack_field *f = &r->fields[i];
