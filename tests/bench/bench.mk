@@ -86,5 +86,6 @@ $(BUILD)/tests/test_fleet: tests/unit/test_fleet.c $(LOADGEN_DIR)/fleet.c $(LOAD
 REPLAY_DIRS := common protocol credential process pipeline
 REPLAY_OBJS := $(call obj_of,$(call srcs_in,$(REPLAY_DIRS)),obj)
 
-$(BENCH_DIR)/replay_bench: tests/bench/replay_bench.c $(REPLAY_OBJS) | $(BENCH_DIR)
-	$(CC) $(BASE_CFLAGS) $(INC_pipeline) -o $@ $< $(REPLAY_OBJS) -lcrypto -ljson-c -lz -lm
+# tests/unit/h2_build.h: the HTTP/2 bytes are built as the unit tests build them.
+$(BENCH_DIR)/replay_bench: tests/bench/replay_bench.c tests/unit/h2_build.h $(REPLAY_OBJS) | $(BENCH_DIR)
+	$(CC) $(BASE_CFLAGS) $(INC_pipeline) -Itests/unit -o $@ $< $(REPLAY_OBJS) -lcrypto -ljson-c -lz -lm

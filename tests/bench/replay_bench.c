@@ -28,6 +28,7 @@
 #include "cred.h"
 #include "exe_cache.h"
 #include "fingerprint.h"
+#include "h2_build.h"
 #include "http2.h"
 #include "numarg.h"
 #include "pipeline.h"
@@ -150,30 +151,6 @@ static size_t http1_request(struct gen *g, char *out, size_t cap, const char *to
 		"GET /repos/org/repo%u/issues?page=%u HTTP/1.1\r\nHost: api.github.com\r\n"
 		"User-Agent: bench/1.0\r\nAccept: application/vnd.github+json\r\n"
 		"Authorization: Bearer %s\r\n\r\n", r % 50, r, tok);
-}
-
-static size_t hpack_lit(uint8_t *b, const char *name, const char *value)
-{
-	size_t nl = strlen(name), vl = strlen(value), n = 0;
-
-	b[n++] = 0x00; /* literal without indexing, new name */
-	b[n++] = (uint8_t)nl;
-	memcpy(b + n, name, nl);
-	n += nl;
-	b[n++] = (uint8_t)vl;
-	memcpy(b + n, value, vl);
-	return n + vl;
-}
-
-static size_t h2_frame(uint8_t *w, uint8_t type, uint8_t flags, uint32_t sid, const uint8_t *p,
-		       size_t n)
-{
-	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
-			 (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
-
-	memcpy(w, h, 9);
-	memcpy(w + 9, p, n);
-	return 9 + n;
 }
 
 static int data_rec(struct gen *g, struct trace *t, size_t n)
@@ -415,20 +392,22 @@ static void usage(FILE *f)
 		"  -N  percent of requests with a never-seen token (default 1)\n"
 		"  -P  replays of the trace per run (default 5)\n"
 		"  -r  rounds; each runs the quiet and the json mode (default 5)\n"
-		"  -m  memory only: one json run, then the RSS figures\n");
+		"  -m  memory only: one json run, then the RSS figures\n"
+		"  -q  one quiet run only, printing the records replayed (for a profiler:\n"
+		"      valgrind --tool=callgrind --toggle-collect=replay replay_bench -q)\n");
 }
 
 int main(int argc, char **argv)
 {
 	unsigned n = 200000, tokens = 10000, procs = 1000, new_pct = 1, passes = 5, rounds = 5;
-	bool mem_only = false;
+	bool mem_only = false, quiet_only = false;
 	struct run_cfg c = { 0 };
 	struct trace t = { 0 };
 	struct pipeline_stats st;
 	long rss_trace, rss_idle, hwm;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:t:p:N:P:r:mh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:p:N:P:r:mqh")) != -1) {
 		unsigned *dst = NULL;
 
 		switch (opt) {
@@ -439,6 +418,7 @@ int main(int argc, char **argv)
 		case 'P': dst = &passes; break;
 		case 'r': dst = &rounds; break;
 		case 'm': mem_only = true; continue;
+		case 'q': quiet_only = true; continue;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -467,6 +447,13 @@ int main(int argc, char **argv)
 	       "tokens, %u passes per run\n",
 	       t.records, t.data_records, n, tokens, procs, new_pct, passes);
 
+	if (quiet_only) {
+		/* records, not a rate: a profiler's count per record is what is compared */
+		replay(&c, false, &st);
+		printf("SUMMARY replay-quiet: %zu records replayed\n", t.records * passes);
+		free(t.buf);
+		return 0;
+	}
 	/* Speed, or (-m) memory in a fresh process: the runs' peak would hide the latter. */
 	if (!mem_only) {
 		double *q = calloc(rounds, sizeof(double)), *j = calloc(rounds, sizeof(double));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Aggregation table fuzz target: the input is a sequence of operations
- * (add a sighting of one of 4 x 16 x 4 triples at a given time, flush,
- * expire before a cutoff) on a table of at most 64 entries, checked
+ * (add a sighting of one of 4 x 16 x 4 triples at a given time, count one
+ * by its key alone, flush, expire before a cutoff) on a table of at most
+ * 64 entries, checked
  * against a plain array model: every result (new, counted, full), every
  * flushed count and rebuilt first sighting, every expiry count. Exercises
  * the open-addressing index's growth and backward-shift removal and the
@@ -93,7 +94,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int64_t ts = data[i + 2];
 		enum agg_result r, want;
 
-		if (op < 6) {
+		if (op == 5) {
+			struct agg_key k;
+
+			make(&s, t, ts);
+			k = (struct agg_key){ .pid = s.pid, .fingerprint = s.fingerprint, .dst = s.dst,
+					      .host = s.host, .method = s.method, .exe = s.exe };
+			/* counts exactly the triples agg_add would count, makes none */
+			if (agg_count(&a, &k, ts) != m.in[t])
+				abort();
+			if (m.in[t]) {
+				m.interval[t]++;
+				m.total[t]++;
+				m.last[t] = ts;
+			}
+		} else if (op < 6) {
 			make(&s, t, ts);
 			r = agg_add(&a, &s, NULL);
 			want = m.in[t] ? AGG_COUNTED : m.n >= MAX_ENTRIES ? AGG_FULL : AGG_NEW;

@@ -99,6 +99,50 @@ static void test_new_then_counted(void **state)
 	agg_free(&a);
 }
 
+/* agg_count: the same triple as agg_add, found from its key fields alone. */
+static void test_count_by_key(void **state)
+{
+	struct agg a;
+	struct sighting s;
+	const struct agg_entry *e;
+	struct agg_key k = { .pid = 100, .fingerprint = FP_A, .dst = "10.0.0.1:443",
+			     .host = "api.example.com", .method = "GET", .exe = "/usr/bin/curl" };
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 16), 0);
+	/* nothing there yet: not counted, nothing made */
+	assert_false(agg_count(&a, &k, 4 * SEC));
+	assert_int_equal(a.n, 0);
+	base(&s, 5 * SEC);
+	assert_int_equal(agg_add(&a, &s, &e), AGG_NEW);
+	assert_true(agg_count(&a, &k, 6 * SEC));
+	assert_int_equal(e->interval_count, 2);
+	assert_int_equal(e->total_count, 2);
+	assert_int_equal(e->last_seen_ns, 6 * SEC);
+	assert_int_equal(e->first_ns, 5 * SEC);
+
+	/* any key field that differs is another triple */
+	struct agg_key other[6];
+
+	for (size_t i = 0; i < 6; i++)
+		other[i] = k;
+	other[0].pid = 101;
+	other[1].fingerprint = FP_B;
+	other[2].dst = "10.0.0.2:443";
+	other[3].host = "other.example.com";
+	other[4].method = "POST";
+	other[5].exe = "/usr/bin/python3";
+	for (size_t i = 0; i < 6; i++)
+		assert_false(agg_count(&a, &other[i], 7 * SEC));
+	assert_int_equal(e->total_count, 2);
+	assert_int_equal(a.n, 1);
+	/* agg_add sees what agg_count counted */
+	s.ts_unix_ns = 8 * SEC;
+	assert_int_equal(agg_add(&a, &s, NULL), AGG_COUNTED);
+	assert_int_equal(e->total_count, 3);
+	agg_free(&a);
+}
+
 static void test_distinct_triples(void **state)
 {
 	struct agg a;
@@ -423,6 +467,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_then_counted),
+		cmocka_unit_test(test_count_by_key),
 		cmocka_unit_test(test_distinct_triples),
 		cmocka_unit_test(test_flush_reports_and_resets),
 		cmocka_unit_test(test_full),

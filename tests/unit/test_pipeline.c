@@ -20,6 +20,7 @@
 
 #include "agg.h"
 #include "clock.h"
+#include "h2_build.h"
 #include "http2.h"
 #include "pipeline.h"
 #include "pipeline_internal.h"
@@ -381,31 +382,6 @@ static void test_tls_handshake_retry(void **state)
 }
 
 /* HPACK literal without indexing, new name (RFC 7541 6.2.2), short strings. */
-static size_t hpack_literal(uint8_t *b, const char *name, const char *value)
-{
-	size_t nl = strlen(name), vl = strlen(value), n = 0;
-
-	assert_true(nl < 127 && vl < 127);
-	b[n++] = 0x00;
-	b[n++] = (uint8_t)nl;
-	memcpy(b + n, name, nl);
-	n += nl;
-	b[n++] = (uint8_t)vl;
-	memcpy(b + n, value, vl);
-	return n + vl;
-}
-
-static size_t h2_frame(uint8_t *w, uint8_t type, uint8_t flags, uint32_t sid, const uint8_t *p,
-		       size_t n)
-{
-	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
-			 (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
-
-	memcpy(w, h, 9);
-	memcpy(w + 9, p, n);
-	return 9 + n;
-}
-
 /* An HTTP/2 frame stream: the preface write, then a HEADERS frame in the next. */
 static void test_h2_frames(void **state)
 {
@@ -417,12 +393,12 @@ static void test_h2_frames(void **state)
 	const struct pipeline_stats *st = pipeline_stats(t->p);
 
 	snprintf(bearer, sizeof(bearer), "Bearer %s", t->tok);
-	bn += hpack_literal(block + bn, ":method", "POST");
-	bn += hpack_literal(block + bn, ":scheme", "https");
-	bn += hpack_literal(block + bn, ":authority", "api.github.com");
-	bn += hpack_literal(block + bn, ":path", "/graphql");
-	bn += hpack_literal(block + bn, "host", "ignored.example");
-	bn += hpack_literal(block + bn, "authorization", bearer);
+	bn += hpack_lit(block + bn, ":method", "POST");
+	bn += hpack_lit(block + bn, ":scheme", "https");
+	bn += hpack_lit(block + bn, ":authority", "api.github.com");
+	bn += hpack_lit(block + bn, ":path", "/graphql");
+	bn += hpack_lit(block + bn, "host", "ignored.example");
+	bn += hpack_lit(block + bn, "authorization", bearer);
 
 	memcpy(w, H2_PREFACE, H2_PREFACE_LEN);
 	wn = H2_PREFACE_LEN + h2_frame(w + H2_PREFACE_LEN, 0x4, 0, 0, settings, sizeof(settings));

@@ -95,18 +95,18 @@ static char lower(char c)
 
 static bool span_eq_nocase(struct span s, const char *lit)
 {
-	size_t n;
+	size_t i;
 
-	/* called per header and configured name: the first byte rejects most */
-	if (s.n == 0 || lower(s.p[0]) != lower(lit[0]))
+	/*
+	 * Called per header and configured name: the first byte rejects most,
+	 * and the literal's end is found on the way rather than by a strlen.
+	 */
+	if (s.n == 0)
 		return false;
-	n = strlen(lit);
-	if (s.n != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (lower(s.p[i]) != lower(lit[i]))
+	for (i = 0; i < s.n; i++)
+		if (!lit[i] || lower(s.p[i]) != lower(lit[i]))
 			return false;
-	return true;
+	return lit[i] == '\0';
 }
 
 static bool is_ows(char c)
@@ -421,8 +421,11 @@ static void add_authorization(struct cred_list *l, const char *name, struct span
 
 static const char *find_name(const char *const *names, size_t n, struct span s)
 {
+	char first = s.n ? lower(s.p[0]) : '\0';
+
+	/* every header meets every configured name: the first byte, inline, rejects most */
 	for (size_t i = 0; i < n; i++)
-		if (names[i] && span_eq_nocase(s, names[i]))
+		if (names[i] && lower(names[i][0]) == first && span_eq_nocase(s, names[i]))
 			return names[i];
 	return NULL;
 }
@@ -496,7 +499,7 @@ size_t cred_extract(const struct http1_request *req, const struct cred_config *c
 {
 	if (!out)
 		return 0;
-	memset(out->items, 0, sizeof(out->items));
+	/* items past n are never read; add() clears each one it takes */
 	out->n = 0;
 	out->dropped = 0;
 	out->scratch_used = 0;

@@ -29,19 +29,44 @@ static const struct {
  * byte cost more than the rest of the lookup. Entries that agree there
  * are told apart field by field.
  */
-static uint64_t triple_hash(const struct sighting *s)
+static uint64_t triple_hash(const struct agg_key *k)
 {
-	uint64_t h = fnv1a(FNV1A_SEED, s->fingerprint, strnlen(s->fingerprint, 16));
+	uint64_t h = fnv1a(FNV1A_SEED, k->fingerprint, strnlen(k->fingerprint, 16));
 
-	h = fnv1a(h, &s->pid, sizeof(s->pid));
-	return fnv1a_field(h, s->dst);
+	h = fnv1a(h, &k->pid, sizeof(k->pid));
+	return fnv1a_field(h, k->dst);
 }
 
-static bool same_triple(const struct agg_entry *e, const struct sighting *s)
+static bool same_triple(const struct agg_entry *e, const struct agg_key *k)
 {
-	return e->pid == s->pid && strcmp(e->fingerprint, s->fingerprint) == 0 &&
-	       strcmp(e->dst, s->dst) == 0 && strcmp(e->host, s->host) == 0 &&
-	       strcmp(e->method, s->method) == 0 && strcmp(e->exe, s->exe) == 0;
+	return e->pid == k->pid && strcmp(e->fingerprint, k->fingerprint) == 0 &&
+	       strcmp(e->dst, k->dst) == 0 && strcmp(e->host, k->host) == 0 &&
+	       strcmp(e->method, k->method) == 0 && strcmp(e->exe, k->exe) == 0;
+}
+
+static struct agg_key sighting_key(const struct sighting *s)
+{
+	return (struct agg_key){ .pid = s->pid, .fingerprint = s->fingerprint, .dst = s->dst,
+				 .host = s->host, .method = s->method, .exe = s->exe };
+}
+
+/* The entry of k's triple (hash h), or NULL. */
+static struct agg_entry *find(const struct agg *a, const struct agg_key *k, uint64_t h)
+{
+	size_t pos = (size_t)-1;
+	struct agg_entry *e;
+
+	while ((e = ptrtab_next(&a->entries, h, &pos)))
+		if (same_triple(e, k))
+			return e;
+	return NULL;
+}
+
+static void count(struct agg_entry *e, int64_t ts_unix_ns)
+{
+	e->interval_count++;
+	e->total_count++;
+	e->last_seen_ns = ts_unix_ns;
 }
 
 int agg_init(struct agg *a, size_t max_entries)
@@ -228,23 +253,27 @@ void agg_entry_sighting(const struct agg_entry *e, struct sighting *s)
 	s->ts_unix_ns = e->first_ns;
 }
 
+bool agg_count(struct agg *a, const struct agg_key *k, int64_t ts_unix_ns)
+{
+	struct agg_entry *e = find(a, k, triple_hash(k));
+
+	if (!e)
+		return false;
+	count(e, ts_unix_ns);
+	return true;
+}
+
 enum agg_result agg_add(struct agg *a, const struct sighting *s, const struct agg_entry **entry)
 {
-	uint64_t h = triple_hash(s);
-	size_t pos = (size_t)-1;
-	struct agg_entry *e;
+	struct agg_key k = sighting_key(s);
+	uint64_t h = triple_hash(&k);
+	struct agg_entry *e = find(a, &k, h);
 
 	if (entry)
-		*entry = NULL;
-	while ((e = ptrtab_next(&a->entries, h, &pos))) {
-		if (same_triple(e, s)) {
-			e->interval_count++;
-			e->total_count++;
-			e->last_seen_ns = s->ts_unix_ns;
-			if (entry)
-				*entry = e;
-			return AGG_COUNTED;
-		}
+		*entry = e;
+	if (e) {
+		count(e, s->ts_unix_ns);
+		return AGG_COUNTED;
 	}
 	if (a->n >= a->max_entries) {
 		a->overflow++;

@@ -72,9 +72,24 @@ enum agg_result {
 	AGG_FULL = -1,    /* table full: counted in overflow */
 };
 
+/*
+ * What tells triples apart: the fields of a sighting agg_add compares,
+ * by reference, so a request already counted needs no whole sighting.
+ */
+struct agg_key {
+	uint32_t pid;
+	const char *fingerprint, *dst, *host, *method, *exe;
+};
+
 int agg_init(struct agg *a, size_t max_entries);
 void agg_free(struct agg *a);
 enum agg_result agg_add(struct agg *a, const struct sighting *s, const struct agg_entry **entry);
+/*
+ * One more request of a triple already in the table, at ts_unix_ns, as
+ * agg_add() counts it; false when the triple is new (then agg_add() the
+ * whole sighting).
+ */
+bool agg_count(struct agg *a, const struct agg_key *k, int64_t ts_unix_ns);
 
 /*
  * The entry's first sighting, rebuilt in *out. out->info.jwt is borrowed

@@ -28,7 +28,7 @@ void h2_request_report(const struct h2_request *r, void *arg)
 	struct http1_request req;
 	const struct hpack_field *authority = NULL;
 
-	memset(&req, 0, sizeof(req));
+	http1_request_clear(&req);
 	req.version_minor = 1;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct hpack_field *f = &r->fields[i];
@@ -116,6 +116,13 @@ void h2_stream_feed(struct pipeline *p, const struct tt_data_event *e)
 			s->h2 = NULL;
 			return;
 		}
+		/*
+		 * One decoding area for every session, made with the first: a
+		 * block per request no longer allocates and clears its own.
+		 */
+		if (!p->h2scratch.arena && h2_scratch_init(&p->h2scratch, H2_BLOCK_MAX) != 0)
+			h2_scratch_free(&p->h2scratch);
+		s->h2->scratch = p->h2scratch.arena ? &p->h2scratch : NULL;
 		p->nh2++;
 	} else {
 		h2_parser_write_start(s->h2, e->data, h->len);

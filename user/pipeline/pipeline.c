@@ -23,9 +23,12 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	p->o = *o;
 	p->classes = class_cache_new();
 	p->creds = calloc(1, sizeof(*p->creds));
+	/* without it (no memory) every credential is HMACed */
+	p->fps = fp_cache_new();
 	if (!p->classes || !p->creds || agg_init(&p->agg, AGG_MAX) != 0) {
 		class_cache_free(p->classes);
 		free(p->creds);
+		fp_cache_free(p->fps);
 		free(p);
 		return NULL;
 	}
@@ -163,5 +166,7 @@ void pipeline_free(struct pipeline *p)
 	class_cache_free(p->classes);
 	cred_list_wipe(p->creds);
 	free(p->creds);
+	fp_cache_free(p->fps);
+	h2_scratch_free(&p->h2scratch);
 	free(p);
 }

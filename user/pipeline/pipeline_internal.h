@@ -25,7 +25,9 @@
 #include <stdint.h>
 
 #include "agg.h"
+#include "fp_cache.h"
 #include "http1.h"
+#include "http2.h"
 #include "pipeline.h"
 #include "ptrtab.h"
 #include "tokentap.h"
@@ -75,11 +77,13 @@ struct pipeline {
 	struct ptrtab sessions;     /* (pid, conn) -> struct session (session_table.c) */
 	size_t nsessions;
 	size_t nh2;
+	struct h2_scratch h2scratch;    /* where every session's header blocks are decoded (h2_stream.c) */
 	size_t nhf;
 	struct agg agg;
 	struct class_cache *classes;
 	/* one request's credentials: reused, wiped after each request */
 	struct cred_list *creds;
+	struct fp_cache *fps;       /* fingerprints of credentials seen; NULL: none kept */
 	int64_t mono_to_real;
 	int64_t next_flush;
 	int64_t next_sweep;

@@ -71,22 +71,32 @@ static struct exe_info *store(struct exe_cache *c, uint32_t pid, const char *exe
 	return s->info;
 }
 
-void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out)
+const struct exe_info *exe_cache_peek(struct exe_cache *c, uint32_t pid)
 {
 	struct slot *s = c ? &c->slots[pid % SLOTS] : NULL;
-	const struct exe_info *info;
 	char buf[EXE_MAX];
 
-	if (s && s->pid == pid && s->info && s->info->exe[0]) {
-		*out = *s->info;
+	if (!s)
+		return NULL;
+	if (s->pid == pid && s->info && s->info->exe[0])
+		return s->info;
+	if (read_exe(pid, buf, sizeof(buf)) != 0)
+		return NULL;
+	return store(c, pid, buf);
+}
+
+void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out)
+{
+	const struct exe_info *info = exe_cache_peek(c, pid);
+	char buf[EXE_MAX];
+
+	if (info) {
+		*out = *info;
 		return;
 	}
+	/* no cache, or no memory to keep it: what /proc says now */
 	memset(out, 0, sizeof(*out));
-	if (read_exe(pid, buf, sizeof(buf)) != 0)
-		return;
-	if (s && (info = store(c, pid, buf)) != NULL)
-		*out = *info;
-	else
+	if (read_exe(pid, buf, sizeof(buf)) == 0)
 		snprintf(out->exe, sizeof(out->exe), "%s", buf);
 }
 

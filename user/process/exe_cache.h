@@ -27,6 +27,12 @@ void exe_cache_free(struct exe_cache *c);
  */
 void exe_cache_get(struct exe_cache *c, uint32_t pid, struct exe_info *out);
 /*
+ * What the cache holds for pid (looked up in /proc and kept when it holds
+ * nothing yet), without a copy: valid until the next call on c. NULL when
+ * c is NULL, /proc says nothing, or there is no memory to keep it.
+ */
+const struct exe_info *exe_cache_peek(struct exe_cache *c, uint32_t pid);
+/*
  * A process called execve(filename), or was found running: remember its
  * program now. A no-op when c is NULL.
  */

@@ -77,6 +77,9 @@ int http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t len,
 /* True when data begins with an HTTP/1 method token followed by a space. */
 bool http1_is_request_start(const uint8_t *data, size_t len);
 
+/* An empty request: no method, target or headers (headers[] itself is left as it is). */
+void http1_request_clear(struct http1_request *req);
+
 /* Case-insensitive header lookup; returns the first match or NULL. */
 const struct http1_header *http1_find_header(const struct http1_request *req,
 					     const char *name);

@@ -23,6 +23,31 @@ int h2_parser_init(struct h2_parser *p, size_t max_block)
 	return 0;
 }
 
+/* A block's fields and text take at most twice its bound (see block_decode). */
+int h2_scratch_init(struct h2_scratch *s, size_t max_block)
+{
+	memset(s, 0, sizeof(*s));
+	if (max_block == 0 || max_block > SIZE_MAX / 2)
+		return -1;
+	s->fields = calloc(H2_MAX_FIELDS, sizeof(*s->fields));
+	s->arena = malloc(max_block * 2);
+	if (!s->fields || !s->arena) {
+		h2_scratch_free(s);
+		return -1;
+	}
+	s->arena_cap = max_block * 2;
+	return 0;
+}
+
+void h2_scratch_free(struct h2_scratch *s)
+{
+	secure_wipe(s->arena, s->arena_cap);
+	free(s->arena);
+	secure_wipe(s->fields, s->fields ? H2_MAX_FIELDS * sizeof(*s->fields) : 0);
+	free(s->fields);
+	memset(s, 0, sizeof(*s));
+}
+
 void h2_parser_free(struct h2_parser *p)
 {
 	secure_wipe(p->frame, p->frame_alloc);
@@ -103,15 +128,20 @@ static bool has_field(const struct hpack_block *b, const char *name)
 
 /*
  * The decoded fields and their text live only while one block is decoded
- * and reported: allocated per block rather than held by every connection
- * (~37 KiB each with the default bound, thousands of connections).
+ * and reported: in the owner's scratch, or allocated per block rather than
+ * held by every connection (~37 KiB each with the default bound,
+ * thousands of connections).
  */
 static int block_decode(struct h2_parser *p, h2_request_cb cb, void *ctx)
 {
+	struct h2_scratch *sc = p->scratch;
+	bool shared = sc && sc->fields && sc->arena && sc->arena_cap >= p->block_cap * 2;
 	struct hpack_block out = {
-		.fields = calloc(H2_MAX_FIELDS, sizeof(*out.fields)), .max_fields = H2_MAX_FIELDS,
-		.arena = malloc(p->block_cap * 2), .arena_cap = p->block_cap * 2,
+		.fields = shared ? sc->fields : calloc(H2_MAX_FIELDS, sizeof(*out.fields)),
+		.max_fields = H2_MAX_FIELDS,
+		.arena = shared ? sc->arena : malloc(p->block_cap * 2), .arena_cap = p->block_cap * 2,
 	};
+	size_t dirty;
 	int rc;
 	int delivered = 0;
 
@@ -145,10 +175,18 @@ static int block_decode(struct h2_parser *p, h2_request_cb cb, void *ctx)
 		delivered = 1;
 	}
 done:
-	secure_wipe(out.arena, out.arena_used);
-	free(out.arena);
+	/*
+	 * A literal that failed half-way may have left bytes past arena_used:
+	 * at most its input decoded (Huffman: 8/5 of it), so twice the block
+	 * covers it. The shared scratch is used again: leave no text behind.
+	 */
+	dirty = out.arena_used + 2 * p->block_len;
+	secure_wipe(out.arena, dirty < out.arena_cap ? dirty : out.arena_cap);
 	secure_wipe(out.fields, out.n * sizeof(*out.fields));
-	free(out.fields);
+	if (!shared) {
+		free(out.arena);
+		free(out.fields);
+	}
 	secure_wipe(p->block, p->block_len);
 	p->block_len = 0;
 	p->in_block = false;

@@ -60,6 +60,22 @@ struct h2_stats {
 
 typedef void (*h2_request_cb)(const struct h2_request *req, void *ctx);
 
+/*
+ * Where header blocks are decoded: the fields and their text, wiped after
+ * each block. Parsers fed on one thread may share one (h2_parser.scratch)
+ * instead of allocating both per block.
+ */
+struct h2_scratch {
+	struct hpack_field *fields; /* H2_MAX_FIELDS, zero between blocks */
+	char *arena;
+	size_t arena_cap;
+};
+
+/* Room for the blocks of parsers bounded by max_block. Returns 0 or -1 (no memory). */
+int h2_scratch_init(struct h2_scratch *s, size_t max_block);
+/* Wipes and frees; s is zeroed. */
+void h2_scratch_free(struct h2_scratch *s);
+
 struct h2_parser {
 	enum h2_state state;
 	size_t preface_got;
@@ -81,6 +97,11 @@ struct h2_parser {
 	uint32_t block_stream;
 	struct hpack_decoder hpack;
 	struct h2_stats stats;
+	/*
+	 * The owner's, set after h2_parser_init: blocks are decoded there
+	 * when it has room for this parser's bound; NULL: allocated per block.
+	 */
+	struct h2_scratch *scratch;
 };
 
 /* max_block: bound of one header block (and frame) in bytes. Returns 0 or -1 (no memory). */
