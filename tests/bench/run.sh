@@ -481,6 +481,25 @@ fi
 # initialised), with the default ring buffer (4 MiB) and a 16 MiB one: the
 # consumer maps the ring buffer's data pages twice (for records that wrap),
 # and both mappings count in VmRSS.
+# mib KIB: KiB as MiB with one decimal.
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# status_mem PID: VmRSS, RssAnon, RssFile, RssShmem and VmHWM in KiB.
+status_mem() {
+	awk '/^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM):/ { v[$1] = $2 }
+		END { print v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["VmHWM:"] }' \
+		"/proc/$1/status"
+}
+
+# smaps_top PID N: the N mappings (grouped by name) holding the most RSS.
+smaps_top() {
+	awk -v top="$2" '
+		/^[0-9a-f]+-[0-9a-f]+ / { name = NF >= 6 ? $6 : "[anonymous]"; for (i = 7; i <= NF; i++) name = name " " $i; next }
+		/^Rss:/ { rss[name] += $2 }
+		END { for (n in rss) if (rss[n] > 0) printf "%d %s\n", rss[n], n }' "/proc/$1/smaps" |
+		sort -rn | head -n "$2" | awk '{ printf "    %7d KiB  %s\n", $1, substr($0, index($0, " ") + 1) }'
+}
+
 if selected rss; then
 	echo
 	for rb in default 16M; do
@@ -490,10 +509,50 @@ if selected rss; then
 		TOKENTAP_EXTRA+=("${extra[@]}")
 		start_sensor tokentap rss
 		TOKENTAP_EXTRA=("${TOKENTAP_EXTRA_SAVE[@]}")
-		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SENSOR_PID/status")
+		read -r rss anon file shmem hwm < <(status_mem "$SENSOR_PID")
+		if [ "$rb" = default ]; then
+			echo "sensor idle, default ring buffer: largest mappings by RSS:"
+			smaps_top "$SENSOR_PID" 10
+		fi
 		stop_sensor
-		echo "SUMMARY rss: sensor idle, ring buffer $rb: VmRSS $((rss / 1024)) MiB (target <= 32)"
+		echo "SUMMARY rss: sensor idle, ring buffer $rb: VmRSS $(mib "$rss") MiB" \
+			"(RssAnon $(mib "$anon"), RssFile $(mib "$file"), RssShmem $(mib "$shmem"), VmHWM $(mib "$hwm")) (target <= 32)"
 	done
+
+	# Loaded: RSS_PROCS live client processes, RSS_TOKENS distinct tokens
+	# over them (each RSS_ROUNDS times) on keep-alive plaintext HTTP/1 to a
+	# loopback sink (rss_load.c); RSS is read once the sensor has reported
+	# every (token, process) pair, the clients still alive.
+	RSS_PROCS=${RSS_PROCS:-1000}
+	RSS_TOKENS=${RSS_TOKENS:-10000}
+	RSS_ROUNDS=${RSS_ROUNDS:-2}
+	[ -x "$BENCH/rss_load" ] || die "missing $BENCH/rss_load (run: make bench)"
+	start_sensor tokentap rss-load
+	json=$TMP/tokentap.rss-load.$TAP_RUNS.json
+	read -r rss0 _ < <(status_mem "$SENSOR_PID")
+	coproc LOAD { "${PIN[@]}" "$BENCH/rss_load" -p "$RSS_PROCS" -t "$RSS_TOKENS" -r "$RSS_ROUNDS"; }
+	LOAD_IN=${LOAD[1]}
+	read -r -t 300 loaded <&"${LOAD[0]}" || die "rss_load did not finish sending"
+	[[ "$loaded" == loaded* ]] || die "rss_load: unexpected output: $loaded"
+	seen=0
+	deadline=$((SECONDS + 120))
+	while :; do
+		seen=$(grep -cE '"event": ?"token_seen"' "$json" || true)
+		[ "$seen" -lt "$RSS_TOKENS" ] || break
+		[ $SECONDS -lt $deadline ] || die "rss: the sensor reported $seen of $RSS_TOKENS (token, process) pairs"
+		sleep 0.2
+	done
+	sleep 1
+	read -r rss anon file shmem hwm < <(status_mem "$SENSOR_PID")
+	echo "sensor loaded ($seen token_seen events), largest mappings by RSS:"
+	smaps_top "$SENSOR_PID" 10
+	exec {LOAD_IN}>&-
+	wait "$LOAD_PID" || die "rss_load failed"
+	stop_sensor
+	echo "SUMMARY rss-loaded: sensor with $RSS_TOKENS tokens x $RSS_PROCS processes: VmRSS" \
+		"$(mib "$rss") MiB (RssAnon $(mib "$anon"), RssFile $(mib "$file")," \
+		"RssShmem $(mib "$shmem"), VmHWM $(mib "$hwm")); idle before the load" \
+		"$(mib "$rss0") MiB (target <= 32)"
 fi
 
 # The highest paced plaintext request rate with no ring-buffer drop
