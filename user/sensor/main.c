@@ -37,6 +37,7 @@
 #include "metrics_collect.h"
 #include "metrics_server.h"
 #include "log.h"
+#include "memtrim.h"
 #include "pipeline.h"
 #include "exe_cache.h"
 #include "held_procs.h"
@@ -1035,6 +1036,15 @@ static int attach(struct app *a)
 		log_error("out of memory");
 		return -1;
 	}
+	/*
+	 * Start-up is over: the BPF object's ELF, the kernel BTF and every
+	 * library's relocation tables have been read for the last time.
+	 */
+	struct memtrim_result mt;
+
+	memtrim_after_start(&mt);
+	log_verbose(o->verbose, "start-up memory released: %zu read-only segments of %zu objects, %zu KiB",
+		    mt.segments, mt.objects, mt.bytes / 1024);
 	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
 	if (!attacher_tls_possible(&a->att))
 		log_error("NOT READY: TLS capture is off (%u uprobe attachments refused by the kernel); plaintext only",
