@@ -1116,6 +1116,7 @@ static void run_loop(struct app *a)
 {
 	const struct options *o = &a->opt;
 	int64_t next_status, next_release, last_release, release_gap, next_metrics = 0;
+	bool trim = false;
 
 	next_status = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
 	last_release = clock_mono_ns();
@@ -1170,8 +1171,13 @@ static void run_loop(struct app *a)
 			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->cov, a->scan_overflow,
 				      status_extra(a), false);
 			next_status = now + (int64_t)o->interval_s * 1000000000LL;
+			trim = true;
 		}
 		pthread_mutex_unlock(&a->att_lock);
+		if (trim) {
+			memtrim_heap();
+			trim = false;
+		}
 	}
 }
 

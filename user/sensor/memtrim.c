@@ -75,13 +75,18 @@ static int trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+void memtrim_heap(void)
+{
+	/* free chunks inside the heap too, not only at its top */
+	malloc_trim(0);
+}
+
 void memtrim_after_start(struct memtrim_result *out)
 {
 	struct memtrim_result r;
 
 	memset(&r, 0, sizeof(r));
-	/* free chunks inside the heap too, not only at its top */
-	malloc_trim(0);
+	memtrim_heap();
 	dl_iterate_phdr(trim_object, &r);
 	if (out)
 		*out = r;

@@ -27,4 +27,12 @@ struct memtrim_result {
  */
 void memtrim_after_start(struct memtrim_result *out);
 
+/*
+ * malloc_trim(0): the free pages inside the heap go back to the kernel.
+ * Bursts of events leave short-lived chunks (JSON lines, batches) freed
+ * between long-lived records, where the heap's top cannot shrink past
+ * them; called once per status interval.
+ */
+void memtrim_heap(void);
+
 #endif
