@@ -112,6 +112,8 @@ cleanup() {
 	set +e
 	if [ -n "$SENSOR_PID" ]; then kill -KILL "$SENSOR_PID" 2>/dev/null; fi
 	if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null; fi
+	# the rss load's clients exit with it (its hold pipe closes)
+	if [ -n "${LOAD_PID:-}" ]; then kill -TERM "$LOAD_PID" 2>/dev/null; fi
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -538,7 +540,7 @@ if selected rss; then
 	TOKENTAP_EXTRA=("${TOKENTAP_EXTRA_SAVE[@]}")
 	json=$TMP/tokentap.rss-load.$TAP_RUNS.json
 	read -r rss0 _ < <(status_mem "$SENSOR_PID")
-	coproc LOAD { "${PIN[@]}" "$BENCH/rss_load" -p "$RSS_PROCS" -t "$RSS_TOKENS" -r "$RSS_ROUNDS"; }
+	coproc LOAD { exec "${PIN[@]}" "$BENCH/rss_load" -p "$RSS_PROCS" -t "$RSS_TOKENS" -r "$RSS_ROUNDS"; }
 	LOAD_IN=${LOAD[1]}
 	read -r -t 300 loaded <&"${LOAD[0]}" || die "rss_load did not finish sending"
 	[[ "$loaded" == loaded* ]] || die "rss_load: unexpected output: $loaded"
