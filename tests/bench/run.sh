@@ -533,6 +533,9 @@ if selected rss; then
 	RSS_ROUNDS=${RSS_ROUNDS:-2}
 	RSS_COLLECTOR=${RSS_COLLECTOR:-http://127.0.0.1:9}
 	[ -x "$BENCH/rss_load" ] || die "missing $BENCH/rss_load (run: make bench)"
+	for n in RSS_PROCS RSS_TOKENS RSS_ROUNDS; do
+		[[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
+	done
 	head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$TMP/sensor-token"
 	TOKENTAP_EXTRA_SAVE=("${TOKENTAP_EXTRA[@]}")
 	TOKENTAP_EXTRA+=(--collector "$RSS_COLLECTOR" --collector-token-file "$TMP/sensor-token")
