@@ -5,7 +5,7 @@ BENCH_DIR     := $(BUILD)/bench
 BENCH_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I$(BENCH_DIR)
 BENCH_BPF     := empty_uprobe write_floor
 BENCH_LOADERS := $(addprefix $(BENCH_DIR)/,$(BENCH_BPF))
-BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load exec_loop)
+BENCH_LOADS   := $(addprefix $(BENCH_DIR)/,tls_client tls_server write_load exec_loop rss_load)
 # The Go workload (go-tls and h2 benchmarks) is built only where Go is installed.
 GO            ?= $(shell command -v go 2>/dev/null)
 BENCH_GO      := $(if $(GO),$(BENCH_DIR)/go_tls_client)
@@ -44,6 +44,9 @@ $(BENCH_DIR)/write_load: tests/bench/write_load.c | $(BENCH_DIR)
 
 $(BENCH_DIR)/exec_loop: tests/bench/exec_loop.c | $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -ldl
+
+$(BENCH_DIR)/rss_load: tests/bench/rss_load.c | $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
 
 # Standard library only; a private cache in the build directory. Not
 # stripped: the empty-uprobe floor finds crypto/tls.(*Conn).Write by symbol.

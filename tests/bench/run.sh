@@ -112,6 +112,8 @@ cleanup() {
 	set +e
 	if [ -n "$SENSOR_PID" ]; then kill -KILL "$SENSOR_PID" 2>/dev/null; fi
 	if [ -n "$SERVER_PID" ]; then kill -TERM "$SERVER_PID" 2>/dev/null; fi
+	# the rss load's clients exit with it (its hold pipe closes)
+	if [ -n "${LOAD_PID:-}" ]; then kill -TERM "$LOAD_PID" 2>/dev/null; fi
 	wait 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -481,6 +483,25 @@ fi
 # initialised), with the default ring buffer (4 MiB) and a 16 MiB one: the
 # consumer maps the ring buffer's data pages twice (for records that wrap),
 # and both mappings count in VmRSS.
+# mib KIB: KiB as MiB with one decimal.
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# status_mem PID: VmRSS, RssAnon, RssFile, RssShmem and VmHWM in KiB.
+status_mem() {
+	awk '/^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM):/ { v[$1] = $2 }
+		END { print v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["VmHWM:"] }' \
+		"/proc/$1/status"
+}
+
+# smaps_top PID N: the N mappings (grouped by name) holding the most RSS.
+smaps_top() {
+	awk -v top="$2" '
+		/^[0-9a-f]+-[0-9a-f]+ / { name = NF >= 6 ? $6 : "[anonymous]"; for (i = 7; i <= NF; i++) name = name " " $i; next }
+		/^Rss:/ { rss[name] += $2 }
+		END { for (n in rss) if (rss[n] > 0) printf "%d %s\n", rss[n], n }' "/proc/$1/smaps" |
+		sort -rn | head -n "$2" | awk '{ printf "    %7d KiB  %s\n", $1, substr($0, index($0, " ") + 1) }'
+}
+
 if selected rss; then
 	echo
 	for rb in default 16M; do
@@ -490,10 +511,84 @@ if selected rss; then
 		TOKENTAP_EXTRA+=("${extra[@]}")
 		start_sensor tokentap rss
 		TOKENTAP_EXTRA=("${TOKENTAP_EXTRA_SAVE[@]}")
-		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SENSOR_PID/status")
+		read -r rss anon file shmem hwm < <(status_mem "$SENSOR_PID")
+		if [ "$rb" = default ]; then
+			echo "sensor idle, default ring buffer: largest mappings by RSS:"
+			smaps_top "$SENSOR_PID" 10
+		fi
 		stop_sensor
-		echo "SUMMARY rss: sensor idle, ring buffer $rb: VmRSS $((rss / 1024)) MiB (target <= 32)"
+		echo "SUMMARY rss: sensor idle, ring buffer $rb: VmRSS $(mib "$rss") MiB" \
+			"(RssAnon $(mib "$anon"), RssFile $(mib "$file"), RssShmem $(mib "$shmem"), VmHWM $(mib "$hwm")) (target <= 32)"
 	done
+
+	# Loaded: RSS_PROCS live client processes, RSS_TOKENS distinct tokens
+	# over them (each RSS_ROUNDS times) on keep-alive plaintext HTTP/1 to a
+	# loopback sink (rss_load.c). The sensor ships as deployed, to a
+	# collector that is away (nothing listens on RSS_COLLECTOR), so its
+	# batches are built, compressed and spooled. RSS is read once the sensor
+	# has reported every (token, process) pair and then one status interval
+	# (the steady state), the clients still alive; VmHWM is the peak.
+	RSS_PROCS=${RSS_PROCS:-1000}
+	RSS_TOKENS=${RSS_TOKENS:-10000}
+	RSS_ROUNDS=${RSS_ROUNDS:-2}
+	RSS_COLLECTOR=${RSS_COLLECTOR:-http://127.0.0.1:9}
+	[ -x "$BENCH/rss_load" ] || die "missing $BENCH/rss_load (run: make bench)"
+	for n in RSS_PROCS RSS_TOKENS RSS_ROUNDS; do
+		[[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
+	done
+	head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$TMP/sensor-token"
+	TOKENTAP_EXTRA_SAVE=("${TOKENTAP_EXTRA[@]}")
+	TOKENTAP_EXTRA+=(--collector "$RSS_COLLECTOR" --collector-token-file "$TMP/sensor-token")
+	start_sensor tokentap rss-load
+	TOKENTAP_EXTRA=("${TOKENTAP_EXTRA_SAVE[@]}")
+	json=$TMP/tokentap.rss-load.$TAP_RUNS.json
+	read -r rss0 _ < <(status_mem "$SENSOR_PID")
+	coproc LOAD { exec "${PIN[@]}" "$BENCH/rss_load" -p "$RSS_PROCS" -t "$RSS_TOKENS" -r "$RSS_ROUNDS"; }
+	LOAD_IN=${LOAD[1]}
+	read -r -t 300 loaded <&"${LOAD[0]}" || die "rss_load did not finish sending"
+	[[ "$loaded" == loaded* ]] || die "rss_load: unexpected output: $loaded"
+	# Every pair reported, or (requests lost to a full ring buffer on a
+	# busy machine: counted in ringbuf_data_drops) no new one for 5 s.
+	seen=0
+	last=-1
+	stall=0
+	while :; do
+		seen=$(grep -cE '"event": ?"token_seen"' "$json" || true)
+		[ "$seen" -lt "$RSS_TOKENS" ] || break
+		if [ "$seen" = "$last" ]; then stall=$((stall + 1)); else stall=0; fi
+		last=$seen
+		[ $stall -lt 25 ] || break
+		sleep 0.2
+	done
+	[ "$seen" -gt 0 ] || die "rss: the sensor reported no (token, process) pair"
+	[ "$seen" -ge "$RSS_TOKENS" ] || echo "rss: WARNING: the sensor reported $seen of" \
+		"$RSS_TOKENS (token, process) pairs (see ringbuf_data_drops); the figures hold fewer"
+	read -r rss1 _ < <(status_mem "$SENSOR_PID")
+	statuses=$(grep -cE '"event": ?"sensor_status"' "$json" || true)
+	deadline=$((SECONDS + 60))
+	until [ "$(grep -cE '"event": ?"sensor_status"' "$json" || true)" -gt "$statuses" ]; do
+		[ $SECONDS -lt $deadline ] || die "rss: no sensor_status within 60 s"
+		sleep 0.2
+	done
+	sleep 0.5
+	read -r rss anon file shmem hwm < <(status_mem "$SENSOR_PID")
+	echo "sensor loaded ($seen token_seen events), largest mappings by RSS:"
+	smaps_top "$SENSOR_PID" 10
+	exec {LOAD_IN}>&-
+	wait "$LOAD_PID" || die "rss_load failed"
+	# on SIGINT the sensor tries its away collector for up to 5 s, then exits
+	kill -INT "$SENSOR_PID" 2>/dev/null || true
+	wait_exit "$SENSOR_PID" 10 || true
+	stop_sensor
+	echo "SUMMARY rss-loaded: sensor with $RSS_TOKENS tokens x $RSS_PROCS processes ($seen pairs reported): VmRSS" \
+		"$(mib "$rss") MiB (RssAnon $(mib "$anon"), RssFile $(mib "$file")," \
+		"RssShmem $(mib "$shmem"), VmHWM $(mib "$hwm")); at the last token_seen" \
+		"$(mib "$rss1") MiB; idle before the load $(mib "$rss0") MiB (target <= 32)"
+	if check_no_token; then
+		echo "rss: no raw token in the sensor's output (searched, never printed)"
+	else
+		RESULT=1
+	fi
 fi
 
 # The highest paced plaintext request rate with no ring-buffer drop

@@ -36,6 +36,7 @@
 #include "metrics_collect.h"
 #include "metrics_server.h"
 #include "log.h"
+#include "memtrim.h"
 #include "pipeline.h"
 #include "exe_cache.h"
 #include "held_procs.h"
@@ -607,6 +608,15 @@ static int attach(struct app *a)
 		log_error("out of memory");
 		return -1;
 	}
+	/*
+	 * Start-up is over: the BPF object's ELF, the kernel BTF and every
+	 * library's relocation tables have been read for the last time.
+	 */
+	struct memtrim_result mt;
+
+	memtrim_after_start(&mt);
+	log_verbose(o->verbose, "start-up memory released: %zu read-only segments of %zu objects, %zu KiB",
+		    mt.segments, mt.objects, mt.bytes / 1024);
 	/* a sensor that cannot see TLS must not look healthy: it says so, and /readyz fails */
 	if (!attacher_tls_possible(&a->att))
 		log_error("NOT READY: TLS capture is off (%u uprobe attachments refused by the kernel); plaintext only",
@@ -678,6 +688,7 @@ static void run_loop(struct app *a)
 {
 	const struct sensor_options *o = &a->opt;
 	int64_t next_status, next_release, last_release, release_gap, next_metrics = 0;
+	bool trim = false;
 
 	next_status = clock_mono_ns() + (int64_t)o->interval_s * 1000000000LL;
 	last_release = clock_mono_ns();
@@ -732,8 +743,13 @@ static void run_loop(struct app *a)
 			report_status(a->pipe, &a->att, a->skel, a->shipper, a->held, a->cov, a->scan_overflow,
 				      status_extra(a), false);
 			next_status = now + (int64_t)o->interval_s * 1000000000LL;
+			trim = true;
 		}
 		pthread_mutex_unlock(&a->att_lock);
+		if (trim) {
+			memtrim_heap();
+			trim = false;
+		}
 	}
 }
 
