@@ -10,6 +10,7 @@
  * the same counting rule, merges and first-request details.
  */
 #include "pg_store.h"
+#include "store_obs_cache.h"
 #include "store_obs_id.h"
 
 #include <json-c/json.h>
@@ -34,6 +35,7 @@ enum apply_stmt {
 	AP_CONTAINER_ENRICH,
 	AP_TOKENS_UPSERT,
 	AP_OBS_UPSERT,
+	AP_OBS_COUNTERS,
 	AP_USAGE_UPSERT,
 	AP_SEEN_LOG_INSERT,
 	AP_HELD_UPSERT,
@@ -121,6 +123,17 @@ static const char *const apply_sql[AP__COUNT] = {
 		" tls = GREATEST(o.tls, excluded.tls) WHERE o.fingerprint = excluded.fingerprint"
 		" AND o.sensor_id = excluded.sensor_id AND o.pid = excluded.pid AND o.exe = excluded.exe"
 		" AND o.dst = excluded.dst AND o.host = excluded.host RETURNING id",
+	/*
+	 * The counters of observations whose id the cache vouches for (a
+	 * committed row of that identity): no insert attempt, no identity
+	 * check, five narrow columns. An id not returned has no row any more
+	 * and goes the upsert way.
+	 */
+	[AP_OBS_COUNTERS] =
+		"UPDATE observations AS o SET first_seen = LEAST(o.first_seen, x.f),"
+		" last_seen = GREATEST(o.last_seen, x.l), requests = o.requests + x.r, node = $1,"
+		" tls = GREATEST(o.tls, x.tls) FROM unnest($2::bigint[], $3::bigint[], $4::bigint[],"
+		" $5::bigint[], $6::int[]) AS x(id, f, l, r, tls) WHERE o.id = x.id RETURNING o.id",
 	[AP_USAGE_UPSERT] =
 		"INSERT INTO usage AS u (obs_id, minute, count) SELECT * FROM unnest($1::bigint[],"
 		" $2::bigint[], $3::bigint[]) ON CONFLICT (obs_id, minute)"
@@ -187,6 +200,7 @@ struct obs_note {
 	uint64_t requests;
 	int tls;
 	int done; /* stored (its row holds the identity) */
+	int known; /* its id came from the cache */
 };
 
 /* A usage row; obs is the index of its observation among the merged ones. */
@@ -215,6 +229,7 @@ struct apply_ctx {
 	size_t n_toks;
 	struct obs_note *obs;
 	size_t n_obs;
+	size_t n_merged; /* obs[0..n_merged): one per identity, after flush_obs */
 	struct usage_note *usage;
 	size_t n_usage;
 	const Tokentap__V1__TokenSeen **seen;
@@ -491,6 +506,78 @@ static int store_obs(struct apply_ctx *c, size_t n)
 	return -1;
 }
 
+/*
+ * The counters of the merged observations the cache knows, in one narrow
+ * update in id order; those are done. A cached id whose row is gone (not
+ * returned) leaves the cache and goes back to its derived id, for
+ * store_obs to upsert.
+ */
+static int update_known(struct apply_ctx *c, size_t n)
+{
+	struct pg_params p = { 0 };
+	size_t rows = 0, n_ids;
+	int64_t *ids;
+	PGresult *r;
+
+	pthread_mutex_lock(&c->st->verified_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct obs_note *o = &c->obs[i];
+		int64_t id = obs_cache_get(c->st->verified, o->digest);
+
+		if (id) {
+			o->id = id;
+			o->known = 1;
+			rows++;
+		}
+	}
+	pthread_mutex_unlock(&c->st->verified_lock);
+	if (!rows)
+		return 0;
+	qsort(c->obs, n, sizeof(*c->obs), obs_id_cmp);
+	begin_columns(c, 6);
+	for (size_t i = 0; i < n; i++) {
+		const struct obs_note *o = &c->obs[i];
+
+		if (!o->known)
+			continue;
+		pg_arr_int(&c->col[1], o->id);
+		pg_arr_int(&c->col[2], o->first);
+		pg_arr_int(&c->col[3], o->last);
+		pg_arr_int(&c->col[4], (int64_t)o->requests);
+		pg_arr_int(&c->col[5], o->tls);
+	}
+	if (bind_columns(c, &p, 6) < 0)
+		return -1;
+	/* $1 is the batch's node, not a column */
+	pg_text(&p, 1, c->b->node);
+	r = pg_run(&c->s->pc, &stmts, AP_OBS_COUNTERS, &p, &c->e, "observation");
+	if (!r)
+		return -1;
+	ids = returned_ids(r, &n_ids);
+	PQclear(r);
+	if (!ids) {
+		snprintf(c->e.buf, c->e.len, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct obs_note *o = &c->obs[i];
+
+		if (!o->known)
+			continue;
+		if (bsearch(&o->id, ids, n_ids, sizeof(*ids), i64_cmp)) {
+			o->done = 1;
+			continue;
+		}
+		pthread_mutex_lock(&c->st->verified_lock);
+		obs_cache_drop(c->st->verified, o->digest);
+		pthread_mutex_unlock(&c->st->verified_lock);
+		o->known = 0;
+		o->id = store_obs_id_of(o->digest);
+	}
+	free(ids);
+	return 0;
+}
+
 /* Merges mentions per identity (sum, min, max; the first's detail) and stores them. */
 static int flush_obs(struct apply_ctx *c)
 {
@@ -527,7 +614,8 @@ static int flush_obs(struct apply_ctx *c)
 	/* the merged rows keep their order field as the key usage rows follow */
 	for (size_t i = 0; i < n; i++)
 		c->obs[i].order = i;
-	if (store_obs(c, n) < 0)
+	c->n_merged = n;
+	if (update_known(c, n) < 0 || store_obs(c, n) < 0)
 		return -1;
 	/* store_obs sorted by id: find each usage row's id by its merged index */
 	{
@@ -921,7 +1009,7 @@ static int apply_all(struct apply_ctx *c)
 	if (n == 0)
 		return 0;
 
-	c->n_toks = c->n_obs = c->n_usage = c->n_seen = c->n_procs = 0;
+	c->n_toks = c->n_obs = c->n_merged = c->n_usage = c->n_seen = c->n_procs = 0;
 	for (size_t i = 0; i < b->n_events; i++)
 		if (apply_event(c, b->events[i]) < 0)
 			return -1;
@@ -1003,6 +1091,16 @@ static void ctx_free(struct apply_ctx *c)
 		pg_buf_free(&c->col[i]);
 }
 
+/* The committed batch's observations: their ids hold their identities from now on. */
+static void remember_obs(struct apply_ctx *c)
+{
+	pthread_mutex_lock(&c->st->verified_lock);
+	for (size_t i = 0; i < c->n_merged; i++)
+		if (c->obs[i].done)
+			obs_cache_put(c->st->verified, c->obs[i].digest, c->obs[i].id);
+	pthread_mutex_unlock(&c->st->verified_lock);
+}
+
 enum store_result pg_apply_batch(struct store *base, const Tokentap__V1__Batch *b, int64_t now_ms,
 				 char *err, size_t errlen)
 {
@@ -1036,6 +1134,8 @@ enum store_result pg_apply_batch(struct store *base, const Tokentap__V1__Batch *
 			break;
 	}
 	res = rc > 0 ? STORE_APPLIED : rc == 0 ? STORE_DUPLICATE : STORE_ERROR;
+	if (res == STORE_APPLIED)
+		remember_obs(&c);
 release:
 	pg_release(st, c.s);
 out:
