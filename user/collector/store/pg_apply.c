@@ -92,7 +92,7 @@ static const char *const apply_sql[AP__COUNT] = {
 	/* the batch's tokens, one row per fingerprint, in fingerprint order */
 	[AP_TOKENS_UPSERT] =
 		"INSERT INTO tokens AS t (" PG_TOKEN_COLS ") SELECT * FROM unnest($1::text[],"
-		" $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::int[],"
+		" $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],"
 		" $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
 		" $15::text[], $16::text[], $17::text[], $18::bigint[], $19::bigint[], $20::bigint[])"
 		" ON CONFLICT (fingerprint) DO UPDATE SET " KEEP("token_type") ", " KEEP("scheme") ", "
@@ -115,7 +115,7 @@ static const char *const apply_sql[AP__COUNT] = {
 		" uid, comm, cgroup_id, src, tls, tls_library, method, path, first_seen, last_seen,"
 		" requests) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],"
 		" $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
-		" $11::bigint[], $12::text[], $13::int[], $14::text[], $15::text[], $16::text[],"
+		" $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::text[], $16::text[],"
 		" $17::bigint[], $18::bigint[], $19::bigint[])"
 		" ON CONFLICT (id) DO UPDATE SET first_seen = LEAST(o.first_seen, excluded.first_seen),"
 		" last_seen = GREATEST(o.last_seen, excluded.last_seen),"
@@ -133,7 +133,7 @@ static const char *const apply_sql[AP__COUNT] = {
 		"UPDATE observations AS o SET first_seen = LEAST(o.first_seen, x.f),"
 		" last_seen = GREATEST(o.last_seen, x.l), requests = o.requests + x.r, node = $1,"
 		" tls = GREATEST(o.tls, x.tls) FROM unnest($2::bigint[], $3::bigint[], $4::bigint[],"
-		" $5::bigint[], $6::int[]) AS x(id, f, l, r, tls) WHERE o.id = x.id RETURNING o.id",
+		" $5::bigint[], $6::bigint[]) AS x(id, f, l, r, tls) WHERE o.id = x.id RETURNING o.id",
 	[AP_USAGE_UPSERT] =
 		"INSERT INTO usage AS u (obs_id, minute, count) SELECT * FROM unnest($1::bigint[],"
 		" $2::bigint[], $3::bigint[]) ON CONFLICT (obs_id, minute)"
@@ -144,8 +144,8 @@ static const char *const apply_sql[AP__COUNT] = {
 		" host, tls, method, path, header, in_query) SELECT f, $2, $3, ts, pid, uid, comm, exe,"
 		" src, dst, host, tls, method, path, header, in_query FROM unnest($1::text[],"
 		" $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[],"
-		" $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[],"
-		" $16::int[]) WITH ORDINALITY AS x(f, ts, pid, uid, comm, exe, src, dst, host, tls,"
+		" $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[],"
+		" $16::bigint[]) WITH ORDINALITY AS x(f, ts, pid, uid, comm, exe, src, dst, host, tls,"
 		" method, path, header, in_query, n) ORDER BY n",
 	[AP_HELD_UPSERT] =
 		"INSERT INTO held AS h (fingerprint, sensor_id, node, pid, start_time, uid, exe, source,"
@@ -269,22 +269,27 @@ static void bind_token(struct pg_params *p, const Tokentap__V1__Token *t, int64_
 /* Closes the n array columns into parameters $1..$n; 0, or -1 out of memory. */
 static int bind_columns(struct apply_ctx *c, struct pg_params *p, int n)
 {
-	for (int i = 0; i < n; i++) {
-		const char *v = pg_arr_end(&c->col[i]);
-
-		if (!v) {
+	for (int i = 0; i < n; i++)
+		if (pg_arr_bind(p, i + 1, &c->col[i]) < 0) {
 			snprintf(c->e.buf, c->e.len, "out of memory");
 			return -1;
 		}
-		pg_text(p, i + 1, v);
-	}
 	return 0;
 }
 
-static void begin_columns(struct apply_ctx *c, int n)
+/*
+ * Starts one array column per letter of kinds: 'i' a binary bigint[]
+ * (the server reads 8 bytes per element instead of parsing digits; the
+ * statement casts the parameter to bigint[]), 't' a text[] literal.
+ */
+static void begin_columns(struct apply_ctx *c, const char *kinds)
 {
-	for (int i = 0; i < n; i++)
-		pg_arr_begin(&c->col[i]);
+	for (int i = 0; kinds[i]; i++) {
+		if (kinds[i] == 'i')
+			pg_arr_begin_i8(&c->col[i]);
+		else
+			pg_arr_begin(&c->col[i]);
+	}
 }
 
 /* ---- tokens ---- */
@@ -342,7 +347,7 @@ static int flush_tokens(struct apply_ctx *c)
 	if (!c->n_toks)
 		return 0;
 	qsort(c->toks, c->n_toks, sizeof(*c->toks), tok_cmp);
-	begin_columns(c, 20);
+	begin_columns(c, "ttttt" "iiii" "tttttttt" "iii");
 	for (size_t i = 0; i < c->n_toks;) {
 		struct tok_note sum = c->toks[i];
 		size_t j = i + 1;
@@ -465,7 +470,7 @@ static int store_obs(struct apply_ctx *c, size_t n)
 		PGresult *r;
 
 		qsort(c->obs, n, sizeof(*c->obs), obs_id_cmp);
-		begin_columns(c, 19);
+		begin_columns(c, "ittitttt" "itit" "i" "ttt" "iii");
 		for (size_t i = 0; i < n; i++) {
 			if (c->obs[i].done || (rows && c->obs[i].id == prev))
 				continue;
@@ -534,7 +539,7 @@ static int update_known(struct apply_ctx *c, size_t n)
 	if (!rows)
 		return 0;
 	qsort(c->obs, n, sizeof(*c->obs), obs_id_cmp);
-	begin_columns(c, 6);
+	begin_columns(c, "tiiiii");
 	for (size_t i = 0; i < n; i++) {
 		const struct obs_note *o = &c->obs[i];
 
@@ -660,7 +665,7 @@ static int flush_usage(struct apply_ctx *c)
 		}
 		u[n++] = u[j];
 	}
-	begin_columns(c, 3);
+	begin_columns(c, "iii");
 	for (size_t i = 0; i < n; i++) {
 		pg_arr_int(&c->col[0], u[i].obs_id);
 		pg_arr_int(&c->col[1], u[i].minute);
@@ -680,7 +685,7 @@ static int flush_seen(struct apply_ctx *c)
 
 	if (!c->n_seen)
 		return 0;
-	begin_columns(c, 16);
+	begin_columns(c, "ttt" "iii" "ttttt" "i" "ttt" "i");
 	for (size_t i = 0; i < c->n_seen; i++) {
 		const Tokentap__V1__TokenSeen *e = c->seen[i];
 		const Tokentap__V1__Destination *d = e->destination ? e->destination : &no_dst;
@@ -765,7 +770,7 @@ static int enrich_pods(struct apply_ctx *c, size_t n)
 	struct pg_buf *k = c->col;
 	size_t pods = 0, ctrs = 0;
 
-	begin_columns(c, 6);
+	begin_columns(c, "tttttt");
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
@@ -784,7 +789,7 @@ static int enrich_pods(struct apply_ctx *c, size_t n)
 	if (pods && pg_run0(&c->s->pc, &stmts, AP_POD_ENRICH, &p, &c->e, "process pod") < 0)
 		return -1;
 	memset(&p, 0, sizeof(p));
-	begin_columns(c, 4);
+	begin_columns(c, "tttt");
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
@@ -838,7 +843,7 @@ static int flush_procs(struct apply_ctx *c)
 		}
 		c->procs[n++] = *q;
 	}
-	begin_columns(c, 20);
+	begin_columns(c, "ttt" "iiii" "tttt" "i" "tttttttt");
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
