@@ -36,7 +36,6 @@ enum apply_stmt {
 	AP_TOKENS_UPSERT,
 	AP_OBS_UPSERT,
 	AP_OBS_COUNTERS,
-	AP_USAGE_ADD,
 	AP_USAGE_UPSERT,
 	AP_SEEN_LOG_INSERT,
 	AP_HELD_UPSERT,
@@ -135,16 +134,6 @@ static const char *const apply_sql[AP__COUNT] = {
 		" last_seen = GREATEST(o.last_seen, x.l), requests = o.requests + x.r, node = $1,"
 		" tls = GREATEST(o.tls, x.tls) FROM unnest($2::bigint[], $3::bigint[], $4::bigint[],"
 		" $5::bigint[], $6::bigint[]) AS x(id, f, l, r, tls) WHERE o.id = x.id RETURNING o.id",
-	/*
-	 * The minutes already stored get their counts added by key: half the
-	 * work of an insert attempt that ends in its conflict. What it does
-	 * not return is new and goes to the upsert (which still meets a row
-	 * another replica inserted meanwhile).
-	 */
-	[AP_USAGE_ADD] =
-		"UPDATE usage AS u SET count = u.count + x.c FROM unnest($1::bigint[], $2::bigint[],"
-		" $3::bigint[]) AS x(o, m, c) WHERE u.obs_id = x.o AND u.minute = x.m"
-		" RETURNING u.obs_id, u.minute",
 	[AP_USAGE_UPSERT] =
 		"INSERT INTO usage AS u (obs_id, minute, count) SELECT * FROM unnest($1::bigint[],"
 		" $2::bigint[], $3::bigint[]) ON CONFLICT (obs_id, minute)"
@@ -218,7 +207,6 @@ struct obs_note {
 struct usage_note {
 	size_t obs;
 	int64_t obs_id, minute, count;
-	int stored; /* its row was there: the count is added */
 };
 
 /* A process description; merged per (pid, start time) as the upserts would, one by one. */
@@ -660,61 +648,12 @@ static int usage_cmp(const void *a, const void *b)
 	return (x->minute > y->minute) - (x->minute < y->minute);
 }
 
-/* The rows of u[0..n), all or those not stored, as $1..$3: 1 any, 0 none, -1 out of memory. */
-static int usage_columns(struct apply_ctx *c, struct pg_params *p, const struct usage_note *u,
-			 size_t n, int all)
-{
-	size_t rows = 0;
-
-	begin_columns(c, "iii");
-	for (size_t i = 0; i < n; i++) {
-		if (!all && u[i].stored)
-			continue;
-		pg_arr_int(&c->col[0], u[i].obs_id);
-		pg_arr_int(&c->col[1], u[i].minute);
-		pg_arr_int(&c->col[2], u[i].count);
-		rows++;
-	}
-	if (bind_columns(c, p, 3) < 0)
-		return -1;
-	return (int)(rows > 0);
-}
-
-/*
- * Adds the counts of the minutes u[0..n) already stored, in one update;
- * marks them. 0, or -1.
- */
-static int add_usage(struct apply_ctx *c, struct usage_note *u, size_t n)
-{
-	struct pg_params p = { 0 };
-	PGresult *r;
-
-	if (usage_columns(c, &p, u, n, 1) < 0)
-		return -1;
-	r = pg_run(&c->s->pc, &stmts, AP_USAGE_ADD, &p, &c->e, "usage");
-	if (!r)
-		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
-		struct usage_note key = { .obs_id = pg_i(r, i, 0), .minute = pg_i(r, i, 1) };
-		struct usage_note *hit = bsearch(&key, u, n, sizeof(*u), usage_cmp);
-
-		if (hit)
-			hit->stored = 1;
-	}
-	PQclear(r);
-	return 0;
-}
-
-/*
- * The batch's usage rows, one per (observation, minute), in key order:
- * the minutes stored get their counts added, the others are upserted.
- */
+/* The batch's usage rows, one per (observation, minute), in key order. */
 static int flush_usage(struct apply_ctx *c)
 {
 	struct usage_note *u = c->usage;
 	struct pg_params p = { 0 };
 	size_t n = 0;
-	int rc;
 
 	if (!c->n_usage)
 		return 0;
@@ -724,14 +663,16 @@ static int flush_usage(struct apply_ctx *c)
 			u[n - 1].count += u[j].count; /* bounded per event: no overflow */
 			continue;
 		}
-		u[n] = u[j];
-		u[n++].stored = 0;
+		u[n++] = u[j];
 	}
-	if (add_usage(c, u, n) < 0)
+	begin_columns(c, "iii");
+	for (size_t i = 0; i < n; i++) {
+		pg_arr_int(&c->col[0], u[i].obs_id);
+		pg_arr_int(&c->col[1], u[i].minute);
+		pg_arr_int(&c->col[2], u[i].count);
+	}
+	if (bind_columns(c, &p, 3) < 0)
 		return -1;
-	rc = usage_columns(c, &p, u, n, 0);
-	if (rc <= 0)
-		return rc;
 	return pg_run0(&c->s->pc, &stmts, AP_USAGE_UPSERT, &p, &c->e, "usage");
 }
 
@@ -1030,9 +971,8 @@ static int apply_event(struct apply_ctx *c, const Tokentap__V1__Event *e)
 			     u->count);
 		if (o < 0)
 			return -1;
-		c->usage[c->n_usage++] = (struct usage_note){ .obs = (size_t)o,
-							      .minute = last - last % MINUTE_MS,
-							      .count = (int64_t)u->count };
+		c->usage[c->n_usage++] = (struct usage_note){ (size_t)o, 0, last - last % MINUTE_MS,
+							      (int64_t)u->count };
 		return 0;
 	}
 	case TOKENTAP__V1__EVENT__KIND_PROCESS_INFO:
