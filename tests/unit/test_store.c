@@ -780,6 +780,75 @@ static void test_pg_replicas_dedupe_and_lead(void **state)
 	store_close(b);
 }
 
+/* The observations of the test's PostgreSQL database: rows, and their requests summed. */
+static void pg_obs_rows(PGconn *c, long long *rows, long long *requests)
+{
+	PGresult *r = PQexec(c, "SELECT count(*), COALESCE(sum(requests), 0) FROM observations");
+
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	*rows = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*requests = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+}
+
+static void apply_use(struct store *st, uint64_t seq, int64_t count)
+{
+	Tokentap__V1__Batch *b = fx_batch(SENSOR, "node-a", seq);
+
+	fx_add_usage(b, FP_A, "opaque", 5, "/bin/a", "1.1.1.1:443", "a", count, T0 + (int64_t)seq);
+	assert_int_equal(apply(st, b), STORE_APPLIED);
+	fx_free(b);
+}
+
+/*
+ * A collector remembers the observation ids it stored and updates them by
+ * id after: a row gone since (deleted behind its back) is stored again
+ * from the batch, not lost; another collector on the database updates
+ * the same row, and both add up.
+ */
+static void test_pg_known_observation_row_gone(void **state)
+{
+	char url[512], err[512];
+	const char *path = tb_path(state, url, sizeof(url));
+	struct store *a = store_open(path, 0, err, sizeof(err)), *b;
+	long long rows, requests;
+	struct json_object *t;
+	PGconn *c;
+
+	if (!a)
+		fail_msg("store_open: %s", err);
+	b = store_open(path, 0, err, sizeof(err));
+	if (!b)
+		fail_msg("store_open: %s", err);
+	c = tb_pg_conn();
+	apply_use(a, 1, 3);
+	apply_use(a, 2, 4); /* a knows the id now */
+	pg_obs_rows(c, &rows, &requests);
+	assert_int_equal(rows, 1);
+	assert_int_equal(requests, 7);
+
+	tb_sql(c, "DELETE FROM observations");
+	apply_use(a, 3, 5);
+	pg_obs_rows(c, &rows, &requests);
+	assert_int_equal(rows, 1);
+	assert_int_equal(requests, 5);
+	apply_use(a, 4, 6); /* known again */
+	apply_use(b, 5, 7); /* the other collector, its first time */
+	apply_use(a, 6, 8);
+	apply_use(b, 7, 9);
+	pg_obs_rows(c, &rows, &requests);
+	assert_int_equal(rows, 1);
+	assert_int_equal(requests, 5 + 6 + 7 + 8 + 9);
+	t = token_view(b, FP_A);
+	assert_int_equal(geti(t, "requests"), 3 + 4 + 5 + 6 + 7 + 8 + 9);
+	assert_int_equal(geti(json_object_array_get_idx(geta(t, "processes"), 0), "requests"),
+			 5 + 6 + 7 + 8 + 9);
+	json_object_put(t);
+	PQfinish(c);
+	store_close(a);
+	store_close(b);
+}
+
 /* SQLite has one collector per file: it always leads. */
 static void test_sqlite_always_leads(void **state)
 {
@@ -809,6 +878,8 @@ int main(void)
 		STORE_TEST(test_usage_split_by_workload),
 		{ "test_pg_replicas_dedupe_and_lead", test_pg_replicas_dedupe_and_lead, NULL, tb_drop,
 		  (void *)&tb_pg },
+		{ "test_pg_known_observation_row_gone", test_pg_known_observation_row_gone, NULL,
+		  tb_drop, (void *)&tb_pg },
 		{ "test_sqlite_always_leads", test_sqlite_always_leads, NULL, NULL, (void *)&tb_sqlite },
 	};
 

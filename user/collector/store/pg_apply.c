@@ -10,6 +10,7 @@
  * the same counting rule, merges and first-request details.
  */
 #include "pg_store.h"
+#include "store_obs_cache.h"
 #include "store_obs_id.h"
 
 #include <json-c/json.h>
@@ -34,6 +35,7 @@ enum apply_stmt {
 	AP_CONTAINER_ENRICH,
 	AP_TOKENS_UPSERT,
 	AP_OBS_UPSERT,
+	AP_OBS_COUNTERS,
 	AP_USAGE_UPSERT,
 	AP_SEEN_LOG_INSERT,
 	AP_HELD_UPSERT,
@@ -90,7 +92,7 @@ static const char *const apply_sql[AP__COUNT] = {
 	/* the batch's tokens, one row per fingerprint, in fingerprint order */
 	[AP_TOKENS_UPSERT] =
 		"INSERT INTO tokens AS t (" PG_TOKEN_COLS ") SELECT * FROM unnest($1::text[],"
-		" $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::int[],"
+		" $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],"
 		" $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
 		" $15::text[], $16::text[], $17::text[], $18::bigint[], $19::bigint[], $20::bigint[])"
 		" ON CONFLICT (fingerprint) DO UPDATE SET " KEEP("token_type") ", " KEEP("scheme") ", "
@@ -113,7 +115,7 @@ static const char *const apply_sql[AP__COUNT] = {
 		" uid, comm, cgroup_id, src, tls, tls_library, method, path, first_seen, last_seen,"
 		" requests) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[],"
 		" $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
-		" $11::bigint[], $12::text[], $13::int[], $14::text[], $15::text[], $16::text[],"
+		" $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::text[], $16::text[],"
 		" $17::bigint[], $18::bigint[], $19::bigint[])"
 		" ON CONFLICT (id) DO UPDATE SET first_seen = LEAST(o.first_seen, excluded.first_seen),"
 		" last_seen = GREATEST(o.last_seen, excluded.last_seen),"
@@ -121,6 +123,17 @@ static const char *const apply_sql[AP__COUNT] = {
 		" tls = GREATEST(o.tls, excluded.tls) WHERE o.fingerprint = excluded.fingerprint"
 		" AND o.sensor_id = excluded.sensor_id AND o.pid = excluded.pid AND o.exe = excluded.exe"
 		" AND o.dst = excluded.dst AND o.host = excluded.host RETURNING id",
+	/*
+	 * The counters of observations whose id the cache vouches for (a
+	 * committed row of that identity): no insert attempt, no identity
+	 * check, five narrow columns. An id not returned has no row any more
+	 * and goes the upsert way.
+	 */
+	[AP_OBS_COUNTERS] =
+		"UPDATE observations AS o SET first_seen = LEAST(o.first_seen, x.f),"
+		" last_seen = GREATEST(o.last_seen, x.l), requests = o.requests + x.r, node = $1,"
+		" tls = GREATEST(o.tls, x.tls) FROM unnest($2::bigint[], $3::bigint[], $4::bigint[],"
+		" $5::bigint[], $6::bigint[]) AS x(id, f, l, r, tls) WHERE o.id = x.id RETURNING o.id",
 	[AP_USAGE_UPSERT] =
 		"INSERT INTO usage AS u (obs_id, minute, count) SELECT * FROM unnest($1::bigint[],"
 		" $2::bigint[], $3::bigint[]) ON CONFLICT (obs_id, minute)"
@@ -131,8 +144,8 @@ static const char *const apply_sql[AP__COUNT] = {
 		" host, tls, method, path, header, in_query) SELECT f, $2, $3, ts, pid, uid, comm, exe,"
 		" src, dst, host, tls, method, path, header, in_query FROM unnest($1::text[],"
 		" $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[],"
-		" $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[],"
-		" $16::int[]) WITH ORDINALITY AS x(f, ts, pid, uid, comm, exe, src, dst, host, tls,"
+		" $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[],"
+		" $16::bigint[]) WITH ORDINALITY AS x(f, ts, pid, uid, comm, exe, src, dst, host, tls,"
 		" method, path, header, in_query, n) ORDER BY n",
 	[AP_HELD_UPSERT] =
 		"INSERT INTO held AS h (fingerprint, sensor_id, node, pid, start_time, uid, exe, source,"
@@ -187,6 +200,7 @@ struct obs_note {
 	uint64_t requests;
 	int tls;
 	int done; /* stored (its row holds the identity) */
+	int known; /* its id came from the cache */
 };
 
 /* A usage row; obs is the index of its observation among the merged ones. */
@@ -215,6 +229,7 @@ struct apply_ctx {
 	size_t n_toks;
 	struct obs_note *obs;
 	size_t n_obs;
+	size_t n_merged; /* obs[0..n_merged): one per identity, after flush_obs */
 	struct usage_note *usage;
 	size_t n_usage;
 	const Tokentap__V1__TokenSeen **seen;
@@ -254,22 +269,27 @@ static void bind_token(struct pg_params *p, const Tokentap__V1__Token *t, int64_
 /* Closes the n array columns into parameters $1..$n; 0, or -1 out of memory. */
 static int bind_columns(struct apply_ctx *c, struct pg_params *p, int n)
 {
-	for (int i = 0; i < n; i++) {
-		const char *v = pg_arr_end(&c->col[i]);
-
-		if (!v) {
+	for (int i = 0; i < n; i++)
+		if (pg_arr_bind(p, i + 1, &c->col[i]) < 0) {
 			snprintf(c->e.buf, c->e.len, "out of memory");
 			return -1;
 		}
-		pg_text(p, i + 1, v);
-	}
 	return 0;
 }
 
-static void begin_columns(struct apply_ctx *c, int n)
+/*
+ * Starts one array column per letter of kinds: 'i' a binary bigint[]
+ * (the server reads 8 bytes per element instead of parsing digits; the
+ * statement casts the parameter to bigint[]), 't' a text[] literal.
+ */
+static void begin_columns(struct apply_ctx *c, const char *kinds)
 {
-	for (int i = 0; i < n; i++)
-		pg_arr_begin(&c->col[i]);
+	for (int i = 0; kinds[i]; i++) {
+		if (kinds[i] == 'i')
+			pg_arr_begin_i8(&c->col[i]);
+		else
+			pg_arr_begin(&c->col[i]);
+	}
 }
 
 /* ---- tokens ---- */
@@ -327,7 +347,7 @@ static int flush_tokens(struct apply_ctx *c)
 	if (!c->n_toks)
 		return 0;
 	qsort(c->toks, c->n_toks, sizeof(*c->toks), tok_cmp);
-	begin_columns(c, 20);
+	begin_columns(c, "ttttt" "iiii" "tttttttt" "iii");
 	for (size_t i = 0; i < c->n_toks;) {
 		struct tok_note sum = c->toks[i];
 		size_t j = i + 1;
@@ -450,7 +470,7 @@ static int store_obs(struct apply_ctx *c, size_t n)
 		PGresult *r;
 
 		qsort(c->obs, n, sizeof(*c->obs), obs_id_cmp);
-		begin_columns(c, 19);
+		begin_columns(c, "ittitttt" "itit" "i" "ttt" "iii");
 		for (size_t i = 0; i < n; i++) {
 			if (c->obs[i].done || (rows && c->obs[i].id == prev))
 				continue;
@@ -491,6 +511,78 @@ static int store_obs(struct apply_ctx *c, size_t n)
 	return -1;
 }
 
+/*
+ * The counters of the merged observations the cache knows, in one narrow
+ * update in id order; those are done. A cached id whose row is gone (not
+ * returned) leaves the cache and goes back to its derived id, for
+ * store_obs to upsert.
+ */
+static int update_known(struct apply_ctx *c, size_t n)
+{
+	struct pg_params p = { 0 };
+	size_t rows = 0, n_ids;
+	int64_t *ids;
+	PGresult *r;
+
+	pthread_mutex_lock(&c->st->verified_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct obs_note *o = &c->obs[i];
+		int64_t id = obs_cache_get(c->st->verified, o->digest);
+
+		if (id) {
+			o->id = id;
+			o->known = 1;
+			rows++;
+		}
+	}
+	pthread_mutex_unlock(&c->st->verified_lock);
+	if (!rows)
+		return 0;
+	qsort(c->obs, n, sizeof(*c->obs), obs_id_cmp);
+	begin_columns(c, "tiiiii");
+	for (size_t i = 0; i < n; i++) {
+		const struct obs_note *o = &c->obs[i];
+
+		if (!o->known)
+			continue;
+		pg_arr_int(&c->col[1], o->id);
+		pg_arr_int(&c->col[2], o->first);
+		pg_arr_int(&c->col[3], o->last);
+		pg_arr_int(&c->col[4], (int64_t)o->requests);
+		pg_arr_int(&c->col[5], o->tls);
+	}
+	if (bind_columns(c, &p, 6) < 0)
+		return -1;
+	/* $1 is the batch's node, not a column */
+	pg_text(&p, 1, c->b->node);
+	r = pg_run(&c->s->pc, &stmts, AP_OBS_COUNTERS, &p, &c->e, "observation");
+	if (!r)
+		return -1;
+	ids = returned_ids(r, &n_ids);
+	PQclear(r);
+	if (!ids) {
+		snprintf(c->e.buf, c->e.len, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct obs_note *o = &c->obs[i];
+
+		if (!o->known)
+			continue;
+		if (bsearch(&o->id, ids, n_ids, sizeof(*ids), i64_cmp)) {
+			o->done = 1;
+			continue;
+		}
+		pthread_mutex_lock(&c->st->verified_lock);
+		obs_cache_drop(c->st->verified, o->digest);
+		pthread_mutex_unlock(&c->st->verified_lock);
+		o->known = 0;
+		o->id = store_obs_id_of(o->digest);
+	}
+	free(ids);
+	return 0;
+}
+
 /* Merges mentions per identity (sum, min, max; the first's detail) and stores them. */
 static int flush_obs(struct apply_ctx *c)
 {
@@ -527,7 +619,8 @@ static int flush_obs(struct apply_ctx *c)
 	/* the merged rows keep their order field as the key usage rows follow */
 	for (size_t i = 0; i < n; i++)
 		c->obs[i].order = i;
-	if (store_obs(c, n) < 0)
+	c->n_merged = n;
+	if (update_known(c, n) < 0 || store_obs(c, n) < 0)
 		return -1;
 	/* store_obs sorted by id: find each usage row's id by its merged index */
 	{
@@ -572,7 +665,7 @@ static int flush_usage(struct apply_ctx *c)
 		}
 		u[n++] = u[j];
 	}
-	begin_columns(c, 3);
+	begin_columns(c, "iii");
 	for (size_t i = 0; i < n; i++) {
 		pg_arr_int(&c->col[0], u[i].obs_id);
 		pg_arr_int(&c->col[1], u[i].minute);
@@ -592,7 +685,7 @@ static int flush_seen(struct apply_ctx *c)
 
 	if (!c->n_seen)
 		return 0;
-	begin_columns(c, 16);
+	begin_columns(c, "ttt" "iii" "ttttt" "i" "ttt" "i");
 	for (size_t i = 0; i < c->n_seen; i++) {
 		const Tokentap__V1__TokenSeen *e = c->seen[i];
 		const Tokentap__V1__Destination *d = e->destination ? e->destination : &no_dst;
@@ -677,7 +770,7 @@ static int enrich_pods(struct apply_ctx *c, size_t n)
 	struct pg_buf *k = c->col;
 	size_t pods = 0, ctrs = 0;
 
-	begin_columns(c, 6);
+	begin_columns(c, "tttttt");
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
@@ -696,7 +789,7 @@ static int enrich_pods(struct apply_ctx *c, size_t n)
 	if (pods && pg_run0(&c->s->pc, &stmts, AP_POD_ENRICH, &p, &c->e, "process pod") < 0)
 		return -1;
 	memset(&p, 0, sizeof(p));
-	begin_columns(c, 4);
+	begin_columns(c, "tttt");
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
@@ -750,7 +843,7 @@ static int flush_procs(struct apply_ctx *c)
 		}
 		c->procs[n++] = *q;
 	}
-	begin_columns(c, 20);
+	begin_columns(c, "ttt" "iiii" "tttt" "i" "tttttttt");
 	for (size_t i = 0; i < n; i++) {
 		const struct proc_note *q = &c->procs[i];
 
@@ -921,7 +1014,7 @@ static int apply_all(struct apply_ctx *c)
 	if (n == 0)
 		return 0;
 
-	c->n_toks = c->n_obs = c->n_usage = c->n_seen = c->n_procs = 0;
+	c->n_toks = c->n_obs = c->n_merged = c->n_usage = c->n_seen = c->n_procs = 0;
 	for (size_t i = 0; i < b->n_events; i++)
 		if (apply_event(c, b->events[i]) < 0)
 			return -1;
@@ -1003,6 +1096,16 @@ static void ctx_free(struct apply_ctx *c)
 		pg_buf_free(&c->col[i]);
 }
 
+/* The committed batch's observations: their ids hold their identities from now on. */
+static void remember_obs(struct apply_ctx *c)
+{
+	pthread_mutex_lock(&c->st->verified_lock);
+	for (size_t i = 0; i < c->n_merged; i++)
+		if (c->obs[i].done)
+			obs_cache_put(c->st->verified, c->obs[i].digest, c->obs[i].id);
+	pthread_mutex_unlock(&c->st->verified_lock);
+}
+
 enum store_result pg_apply_batch(struct store *base, const Tokentap__V1__Batch *b, int64_t now_ms,
 				 char *err, size_t errlen)
 {
@@ -1036,6 +1139,8 @@ enum store_result pg_apply_batch(struct store *base, const Tokentap__V1__Batch *
 			break;
 	}
 	res = rc > 0 ? STORE_APPLIED : rc == 0 ? STORE_DUPLICATE : STORE_ERROR;
+	if (res == STORE_APPLIED)
+		remember_obs(&c);
 release:
 	pg_release(st, c.s);
 out:

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pg_conninfo.h"
+#include "store_obs_cache.h"
 #include "store_obs_id.h"
 
 #include <stdio.h>
@@ -276,11 +277,13 @@ static void pg_close(struct store *base)
 		obs_hasher_free(st->slots[i].hasher);
 	}
 	PQfinish(st->lead);
+	obs_cache_free(st->verified);
 	free(st->conninfo);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->freed);
 	pthread_mutex_destroy(&st->part_lock);
 	pthread_mutex_destroy(&st->lead_lock);
+	pthread_mutex_destroy(&st->verified_lock);
 	free(st);
 }
 
@@ -335,11 +338,13 @@ static struct store *pg_open(const char *conninfo, int flags, char *err, size_t 
 	pthread_cond_init(&st->freed, NULL);
 	pthread_mutex_init(&st->part_lock, NULL);
 	pthread_mutex_init(&st->lead_lock, NULL);
+	pthread_mutex_init(&st->verified_lock, NULL);
 	for (int t = 0; t < PG_PART__COUNT; t++)
 		for (int i = 0; i < PG_PART_KNOWN; i++)
 			st->part_days[t][i] = -1;
 	st->conninfo = strdup(conninfo);
-	if (!st->conninfo)
+	st->verified = obs_cache_new();
+	if (!st->conninfo || !st->verified)
 		goto oom;
 	{
 		unsigned char rnd[16];

@@ -22,6 +22,7 @@
 #define PG_POOL_SIZE 6
 
 struct obs_hasher;
+struct obs_cache;
 
 /* One pooled connection with what a thread needs beside it. */
 struct pg_slot {
@@ -44,6 +45,9 @@ struct pg_store {
 	pthread_mutex_t part_lock;
 	int64_t part_days[PG_PART__COUNT][PG_PART_KNOWN];
 	unsigned part_next[PG_PART__COUNT];
+	/* observation ids known to hold their identity (store_obs_cache.h), for pg_apply.c */
+	pthread_mutex_t verified_lock;
+	struct obs_cache *verified;
 	/* leadership: a session of its own holds the advisory lock */
 	pthread_mutex_t lead_lock;
 	PGconn *lead;

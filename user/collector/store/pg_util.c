@@ -9,6 +9,7 @@
 void pg_text(struct pg_params *p, int i, const char *v)
 {
 	p->v[i - 1] = v ? v : "";
+	p->fmt[i - 1] = 0;
 	if (i > p->n)
 		p->n = i;
 }
@@ -58,8 +59,38 @@ void pg_buf_free(struct pg_buf *b)
 void pg_arr_begin(struct pg_buf *b)
 {
 	b->len = 0;
+	b->n = 0;
 	b->oom = 0;
+	b->bin = 0;
 	buf_add(b, "{", 1);
+}
+
+/* The binary array header: dimensions, has-nulls flag, element type, size, lower bound. */
+#define ARR_HDR 20
+#define INT8OID 20
+
+static void put_be32(unsigned char *d, uint32_t v)
+{
+	d[0] = (unsigned char)(v >> 24);
+	d[1] = (unsigned char)(v >> 16);
+	d[2] = (unsigned char)(v >> 8);
+	d[3] = (unsigned char)v;
+}
+
+void pg_arr_begin_i8(struct pg_buf *b)
+{
+	unsigned char h[ARR_HDR];
+
+	b->len = 0;
+	b->n = 0;
+	b->oom = 0;
+	b->bin = 1;
+	put_be32(h, 1);
+	put_be32(h + 4, 0);
+	put_be32(h + 8, INT8OID);
+	put_be32(h + 12, 0); /* the size, set by pg_arr_end */
+	put_be32(h + 16, 1);
+	buf_add(b, (const char *)h, sizeof(h));
 }
 
 static void sep(struct pg_buf *b)
@@ -91,16 +122,52 @@ void pg_arr_text(struct pg_buf *b, const char *v)
 void pg_arr_int(struct pg_buf *b, int64_t v)
 {
 	char num[32];
-	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+	int n;
 
+	if (b->bin) {
+		unsigned char e[12];
+
+		put_be32(e, 8);
+		put_be32(e + 4, (uint32_t)((uint64_t)v >> 32));
+		put_be32(e + 8, (uint32_t)(uint64_t)v);
+		buf_add(b, (const char *)e, sizeof(e));
+		b->n++;
+		return;
+	}
+	n = snprintf(num, sizeof(num), "%" PRId64, v);
 	sep(b);
 	buf_add(b, num, (size_t)n);
 }
 
 const char *pg_arr_end(struct pg_buf *b)
 {
-	buf_add(b, "}", 1);
+	if (!b->bin) {
+		buf_add(b, "}", 1);
+	} else if (!b->oom && b->n > INT32_MAX / 12) {
+		b->oom = 1; /* more than a parameter can hold */
+	} else if (!b->oom && b->n) {
+		put_be32((unsigned char *)b->s + 12, (uint32_t)b->n);
+	} else if (!b->oom) {
+		/* an empty array has no dimension */
+		put_be32((unsigned char *)b->s, 0);
+		b->len = 12;
+	}
 	return b->oom ? NULL : b->s;
+}
+
+int pg_arr_bind(struct pg_params *p, int i, struct pg_buf *b)
+{
+	const char *v = pg_arr_end(b);
+
+	if (!v)
+		return -1;
+	pg_text(p, i, v);
+	if (b->bin) {
+		p->fmt[i - 1] = 1;
+		p->len[i - 1] = (int)b->len;
+		p->binary = 1;
+	}
+	return 0;
 }
 
 int pg_fail(PGconn *c, const PGresult *r, struct pg_err *e, const char *what)
@@ -144,7 +211,8 @@ PGresult *pg_run(struct pg_conn *pc, const struct pg_stmts *set, int i,
 		PQclear(r);
 		pc->prepared[set->module][i] = 1;
 	}
-	r = PQexecPrepared(pc->c, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+	r = PQexecPrepared(pc->c, name, p ? p->n : 0, p ? p->v : NULL,
+			   p && p->binary ? p->len : NULL, p && p->binary ? p->fmt : NULL, 0);
 	s = PQresultStatus(r);
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
 		return r;

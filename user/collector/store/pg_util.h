@@ -36,12 +36,18 @@ struct pg_err {
 	char sqlstate[6];
 };
 
-/* Parameters $1..$n as text (NULL is SQL NULL); numbers are formatted in place. */
+/*
+ * Parameters $1..$n, as text (NULL is SQL NULL; numbers are formatted in
+ * place) or, for the integer arrays of the bulk statements, binary.
+ */
 #define PG_MAX_PARAMS 24
 struct pg_params {
 	int n;
 	const char *v[PG_MAX_PARAMS];
 	char num[PG_MAX_PARAMS][32];
+	int len[PG_MAX_PARAMS];
+	int fmt[PG_MAX_PARAMS]; /* 1: binary */
+	int binary;             /* any fmt[] set */
 };
 
 /* The value is not copied: it must outlive the statement's run. */
@@ -49,20 +55,30 @@ void pg_text(struct pg_params *p, int i, const char *v);
 void pg_int(struct pg_params *p, int i, int64_t v);
 void pg_double(struct pg_params *p, int i, double v);
 
-/* A growable text buffer, for array literals of the bulk statements. */
+/*
+ * A growable buffer for the array parameters of the bulk statements: a
+ * text literal, or a bigint[] in PostgreSQL's binary array format (the
+ * server then reads each element as 8 bytes instead of parsing digits).
+ */
 struct pg_buf {
 	char *s;
 	size_t len, cap;
+	size_t n; /* elements of a binary array */
 	int oom;
+	int bin;
 };
 void pg_buf_free(struct pg_buf *b);
 /* Starts an array literal "{". */
 void pg_arr_begin(struct pg_buf *b);
-/* Appends one element, quoted ("..." with \ and " escaped). */
+/* Starts a binary bigint[]: then only pg_arr_int. */
+void pg_arr_begin_i8(struct pg_buf *b);
+/* Appends one element, quoted ("..." with \ and " escaped); text arrays only. */
 void pg_arr_text(struct pg_buf *b, const char *v);
 void pg_arr_int(struct pg_buf *b, int64_t v);
 /* Closes the literal "}"; the text, or NULL when memory ran out. */
 const char *pg_arr_end(struct pg_buf *b);
+/* Closes the array, text or binary, and binds it as $i; 0, or -1 when memory ran out. */
+int pg_arr_bind(struct pg_params *p, int i, struct pg_buf *b);
 
 /*
  * Runs statement i of set on pc with p (NULL: none), preparing it first

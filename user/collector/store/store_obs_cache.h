@@ -3,8 +3,13 @@
  * Observation ids already verified against their stored identity, keyed
  * by the identity's digest. A hit lets a batch update the counters row by
  * id without re-reading the identity. Only committed rows are entered and
- * rows are never deleted, so an entry stays true; when a set is full one
- * entry is overwritten (its identity is then verified again).
+ * a row never changes identity, so an entry stays true while its row
+ * exists; both stores check that the update by id found the row and
+ * otherwise drop the entry and store the identity as new. When a set is
+ * full one entry is overwritten (its identity is then verified again).
+ * One cache per store handle: with the PostgreSQL store each collector
+ * replica has its own, and a row another replica inserted is verified
+ * once by the upsert before this one caches it.
  */
 #ifndef TOKENTAP_STORE_OBS_CACHE_H
 #define TOKENTAP_STORE_OBS_CACHE_H
