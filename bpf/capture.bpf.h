@@ -111,12 +111,15 @@ static __always_inline void event_submit(struct tt_data_event *e, const void *bu
  */
 static __always_inline bool cont_take(struct conn_key *key, const void *buf, __u64 len)
 {
-	struct cont_state *st = bpf_map_lookup_elem(&conts, key);
-	__u64 now;
+	struct cont_state *st;
+	__u64 now = bpf_ktime_get_ns();
 
+	/* past it every entry is expired; a stale one is dropped when next looked up */
+	if (now > cont_until_ns)
+		return false;
+	st = bpf_map_lookup_elem(&conts, key);
 	if (!st)
 		return false;
-	now = bpf_ktime_get_ns();
 	if (now > st->deadline_ns || st->writes_left == 0 || st->bytes_left == 0) {
 		bpf_map_delete_elem(&conts, key);
 		return false;
@@ -135,17 +138,20 @@ static __always_inline bool cont_take(struct conn_key *key, const void *buf, __u
 static __always_inline void cont_open_len(struct conn_key *key, __u64 len, bool ended, bool gate)
 {
 	struct cont_state st = {};
-	__u64 now;
+	__u64 now = bpf_ktime_get_ns();
 
 	if (len >= max_capture || ended) {
-		bpf_map_delete_elem(&conts, key);
+		/* past cont_until_ns an entry left for key is expired and never taken */
+		if (now <= cont_until_ns)
+			bpf_map_delete_elem(&conts, key);
 		return;
 	}
-	now = bpf_ktime_get_ns();
 	st.deadline_ns = now + CONT_WINDOW_NS;
 	st.bytes_left = max_capture - (__u32)len;
 	st.writes_left = CONT_MAX_WRITES;
 	bpf_map_update_elem(&conts, key, &st, BPF_ANY);
+	if (cont_until_ns < st.deadline_ns)
+		cont_until_ns = st.deadline_ns;
 	if (gate && slow_until_ns < st.deadline_ns)
 		slow_until_ns = st.deadline_ns;
 }

@@ -79,7 +79,8 @@ int tp_close(struct trace_event_raw_sys_enter *ctx)
 	if (ssl) {
 		ck.conn = ssl;
 		bpf_map_delete_elem(&ssl_socks, &ck);
-		bpf_map_delete_elem(&h2_conns, &ck);
+		if (h2_tls_n && !bpf_map_delete_elem(&h2_conns, &ck))
+			__sync_fetch_and_sub(&h2_tls_n, 1);
 		bpf_map_delete_elem(&conts, &ck);
 	}
 

@@ -44,7 +44,6 @@ static __always_inline void go_bind_from_conn(struct tt_go_bin *gb, __u64 conn)
 	struct ssl_sock ss = {};
 	__u64 itab = 0, fun0 = 0, tcp = 0, netfd = 0;
 	__s64 sysfd = -1;
-	struct socket *sock;
 
 	if (!gb->has_fd_offsets || !gb->tcpconn_close || bpf_map_lookup_elem(&ssl_socks, &key))
 		return;
@@ -58,12 +57,7 @@ static __always_inline void go_bind_from_conn(struct tt_go_bin *gb, __u64 conn)
 		return;
 	if (sysfd < 0 || sysfd > 0x7fffffff)
 		return;
-	sock = fd_to_socket((int)sysfd);
-	if (!sock)
-		return;
-	ss.fd = (int)sysfd;
-	ss.sk = (__u64)socket_sk(sock);
-	if (!ss.sk)
+	if (!ssl_sock_of((int)sysfd, &ss))
 		return;
 	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
 	stat_inc(TT_STAT_BIND);

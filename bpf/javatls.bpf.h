@@ -19,13 +19,9 @@ static __always_inline void java_bind(__u64 conn, int fd)
 {
 	struct conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .conn = conn };
 	struct ssl_sock *cur = bpf_map_lookup_elem(&ssl_socks, &key);
-	struct ssl_sock ss = { .fd = fd };
-	struct socket *sock = fd_to_socket(fd);
+	struct ssl_sock ss = {};
 
-	if (!sock)
-		return;
-	ss.sk = (__u64)socket_sk(sock);
-	if (!ss.sk || (cur && cur->fd == fd && cur->sk == ss.sk))
+	if (!ssl_sock_of(fd, &ss) || (cur && cur->fd == fd && cur->file == ss.file))
 		return;
 	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
 	stat_inc(TT_STAT_BIND);

@@ -27,10 +27,18 @@ struct conn_key {
 	__u64 conn; /* SSL* for TLS, fd | TT_CONN_PLAIN for plaintext */
 };
 
+/*
+ * A session's socket, read once when it is bound: every captured write
+ * then checks only that fd still holds the same open file, and takes the
+ * addresses from here instead of walking the socket again.
+ */
 struct ssl_sock {
 	__s32 fd;
-	__u32 pad;
-	__u64 sk; /* struct sock *, to notice fd reuse */
+	__u32 addr_flags; /* TT_F_ADDR when src/dst are known */
+	__u64 sk;         /* struct sock * */
+	__u64 file;       /* struct file * behind fd, to notice fd reuse */
+	struct tt_addr src;
+	struct tt_addr dst;
 };
 
 struct tls_mark {
@@ -89,6 +97,19 @@ struct {
  * eviction leaves it high, which only costs a lookup).
  */
 __u64 h2c_n = 0;
+
+/*
+ * TLS sessions in h2_conns, counted the same way (the close tracepoint and
+ * an HTTP/1 request on the session lower it): while it is 0, a TLS write
+ * that is neither a preface nor a request line looks up no map for it.
+ */
+__u64 h2_tls_n = 0;
+
+/*
+ * The latest deadline of any split header block (conts): past it every
+ * entry is expired, so TLS writes neither look conts up nor delete from it.
+ */
+__u64 cont_until_ns = 0;
 
 /*
  * thread -> the Go HPACK encoder it last wrote a field with, until that
@@ -175,6 +196,18 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } tls_tgids SEC(".maps");
+
+/*
+ * A direct-mapped cache of tls_tgids in front of it (slot tgid mod
+ * TT_TLS_SLOTS): a process's TLS writes and record writes after its first
+ * find it with one load instead of a hash lookup. A slot only names a
+ * process put in tls_tgids; tp_exit clears the exiting process's slot, so
+ * a reused pid is never taken for a covered one. Two processes sharing a
+ * slot only cost lookups. Written only when it changes, so in the steady
+ * state CPUs share it without bouncing its cache lines.
+ */
+#define TT_TLS_SLOTS 1024
+__u32 tls_tgid_slot[TT_TLS_SLOTS] = {};
 
 /* Sockets already reported as uncovered (tgid, fd | TT_CONN_PLAIN). */
 struct {

@@ -136,6 +136,7 @@ int tp_exit(void *ctx)
 	/* only the whole process, not each thread */
 	if ((__u32)pid_tgid != (pid_tgid >> 32))
 		return 0;
+	tls_slot_forget(pid_tgid >> 32);
 	h = proc_event(&events, TT_EV_EXIT, sizeof(*h));
 	if (h)
 		rb_submit(h, wake_flag());

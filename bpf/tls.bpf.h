@@ -33,20 +33,25 @@ static __always_inline bool ssl_in_init(void *ctx, void *ssl)
 
 /*
  * Fills h's fd and addresses from the socket the session is bound to.
- * False when it is not bound, or when the SSL* was freed and reused for
- * another socket (then the binding is forgotten).
+ * False when it is not bound, or when its fd no longer holds the open file
+ * it was bound to (closed without the close tracepoint seeing it, the
+ * SSL* freed and reused for another socket): then the binding is
+ * forgotten. The open file pins its socket, whose addresses a connected
+ * socket keeps, so they are copied from the binding.
  */
 static __always_inline bool session_addrs(struct conn_key *key, struct tt_event_hdr *h)
 {
 	struct ssl_sock *ss = bpf_map_lookup_elem(&ssl_socks, key);
-	struct socket *sock;
+	struct file *f;
 
 	if (!ss)
 		return false;
-	sock = fd_to_socket(ss->fd);
-	if (sock && (__u64)socket_sk(sock) == ss->sk) {
+	f = fd_to_file(ss->fd);
+	if (f && (__u64)f == ss->file) {
 		h->fd = ss->fd;
-		fill_addrs(h, (struct sock *)ss->sk);
+		h->src = ss->src;
+		h->dst = ss->dst;
+		h->flags |= ss->addr_flags;
 		return true;
 	}
 	bpf_map_delete_elem(&ssl_socks, key);
@@ -108,10 +113,11 @@ static __always_inline __u32 tls_write_kind(struct conn_key *key, const void *bu
 	 * on a reused SSL*: it is HTTP/1 again.
 	 */
 	if (is_http_start(head)) {
-		bpf_map_delete_elem(&h2_conns, key);
+		if (h2_tls_n && !bpf_map_delete_elem(&h2_conns, key))
+			__sync_fetch_and_sub(&h2_tls_n, 1);
 		return TT_F_TLS | TT_F_START;
 	}
-	if (head == H2_PREFACE_HEAD || bpf_map_lookup_elem(&h2_conns, key))
+	if (head == H2_PREFACE_HEAD || (h2_tls_n && bpf_map_lookup_elem(&h2_conns, key)))
 		return h2_ok ? TT_F_TLS | TT_F_H2 : 0;
 	if (cont_take(key, buf, num))
 		return TT_F_TLS | TT_F_CONT;
@@ -151,7 +157,8 @@ static __always_inline struct tt_data_event *tls_event_begin(void *ctx, struct c
 	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, key)) {
 		__u8 one = 1;
 
-		bpf_map_update_elem(&h2_conns, key, &one, BPF_ANY);
+		if (!bpf_map_update_elem(&h2_conns, key, &one, BPF_NOEXIST))
+			__sync_fetch_and_add(&h2_tls_n, 1);
 	}
 	return e;
 }
@@ -251,9 +258,8 @@ static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const vo
 	__u32 tid = (__u32)pid_tgid;
 	struct tls_mark *m = bpf_map_lookup_elem(&tls_marks, &tid);
 	struct conn_key key = { .tgid = pid_tgid >> 32 };
-	struct ssl_sock ss = { .fd = fd };
+	struct ssl_sock ss = {};
 	struct tt_event_hdr *h;
-	struct socket *sock;
 	__u8 rec[3] = {};
 
 	if (!m)
@@ -267,10 +273,8 @@ static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const vo
 	if (bpf_probe_read_user(rec, sizeof(rec), buf) || rec[0] < 20 || rec[0] > 23 || rec[1] != 3)
 		return;
 	bpf_map_delete_elem(&tls_marks, &tid);
-	sock = fd_to_socket(fd);
-	if (!sock)
+	if (!ssl_sock_of(fd, &ss))
 		return;
-	ss.sk = (__u64)socket_sk(sock);
 	bpf_map_update_elem(&ssl_socks, &key, &ss, BPF_ANY);
 	stat_inc(TT_STAT_BIND);
 	track_fd(key.tgid, fd, key.conn);
@@ -285,7 +289,9 @@ static __always_inline void tls_bind(void *ctx, __u64 pid_tgid, int fd, const vo
 	h->tid = tid;
 	h->fd = fd;
 	h->conn = key.conn;
-	fill_addrs(h, (struct sock *)ss.sk);
+	h->src = ss.src;
+	h->dst = ss.dst;
+	h->flags |= ss.addr_flags;
 	rb_submit(h, wake_flag());
 }
 

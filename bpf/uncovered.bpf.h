@@ -14,13 +14,32 @@
 #ifndef TOKENTAP_UNCOVERED_BPF_H
 #define TOKENTAP_UNCOVERED_BPF_H
 
+static __always_inline __u32 *tls_slot(__u32 tgid)
+{
+	return &tls_tgid_slot[tgid & (TT_TLS_SLOTS - 1)];
+}
+
 /* A probed TLS write runs in this process (called by on_tls_write). */
 static __always_inline void tls_probed(__u32 tgid)
 {
+	__u32 *slot = tls_slot(tgid);
 	__u8 one = 1;
 
-	if (!bpf_map_lookup_elem(&tls_tgids, &tgid))
-		bpf_map_update_elem(&tls_tgids, &tgid, &one, BPF_ANY);
+	if (*slot == tgid)
+		return;
+	if (!bpf_map_lookup_elem(&tls_tgids, &tgid) &&
+	    bpf_map_update_elem(&tls_tgids, &tgid, &one, BPF_ANY))
+		return;
+	*slot = tgid;
+}
+
+/* The process exits: its slot must not name it once its pid can be reused. */
+static __always_inline void tls_slot_forget(__u32 tgid)
+{
+	__u32 *slot = tls_slot(tgid);
+
+	if (*slot == tgid)
+		*slot = 0;
 }
 
 /*
@@ -47,7 +66,8 @@ static __always_inline void uncovered_check(int fd, __u64 head)
 
 	if (!is_tls_appdata(head) || !tgid_wanted(key.tgid))
 		return;
-	if (bpf_map_lookup_elem(&tls_tgids, &key.tgid))
+	/* a process the slot names is covered: no lookup */
+	if (*tls_slot(key.tgid) == key.tgid || bpf_map_lookup_elem(&tls_tgids, &key.tgid))
 		return;
 	/* reported already: a plain lookup, before the fd table walk and the LRU insert */
 	if (bpf_map_lookup_elem(&uncov_socks, &key))

@@ -33,7 +33,14 @@ $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 
 # Loaders: one C file each, built against the skeleton of their BPF object.
 $(BENCH_LOADERS): $(BENCH_DIR)/%: tests/bench/%.c $(BENCH_DIR)/%.skel.h
-	$(CC) $(BENCH_CFLAGS) -o $@ $< -lbpf -lelf -lz
+	$(CC) $(BENCH_CFLAGS) $(LOADER_INC) -o $@ $< $(LOADER_OBJS) -lbpf -lelf -lz $(LOADER_LIBS)
+
+# The empty call-site probe chooses its sites with the sensor's own code.
+EMPTY_UPROBE_OBJS := $(addprefix $(BUILD)/obj/elf/,elfsym.o probe_site.o probepoint.o)
+$(BENCH_DIR)/empty_uprobe: $(EMPTY_UPROBE_OBJS)
+$(BENCH_DIR)/empty_uprobe: LOADER_INC = $(INC_elf)
+$(BENCH_DIR)/empty_uprobe: LOADER_OBJS = $(EMPTY_UPROBE_OBJS)
+$(BENCH_DIR)/empty_uprobe: LOADER_LIBS = -lcapstone
 
 # TLS workloads link libssl dynamically so uprobes on libssl.so.3 see them.
 $(BENCH_DIR)/tls_client $(BENCH_DIR)/tls_server: $(BENCH_DIR)/%: tests/bench/%.c | $(BENCH_DIR)

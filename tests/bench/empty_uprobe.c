@@ -5,9 +5,15 @@
  * It is the "naive floor" the TLS benchmark compares the sensor against.
  * --probe PATH:SYMBOL adds the entry of any function of any file (a Go
  * executable's crypto/tls.(*Conn).Write for the Go benchmark).
+ * --call-site places the libssl probes where tokentap places its own: the
+ * same choice (user/elf/probe_site.c), a call inside the function the
+ * kernel emulates instead of the entry it single-steps. That is the floor
+ * tokentap's TLS probes are compared against.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +21,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "empty_uprobe.skel.h"
+#include "elfsym.h"
+#include "probe_site.h"
 
 #define DEFAULT_LIB "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 
@@ -34,10 +42,12 @@ static void on_signal(int sig)
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [--lib PATH] [--probe PATH:SYMBOL]...\n"
+		"Usage: %s [--lib PATH] [--call-site] [--probe PATH:SYMBOL]...\n"
 		"Attach an empty uprobe at the entry of SSL_write and SSL_write_ex\n"
 		"(all processes) and wait for SIGINT or SIGTERM. Needs root.\n\n"
 		"  -l, --lib PATH           libssl to probe (default %s)\n"
+		"  -c, --call-site          probe SSL_write and SSL_write_ex where tokentap\n"
+		"                           does (a call inside them when provably equivalent)\n"
 		"  -p, --probe PATH:SYMBOL  also the entry of SYMBOL in PATH (up to %d)\n"
 		"  -h, --help               show this help\n\n"
 		"Example:\n  %s --lib /usr/lib/x86_64-linux-gnu/libssl.so.3 \\\n"
@@ -45,16 +55,47 @@ static void usage(FILE *out, const char *prog)
 		prog, DEFAULT_LIB, MAX_EXTRA, prog);
 }
 
+/*
+ * File offsets of probed_funcs in lib at tokentap's probe sites (three
+ * arguments in their registers, as its SSL_write programs read them).
+ */
+static int call_site_offsets(const char *lib, uint64_t *offs)
+{
+	struct elf_func fn[N_FUNCS];
+	int found[N_FUNCS] = { 0 };
+	uint64_t target;
+	char why[96];
+	size_t i;
+
+	if (elf_find_funcs(lib, probed_funcs, N_FUNCS, fn, found) < 0) {
+		fprintf(stderr, "empty_uprobe: %s is not a readable ELF file\n", lib);
+		return -1;
+	}
+	for (i = 0; i < N_FUNCS; i++) {
+		if (!found[i]) {
+			fprintf(stderr, "empty_uprobe: no %s in %s\n", probed_funcs[i], lib);
+			return -1;
+		}
+		offs[i] = probe_site_offset(lib, &fn[i], 3, &target, why, sizeof(why));
+		fprintf(stderr, "empty_uprobe: %s at +%llu (%s)\n", probed_funcs[i],
+			(unsigned long long)(offs[i] - fn[i].offset), why);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lib", required_argument, NULL, 'l' },
 		{ "probe", required_argument, NULL, 'p' },
+		{ "call-site", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bpf_link *links[N_LINKS] = { NULL };
 	const char *paths[N_LINKS], *syms[N_LINKS];
+	uint64_t offs[N_LINKS] = { 0 };
+	bool call_site = false;
 	size_t n = 0, n_extra = 0;
 	char *extra[MAX_EXTRA];
 	const char *lib = DEFAULT_LIB;
@@ -63,7 +104,7 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "l:p:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:p:ch", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			lib = optarg;
@@ -76,6 +117,9 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			extra[n_extra++] = optarg;
+			break;
+		case 'c':
+			call_site = true;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -105,6 +149,8 @@ int main(int argc, char **argv)
 		paths[n] = lib;
 		syms[n++] = probed_funcs[i];
 	}
+	if (call_site && call_site_offsets(lib, offs) != 0)
+		goto out;
 	for (i = 0; i < n_extra; i++) {
 		char *colon = strrchr(extra[i], ':');
 
@@ -113,11 +159,11 @@ int main(int argc, char **argv)
 		syms[n++] = colon + 1;
 	}
 	for (i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = syms[i]);
+		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = offs[i] ? NULL : syms[i]);
 
 		/* pid -1: one attachment covers every process mapping the file. */
 		links[i] = bpf_program__attach_uprobe_opts(skel->progs.empty_uprobe,
-							   -1, paths[i], 0, &uopts);
+							   -1, paths[i], offs[i], &uopts);
 		if (!links[i]) {
 			fprintf(stderr, "empty_uprobe: attach %s in %s failed: %s\n",
 				syms[i], paths[i], strerror(errno));
@@ -125,8 +171,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	fprintf(stderr, "empty_uprobe: ready (%zu probes on %s and %zu other files)\n", n, lib,
-		n_extra);
+	fprintf(stderr, "empty_uprobe: ready (%zu probes on %s%s and %zu other files)\n", n, lib,
+		call_site ? " at tokentap's sites" : "", n_extra);
 	while (!stop)
 		pause();
 	ret = 0;

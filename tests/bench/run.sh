@@ -44,11 +44,12 @@ die() { echo "bench: $*" >&2; exit 1; }
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | write | write-tls | go-tls | h2 | replay | rss | drops | ingest | latency | fleet | query | gate) ;;
+	case $b in tls | tls-entry | write | write-tls | go-tls | h2 | replay | rss | drops | ingest | latency | fleet | query | gate) ;;
 	*) die "unknown benchmark in BENCH_ONLY: $b" ;;
 	esac
 done
-if selected tls || selected write || selected write-tls || selected go-tls || selected h2 ||
+if selected tls || selected tls-entry || selected write || selected write-tls || selected go-tls ||
+	selected h2 ||
 	selected latency || selected rss || selected drops; then
 	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
 	[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
@@ -56,7 +57,7 @@ fi
 for n in ROUNDS TLS_REQUESTS WRITES GO_REQUESTS H2_REQUESTS INGEST_BATCHES INGEST_EVENTS INGEST_TOKENS INGEST_RUNS; do
 	[[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
 done
-if selected tls || selected write || selected write-tls; then
+if selected tls || selected tls-entry || selected write || selected write-tls; then
 	for bin in tls_client tls_server write_load empty_uprobe write_floor; do
 		[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
 	done
@@ -148,6 +149,9 @@ start_sensor() {
 	none) return 0 ;;
 	empty) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" "${EMPTY_EXTRA[@]}" 2>"$err" &
 		pattern='empty_uprobe: ready' ;;
+	# the same empty program where tokentap probes: its own choice of call site
+	callsite) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" --call-site 2>"$err" &
+		pattern='empty_uprobe: ready' ;;
 	floor) "${run[@]}" "$BENCH/write_floor" 2>"$err" & pattern='write_floor: ready' ;;
 	tokentap)
 		TAP_RUNS=$((TAP_RUNS + 1))
@@ -198,7 +202,7 @@ run_mode() {
 	start_sensor "$mode" "$name"
 	[ -n "$SENSOR_PID" ] && t0=$(cpu_ticks "$SENSOR_PID")
 	case $name in
-	tls) out=$("${PIN[@]}" "$BENCH/tls_client" --port "$TLS_PORT" -n "$TLS_REQUESTS") ;;
+	tls | tls-entry) out=$("${PIN[@]}" "$BENCH/tls_client" --port "$TLS_PORT" -n "$TLS_REQUESTS") ;;
 	write) out=$("${PIN[@]}" "$BENCH/write_load" -n "$WRITES" -s 64) ;;
 	write-tls) out=$("${PIN[@]}" "$BENCH/write_load" -n "$WRITES" -s 64 --tls-record --udp) ;;
 	go-tls) out=$("${PIN[@]}" "$BENCH/go_tls_client" -port "$TLS_PORT" -n "$GO_REQUESTS") ;;
@@ -347,7 +351,7 @@ echo "tokentap bench ($BENCH_ONLY): $ROUNDS rounds; workloads pinned to CPU $BEN
 	"sensor: $TOKENTAP; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULT=0
 
-if selected tls || selected go-tls || selected h2; then
+if selected tls || selected tls-entry || selected go-tls || selected h2; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-subj /CN=localhost -days 1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 		2>/dev/null || die "cannot generate a certificate"
@@ -373,15 +377,24 @@ stop_server() {
 	SERVER_PID=
 }
 
-if selected tls || selected go-tls; then
+if selected tls || selected tls-entry || selected go-tls; then
 	start_server tls "$BENCH/tls_server" --cert "$TMP/cert.pem" --key "$TMP/key.pem"
 	TLS_PORT=$PORT
 fi
 
+# The floor is an empty program at the very instructions tokentap probes.
 if selected tls; then
 	echo "TLS: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
-	bench tls empty
+	bench tls callsite
 	report tls "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
+		callsite ns/request 1.15
+fi
+
+# The naive floor: an empty program at the functions' entries (single-stepped).
+if selected tls-entry; then
+	echo "tls-entry: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
+	bench tls-entry empty
+	report tls-entry "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
 		empty ns/request 0.4
 fi
 

@@ -21,6 +21,7 @@
 #include "elfrust.h"
 #include "attach_go.h"
 #include "log.h"
+#include "probe_site.h"
 #include "probepoint.h"
 #include "exe_cache.h"
 #include "link_reaper.h"
@@ -119,27 +120,19 @@ static struct attach_file *add_file(struct attacher *a, dev_t dev, ino_t ino)
 static uint64_t probe_offset(struct attacher *a, const char *path, const char *name,
 			     const struct elf_func *fn, uint64_t *call_target)
 {
-	uint8_t code[CODE_MAX];
-	ssize_t got;
-	uint64_t delta;
+	uint64_t off;
 	char why[96];
 
 	*call_target = 0;
-	/*
-	 * The analysis needs the whole function: its end is where a call to a
-	 * noreturn function (__stack_chk_fail) is recognised.
-	 */
-	if (a->entry_probes || fn->size == 0 || fn->size > CODE_MAX)
+	if (a->entry_probes)
 		return fn->offset;
-	got = elf_read_bytes(path, fn->offset, code, fn->size);
-	if (got != (ssize_t)fn->size)
-		return fn->offset;
-	delta = probe_point_choose(code, (size_t)got, fn->vaddr, 3, call_target, why, sizeof(why));
+	off = probe_site_offset(path, fn, 3, call_target, why, sizeof(why));
 	if (a->verbose)
-		log_info("%s: %s at +%llu (%s)", path, name, (unsigned long long)delta, why);
-	if (delta)
+		log_info("%s: %s at +%llu (%s)", path, name, (unsigned long long)(off - fn->offset),
+			 why);
+	if (off != fn->offset)
 		a->probes_at_call++;
-	return fn->offset + delta;
+	return off;
 }
 
 /*
