@@ -456,6 +456,21 @@ static int64_t *returned_ids(const PGresult *r, size_t *n)
 	return ids;
 }
 
+/* Runs statement st of the observations and returns the ids it answered, sorted; NULL on error. */
+static int64_t *run_for_ids(struct apply_ctx *c, int st, struct pg_params *p, size_t *n)
+{
+	PGresult *r = pg_run(&c->s->pc, &stmts, st, p, &c->e, "observation");
+	int64_t *ids;
+
+	if (!r)
+		return NULL;
+	ids = returned_ids(r, n);
+	PQclear(r);
+	if (!ids)
+		snprintf(c->e.buf, c->e.len, "out of memory");
+	return ids;
+}
+
 /*
  * Upserts the merged observations not stored yet, at most one per id per
  * statement; those whose id belonged to another identity move to their
@@ -467,7 +482,6 @@ static int store_obs(struct apply_ctx *c, size_t n)
 		struct pg_params p = { 0 };
 		int64_t prev = 0, *ids;
 		size_t rows = 0, n_ids;
-		PGresult *r;
 
 		qsort(c->obs, n, sizeof(*c->obs), obs_id_cmp);
 		begin_columns(c, "ittitttt" "itit" "i" "ttt" "iii");
@@ -482,15 +496,9 @@ static int store_obs(struct apply_ctx *c, size_t n)
 			return 0;
 		if (bind_columns(c, &p, 19) < 0)
 			return -1;
-		r = pg_run(&c->s->pc, &stmts, AP_OBS_UPSERT, &p, &c->e, "observation");
-		if (!r)
+		ids = run_for_ids(c, AP_OBS_UPSERT, &p, &n_ids);
+		if (!ids)
 			return -1;
-		ids = returned_ids(r, &n_ids);
-		PQclear(r);
-		if (!ids) {
-			snprintf(c->e.buf, c->e.len, "out of memory");
-			return -1;
-		}
 		rows = 0;
 		for (size_t i = 0; i < n; i++) {
 			struct obs_note *o = &c->obs[i];
@@ -522,7 +530,6 @@ static int update_known(struct apply_ctx *c, size_t n)
 	struct pg_params p = { 0 };
 	size_t rows = 0, n_ids;
 	int64_t *ids;
-	PGresult *r;
 
 	pthread_mutex_lock(&c->st->verified_lock);
 	for (size_t i = 0; i < n; i++) {
@@ -555,15 +562,9 @@ static int update_known(struct apply_ctx *c, size_t n)
 		return -1;
 	/* $1 is the batch's node, not a column */
 	pg_text(&p, 1, c->b->node);
-	r = pg_run(&c->s->pc, &stmts, AP_OBS_COUNTERS, &p, &c->e, "observation");
-	if (!r)
+	ids = run_for_ids(c, AP_OBS_COUNTERS, &p, &n_ids);
+	if (!ids)
 		return -1;
-	ids = returned_ids(r, &n_ids);
-	PQclear(r);
-	if (!ids) {
-		snprintf(c->e.buf, c->e.len, "out of memory");
-		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct obs_note *o = &c->obs[i];
 
