@@ -16,6 +16,10 @@
 #include "sensor_options.h"
 #include "tokentap.h"
 
+#ifndef TOKENTAP_VERSION
+#define TOKENTAP_VERSION "0"
+#endif
+
 static const char usage[] =
 "Usage: tokentap [OPTION]...\n"
 "See every API credential (Authorization and API-key headers, credential query\n"
