@@ -52,8 +52,8 @@ $(BENCH_DIR)/write_load: tests/bench/write_load.c | $(BENCH_DIR)
 $(BENCH_DIR)/exec_loop: tests/bench/exec_loop.c | $(BENCH_DIR)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -ldl
 
-$(BENCH_DIR)/rss_load: tests/bench/rss_load.c | $(BENCH_DIR)
-	$(CC) $(BENCH_CFLAGS) -o $@ $<
+$(BENCH_DIR)/rss_load: tests/bench/rss_load.c user/common/numarg.c | $(BENCH_DIR)
+	$(CC) $(BENCH_CFLAGS) -Iuser/common -o $@ $^
 
 # Standard library only; a private cache in the build directory. Not
 # stripped: the empty-uprobe floor finds crypto/tls.(*Conn).Write by symbol.

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "numarg.h"
+
 #define TOKEN_RANDOM_LEN 36
 #define TOKEN_LEN (4 + TOKEN_RANDOM_LEN)
 #define MAX_PROCS 4096
@@ -34,19 +37,6 @@
 #define MAX_ROUNDS 1000
 
 static const char base62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-static int parse_uint(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* GitHub-PAT-shaped tokens, so the sensor classifies them like real ones. */
 static int make_tokens(char *toks, size_t n)
@@ -115,16 +105,18 @@ static int client(int idx, long procs, long tokens, long rounds, const char *tok
 int main(int argc, char **argv)
 {
 	long procs = 1000, tokens = 10000, rounds = 2;
+	uint64_t v;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "p:t:r:")) != -1) {
 		long *dst = opt == 'p' ? &procs : opt == 't' ? &tokens : opt == 'r' ? &rounds : NULL;
 		long max = opt == 'p' ? MAX_PROCS : opt == 't' ? MAX_TOKENS : MAX_ROUNDS;
 
-		if (!dst || parse_uint(optarg, 1, max, dst)) {
+		if (!dst || numarg_uint(optarg, 1, (uint64_t)max, &v)) {
 			fprintf(stderr, "usage: rss_load [-p PROCS] [-t TOKENS] [-r ROUNDS]\n");
 			return 2;
 		}
+		*dst = (long)v;
 	}
 	if (tokens < procs) {
 		fprintf(stderr, "rss_load: fewer tokens than processes\n");
