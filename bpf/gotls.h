@@ -42,10 +42,26 @@ struct tt_go_bin {
 	 * HTTP/2 as well (each request would be counted twice).
 	 */
 	unsigned int hf_hooked;
+	/*
+	 * The HTTP/2 client's encodeHeaders(req *http.Request, ...) is probed
+	 * instead of the encoder: one trap per request. The offsets below are
+	 * this Go version's net/http.Request and net/url.URL fields (strings
+	 * and pointers), and req.Header is a runtime.hmap (Go < 1.24).
+	 */
+	unsigned int h2req_hooked;
+	unsigned int req_method_off;  /* Request.Method string */
+	unsigned int req_url_off;     /* Request.URL *url.URL */
+	unsigned int req_header_off;  /* Request.Header map[string][]string */
+	unsigned int req_host_off;    /* Request.Host string */
+	unsigned int url_scheme_off;  /* URL.Scheme string */
+	unsigned int url_host_off;    /* URL.Host string */
+	unsigned int url_path_off;    /* URL.Path string */
+	unsigned int url_rawpath_off; /* URL.RawPath string */
+	unsigned int url_query_off;   /* URL.RawQuery string */
 };
 
 /* The sensor writes this struct into go_bins and the probe reads it. */
-_Static_assert(sizeof(struct tt_go_bin) == 40, "struct tt_go_bin size");
+_Static_assert(sizeof(struct tt_go_bin) == 80, "struct tt_go_bin size");
 TT_LAYOUT(struct tt_go_bin, abi, 0);
 TT_LAYOUT(struct tt_go_bin, has_fd_offsets, 4);
 TT_LAYOUT(struct tt_go_bin, tcpconn_close, 8);
@@ -55,5 +71,7 @@ TT_LAYOUT(struct tt_go_bin, itab_fun0_off, 24);
 TT_LAYOUT(struct tt_go_bin, tcpconn_fd_off, 28);
 TT_LAYOUT(struct tt_go_bin, netfd_sysfd_off, 32);
 TT_LAYOUT(struct tt_go_bin, hf_hooked, 36);
+TT_LAYOUT(struct tt_go_bin, h2req_hooked, 40);
+TT_LAYOUT(struct tt_go_bin, url_query_off, 76);
 
 #endif

@@ -18,6 +18,7 @@
 #include "tls.bpf.h"
 #include "rustls.bpf.h"
 #include "gotls.bpf.h"
+#include "goh2.bpf.h"
 #include "javatls.bpf.h"
 #include "plaintext.bpf.h"
 #include "proc.bpf.h"

@@ -52,6 +52,34 @@ enum tt_event_flags {
 	TT_F_H2 = 1 << 7,        /* an HTTP/2 frame stream (TLS session marked by its preface or a HEADERS frame) */
 	TT_F_HFIELD = 1 << 8,    /* one HTTP/2 header field before HPACK encoding: name, NUL, value; conn: the encoder */
 	TT_F_HELD = 1 << 9,      /* TT_EV_MMAP: the process was sent SIGSTOP until its TLS library is attached */
+	TT_F_HBLOCK = 1 << 10,   /* a whole HTTP/2 request's header fields before HPACK encoding,
+				  * as tt_hb_rec records; conn: the client connection (Go) */
+};
+
+/*
+ * TT_F_HBLOCK data: records, each this 4-byte head, then name_len bytes of
+ * name (TT_HB_HEADER only: the pseudo-fields are named by their kind),
+ * then the value's bytes. A value longer than TT_HB_VALUE_MAX is cut there
+ * and its head carries TT_HB_CUT; a cut value is never fingerprinted.
+ */
+enum tt_hb_kind {
+	TT_HB_HEADER = 0,    /* a request header, name as the program set it */
+	TT_HB_AUTHORITY = 1, /* :authority */
+	TT_HB_METHOD = 2,    /* :method; empty means GET */
+	TT_HB_SCHEME = 3,    /* :scheme */
+	TT_HB_PATH = 4,      /* the URL's path, decoded */
+	TT_HB_RAWPATH = 5,   /* the URL's path as escaped on the wire, when it differs */
+	TT_HB_QUERY = 6,     /* the URL's raw query, without '?' */
+	TT_HB_KIND_MAX,
+};
+
+#define TT_HB_VALUE_MAX 8192
+#define TT_HB_CUT 0x8000
+
+struct tt_hb_rec {
+	unsigned char kind;       /* enum tt_hb_kind */
+	unsigned char name_len;
+	unsigned short value_len; /* bytes that follow the name; TT_HB_CUT: cut */
 };
 
 enum tt_tls_lib {
@@ -135,6 +163,7 @@ TT_LAYOUT(struct tt_addr, port, 2);
 TT_LAYOUT(struct tt_addr, addr, 4);
 
 _Static_assert(sizeof(struct tt_event_hdr) == 120, "struct tt_event_hdr size");
+_Static_assert(sizeof(struct tt_hb_rec) == 4, "struct tt_hb_rec size");
 TT_LAYOUT(struct tt_event_hdr, kind, 0);
 TT_LAYOUT(struct tt_event_hdr, flags, 4);
 TT_LAYOUT(struct tt_event_hdr, ts_ns, 8);

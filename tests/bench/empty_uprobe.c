@@ -8,7 +8,10 @@
  * --call-site places the libssl probes where tokentap places its own: the
  * same choice (user/elf/probe_site.c), a call inside the function the
  * kernel emulates instead of the entry it single-steps. That is the floor
- * tokentap's TLS probes are compared against.
+ * tokentap's TLS probes are compared against. With --call-site, a --probe
+ * of a Go function goes where tokentap puts its Go probes too: the jbe of
+ * the function's stack check (probe_go_stack_check), emulated, not the
+ * entry.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +26,7 @@
 #include "empty_uprobe.skel.h"
 #include "elfsym.h"
 #include "probe_site.h"
+#include "probepoint.h"
 
 #define DEFAULT_LIB "/usr/lib/x86_64-linux-gnu/libssl.so.3"
 
@@ -47,7 +51,9 @@ static void usage(FILE *out, const char *prog)
 		"(all processes) and wait for SIGINT or SIGTERM. Needs root.\n\n"
 		"  -l, --lib PATH           libssl to probe (default %s)\n"
 		"  -c, --call-site          probe SSL_write and SSL_write_ex where tokentap\n"
-		"                           does (a call inside them when provably equivalent)\n"
+		"                           does (a call inside them when provably equivalent),\n"
+		"                           and each --probe of a Go function at the jbe of its\n"
+		"                           stack check, as tokentap's Go probes\n"
 		"  -p, --probe PATH:SYMBOL  also the entry of SYMBOL in PATH (up to %d)\n"
 		"  -h, --help               show this help\n\n"
 		"Example:\n  %s --lib /usr/lib/x86_64-linux-gnu/libssl.so.3 \\\n"
@@ -81,6 +87,27 @@ static int call_site_offsets(const char *lib, uint64_t *offs)
 			(unsigned long long)(offs[i] - fn[i].offset), why);
 	}
 	return 0;
+}
+
+/*
+ * The file offset tokentap's Go probes would use for sym in path: the
+ * stack check's jbe when the prologue has one, else 0 (the entry, by name).
+ */
+static uint64_t go_site_offset(const char *path, const char *sym)
+{
+	const char *names[1] = { sym };
+	struct elf_func fn;
+	int found = 0;
+	uint8_t code[32];
+	uint64_t delta;
+
+	if (elf_find_funcs(path, names, 1, &fn, &found) < 0 || !found ||
+	    elf_read_bytes(path, fn.offset, code, sizeof(code)) != (ssize_t)sizeof(code))
+		return 0;
+	delta = probe_go_stack_check(code, sizeof(code), fn.vaddr);
+	fprintf(stderr, "empty_uprobe: %s at +%llu (%s)\n", sym, (unsigned long long)delta,
+		delta ? "stack-check jbe" : "entry");
+	return delta ? fn.offset + delta : 0;
 }
 
 int main(int argc, char **argv)
@@ -156,7 +183,10 @@ int main(int argc, char **argv)
 
 		*colon = '\0';
 		paths[n] = extra[i];
-		syms[n++] = colon + 1;
+		syms[n] = colon + 1;
+		if (call_site)
+			offs[n] = go_site_offset(paths[n], syms[n]);
+		n++;
 	}
 	for (i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = offs[i] ? NULL : syms[i]);

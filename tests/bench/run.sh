@@ -150,7 +150,8 @@ start_sensor() {
 	empty) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" "${EMPTY_EXTRA[@]}" 2>"$err" &
 		pattern='empty_uprobe: ready' ;;
 	# the same empty program where tokentap probes: its own choice of call site
-	callsite) "${run[@]}" "$BENCH/empty_uprobe" --lib "$LIBSSL" --call-site 2>"$err" &
+	callsite) "${run[@]}" "$BENCH/empty_uprobe" --lib "${EMPTY_LIB:-$LIBSSL}" --call-site \
+		"${EMPTY_EXTRA[@]}" 2>"$err" &
 		pattern='empty_uprobe: ready' ;;
 	floor) "${run[@]}" "$BENCH/write_floor" 2>"$err" & pattern='write_floor: ready' ;;
 	tokentap)
@@ -399,26 +400,35 @@ if selected tls-entry; then
 fi
 
 # The Go client against the same C server: the floor probes the server's
-# SSL_write and SSL_write_ex and the client's crypto/tls.(*Conn).Write.
+# SSL_write and SSL_write_ex and the client's crypto/tls.(*Conn).Write,
+# each where tokentap does (Go: the jbe of the stack check).
 if selected go-tls; then
 	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write")
 	echo "go-tls: $GO_REQUESTS keep-alive requests per run (one crypto/tls Write each)..." >&2
-	bench go-tls empty
+	bench go-tls callsite
 	report go-tls "Go crypto/tls keep-alive request, $GO_REQUESTS per run, Go client, C server" \
-		empty ns/request n/a
+		callsite ns/request 1.15
 	EMPTY_EXTRA=()
 fi
 if [ -n "$SERVER_PID" ]; then stop_server; fi
 
 # Go net/http over HTTP/2 against node's http2 server: every request on one
-# connection, so after the first the token is an HPACK table index.
+# connection, so after the first the token is an HPACK table index. The
+# floor: empty probes where tokentap probes, node's own OpenSSL (it links
+# it statically) and the client's crypto/tls Write and encodeHeaders, once
+# per request (the HPACK encoder is not probed).
 if selected h2; then
 	start_server h2 "$NODE" "$HERE/../e2e/h2_server.js" "$TMP/cert.pem" "$TMP/key.pem"
 	H2_PORT=$PORT
+	EMPTY_LIB=$(readlink -f "$NODE")
+	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write"
+		--probe "$BENCH/go_tls_client:net/http.(*http2ClientConn).encodeHeaders")
 	echo "h2: $H2_REQUESTS HTTP/2 requests per run on one connection..." >&2
-	bench2 h2
-	report2 h2 "HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection" \
-		ns/request
+	bench h2 callsite
+	report h2 "HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection" \
+		callsite ns/request 1.15
+	EMPTY_EXTRA=()
+	EMPTY_LIB=
 	stop_server
 fi
 

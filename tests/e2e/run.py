@@ -132,6 +132,13 @@ def bpf_missing_status():
     return "FAIL" if os.environ.get("TOKENTAP_REQUIRE_BPF") == "1" else "SKIP"
 
 
+def skip_or_fail_all(names, why):
+    """Records every test of names as bpf_missing_status(), with why: the sensor did not start."""
+    status = bpf_missing_status()
+    for n in names:
+        R.record(n, status, why)
+
+
 def preflight(names, needs=(), binary=None, build_hint="make all"):
     """Whether the BPF tests names can run here. When they cannot, each is
     recorded once: not root or a missing tool of needs ((path, why) pairs)
@@ -1486,7 +1493,7 @@ def run_sensor_group(group):
         why = ctx.sensor.wait_ready()
         if why:
             ctx.sensor.stop()
-            skip_or_fail_all(why)
+            skip_or_fail_all(full, why)
             return
         after = []
         run_scenarios(ctx, group, SCENARIOS, after)

@@ -415,7 +415,7 @@ def run_group(name, args, binary_fn, env_extra, scenarios):
         why = ctx.sensor.wait_ready()
         if why:
             ctx.sensor.stop()
-            skip_or_fail_all(why)
+            base.skip_or_fail_all(full, why)
             return
         after = []
         for n, fn in scenarios:

@@ -184,10 +184,7 @@ def scenarios_for(jvm_attr):
     return [("urlconnection", urlconn), ("httpclient_http1", http1), ("httpclient_http2", http2)]
 
 
-def skip_or_fail_all(names, why):
-    status = base.bpf_missing_status()
-    for n in names:
-        R.record(n, status, why)
+skip_or_fail_all = base.skip_or_fail_all
 
 
 def group_java(ctx):

@@ -302,7 +302,7 @@ def run_group(group):
         why = ctx.sensor.wait_ready()
         if why:
             ctx.sensor.stop()
-            skip_or_fail_all(why)
+            base.skip_or_fail_all(full, why)
             return
         after = []
         base.run_scenarios(ctx, group, SCENARIOS, after)

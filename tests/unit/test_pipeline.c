@@ -514,6 +514,91 @@ static void test_go_hfields_next_and_quiet(void **state)
 	output(t);
 }
 
+/* go_h2_req(): one record of a whole request's block. */
+static size_t hb_rec(uint8_t *at, unsigned kind, const char *name, const char *value)
+{
+	size_t nl = name ? strlen(name) : 0, vl = strlen(value);
+	struct tt_hb_rec r = { (unsigned char)kind, (unsigned char)nl, (unsigned short)vl };
+
+	memcpy(at, &r, sizeof(r));
+	memcpy(at + sizeof(r), name ? name : "", nl);
+	memcpy(at + sizeof(r) + nl, value, vl);
+	return sizeof(r) + nl + vl;
+}
+
+/* A whole request at once, keyed by the client connection (here ENC_PTR). */
+static void hblock(struct t *t, const char *path, const char *query, unsigned extra)
+{
+	struct tt_data_event *e = new_event();
+	char bearer[TOK_MAX + 16];
+	size_t n = 0;
+
+	snprintf(bearer, sizeof(bearer), "Bearer %s", t->tok);
+	hdr(t, &e->h, TT_EV_DATA, TT_F_TLS | TT_F_HBLOCK | extra, -1, ENC_PTR);
+	e->h.tls_lib = TT_LIB_GO;
+	n += hb_rec(e->data + n, TT_HB_AUTHORITY, NULL, "api.github.com");
+	n += hb_rec(e->data + n, TT_HB_METHOD, NULL, "");
+	n += hb_rec(e->data + n, TT_HB_SCHEME, NULL, "https");
+	n += hb_rec(e->data + n, TT_HB_PATH, NULL, path);
+	if (query)
+		n += hb_rec(e->data + n, TT_HB_QUERY, NULL, query);
+	n += hb_rec(e->data + n, TT_HB_HEADER, "User-Agent", "Go-http-client/2.0");
+	n += hb_rec(e->data + n, TT_HB_HEADER, "Authorization", bearer);
+	e->h.len = (unsigned)n;
+	e->h.orig_len = e->h.len;
+	submit(t, e, sizeof(e->h) + e->h.len);
+	free(e);
+}
+
+/*
+ * Go's once-per-request block: a request with Go's names lowercased and
+ * the method it defaults to, bound by the thread's next TLS write; a block
+ * with no write ends at the next block; a malformed one is refused.
+ */
+static void test_go_hblock(void **state)
+{
+	struct t *t = *state;
+	const struct pipeline_stats *st = pipeline_stats(t->p);
+	struct tt_data_event *e;
+
+	hblock(t, "/user", "page=2", 0);
+	assert_int_equal(t->nseen, 0);
+	hfend(t, SSL_PTR, ENC_PTR);
+	assert_int_equal(t->nseen, 1);
+	expect_fingerprint(t, &t->seen[0]);
+	assert_string_equal(t->seen[0].method, "GET");
+	assert_string_equal(t->seen[0].path, "/user?page=");
+	assert_string_equal(t->seen[0].host, "api.github.com");
+	assert_string_equal(t->seen[0].header, "authorization");
+	assert_string_equal(t->seen[0].dst, "93.184.216.34:443");
+	assert_string_equal(t->seen[0].tls_library, "go");
+	assert_int_equal(st->requests, 1);
+
+	/* no write seen: the next block closes it, without an address */
+	hblock(t, "/a", NULL, 0);
+	hblock(t, "/b", NULL, 0);
+	assert_int_equal(st->requests, 2);
+	pipeline_tick(t->p, t->now + 100 * MS);
+	assert_int_equal(st->requests, 3);
+
+	/* a block the probe could not copy whole still counts what it holds */
+	hblock(t, "/c", NULL, TT_F_TRUNC);
+	hfend(t, SSL_PTR, ENC_PTR);
+	assert_int_equal(st->requests, 4);
+	assert_int_equal(st->headers_truncated, 1);
+	assert_int_equal(st->credentials, 4);
+
+	/* a record running past the block */
+	e = new_event();
+	hdr(t, &e->h, TT_EV_DATA, TT_F_TLS | TT_F_HBLOCK, -1, ENC_PTR);
+	e->h.len = (unsigned)hb_rec(e->data, TT_HB_HEADER, "Authorization", "Bearer x") - 1;
+	submit(t, e, sizeof(e->h) + e->h.len);
+	free(e);
+	assert_int_equal(st->bad_events, 1);
+	assert_int_equal(st->requests, 4);
+	output(t);
+}
+
 /* Usage counts go out once per interval, and only for triples used in it. */
 static void test_usage_flush_per_interval(void **state)
 {
@@ -800,6 +885,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tls_handshake_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_h2_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_go_hfields_grouped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_go_hblock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_go_hfields_next_and_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_usage_flush_per_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_events, setup, teardown),

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * HTTP/2 header fields captured one at a time before HPACK encoding (Go's
- * hpack.(*Encoder).WriteField, TT_F_HFIELD), grouped per encoder into
- * requests. A group ends when a field opens the next request, when the
- * encoding thread writes to its TLS session (TT_EV_HFEND, which also gives
- * the addresses), or when the fields go quiet (HF_QUIET_NS, pipeline.c).
+ * HTTP/2 header fields captured before HPACK encoding, grouped per
+ * connection into requests: one at a time (Go's hpack.(*Encoder).
+ * WriteField, TT_F_HFIELD; conn the encoder), or a whole request at once
+ * (Go's encodeHeaders, TT_F_HBLOCK; conn the client connection). A group
+ * ends when a field or block opens the next request, when the encoding
+ * thread writes to its TLS session (TT_EV_HFEND, which also gives the
+ * addresses), or when the fields go quiet (HF_QUIET_NS, pipeline.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "hfblock.h"
 #include "hfgroup.h"
 #include "http2.h"
 #include "pipeline_internal.h"
@@ -46,6 +49,23 @@ void h2_fields_complete(struct pipeline *p, struct session *s)
 	complete_via(p, s, NULL);
 }
 
+/* Opens the session's group for a request whose first event is h. false: none left. */
+static bool group_open(struct pipeline *p, struct session *s, const struct tt_event_hdr *h)
+{
+	if (p->nhf >= HF_GROUP_MAX) {
+		p->st.session_overflow++;
+		return false;
+	}
+	s->hf = malloc(sizeof(*s->hf));
+	if (!s->hf)
+		return false;
+	s->hf->n = s->hf->used = 0;
+	s->hf->regular = s->hf->lost = false;
+	s->hf_h = *h;
+	p->nhf++;
+	return true;
+}
+
 /* One header field captured before HPACK encoding (Go's hpack.(*Encoder).WriteField). */
 void h2_fields_add(struct pipeline *p, const struct tt_data_event *e)
 {
@@ -65,19 +85,8 @@ void h2_fields_add(struct pipeline *p, const struct tt_data_event *e)
 	if (s->hf && hf_opens_next(s->hf, name, nl))
 		h2_fields_complete(p, s);
 	s->last_ns = (int64_t)h->ts_ns;
-	if (!s->hf) {
-		if (p->nhf >= HF_GROUP_MAX) {
-			p->st.session_overflow++;
-			return;
-		}
-		s->hf = malloc(sizeof(*s->hf));
-		if (!s->hf)
-			return;
-		s->hf->n = s->hf->used = 0;
-		s->hf->regular = s->hf->lost = false;
-		s->hf_h = *h;
-		p->nhf++;
-	}
+	if (!s->hf && !group_open(p, s, h))
+		return;
 	/* a cut value is never fingerprinted: the field is left out */
 	if (h->flags & TT_F_TRUNC) {
 		p->st.headers_truncated++;
@@ -85,6 +94,40 @@ void h2_fields_add(struct pipeline *p, const struct tt_data_event *e)
 		return;
 	}
 	hf_add(s->hf, name, nl, value, vl);
+}
+
+/*
+ * A whole request's fields (Go's encodeHeaders). The request is complete,
+ * but its address comes with the thread's next TLS write (TT_EV_HFEND):
+ * it waits for that, as a group of single fields does.
+ */
+void h2_fields_block(struct pipeline *p, const struct tt_data_event *e)
+{
+	const struct tt_event_hdr *h = &e->h;
+	struct session *s = session_get(p, h->pid, h->conn | HF_CONN, true);
+
+	if (!s)
+		return;
+	s->bound = true;
+	/* the previous request on this connection never met its write */
+	if (s->hf)
+		h2_fields_complete(p, s);
+	s->last_ns = (int64_t)h->ts_ns;
+	if (!group_open(p, s, h))
+		return;
+	if (hb_parse(e->data, h->len, s->hf) != 0) {
+		p->st.bad_events++;
+		hf_reset(s->hf);
+		free(s->hf);
+		s->hf = NULL;
+		p->nhf--;
+		return;
+	}
+	/* fields the probe could not copy: what it did copy still counts */
+	if (h->flags & TT_F_TRUNC) {
+		p->st.headers_truncated++;
+		s->hf->lost = true;
+	}
 }
 
 /*

@@ -43,11 +43,13 @@ static void handle_data(struct pipeline *p, const struct tt_data_event *e, size_
 	const struct tt_event_hdr *h = &e->h;
 
 	if (h->len > TT_DATA_MAX || sizeof(*h) + h->len > size ||
-	    !(h->flags & (TT_F_START | TT_F_CONT | TT_F_H2 | TT_F_HFIELD))) {
+	    !(h->flags & (TT_F_START | TT_F_CONT | TT_F_H2 | TT_F_HFIELD | TT_F_HBLOCK))) {
 		p->st.bad_events++;
 		return;
 	}
-	if (h->flags & TT_F_HFIELD)
+	if (h->flags & TT_F_HBLOCK)
+		h2_fields_block(p, e);
+	else if (h->flags & TT_F_HFIELD)
 		h2_fields_add(p, e);
 	else if (h->flags & TT_F_H2)
 		h2_stream_feed(p, e);

@@ -10,7 +10,8 @@
  *   session_table.c     (pid, conn) -> its struct session
  *   h1_stream.c         HTTP/1 header bytes -> a request
  *   h2_stream.c         HTTP/2 frames -> a request (in the HTTP/1 shape)
- *   h2_fields.c         Go encoder header fields -> a request
+ *   h2_fields.c         Go encoder header fields, or a whole request's -> a request
+ *   hfblock.c           a whole request's records (TT_F_HBLOCK) -> fields
  *   request_sighting.c  a request -> its credentials -> sightings
  *   class_cache.c       a credential's classification, once per credential
  *   tls_park.c          a TLS sighting held for its bind or a retry
@@ -123,6 +124,7 @@ void h2_stream_drop(struct pipeline *p, struct session *s);
 
 /* h2_fields.c */
 void h2_fields_add(struct pipeline *p, const struct tt_data_event *e);
+void h2_fields_block(struct pipeline *p, const struct tt_data_event *e);
 void h2_fields_end(struct pipeline *p, const struct tt_data_event *e, size_t size);
 /* Reports the session's field group, if any, with no address; frees it. */
 void h2_fields_complete(struct pipeline *p, struct session *s);

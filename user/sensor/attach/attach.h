@@ -40,7 +40,7 @@ struct attach_file {
 	unsigned lib;           /* enum tt_tls_lib */
 	struct uprobe_link *links[PROBE_MAX];
 	struct uprobe_link *go_link;  /* Go crypto/tls (attach_go.h) */
-	struct uprobe_link *go_hf_links[2];  /* Go hpack.(*Encoder).WriteField, std and x/net */
+	struct uprobe_link *go_hf_links[2];  /* Go HTTP/2 headers: encodeHeaders or hpack WriteField, std and x/net */
 	bool keep;              /* found by the startup glob: never released */
 	bool released;          /* links destroyed: no process mapped it any more */
 	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */

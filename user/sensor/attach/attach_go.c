@@ -30,7 +30,11 @@ static const char *const go_funcs[] = {
 	"net.(*TCPConn).Close",
 	"vendor/golang.org/x/net/http2/hpack.(*Encoder).WriteField",
 	"golang.org/x/net/http2/hpack.(*Encoder).WriteField",
+	"net/http.(*http2ClientConn).encodeHeaders",
+	"golang.org/x/net/http2.(*ClientConn).encodeHeaders",
+	"google.golang.org/grpc/internal/transport.(*loopyWriter).writeHeader",
 };
+enum { GO_F_WRITE, GO_F_CLOSE, GO_F_HF, GO_F_EH = GO_F_HF + 2, GO_F_GRPC = GO_F_EH + 2 };
 #define GO_NFUNCS (sizeof(go_funcs) / sizeof(go_funcs[0]))
 
 /*
@@ -51,6 +55,27 @@ static const struct {
 	unsigned conn_itab, conn_data, itab_fun0, tcpconn_fd, netfd_sysfd;
 } go_layouts[] = {
 	{ 1, 19, 0, 8, 24, 0, 16 },
+};
+
+/*
+ * What the once-per-request HTTP/2 probe (goh2.bpf.h) reads, per Go
+ * release: http2ClientConn.encodeHeaders(req *Request, addGzipHeader bool,
+ * trailers string, contentLength int64) with cc in RAX and req in RBX;
+ * the net/http.Request and net/url.URL field offsets; and req.Header as a
+ * runtime.hmap of map[string][]string buckets. A release not listed keeps
+ * the encoder probe.
+ *
+ * Go 1.19 (src/net/http/request.go, src/net/url/url.go, unsafe.Offsetof
+ * of a go1.19.8 build; src/runtime/map.go; src/net/http/h2_bundle.go):
+ *   Request { Method 0, URL 16, Header 56, Host 128 }
+ *   URL     { Scheme 0, Host 40, Path 56, RawPath 72, RawQuery 96 }
+ */
+static const struct {
+	int major, minor;
+	unsigned req_method, req_url, req_header, req_host;
+	unsigned url_scheme, url_host, url_path, url_rawpath, url_query;
+} go_req_layouts[] = {
+	{ 1, 19, 0, 16, 56, 128, 0, 40, 56, 72, 96 },
 };
 
 int go_version_parse(const char *v, int *major, int *minor)
@@ -172,13 +197,19 @@ static void find_in_pclntab(Elf *elf, struct go_exe_info *info)
 	if (gopclntab_find(d->d_buf, d->d_size, go_funcs, GO_NFUNCS, entries, found) <= 0)
 		return;
 	info->from_pclntab = 1;
-	if (found[0] && elf_vaddr_to_offset(elf, entries[0], 1, &info->write_offset) == 0)
-		info->write_vaddr = entries[0];
-	if (found[1])
-		info->tcpconn_close = entries[1];
-	for (int k = 0; k < 2; k++)
-		if (found[2 + k] && elf_vaddr_to_offset(elf, entries[2 + k], 1, &info->hf_offset[k]) == 0)
-			info->hf_vaddr[k] = entries[2 + k];
+	if (found[GO_F_WRITE] && elf_vaddr_to_offset(elf, entries[GO_F_WRITE], 1, &info->write_offset) == 0)
+		info->write_vaddr = entries[GO_F_WRITE];
+	if (found[GO_F_CLOSE])
+		info->tcpconn_close = entries[GO_F_CLOSE];
+	for (int k = 0; k < 2; k++) {
+		if (found[GO_F_HF + k] &&
+		    elf_vaddr_to_offset(elf, entries[GO_F_HF + k], 1, &info->hf_offset[k]) == 0)
+			info->hf_vaddr[k] = entries[GO_F_HF + k];
+		if (found[GO_F_EH + k] &&
+		    elf_vaddr_to_offset(elf, entries[GO_F_EH + k], 1, &info->eh_offset[k]) == 0)
+			info->eh_vaddr[k] = entries[GO_F_EH + k];
+	}
+	info->has_grpc = found[GO_F_GRPC];
 }
 
 int go_exe_inspect(const char *path, struct go_exe_info *info)
@@ -207,16 +238,21 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 	if (info->version[0] && go_version_parse(info->version, &info->major, &info->minor) != 0)
 		info->major = info->minor = 0;
 	/* the symbol table when there is one, else the Go function table */
-	if (elf_find_funcs(path, go_funcs, GO_NFUNCS, fn, found) > 0 && found[0]) {
-		info->write_vaddr = fn[0].vaddr;
-		info->write_offset = fn[0].offset;
-		info->tcpconn_close = found[1] ? fn[1].vaddr : 0;
+	if (elf_find_funcs(path, go_funcs, GO_NFUNCS, fn, found) > 0 && found[GO_F_WRITE]) {
+		info->write_vaddr = fn[GO_F_WRITE].vaddr;
+		info->write_offset = fn[GO_F_WRITE].offset;
+		info->tcpconn_close = found[GO_F_CLOSE] ? fn[GO_F_CLOSE].vaddr : 0;
 		for (int k = 0; k < 2; k++) {
-			if (!found[2 + k])
-				continue;
-			info->hf_vaddr[k] = fn[2 + k].vaddr;
-			info->hf_offset[k] = fn[2 + k].offset;
+			if (found[GO_F_HF + k]) {
+				info->hf_vaddr[k] = fn[GO_F_HF + k].vaddr;
+				info->hf_offset[k] = fn[GO_F_HF + k].offset;
+			}
+			if (found[GO_F_EH + k]) {
+				info->eh_vaddr[k] = fn[GO_F_EH + k].vaddr;
+				info->eh_offset[k] = fn[GO_F_EH + k].offset;
+			}
 		}
+		info->has_grpc = found[GO_F_GRPC];
 	} else {
 		find_in_pclntab(elf, info);
 	}
@@ -225,31 +261,34 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 }
 
 /*
- * The HPACK encoder probes (register ABI only), with the same cookie as the
- * crypto/tls probe. Returns how many were attached. Without attach cookies
- * the probe cannot find its go_bins entry: not attached, and HTTP/2 stays
- * decoded from the TLS writes.
+ * The HTTP/2 header probes (register ABI only), with the same cookie as
+ * the crypto/tls probe, into f->go_hf_links: each function of the pair
+ * (the standard library's copy and x/net's) that the file has. Returns
+ * how many were attached. Without attach cookies the probe cannot find
+ * its go_bins entry: not attached, and HTTP/2 stays decoded from the TLS
+ * writes.
  */
-static int go_attach_hfield(struct attacher *a, struct attach_file *f, const char *path,
-			    const struct go_exe_info *info, uint32_t idx)
+static int go_attach_headers(struct attacher *a, struct attach_file *f, const char *path,
+			     const uint64_t vaddr[2], const uint64_t offset[2],
+			     struct bpf_program *entry_prog, struct bpf_program *check_prog,
+			     const char *const names[2], uint32_t idx)
 {
 	int n = 0;
 
 	for (int k = 0; k < 2; k++) {
-		struct bpf_program *prog = a->skel->progs.probe_go_hfield_reg;
-		uint64_t probe_at = info->hf_offset[k];
+		struct bpf_program *prog = entry_prog;
+		uint64_t probe_at = offset[k];
 
-		if (!info->hf_vaddr[k] || f->go_hf_links[k])
+		if (!vaddr[k] || f->go_hf_links[k])
 			continue;
 		if (!a->entry_probes) {
 			uint8_t code[32];
 			uint64_t delta = 0;
 
-			if (elf_read_bytes(path, info->hf_offset[k], code, sizeof(code)) ==
-			    (ssize_t)sizeof(code))
-				delta = probe_go_stack_check(code, sizeof(code), info->hf_vaddr[k]);
+			if (elf_read_bytes(path, offset[k], code, sizeof(code)) == (ssize_t)sizeof(code))
+				delta = probe_go_stack_check(code, sizeof(code), vaddr[k]);
 			if (delta) {
-				prog = a->skel->progs.probe_go_hfield_reg_check;
+				prog = check_prog;
 				probe_at += delta;
 			}
 		}
@@ -257,17 +296,77 @@ static int go_attach_hfield(struct attacher *a, struct attach_file *f, const cha
 		if (!f->go_hf_links[k]) {
 			if (errno == EACCES || errno == EPERM)
 				a->attach_denied++;
-			log_verbose(a->verbose, "%s: %s not probed: %s", path, go_funcs[2 + k],
-				    strerror(errno));
+			log_verbose(a->verbose, "%s: %s not probed: %s", path, names[k], strerror(errno));
 			continue;
 		}
-		if (probe_at != info->hf_offset[k])
+		if (probe_at != offset[k])
 			a->probes_at_call++;
 		a->probes++;
 		n++;
-		log_verbose(a->verbose, "%s: %s probed", path, go_funcs[2 + k]);
+		log_verbose(a->verbose, "%s: %s probed", path, names[k]);
 	}
 	return n;
+}
+
+/*
+ * The request probe's settings for this executable, when its Go version's
+ * layouts are known, it has an encodeHeaders, and no other HTTP/2 request
+ * encoder is linked in. Returns true when gb was filled.
+ */
+static bool go_request_layout(const struct go_exe_info *info, struct tt_go_bin *gb)
+{
+	if (info->has_grpc || (!info->eh_vaddr[0] && !info->eh_vaddr[1]))
+		return false;
+	for (size_t i = 0; i < sizeof(go_req_layouts) / sizeof(go_req_layouts[0]); i++) {
+		if (go_req_layouts[i].major != info->major || go_req_layouts[i].minor != info->minor)
+			continue;
+		gb->req_method_off = go_req_layouts[i].req_method;
+		gb->req_url_off = go_req_layouts[i].req_url;
+		gb->req_header_off = go_req_layouts[i].req_header;
+		gb->req_host_off = go_req_layouts[i].req_host;
+		gb->url_scheme_off = go_req_layouts[i].url_scheme;
+		gb->url_host_off = go_req_layouts[i].url_host;
+		gb->url_path_off = go_req_layouts[i].url_path;
+		gb->url_rawpath_off = go_req_layouts[i].url_rawpath;
+		gb->url_query_off = go_req_layouts[i].url_query;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Once per request where it can (encodeHeaders), else once per field
+ * (the encoder). Either way the header fields are captured before HPACK
+ * encoding, and gb says so (hf_hooked).
+ */
+static void go_attach_h2(struct attacher *a, struct attach_file *f, const char *path,
+			 const struct go_exe_info *info, struct tt_go_bin *gb, uint32_t idx)
+{
+	struct tokentap_bpf *sk = a->skel;
+	struct tt_go_bin req = *gb;
+	int n = 0;
+
+	if (go_request_layout(info, &req)) {
+		/* settings first: the probe may fire as soon as it is attached */
+		req.h2req_hooked = 1;
+		req.hf_hooked = 1;
+		if (bpf_map_update_elem(bpf_map__fd(sk->maps.go_bins), &idx, &req, BPF_ANY) == 0)
+			n = go_attach_headers(a, f, path, info->eh_vaddr, info->eh_offset,
+					      sk->progs.probe_go_h2_req_reg,
+					      sk->progs.probe_go_h2_req_reg_check, go_funcs + GO_F_EH,
+					      idx);
+		if (n) {
+			*gb = req;
+			return;
+		}
+	}
+	if (go_attach_headers(a, f, path, info->hf_vaddr, info->hf_offset,
+			      sk->progs.probe_go_hfield_reg, sk->progs.probe_go_hfield_reg_check,
+			      go_funcs + GO_F_HF, idx))
+		gb->hf_hooked = 1;
+	/* only now: until the encoder is probed, HTTP/2 is decoded from the TLS writes */
+	if (bpf_map_update_elem(bpf_map__fd(sk->maps.go_bins), &idx, gb, BPF_ANY) != 0)
+		log_warn("Go executable %s: cannot store its settings: %s", path, strerror(errno));
 }
 
 int go_attach(struct attacher *a, struct attach_file *f, const char *path,
@@ -350,17 +449,15 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path,
 		f->go_slot = idx + 1;
 		a->go_bins_used++;
 	}
-	if (gb.abi == TT_GO_ABI_REG && go_attach_hfield(a, f, path, &info, idx)) {
-		/* only now: until the encoder is probed, HTTP/2 is decoded from the TLS writes */
-		gb.hf_hooked = 1;
-		if (bpf_map_update_elem(bpf_map__fd(a->skel->maps.go_bins), &idx, &gb, BPF_ANY) != 0)
-			log_warn("Go executable %s: cannot store its settings: %s", path, strerror(errno));
-	}
+	if (gb.abi == TT_GO_ABI_REG)
+		go_attach_h2(a, f, path, &info, &gb, idx);
 	f->lib = TT_LIB_GO;
 	a->probes++;
-	log_verbose(a->verbose, "%s: Go %s, %s ABI, crypto/tls.(*Conn).Write from %s%s", path,
+	log_verbose(a->verbose, "%s: Go %s, %s ABI, crypto/tls.(*Conn).Write from %s%s%s", path,
 		    info.version, gb.abi == TT_GO_ABI_REG ? "register" : "stack",
 		    info.from_pclntab ? ".gopclntab" : "symbols",
-		    gb.has_fd_offsets ? ", socket from netFD" : "");
+		    gb.has_fd_offsets ? ", socket from netFD" : "",
+		    gb.h2req_hooked ? ", HTTP/2 once per request" :
+		    gb.hf_hooked    ? ", HTTP/2 once per header field" : "");
 	return 1;
 }

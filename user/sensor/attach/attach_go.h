@@ -27,6 +27,11 @@ struct go_exe_info {
 	/* hpack.(*Encoder).WriteField: vendored in the standard library, and from x/net */
 	uint64_t hf_vaddr[2];  /* 0 when absent */
 	uint64_t hf_offset[2];
+	/* the HTTP/2 client's encodeHeaders: net/http's bundled copy, and x/net's */
+	uint64_t eh_vaddr[2];  /* 0 when absent */
+	uint64_t eh_offset[2];
+	/* gRPC-Go's transport encodes requests itself: only the encoder probe sees them */
+	int has_grpc;
 };
 
 /* go_exe_inspect's answer for a file, kept by content (attacher.go_cache). */
@@ -50,8 +55,11 @@ int go_version_parse(const char *v, int *major, int *minor);
 
 /*
  * Attaches the Go crypto/tls probe to the executable at path when it is a
- * Go program that uses crypto/tls, and with the register ABI the HPACK
- * encoder probes (f->go_hf_links). id (NULL: unknown) is the file's
+ * Go program that uses crypto/tls, and with the register ABI the HTTP/2
+ * header probes (f->go_hf_links): the client's encodeHeaders, once per
+ * request, where this Go version's layouts are known and no other HTTP/2
+ * request encoder (gRPC-Go) is linked in; else the HPACK encoder's
+ * WriteField, once per field. id (NULL: unknown) is the file's
  * content: its analysis is taken from or kept in a->go_cache. Returns 1 when the crypto/tls probe is
  * attached, else 0; the links are kept in f.
  */
