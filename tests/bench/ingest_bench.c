@@ -10,16 +10,21 @@
  *
  * With -p URL (a PostgreSQL role that may create databases) the store is
  * a fresh PostgreSQL database instead, and -n N collector processes
- * ingest it together (batch i to process i mod N, as a load balancer
- * would spread sensors; with N = 2 each process gets one sensor's
- * batches, see SENSORS): events per second of all of them, and per one.
+ * ingest it together, each with -c C threads sharing its store (its
+ * connection pool), as a collector's HTTP worker threads apply the
+ * batches of sensors posting at the same time. Each of the N x C workers
+ * applies one sensor's batches in order (see sensors): events per second
+ * of all of them, and per process, with the machine's CPU use meanwhile
+ * (the database server runs on the same CPUs). -w sets each process's
+ * writers (store_set_writers, serve --db-writers; default the store's).
  *
  * Usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] [-d DIR]
- *                     [-p URL [-n REPLICAS]]
+ *                     [-p URL [-n REPLICAS] [-c THREADS] [-w WRITERS]]
  */
 #include <errno.h>
 #include <getopt.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +47,12 @@
 #define N_DSTS 50
 #define N_TRIPLES 4000
 /*
- * Batches come from two sensors in turn: with two processes each applies
- * one sensor's batches, in order, as a sensor posts them one at a time;
- * one process applies the same batches.
+ * Batches come from the sensors in turn, batch seq from sensor seq %
+ * sensors: two, or one per worker when there are more workers (-n x -c),
+ * so each worker applies one sensor's batches in order, as a sensor posts
+ * them one at a time; a single worker applies all of them.
  */
-#define SENSORS 2
+static unsigned sensors = 2;
 
 struct body {
 	uint8_t *data;
@@ -55,7 +61,7 @@ struct body {
 };
 
 struct opts {
-	unsigned batches, events, tokens, runs, replicas;
+	unsigned batches, events, tokens, runs, replicas, threads, writers;
 	const char *dir;
 	const char *pg; /* admin URL: PostgreSQL instead of SQLite */
 };
@@ -165,9 +171,8 @@ static struct body build_body(uint64_t seq, unsigned n_events)
 	char sensor[32], node[32];
 	Tokentap__V1__Batch *b;
 
-	/* batch seq is sensor seq % SENSORS's: with two replicas, each takes one sensor's */
-	snprintf(sensor, sizeof(sensor), "bench-sensor-%04u", (unsigned)(seq % SENSORS));
-	snprintf(node, sizeof(node), "bench-node-%u", (unsigned)(seq % SENSORS));
+	snprintf(sensor, sizeof(sensor), "bench-sensor-%04u", (unsigned)(seq % sensors));
+	snprintf(node, sizeof(node), "bench-node-%u", (unsigned)(seq % sensors));
 	b = fx_batch(sensor, node, seq);
 	int64_t now = T0_MS + (int64_t)seq * 1000;
 	struct body out;
@@ -299,16 +304,70 @@ static double run_store(const struct ingest_limits *lim, const struct body *bodi
 	return (double)events / dt;
 }
 
+/* One worker thread of a collector process: the batches i = first (mod step), in order. */
+struct worker {
+	pthread_t tid;
+	struct store *st;
+	const struct ingest_limits *lim;
+	const struct body *bodies;
+	unsigned first, step, n;
+	int failed;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct ingest_result res;
+
+	for (unsigned i = w->first; i < w->n; i += w->step) {
+		ingest_body(w->st, w->lim, "gzip", w->bodies[i].data, w->bodies[i].len,
+			    T0_MS + (int64_t)i * 1000 + 1100, &res);
+		if (res.status != INGEST_STORED) {
+			fprintf(stderr, "ingest_bench: batch %u not stored: %s\n", i, res.msg);
+			w->failed = 1;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Busy and total jiffies of all CPUs (/proc/stat); 0, or -1. */
+static int cpu_ticks(unsigned long long *busy, unsigned long long *total)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8)
+		return -1;
+	*total = 0;
+	for (int i = 0; i < 8; i++)
+		*total += v[i];
+	/* idle and iowait are the CPUs' spare time */
+	*busy = *total - v[3] - v[4];
+	return 0;
+}
+
 /*
- * PostgreSQL with several collector processes: each opens its own store
- * (its own connections) and ingests every replicas-th batch; the clock
- * runs from the moment all are connected until the last has finished.
- * Events per second of all of them, or -1.
+ * PostgreSQL with several collector processes of several threads: each
+ * process opens its own store (its own pool of connections), its threads
+ * share it, and worker w = k x threads + j applies every workers-th batch
+ * from the w-th. The clock runs from the moment all are connected until
+ * the last has finished. Events per second of all of them, or -1;
+ * cpu_pct receives the share of the machine's CPU time in use meanwhile.
  */
 static double run_replicas(const struct ingest_limits *lim, const struct body *bodies, unsigned n,
-			   const char *db, unsigned replicas)
+			   const char *db, unsigned replicas, unsigned threads, unsigned writers,
+			   double *cpu_pct)
 {
 	int ready[2], go[2], status, failed = 0;
+	unsigned long long b0 = 0, t0j = 0, b1 = 0, t1j = 0;
+	unsigned workers = replicas * threads;
 	size_t events = 0;
 	char err[256], byte = 0;
 	struct store *st;
@@ -331,32 +390,41 @@ static double run_replicas(const struct ingest_limits *lim, const struct body *b
 		if (pid < 0)
 			return -1;
 		if (pid == 0) {
-			struct ingest_result res;
+			struct worker w[16];
+			int bad = 0;
 
 			st = store_open(db, 0, err, sizeof(err));
 			if (!st) {
 				fprintf(stderr, "ingest_bench: %s\n", err);
 				_exit(1);
 			}
+			if (writers && store_set_writers(st, writers) < 0) {
+				fprintf(stderr, "ingest_bench: -w %u refused\n", writers);
+				_exit(1);
+			}
 			if (write(ready[1], &byte, 1) != 1 || read(go[0], &byte, 1) != 1)
 				_exit(1);
-			for (unsigned i = k; i < n; i += replicas) {
-				ingest_body(st, lim, "gzip", bodies[i].data, bodies[i].len,
-					    T0_MS + (int64_t)i * 1000 + 1100, &res);
-				if (res.status != INGEST_STORED) {
-					fprintf(stderr, "ingest_bench: batch %u not stored: %s\n", i,
-						res.msg);
+			for (unsigned j = 0; j < threads; j++) {
+				w[j] = (struct worker){ .st = st, .lim = lim, .bodies = bodies,
+							.first = k * threads + j, .step = workers,
+							.n = n };
+				if (pthread_create(&w[j].tid, NULL, worker_run, &w[j]) != 0)
 					_exit(1);
-				}
+			}
+			for (unsigned j = 0; j < threads; j++) {
+				pthread_join(w[j].tid, NULL);
+				bad |= w[j].failed;
 			}
 			store_close(st);
-			_exit(0);
+			_exit(bad);
 		}
 	}
 	for (unsigned k = 0; k < replicas; k++)
 		if (read(ready[0], &byte, 1) != 1)
 			return -1;
 	t0 = mono_s();
+	if (cpu_ticks(&b0, &t0j) < 0)
+		b0 = t0j = 0;
 	for (unsigned k = 0; k < replicas; k++)
 		if (write(go[1], &byte, 1) != 1)
 			return -1;
@@ -364,6 +432,10 @@ static double run_replicas(const struct ingest_limits *lim, const struct body *b
 		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed = 1;
 	t0 = mono_s() - t0;
+	if (cpu_ticks(&b1, &t1j) < 0 || t1j <= t0j)
+		*cpu_pct = -1;
+	else
+		*cpu_pct = 100.0 * (double)(b1 - b0) / (double)(t1j - t0j);
 	close(ready[0]);
 	close(ready[1]);
 	close(go[0]);
@@ -407,8 +479,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	*o = (struct opts){ 200, 1000, N_TOKENS_DEFAULT, 5, 1, "/tmp", NULL };
-	while ((c = getopt(argc, argv, "b:e:t:r:d:p:n:")) != -1) {
+	*o = (struct opts){ 200, 1000, N_TOKENS_DEFAULT, 5, 1, 1, 0, "/tmp", NULL };
+	while ((c = getopt(argc, argv, "b:e:t:r:d:p:n:c:w:")) != -1) {
 		switch (c) {
 		case 'b': o->batches = parse_uint(optarg, 1, 100000, "-b BATCHES"); break;
 		case 'e': o->events = parse_uint(optarg, 2, BATCH_CHECK_MAX_EVENTS, "-e EVENTS"); break;
@@ -417,11 +489,18 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'd': o->dir = optarg; break;
 		case 'p': o->pg = optarg; break;
 		case 'n': o->replicas = parse_uint(optarg, 1, 16, "-n REPLICAS"); break;
+		case 'c': o->threads = parse_uint(optarg, 1, 16, "-c THREADS"); break;
+		case 'w': o->writers = parse_uint(optarg, 1, 5, "-w WRITERS"); break;
 		default:
 			fprintf(stderr, "usage: ingest_bench [-b BATCHES] [-e EVENTS] [-t TOKENS] [-r RUNS] "
-				"[-d DIR] [-p URL [-n REPLICAS]]\n");
+				"[-d DIR] [-p URL [-n REPLICAS] [-c THREADS] [-w WRITERS]]\n");
 			exit(2);
 		}
+	}
+	/* SQLite has one writer: processes and threads are PostgreSQL's */
+	if (!o->pg && (o->replicas > 1 || o->threads > 1 || o->writers)) {
+		fprintf(stderr, "ingest_bench: -n, -c and -w need -p URL\n");
+		exit(2);
 	}
 }
 
@@ -432,10 +511,14 @@ int main(int argc, char **argv)
 	struct body *bodies;
 	double dec[64], sto[64], ratio[64], share[64], risk[64], store_ms, risk_s;
 	unsigned risk_seen;
+	int multi;
 	size_t bytes = 0, events = 0;
 	char db[4200];
 
 	parse_opts(argc, argv, &o);
+	multi = o.replicas > 1 || o.threads > 1 || o.writers;
+	if (o.replicas * o.threads > sensors)
+		sensors = o.replicas * o.threads;
 	ingest_limits_default(&lim);
 	snprintf(db, sizeof(db), "%s/ingest-bench-%ld.db", o.dir, (long)getpid());
 	if (o.pg) {
@@ -477,38 +560,35 @@ int main(int argc, char **argv)
 	       o.batches, o.events, events, (double)bytes / o.batches / 1024, o.tokens, N_PROCS,
 	       N_DSTS, N_TRIPLES, o.runs, o.dir);
 	printf("%-6s %12s %12s %10s %10s %10s %10s\n", "run", "decode ev/s", "ingest ev/s",
-	       "dec/ingest", "store %", "risk sg/s", "risk/ing");
+	       "dec/ingest", multi ? "cpu %" : "store %", "risk sg/s", "risk/ing");
 	/* warm-up: page cache, allocator, SQLite's first file */
 	if (run_decode(&lim, bodies, o.batches) < 0 ||
 	    run_store(&lim, bodies, o.batches < 20 ? o.batches : 20, db, &store_ms, &risk_s,
 		      &risk_seen) < 0)
 		return 1;
 	for (unsigned r = 0; r < o.runs; r++) {
-		double t_total;
+		double t_total, cpu = -1;
 
 		/* alternate the order so drift does not favour one path */
-		if (r % 2) {
-			sto[r] = o.replicas > 1 ? run_replicas(&lim, bodies, o.batches, db, o.replicas)
-						: run_store(&lim, bodies, o.batches, db, &store_ms,
-							    &risk_s, &risk_seen);
+		if (r % 2 == 0)
 			dec[r] = run_decode(&lim, bodies, o.batches);
-		} else {
-			dec[r] = run_decode(&lim, bodies, o.batches);
-			sto[r] = o.replicas > 1 ? run_replicas(&lim, bodies, o.batches, db, o.replicas)
-						: run_store(&lim, bodies, o.batches, db, &store_ms,
-							    &risk_s, &risk_seen);
-		}
-		if (o.replicas > 1) {
-			/* the processes' own times are not collected: rates only */
+		if (multi) {
+			sto[r] = run_replicas(&lim, bodies, o.batches, db, o.replicas, o.threads,
+					      o.writers, &cpu);
+			/* the processes' own times are not collected: rates and CPU use only */
 			store_ms = 0;
 			risk_s = 1;
 			risk_seen = 0;
+		} else {
+			sto[r] = run_store(&lim, bodies, o.batches, db, &store_ms, &risk_s, &risk_seen);
 		}
+		if (r % 2)
+			dec[r] = run_decode(&lim, bodies, o.batches);
 		if (dec[r] < 0 || sto[r] < 0)
 			return 1;
 		ratio[r] = dec[r] / sto[r];
 		t_total = (double)events / sto[r] * 1000;
-		share[r] = 100 * store_ms / t_total;
+		share[r] = multi ? cpu : 100 * store_ms / t_total;
 		/* engine time for these sightings over the time to ingest them */
 		risk[r] = risk_s / ((double)events / sto[r]);
 		printf("%-6u %12.0f %12.0f %10.2f %9.1f%% %10.0f %10.3f\n", r + 1, dec[r], sto[r],
@@ -518,17 +598,27 @@ int main(int argc, char **argv)
 	       median(sto, o.runs), median(ratio, o.runs), median(share, o.runs), "",
 	       median(risk, o.runs));
 	printf("(decode = gunzip + protobuf unpack + validation only; ingest = the same plus "
-	       "the SQLite transaction; dec/ingest = how many times slower storing makes it; "
-	       "store %% = share of ingest time inside store transactions; risk sg/s = first "
-	       "sightings the risk engine evaluates per second; risk/ing = engine time for "
-	       "the run's sightings over the time to ingest the run)\n");
+	       "the store's transaction; dec/ingest = how many times slower storing makes it; "
+	       "%s; risk sg/s = first sightings the risk engine evaluates per second; "
+	       "risk/ing = engine time for the run's sightings over the time to ingest the "
+	       "run)\n",
+	       multi ? "cpu % = the machine's CPU time in use during the run, the database "
+		       "server's included"
+		     : "store % = share of ingest time inside store transactions");
 	if (o.pg) {
 		pg_recreate(1);
+		char wr[32] = "", cpu[48] = "";
+
+		if (o.writers)
+			snprintf(wr, sizeof(wr), ", %u writer%s", o.writers, o.writers > 1 ? "s" : "");
+		if (multi)
+			snprintf(cpu, sizeof(cpu), "; machine CPU in use %.0f%%", median(share, o.runs));
 		printf("SUMMARY ingest-pg: %.0f events/s into PostgreSQL with %u collector "
-		       "process%s, %.0f per process (median of %u runs; the server on the same "
-		       "machine); target >= %.0f per process: %s\n",
-		       median(sto, o.runs), o.replicas, o.replicas > 1 ? "es" : "",
-		       median(sto, o.runs) / o.replicas, o.runs, TARGET_PG_PER_REPLICA,
+		       "process%s of %u thread%s%s, %.0f per process (median of %u runs; the "
+		       "server on the same machine%s); target >= %.0f per process: %s\n",
+		       median(sto, o.runs), o.replicas, o.replicas > 1 ? "es" : "", o.threads,
+		       o.threads > 1 ? "s" : "", wr, median(sto, o.runs) / o.replicas, o.runs, cpu,
+		       TARGET_PG_PER_REPLICA,
 		       median(sto, o.runs) / o.replicas >= TARGET_PG_PER_REPLICA ? "met" : "NOT met");
 		return 0;
 	}

@@ -628,17 +628,21 @@ if selected ingest; then
 	"${PIN[@]}" "$BENCH/ingest_bench" -b "$INGEST_BATCHES" -e "$INGEST_EVENTS" \
 		-t "$INGEST_TOKENS" -r "$INGEST_RUNS" -d "${INGEST_DIR:-$TMP}" || RESULT=1
 	# The same batches into PostgreSQL (scripts/pg-test.sh starts it on
-	# loopback), by one collector process and by two sharing the database.
-	# Not pinned: the server runs on the same machine.
+	# loopback). Not pinned: the server runs on the same machine. First one
+	# sensor's batches in turn (one thread: every round trip waits), then a
+	# collector as serve runs it, 4 HTTP threads (sensors posting at once)
+	# with its default 2 writers, then two such replicas sharing the
+	# database, 1 writer each (--db-writers divided among the replicas).
 	pgurl=${TOKENTAP_TEST_PG:-}
 	if [ -z "$pgurl" ]; then
 		pgurl=$("$HERE/../../scripts/pg-test.sh" 2>/dev/null) || pgurl=
 	fi
 	if [ -n "$pgurl" ]; then
-		for n in 1 2; do
+		for shape in "-n 1 -c 1" "-n 1 -c 4" "-n 2 -c 4 -w 1"; do
 			echo
+			# shellcheck disable=SC2086 # shape is words by design
 			"$BENCH/ingest_bench" -b "$INGEST_BATCHES" -e "$INGEST_EVENTS" \
-				-t "$INGEST_TOKENS" -r "$INGEST_RUNS" -p "$pgurl" -n "$n" || RESULT=1
+				-t "$INGEST_TOKENS" -r "$INGEST_RUNS" -p "$pgurl" $shape || RESULT=1
 		done
 	else
 		echo "ingest-pg: skipped (no PostgreSQL: scripts/pg-test.sh could not start one)"

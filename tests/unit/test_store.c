@@ -4,6 +4,7 @@
  * version table), the counting rule, dedupe of (sensor_id, seq), and the
  * exact numbers of the token, token list and sensor views.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -850,6 +851,74 @@ static void test_pg_known_observation_row_gone(void **state)
 }
 
 /* SQLite has one collector per file: it always leads. */
+#define WR_THREADS 4
+#define WR_BATCHES 8
+
+/* One HTTP worker's sensor: its batches applied in order, outcomes kept for the test. */
+struct wr_worker {
+	pthread_t tid;
+	struct store *st;
+	Tokentap__V1__Batch *b[WR_BATCHES];
+	int applied;
+	char err[256];
+};
+
+static void *wr_run(void *arg)
+{
+	struct wr_worker *w = arg;
+
+	for (int i = 0; i < WR_BATCHES; i++)
+		if (store_apply_batch(w->st, w->b[i], T0 + 5000, w->err, sizeof(w->err)) ==
+		    STORE_APPLIED)
+			w->applied++;
+	return NULL;
+}
+
+/*
+ * Threads applying batches at once through one store, with one and with
+ * two writers allowed: every batch counted once, the totals exact. A
+ * writer count out of the backend's range is refused.
+ */
+static void test_concurrent_writers_exact(void **state)
+{
+	struct store *st = tb_open(state);
+	struct wr_worker w[WR_THREADS];
+	struct json_object *t;
+
+	assert_int_equal(store_set_writers(st, 0), -1);
+	if (tb_is_pg(state))
+		assert_int_equal(store_set_writers(st, 6), -1);
+	for (unsigned writers = 1; writers <= 2; writers++) {
+		assert_int_equal(store_set_writers(st, writers), 0);
+		for (int k = 0; k < WR_THREADS; k++) {
+			char sensor[40];
+
+			memset(&w[k], 0, sizeof(w[k]));
+			w[k].st = st;
+			snprintf(sensor, sizeof(sensor), "writer-%u-%d", writers, k);
+			for (int i = 0; i < WR_BATCHES; i++) {
+				w[k].b[i] = fx_batch(sensor, "node-a", (uint64_t)i + 1);
+				fx_add_usage(w[k].b[i], FP_A, "opaque", 100 + k, "/bin/a",
+					     "1.1.1.1:443", "a", 3, T0 + i);
+			}
+		}
+		for (int k = 0; k < WR_THREADS; k++)
+			assert_int_equal(pthread_create(&w[k].tid, NULL, wr_run, &w[k]), 0);
+		for (int k = 0; k < WR_THREADS; k++) {
+			pthread_join(w[k].tid, NULL);
+			if (w[k].applied != WR_BATCHES)
+				fail_msg("writers %u, thread %d: %d of %d applied: %s", writers, k,
+					 w[k].applied, WR_BATCHES, w[k].err);
+			for (int i = 0; i < WR_BATCHES; i++)
+				fx_free(w[k].b[i]);
+		}
+		t = token_view(st, FP_A);
+		assert_int_equal(geti(t, "requests"), (int64_t)writers * WR_THREADS * WR_BATCHES * 3);
+		json_object_put(t);
+	}
+	store_close(st);
+}
+
 static void test_sqlite_always_leads(void **state)
 {
 	struct store *st = tb_open(state);
@@ -869,6 +938,7 @@ int main(void)
 		STORE_TEST(test_pod_names_filled_in_later),
 		STORE_TEST(test_seen_alone_counts_nothing),
 		STORE_TEST(test_duplicate_batch_changes_nothing),
+		STORE_TEST(test_concurrent_writers_exact),
 		STORE_TEST(test_tokens_list_and_sort),
 		STORE_TEST(test_unknown_token),
 		STORE_TEST(test_sensors_view),

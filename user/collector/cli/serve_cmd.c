@@ -49,6 +49,10 @@ void serve_usage(FILE *out)
 		"  --max-body SIZE         largest request body (default 4M)\n"
 		"  --max-decompressed SIZE largest batch after gunzip (default 32M)\n"
 		"  --threads N             worker threads (default 4)\n"
+		"  --db-writers N          PostgreSQL: batches applied at once by this replica,\n"
+		"                          1 to 5 (default 2); more threads wait their turn.\n"
+		"                          About the database server's spare cores, divided\n"
+		"                          among the replicas (SQLite has one writer)\n"
 		"  --max-connections N     concurrent connections (default 256)\n"
 		"  --timeout SECONDS       idle connection timeout (default 30)\n"
 		"  --risk-config FILE      risk engine settings (JSON; README \"Risk assessment\"):\n"
@@ -78,14 +82,14 @@ struct serve_opts {
 	struct ingest_limits limits;
 	struct retention_policy retention;
 	int64_t retention_every_ms;
-	unsigned threads, max_connections, timeout_s;
+	unsigned threads, max_connections, timeout_s, db_writers;
 	struct envflags env;  /* TOKENTAP_<FLAG> variables as arguments; freed at exit */
 };
 
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
 	enum { O_LISTEN = 256, O_DB, O_AUTH, O_INSECURE, O_READ, O_BODY, O_DECOMP, O_THREADS,
-	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK, O_LOGFMT, O_RETENTION };
+	       O_CONNS, O_TIMEOUT, O_RISK, O_NORISK, O_LOGFMT, O_RETENTION, O_WRITERS };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "db", required_argument, NULL, O_DB },
@@ -95,6 +99,7 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "max-body", required_argument, NULL, O_BODY },
 		{ "max-decompressed", required_argument, NULL, O_DECOMP },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "db-writers", required_argument, NULL, O_WRITERS },
 		{ "max-connections", required_argument, NULL, O_CONNS },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "risk-config", required_argument, NULL, O_RISK },
@@ -166,6 +171,13 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 				o->max_connections = (unsigned)v;
 			else
 				o->timeout_s = (unsigned)v;
+			break;
+		case O_WRITERS:
+			if (numarg_uint(optarg, 1, 5, &v) < 0) {
+				log_error("--db-writers takes a number from 1 to 5, not \"%s\"", optarg);
+				return 2;
+			}
+			o->db_writers = (unsigned)v;
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -260,6 +272,10 @@ static int start(struct serve *s)
 	s->st = store_open(o->db, 0, err, sizeof(err));
 	if (!s->st) {
 		log_error("%s", err);
+		return 1;
+	}
+	if (o->db_writers && store_set_writers(s->st, o->db_writers) < 0) {
+		log_error("--db-writers %u: out of range", o->db_writers);
 		return 1;
 	}
 

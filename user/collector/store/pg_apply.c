@@ -1119,9 +1119,12 @@ enum store_result pg_apply_batch(struct store *base, const Tokentap__V1__Batch *
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	pg_writer_enter(st);
 	c.s = pg_acquire(st, err, errlen);
-	if (!c.s)
+	if (!c.s) {
+		pg_writer_leave(st);
 		goto out;
+	}
 	if (ensure_parts(&c) < 0)
 		goto release;
 	/* two replicas on the same rows may meet in a deadlock: the loser runs again */
@@ -1144,6 +1147,7 @@ enum store_result pg_apply_batch(struct store *base, const Tokentap__V1__Batch *
 		remember_obs(&c);
 release:
 	pg_release(st, c.s);
+	pg_writer_leave(st);
 out:
 	ctx_free(&c);
 	return res;

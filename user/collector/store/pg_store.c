@@ -81,6 +81,37 @@ void pg_release(struct pg_store *st, struct pg_slot *s)
 	pthread_mutex_unlock(&st->lock);
 }
 
+void pg_writer_enter(struct pg_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	while (st->writers >= st->writers_max)
+		pthread_cond_wait(&st->writer_done, &st->lock);
+	st->writers++;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void pg_writer_leave(struct pg_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->writers--;
+	pthread_cond_signal(&st->writer_done);
+	pthread_mutex_unlock(&st->lock);
+}
+
+int pg_set_writers(struct store *base, unsigned n)
+{
+	struct pg_store *st = pg_of(base);
+
+	/* each writer holds a connection: leave one for queries and the risk engine */
+	if (n < 1 || n > PG_POOL_SIZE - 1)
+		return -1;
+	pthread_mutex_lock(&st->lock);
+	st->writers_max = n;
+	pthread_cond_broadcast(&st->writer_done);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
 int pg_begin(struct pg_slot *s, struct pg_err *e)
 {
 	return pg_exec(s->pc.c, "BEGIN", e, "begin");
@@ -281,6 +312,7 @@ static void pg_close(struct store *base)
 	free(st->conninfo);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->freed);
+	pthread_cond_destroy(&st->writer_done);
 	pthread_mutex_destroy(&st->part_lock);
 	pthread_mutex_destroy(&st->lead_lock);
 	pthread_mutex_destroy(&st->verified_lock);
@@ -317,6 +349,7 @@ static const struct store_ops pg_ops = {
 	.risk_due = pg_risk_due,
 	.risk_record = pg_risk_record,
 	.leader = pg_leader,
+	.set_writers = pg_set_writers,
 	.retain = pg_retain,
 };
 
@@ -336,6 +369,8 @@ static struct store *pg_open(const char *conninfo, int flags, char *err, size_t 
 	st->readonly = !!(flags & STORE_READONLY);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->freed, NULL);
+	pthread_cond_init(&st->writer_done, NULL);
+	st->writers_max = PG_WRITERS_DEFAULT;
 	pthread_mutex_init(&st->part_lock, NULL);
 	pthread_mutex_init(&st->lead_lock, NULL);
 	pthread_mutex_init(&st->verified_lock, NULL);

@@ -120,6 +120,13 @@ int store_leader(struct store *st)
 	return st->ops->leader ? st->ops->leader(st) : 1;
 }
 
+int store_set_writers(struct store *st, unsigned n)
+{
+	if (n < 1)
+		return -1;
+	return st->ops->set_writers ? st->ops->set_writers(st, n) : 0;
+}
+
 #define DAY_MS (24LL * 3600 * 1000)
 
 void retention_policy_default(struct retention_policy *p)

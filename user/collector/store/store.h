@@ -44,6 +44,13 @@ void store_close(struct store *st);
  */
 int store_leader(struct store *st);
 
+/*
+ * At most n batches applied at once (PostgreSQL; default 2): callers' threads
+ * beyond wait their turn. 0; -1 when n is out of the backend's range. A
+ * backend with one writer (SQLite) accepts any n >= 1 and keeps its one.
+ */
+int store_set_writers(struct store *st, unsigned n);
+
 /* The schema version of the database, or -1. */
 int store_schema_version(struct store *st);
 

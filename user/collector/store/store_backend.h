@@ -37,6 +37,8 @@ struct store_ops {
 			   const struct risk_outcome *o, char *err, size_t errlen);
 	/* NULL: the only process on its database, always the leader */
 	int (*leader)(struct store *st);
+	/* NULL: one writer at a time whatever the callers' threads (SQLite) */
+	int (*set_writers)(struct store *st, unsigned n);
 	int (*retain)(struct store *st, const struct retention_policy *p, int64_t now_ms,
 		      struct retention_stats *stats, char *err, size_t errlen);
 };
