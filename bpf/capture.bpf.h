@@ -43,6 +43,56 @@ static __always_inline bool is_h2_headers(const void *buf, __u64 len)
 	       flen + sizeof(f) <= len && (sid & 1) && !(sid & 0x80000000U);
 }
 
+/* h2_conns values: a client's session (its writes are captured), a server's (never). */
+#define H2_CLIENT 1
+#define H2_SERVER 2
+
+/*
+ * Does the HEADERS frame at buf (is_h2_headers said so) open with :status,
+ * i.e. carry a response? Pseudo-header fields come first (RFC 9113 8.3)
+ * and :status is the only one of a response, static table entries 8 to
+ * 14: the first field is indexed 8-14 (0x88-0x8e) or a literal with name
+ * index 8 (0x48, 0x08, 0x18), after an optional table size update. A
+ * request opens with :method, :scheme, :path or :authority (1 to 7). A
+ * first field from the dynamic table says nothing: false.
+ */
+static __always_inline bool h2_opens_response(const void *buf, __u64 len)
+{
+	__u8 f[32] = {};
+	__u32 off = 9, flen;
+	__u8 c;
+
+	if (len > 24)
+		len = 24;
+	if (len < 10 || bpf_probe_read_user(f, len & 31, buf))
+		return false;
+	flen = (__u32)f[0] << 16 | (__u32)f[1] << 8 | f[2];
+	if (f[4] & 0x8) /* PADDED: the pad length */
+		off += 1;
+	if (f[4] & 0x20) /* PRIORITY: dependency and weight */
+		off += 5;
+	/* a dynamic table size update (001xxxxx), one byte or a short varint */
+	c = f[off & 15];
+	if ((c & 0xe0) == 0x20) {
+		off++;
+		if (c == 0x3f) {
+			if (f[off & 31] & 0x80)
+				off++;
+			off++;
+		}
+	}
+	if (off >= len || off - 9 >= flen)
+		return false;
+	c = f[off & 31];
+	if (c & 0x80)
+		return (c & 0x7f) >= 8 && (c & 0x7f) <= 14;
+	if ((c & 0xc0) == 0x40)
+		return (c & 0x3f) == 8;
+	if ((c & 0xe0) == 0)
+		return (c & 0x0f) == 8;
+	return false;
+}
+
 /* Does the write end with the blank line that closes a header block? */
 static __always_inline bool ends_header_block(const void *buf, __u64 len)
 {

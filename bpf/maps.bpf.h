@@ -79,7 +79,8 @@ struct {
 /*
  * TLS sessions and plaintext connections (h2c) carrying HTTP/2: every
  * write is a frame stream and is captured, so userspace keeps its HPACK
- * state in step. Value unused.
+ * state in step. Value H2_CLIENT; H2_SERVER for a TLS session whose first
+ * HEADERS frame seen was a response, none of whose writes is captured.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

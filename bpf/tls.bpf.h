@@ -59,15 +59,21 @@ static __always_inline bool session_addrs(struct conn_key *key, struct tt_event_
 }
 
 /* The write this thread makes next, a TLS record, binds the session (tls_bind). */
-static __always_inline void mark_for_bind(struct tt_event_hdr *h, __u64 pid_tgid, __u64 ssl)
+static __always_inline void thread_bind_next(__u64 pid_tgid, __u64 ssl, __u64 ts_ns)
 {
-	struct tls_mark m = { .ssl = ssl, .ts_ns = h->ts_ns };
+	struct tls_mark m = { .ssl = ssl, .ts_ns = ts_ns };
 	__u32 tid = (__u32)pid_tgid;
 
-	h->flags |= TT_F_NEED_BIND;
 	bpf_map_update_elem(&tls_marks, &tid, &m, BPF_ANY);
 	if (slow_until_ns < m.ts_ns + TLS_BIND_WINDOW_NS)
 		slow_until_ns = m.ts_ns + TLS_BIND_WINDOW_NS;
+}
+
+/* As thread_bind_next, for the session of the event h, which says so. */
+static __always_inline void mark_for_bind(struct tt_event_hdr *h, __u64 pid_tgid, __u64 ssl)
+{
+	h->flags |= TT_F_NEED_BIND;
+	thread_bind_next(pid_tgid, ssl, h->ts_ns);
 }
 
 /*
@@ -117,12 +123,38 @@ static __always_inline __u32 tls_write_kind(struct conn_key *key, const void *bu
 			__sync_fetch_and_sub(&h2_tls_n, 1);
 		return TT_F_TLS | TT_F_START;
 	}
-	if (head == H2_PREFACE_HEAD || (h2_tls_n && bpf_map_lookup_elem(&h2_conns, key)))
+	if (head == H2_PREFACE_HEAD) {
+		__u8 client = H2_CLIENT;
+
+		/* a server's SSL* reused for a client connection is a client's now */
+		if (h2_tls_n && bpf_map_lookup_elem(&h2_conns, key))
+			bpf_map_update_elem(&h2_conns, key, &client, BPF_EXIST);
 		return h2_ok ? TT_F_TLS | TT_F_H2 : 0;
+	}
+	if (h2_tls_n) {
+		__u8 *side = bpf_map_lookup_elem(&h2_conns, key);
+
+		if (side)
+			return h2_ok && *side != H2_SERVER ? TT_F_TLS | TT_F_H2 : 0;
+	}
 	if (cont_take(key, buf, num))
 		return TT_F_TLS | TT_F_CONT;
-	if (h2_ok && is_h2_headers(buf, num))
-		return TT_F_TLS | TT_F_H2;
+	if (h2_ok && is_h2_headers(buf, num)) {
+		__u8 server = H2_SERVER;
+
+		/*
+		 * A server's session (its first HEADERS a response): its writes
+		 * are responses, never a request's credential, and a busy server
+		 * would send every frame of them to userspace. Marked, then left;
+		 * bound to its socket, so its close forgets the mark.
+		 */
+		if (!h2_opens_response(buf, num))
+			return TT_F_TLS | TT_F_H2;
+		if (!bpf_map_update_elem(&h2_conns, key, &server, BPF_NOEXIST))
+			__sync_fetch_and_add(&h2_tls_n, 1);
+		if (!bpf_map_lookup_elem(&ssl_socks, key))
+			thread_bind_next(bpf_get_current_pid_tgid(), key->conn, bpf_ktime_get_ns());
+	}
 	return 0;
 }
 
@@ -155,7 +187,7 @@ static __always_inline struct tt_data_event *tls_event_begin(void *ctx, struct c
 			mark_for_bind(&e->h, pid_tgid, key->conn);
 	}
 	if ((flags & TT_F_H2) && !bpf_map_lookup_elem(&h2_conns, key)) {
-		__u8 one = 1;
+		__u8 one = H2_CLIENT;
 
 		if (!bpf_map_update_elem(&h2_conns, key, &one, BPF_NOEXIST))
 			__sync_fetch_and_add(&h2_tls_n, 1);

@@ -5,7 +5,8 @@
 //          index), then create READY and wait for GO; then the same request
 //          again (now a dynamic-table index) and one with TT_TOKEN2 in
 //          Authorization (sent as a never-indexed literal): a connection
-//          opened before the sensor started.
+//          opened before the sensor started. TT_PRE_REQUESTS: how many
+//          requests before the pause (default 1).
 // Credentials come in env TT_TOKEN / TT_TOKEN2 and are never printed.
 'use strict';
 const fs = require('fs');
@@ -48,11 +49,16 @@ function waitFor(path, then) {
 }
 
 if (pre) {
-	request(process.env.TT_TOKEN, () => {
+	// TT_PRE_REQUESTS (default 1) requests with TT_TOKEN before the pause
+	const before = parseInt(process.env.TT_PRE_REQUESTS || '1', 10);
+	const first = (i) => {
+		if (i < before)
+			return request(process.env.TT_TOKEN, () => first(i + 1), true);
 		fs.writeFileSync(process.argv[4], '');
 		waitFor(process.argv[5], () => request(process.env.TT_TOKEN, () =>
-			request(process.env.TT_TOKEN2, () => finish(3)), true));
-	}, true);
+			request(process.env.TT_TOKEN2, () => finish(before + 2)), true));
+	};
+	first(0);
 } else {
 	const n = parseInt(process.argv[3] || '3', 10);
 	const one = (i) => (i === n ? finish(n) : request(process.env.TT_TOKEN, () => one(i + 1)));

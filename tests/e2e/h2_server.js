@@ -3,7 +3,8 @@
 // Usage: node h2_server.js CERT KEY | node h2_server.js --h2c
 // Prints "port N" once listening.
 // Answers every stream with a small body; never logs request headers, which
-// carry the test credentials.
+// carry the test credentials. With TT_RESPONSE_KEY set, every response also
+// carries it as an X-Api-Key header (a server's writes are not requests).
 'use strict';
 const fs = require('fs');
 const http2 = require('http2');
@@ -12,9 +13,14 @@ const server = process.argv[2] === '--h2c' ? http2.createServer() : http2.create
 	cert: fs.readFileSync(process.argv[2]),
 	key: fs.readFileSync(process.argv[3]),
 });
+const responseKey = process.env.TT_RESPONSE_KEY;
 server.on('stream', (stream) => {
+	const headers = { ':status': 200, 'content-type': 'text/plain' };
+
+	if (responseKey)
+		headers['x-api-key'] = responseKey;
 	stream.on('error', () => {});
-	stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+	stream.respond(headers);
 	stream.end('ok\n');
 	stream.resume();
 });

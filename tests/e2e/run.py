@@ -1291,6 +1291,75 @@ def t_node_h2(ctx):
     return h2_counts(ctx, fp, c.pid, 3)
 
 
+def h2_sides(pid):
+    """The h2_conns values (1 client, 2 server) of pid's sessions, from the loaded map."""
+    p = subprocess.run(["bpftool", "-j", "map", "dump", "name", "h2_conns"], capture_output=True,
+                       timeout=30)
+    if p.returncode != 0:
+        raise Fail("bpftool map dump name h2_conns: %s" % p.stderr.decode(errors="replace")[-200:])
+    out = []
+    for ent in json.loads(p.stdout or b"[]"):
+        f = ent.get("formatted", ent)
+        key, val = f.get("key"), f.get("value")
+        if isinstance(key, dict) and key.get("tgid") == pid:
+            out.append(val)
+    return sorted(out)
+
+
+def t_h2_server_writes_left(ctx):
+    """An HTTP/2 server's writes are responses: its session is marked a
+    server's in the kernel at its first response, none of its writes is
+    captured after, and the mark goes with the connection. A token-shaped
+    response header is no credential the server uses. The client's
+    requests on the same connection are still counted."""
+    need(NODE, "node")
+    resp_tok, resp_fp = new_token(ctx)
+    srv = Server(ctx.workdir, "h2resp", True, env=dict(os.environ, TT_RESPONSE_KEY=resp_tok), cmd=[
+        NODE, os.path.join(HERE, "h2_server.js"),
+        os.path.join(ctx.workdir, "cert.pem"), os.path.join(ctx.workdir, "key.pem")])
+    try:
+        tok, fp = new_token(ctx)
+        tok2, fp2 = new_token(ctx)
+        ready = os.path.join(ctx.workdir, "h2resp.ready")
+        go = os.path.join(ctx.workdir, "h2resp.go")
+        # two requests (node answers the first with its SETTINGS ack in
+        # front, the second with HEADERS first), a pause with the
+        # connection open, then two more
+        client = Client([NODE, os.path.join(HERE, "h2_client.js"),
+                         "https://127.0.0.1:%d/h2/resp" % srv.port, "pre", ready, go],
+                        {"TT_TOKEN": tok, "TT_TOKEN2": tok2, "TT_PRE_REQUESTS": "2"})
+        deadline = time.monotonic() + 15
+        while not os.path.exists(ready):
+            if time.monotonic() > deadline or client.proc.poll() is not None:
+                raise Fail("the HTTP/2 client did not make its first request")
+            time.sleep(0.05)
+        during = h2_sides(srv.proc.pid)
+        open(go, "w").close()
+        c = client.finish(ctx)
+        seen_for(ctx, fp2, c.pid)
+        # the client's close reaches the server: its mark goes
+        deadline = time.monotonic() + 5
+        after = h2_sides(srv.proc.pid)
+        while after and time.monotonic() < deadline:
+            time.sleep(0.1)
+            after = h2_sides(srv.proc.pid)
+    finally:
+        srv.close()
+    if during != [2]:
+        raise Fail("h2_conns of the server's session, connection open: expected [2], got %s" % during)
+    if after:
+        raise Fail("h2_conns of the server's session after its close: expected none, got %s" % after)
+    counts = [h2_counts(ctx, fp, c.pid, 3), h2_counts(ctx, fp2, c.pid, 1)]
+
+    def after_stop():
+        for f in counts:
+            f()
+        leaked = [e.get("event") for e in ctx.sensor.snapshot() if e.get("fingerprint") == resp_fp]
+        if leaked:
+            raise Fail("the server's response header was reported as a credential: %s" % leaked)
+    return after_stop
+
+
 # Debian's python, for the modules Debian packages (python3-h2, python3-grpcio).
 DEB_PY = "/usr/bin/python3"
 
@@ -1414,6 +1483,7 @@ SCENARIOS = [
     ("go_pclntab_matches_symbols", t_go_pclntab_matches_symbols),
     ("curl_http2_three_on_one_connection", t_curl_h2),
     ("node_http2_three_on_one_connection", t_node_h2),
+    ("http2_server_responses_left_alone", t_h2_server_writes_left),
     ("prestarted_http2_connection", t_prestarted_h2),
     ("go_https_http2", t_go_https_http2),
     ("go_https_http2_stripped", t_go_https_http2_stripped),
