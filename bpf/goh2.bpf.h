@@ -279,4 +279,84 @@ int probe_go_h2_req_reg_check(struct pt_regs *ctx)
 	return go_h2_req(ctx, ctx->ax, ctx->bx);
 }
 
+/*
+ * gRPC-Go's transport encodes its requests itself, once per header block:
+ * (*loopyWriter).writeHeader(streamID uint32, endStream bool,
+ * hf []hpack.HeaderField, onWrite func()). hf is the block's fields in
+ * wire order, pseudo-headers first; a HeaderField is {Name, Value string;
+ * Sensitive bool}. The server's responses pass there too: a block opening
+ * with :status is left alone. The fields are copied as they are
+ * (TT_HB_FIELD); past GO_GRPC_FIELDS the block is flagged cut.
+ */
+#define GO_GRPC_FIELDS 16
+#define GO_HFIELD_SIZE 40
+
+static __always_inline int go_grpc_hdr(void *ctx, __u64 lw, __u64 hf, __u64 n)
+{
+	struct {
+		struct go_string name, value;
+		__u64 sensitive;
+	} f;
+	struct tt_data_event *e;
+	__u64 head = 0;
+	__u32 off, tid;
+
+	if (!lw || !hf || !n || !tgid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	/* ":status" first: a response */
+	if (bpf_probe_read_user(&f, sizeof(f), (void *)hf))
+		return 0;
+	if (f.name.len == 7 && f.name.ptr &&
+	    !bpf_probe_read_user(&head, 7, (void *)f.name.ptr) &&
+	    head == 0x7375746174733aULL) /* ":status", little-endian */
+		return 0;
+	e = event_begin(TT_F_TLS | TT_F_HBLOCK, -1, lw);
+	if (!e)
+		return 0;
+	e->h.tls_lib = TT_LIB_GO;
+	if (n > GO_GRPC_FIELDS) {
+		n = GO_GRPC_FIELDS;
+		e->h.flags |= TT_F_TRUNC;
+	}
+	for (int i = 0; i < GO_GRPC_FIELDS; i++) {
+		if ((__u64)i >= n)
+			break;
+		if (i && bpf_probe_read_user(&f, sizeof(f), (void *)(hf + i * GO_HFIELD_SIZE))) {
+			stat_inc(TT_STAT_READ_FAIL);
+			e->h.flags |= TT_F_TRUNC;
+			break;
+		}
+		if (hb_put(e, TT_HB_FIELD, &f.name, &f.value))
+			break;
+	}
+	if (e->h.flags & TT_F_TRUNC)
+		stat_inc(TT_STAT_TRUNC);
+	off = hb_off(e);
+	if (off > TT_DATA_MAX - GO_BUCKET_SIZE)
+		return 0;
+	e->h.orig_len = off;
+	/* the thread's next TLS write carries this block: it gives the session (hf_end) */
+	tid = e->h.tid;
+	bpf_map_update_elem(&hf_pending, &tid, &lw, BPF_ANY);
+	if (rb_output(e, sizeof(e->h) + off, wake_flag(), true) == 0)
+		stat_inc(TT_STAT_EVENTS);
+	return 0;
+}
+
+/* Register ABI: RAX the *loopyWriter, RBX streamID, RCX endStream, RDI/RSI hf's pointer and length. */
+SEC("uprobe")
+int probe_go_grpc_hdr_reg(struct pt_regs *ctx)
+{
+	return go_grpc_hdr(ctx, ctx->ax, ctx->di, ctx->si);
+}
+
+/* On the stack check's jbe, as probe_go_tls_write_reg_check. */
+SEC("uprobe")
+int probe_go_grpc_hdr_reg_check(struct pt_regs *ctx)
+{
+	if (ctx->flags & (TT_EFLAGS_CF | TT_EFLAGS_ZF))
+		return 0;
+	return go_grpc_hdr(ctx, ctx->ax, ctx->di, ctx->si);
+}
+
 #endif

@@ -70,6 +70,7 @@ enum tt_hb_kind {
 	TT_HB_PATH = 4,      /* the URL's path, decoded */
 	TT_HB_RAWPATH = 5,   /* the URL's path as escaped on the wire, when it differs */
 	TT_HB_QUERY = 6,     /* the URL's raw query, without '?' */
+	TT_HB_FIELD = 7,     /* a field as it goes on the wire, pseudo-headers too (gRPC-Go) */
 	TT_HB_KIND_MAX,
 };
 

@@ -9,7 +9,7 @@ pkgs=(
 	libcmocka-dev libclang-rt-14-dev
 	protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev libcurl4-openssl-dev
 	openssl curl wget gnutls-bin libnss3-tools ca-certificates python3 nodejs procps golang-go
-	python3-h2 python3-grpcio
+	python3-h2 python3-grpcio golang-google-grpc-dev
 	cargo rustc librust-ureq-dev librust-reqwest-dev
 	chromium
 	unzip python3-yaml libcap2-bin podman

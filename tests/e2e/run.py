@@ -34,6 +34,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PY = sys.executable
 CURL = shutil.which("curl") or "/usr/bin/curl"
 NODE = "/usr/bin/node" if os.path.exists("/usr/bin/node") else (shutil.which("node") or "")
+GRPC_GO_SRC = "/usr/share/gocode/src/google.golang.org/grpc"
 GO = shutil.which("go") or ("/usr/bin/go" if os.path.exists("/usr/bin/go") else "")
 
 READY_TIMEOUT = 30
@@ -1030,6 +1031,19 @@ def build_go_clients(ctx):
             ctx.go_err = "go build failed: %s" % p.stderr.decode(errors="replace")[-300:]
             return
     ctx.go = (plain, stripped)
+    # gRPC-Go, in GOPATH mode against Debian's golang-google-grpc-dev
+    if not os.path.isdir(GRPC_GO_SRC):
+        ctx.grpc_go_err = "gRPC-Go not installed (golang-google-grpc-dev)"
+        return
+    out = os.path.join(ctx.workdir, "grpc_go")
+    p = subprocess.run([GO, "build", "-o", out, os.path.join(HERE, "grpc_go", "main.go")],
+                       env=dict(env, GO111MODULE="off",
+                                GOPATH=os.path.join(gotmp, "path") + ":/usr/share/gocode"),
+                       cwd=gotmp, capture_output=True, timeout=300)
+    if p.returncode != 0:
+        ctx.grpc_go_err = "go build of grpc_go failed: %s" % p.stderr.decode(errors="replace")[-300:]
+        return
+    ctx.grpc_go = out
 
 
 def go_https(ctx, exe, path):
@@ -1155,6 +1169,128 @@ def t_prestarted_go_h2(ctx):
     counts = [h2_counts(ctx, pre["fp"], client.pid, pre["n"] - 1),
               h2_counts(ctx, pre["key_fp"], client.pid, pre["n"] - 1)]
     return lambda: [f() for f in counts]
+
+
+def grpc_go_server(ctx):
+    """gRPC-Go's TLS server (tests/e2e/grpc_go), started on first use."""
+    if not getattr(ctx, "grpc_go", None):
+        raise Skip(getattr(ctx, "grpc_go_err", None) or ctx.go_err or "Go clients not built")
+    if not getattr(ctx, "grpc_go_srv", None):
+        ctx.grpc_go_srv = Server(ctx.workdir, "grpc_go", True, cmd=[
+            ctx.grpc_go, "server", os.path.join(ctx.workdir, "cert.pem"),
+            os.path.join(ctx.workdir, "key.pem")])
+    return ctx.grpc_go_srv
+
+
+def grpc_go_checks(ctx, client, fp, key_fp, port, n):
+    """The fields of both credentials' first sightings, then (after the stop)
+    exactly n calls each, and nothing from the server, whose writeHeader
+    carries its responses."""
+    want = {"exe": os.path.realpath(ctx.grpc_go), "pid": client.pid, "tls": True,
+            "tls_library": "go", "host": "127.0.0.1:%d" % port, "method": "POST",
+            "path": "/grpc.health.v1.Health/Check", "dst": "127.0.0.1:%d" % port}
+    ev = seen_for(ctx, fp, client.pid)[0]
+    check_fields(ev, dict(want, scheme="Bearer", header="authorization"))
+    ev = seen_for(ctx, key_fp, client.pid)[0]
+    check_fields(ev, dict(want, header="x-api-key"))
+    counts = [h2_counts(ctx, fp, client.pid, n), h2_counts(ctx, key_fp, client.pid, n)]
+    server = ctx.grpc_go_srv.proc.pid
+
+    def after_stop():
+        for f in counts:
+            f()
+        theirs = [e.get("event") for e in ctx.sensor.snapshot()
+                  if e.get("pid") == server and e.get("fingerprint")]
+        if theirs:
+            raise Fail("the gRPC server's responses were reported as requests: %s" % theirs)
+    return after_stop
+
+
+def prog_runs(prefixes):
+    """Runs of the loaded BPF programs whose names start with one of prefixes
+    (kernel.bpf_stats_enabled must be on)."""
+    p = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, timeout=30)
+    if p.returncode != 0:
+        raise Fail("bpftool prog show: %s" % p.stderr.decode(errors="replace")[-200:])
+    return sum(q.get("run_cnt", 0) for q in json.loads(p.stdout or b"[]")
+               if any(q.get("name", "").startswith(x) for x in prefixes))
+
+
+def t_go_grpc(ctx):
+    """gRPC-Go encodes each call's header block in (*loopyWriter).writeHeader:
+    probed there, once per call, with the fields before HPACK (gRPC-Go
+    indexes both credentials, so calls 2..n send them as table indices).
+    Exact counts, path, :authority and dst. The per-field encoder probe
+    does not run (the programs' run counts, with BPF statistics on)."""
+    port = grpc_go_server(ctx).port
+    tok, fp = new_token(ctx, "ghp")
+    key, key_fp = new_token(ctx)
+    n = 5
+    stats = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(stats) as f:
+        was = f.read().strip()
+    with open(stats, "w") as f:
+        f.write("1")
+    try:
+        block0 = prog_runs(["probe_go_grpc_hdr"])
+        field0 = prog_runs(["probe_go_hfield"])
+        c = run_client(ctx, [ctx.grpc_go, "client", "127.0.0.1:%d" % port, str(n)],
+                       {"TT_TOKEN": tok, "TT_TOKEN2": key})
+        blocks = prog_runs(["probe_go_grpc_hdr"]) - block0
+        fields = prog_runs(["probe_go_hfield"]) - field0
+    finally:
+        with open(stats, "w") as f:
+            f.write(was)
+    if b"rpcs=%d" % n not in c.out:
+        raise Fail("gRPC client did not make %d calls: %s" % (n, c.out.decode(errors="replace").strip()))
+    # the client's n blocks, the server's responses and trailers, the health
+    # service's nothing else; the encoder probe never
+    if blocks < n or fields:
+        raise Fail("probe runs during %d calls: writeHeader %d (expected >= %d), encoder %d "
+                   "(expected 0)" % (n, blocks, n, fields))
+    return grpc_go_checks(ctx, c, fp, key_fp, port, n)
+
+
+def start_prestarted_go_grpc(ctx):
+    """Before the sensor: a gRPC-Go connection with one call made."""
+    if not getattr(ctx, "grpc_go", None):
+        return
+    try:
+        port = grpc_go_server(ctx).port
+    except (Fail, Skip) as e:
+        ctx.pre_go_grpc = {"error": str(e)}
+        return
+    tok, fp = new_token(ctx, "ghp")
+    key, key_fp = new_token(ctx)
+    ready = os.path.join(ctx.workdir, "pre-grpc.ready")
+    go = os.path.join(ctx.workdir, "pre-grpc.go")
+    n = 4
+    cmd = [ctx.grpc_go, "client", "127.0.0.1:%d" % port, str(n)]
+    pre = ctx.pre_go_grpc = {"fp": fp, "key_fp": key_fp, "go": go, "port": port, "n": n,
+                             "client": Client(cmd, {"TT_TOKEN": tok, "TT_TOKEN2": key,
+                                                    "TT_READY": ready, "TT_GO": go})}
+    deadline = time.monotonic() + 15
+    while not os.path.exists(ready):
+        if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
+            pre["error"] = "pre-started gRPC-Go client did not connect"
+            break
+        time.sleep(0.05)
+
+
+def t_prestarted_go_grpc(ctx):
+    """A gRPC-Go connection opened before the sensor: the 3 calls made after
+    its start are counted exactly, with path and dst."""
+    pre = getattr(ctx, "pre_go_grpc", None)
+    if not pre:
+        raise Skip(getattr(ctx, "grpc_go_err", None) or ctx.go_err or "Go clients not built")
+    if "error" in pre:
+        raise Fail(pre["error"])
+    open(pre["go"], "w").close()
+    client = pre["client"].finish(ctx)
+    if b"rpcs=%d" % pre["n"] not in client.out:
+        raise Fail("gRPC client did not make %d calls: %s"
+                   % (pre["n"], client.out.decode(errors="replace").strip()))
+    return grpc_go_checks(ctx, client, pre["fp"], pre["key_fp"], pre["port"], pre["n"] - 1)
 
 
 def install_grpc(ctx):
@@ -1488,6 +1624,8 @@ SCENARIOS = [
     ("go_https_http2", t_go_https_http2),
     ("go_https_http2_stripped", t_go_https_http2_stripped),
     ("prestarted_go_http2", t_prestarted_go_h2),
+    ("go_grpc_unary_authorization", t_go_grpc),
+    ("prestarted_go_grpc", t_prestarted_go_grpc),
     ("grpc_unary_authorization", t_grpc_unary_authorization),
     ("h2c_prior_knowledge_three", t_h2c_prior_knowledge),
     ("h2c_upgrade_three", t_h2c_upgrade),
@@ -1505,6 +1643,8 @@ class Ctx:
         self.pre = {}
         self.go = None
         self.go_err = None
+        self.grpc_go = None
+        self.grpc_go_err = None
         key = secrets.token_bytes(32)
         self.key_hex = key.hex()
         self.key_path = os.path.join(workdir, "fingerprint.key")
@@ -1519,7 +1659,8 @@ def secret_hits(ctx):
              ("sensor stderr", b"".join(ctx.sensor.err_raw)),
              ("runner output", "\n".join(R.lines).encode())]
     blobs += [("client output", b) for b in ctx.outputs]
-    for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None)):
+    for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None),
+                getattr(ctx, "grpc_go_srv", None)):
         if srv:
             with open(srv.err_path, "rb") as f:
                 blobs.append(("server output", f.read()))
@@ -1559,6 +1700,7 @@ def run_sensor_group(group):
         start_prestarted(ctx)
         start_prestarted_h2(ctx)
         start_prestarted_go_h2(ctx)
+        start_prestarted_go_grpc(ctx)
         ctx.sensor = Sensor(workdir, ctx.key_path)
         why = ctx.sensor.wait_ready()
         if why:
@@ -1575,11 +1717,12 @@ def run_sensor_group(group):
             ctx.sensor.stop()
         for pre in ctx.pre.values():
             reap(pre["client"].proc)
-        if "client" in (getattr(ctx, "pre_go_h2", None) or {}):
-            reap(ctx.pre_go_h2["client"].proc)
+        for pre_name in ("pre_go_h2", "pre_go_grpc"):
+            if "client" in (getattr(ctx, pre_name, None) or {}):
+                reap(getattr(ctx, pre_name)["client"].proc)
         for srv in (ctx.tls, ctx.plain, getattr(ctx, "h2", None), getattr(ctx, "grpc", None),
                     getattr(ctx, "h2c", None), getattr(ctx, "h2c_up", None),
-                    getattr(ctx, "grpc_h2c", None)):
+                    getattr(ctx, "grpc_h2c", None), getattr(ctx, "grpc_go_srv", None)):
             if srv:
                 srv.close()
         shutil.rmtree(workdir, ignore_errors=True)

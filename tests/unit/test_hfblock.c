@@ -3,7 +3,8 @@
  * A whole request's header records (Go's once-per-request probe,
  * TT_F_HBLOCK) -> the fields Go's HTTP/2 client sends: pseudo-fields in
  * wire order, :path composed as URL.RequestURI, lowercase header names,
- * cut values left out, malformed blocks refused.
+ * cut values left out, malformed blocks refused; gRPC-Go's wire-order
+ * fields taken as they are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,6 +178,50 @@ static void test_malformed(void **state)
 	free(k);
 }
 
+/* gRPC-Go's blocks: the fields as sent, pseudo-headers included, in their order. */
+static void test_wire_fields(void **state)
+{
+	struct blk *k = calloc(1, sizeof(*k));
+	struct hf_group *g = group();
+
+	(void)state;
+	rec(k, TT_HB_FIELD, ":method", "POST", false);
+	rec(k, TT_HB_FIELD, ":scheme", "https", false);
+	rec(k, TT_HB_FIELD, ":path", "/grpc.health.v1.Health/Check", false);
+	rec(k, TT_HB_FIELD, ":authority", "127.0.0.1:50051", false);
+	rec(k, TT_HB_FIELD, "content-type", "application/grpc", false);
+	rec(k, TT_HB_FIELD, "Authorization", "Bearer t", false);
+	rec(k, TT_HB_FIELD, "x-api-key", "k-cut", true);
+	assert_int_equal(hb_parse(k->b, k->n, g), 0);
+	assert_int_equal(g->n, 6);
+	assert_string_equal(g->f[0].name, ":method");
+	assert_string_equal(field(g, ":path"), "/grpc.health.v1.Health/Check");
+	assert_string_equal(field(g, ":authority"), "127.0.0.1:50051");
+	assert_string_equal(field(g, "authorization"), "Bearer t");
+	/* a cut value is left out, and the request known to be incomplete */
+	assert_null(field(g, "x-api-key"));
+	assert_true(g->lost);
+	assert_true(hf_is_request(g));
+	hf_reset(g);
+	/* mixed with Go's request records, or a field without a name: malformed */
+	k->n = 0;
+	rec(k, TT_HB_FIELD, ":method", "POST", false);
+	rec(k, TT_HB_HEADER, "a", "b", false);
+	assert_int_equal(hb_parse(k->b, k->n, g), -1);
+	hf_reset(g);
+	k->n = 0;
+	rec(k, TT_HB_METHOD, NULL, "POST", false);
+	rec(k, TT_HB_FIELD, "a", "b", false);
+	assert_int_equal(hb_parse(k->b, k->n, g), -1);
+	hf_reset(g);
+	k->n = 0;
+	rec(k, TT_HB_FIELD, NULL, "b", false);
+	assert_int_equal(hb_parse(k->b, k->n, g), -1);
+	hf_reset(g);
+	free(g);
+	free(k);
+}
+
 static void test_pseudo_named_header_ignored(void **state)
 {
 	struct blk *k = calloc(1, sizeof(*k));
@@ -202,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_cut_values_left_out),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_pseudo_named_header_ignored),
+		cmocka_unit_test(test_wire_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,38 @@ static int add_path(struct hf_group *g, const struct hb_value *path, const struc
 	return rc;
 }
 
+/*
+ * A block of fields as they go on the wire (TT_HB_FIELD only: gRPC-Go),
+ * pseudo-headers included, in their order.
+ */
+static int parse_fields(const uint8_t *d, size_t len, struct hf_group *g)
+{
+	for (size_t off = 0; off < len;) {
+		struct tt_hb_rec r;
+		char name[256];
+		size_t vl;
+
+		if (len - off < sizeof(r))
+			return -1;
+		memcpy(&r, d + off, sizeof(r));
+		vl = r.value_len & ~TT_HB_CUT;
+		if (r.kind != TT_HB_FIELD || r.name_len == 0 || vl > TT_HB_VALUE_MAX ||
+		    len - off - sizeof(r) < (size_t)r.name_len + vl)
+			return -1;
+		for (size_t i = 0; i < r.name_len; i++) {
+			char c = (char)d[off + sizeof(r) + i];
+
+			name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		}
+		if (r.value_len & TT_HB_CUT)
+			g->lost = true;
+		else if (hf_add(g, name, r.name_len, (const char *)d + off + sizeof(r) + r.name_len, vl))
+			return 0;
+		off += sizeof(r) + r.name_len + vl;
+	}
+	return 0;
+}
+
 int hb_parse(const uint8_t *d, size_t len, struct hf_group *g)
 {
 	static const char *const pseudo[TT_HB_KIND_MAX] = {
@@ -50,6 +82,8 @@ int hb_parse(const uint8_t *d, size_t len, struct hf_group *g)
 
 	if (!d && len)
 		return -1;
+	if (len && d[0] == TT_HB_FIELD)
+		return parse_fields(d, len, g);
 	/* the pseudo-fields come first, in any order; they are added before the headers */
 	while (off < len) {
 		struct tt_hb_rec r;
@@ -59,7 +93,7 @@ int hb_parse(const uint8_t *d, size_t len, struct hf_group *g)
 			return -1;
 		memcpy(&r, d + off, sizeof(r));
 		vl = r.value_len & ~TT_HB_CUT;
-		if (r.kind >= TT_HB_KIND_MAX || vl > TT_HB_VALUE_MAX ||
+		if (r.kind >= TT_HB_KIND_MAX || r.kind == TT_HB_FIELD || vl > TT_HB_VALUE_MAX ||
 		    (r.kind != TT_HB_HEADER) != (r.name_len == 0) ||
 		    len - off - sizeof(r) < (size_t)r.name_len + vl)
 			return -1;

@@ -67,7 +67,7 @@ void attacher_free(struct attacher *a)
 		for (int k = 0; k < PROBE_MAX; k++)
 			uprobe_link_destroy(a->files[i].links[k]);
 		uprobe_link_destroy(a->files[i].go_link);
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < GO_HF_LINKS; k++)
 			uprobe_link_destroy(a->files[i].go_hf_links[k]);
 	}
 	free(a->files);
@@ -646,7 +646,7 @@ static void release_file(struct attacher *a, struct attach_file *f)
 		drop_link(a, f->go_link);
 		f->go_link = NULL;
 	}
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < GO_HF_LINKS; k++) {
 		if (!f->go_hf_links[k])
 			continue;
 		drop_link(a, f->go_hf_links[k]);

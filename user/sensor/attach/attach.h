@@ -32,6 +32,9 @@ enum tls_probe {
 	PROBE_MAX,
 };
 
+/* Go header probe links per file: a std/x/net pair, then gRPC-Go's */
+#define GO_HF_LINKS 3
+
 struct attach_file {
 	dev_t dev;
 	ino_t ino;
@@ -40,7 +43,8 @@ struct attach_file {
 	unsigned lib;           /* enum tt_tls_lib */
 	struct uprobe_link *links[PROBE_MAX];
 	struct uprobe_link *go_link;  /* Go crypto/tls (attach_go.h) */
-	struct uprobe_link *go_hf_links[2];  /* Go HTTP/2 headers: encodeHeaders or hpack WriteField, std and x/net */
+	/* Go HTTP/2 headers: encodeHeaders or hpack WriteField (std and x/net), gRPC-Go's writeHeader */
+	struct uprobe_link *go_hf_links[GO_HF_LINKS];
 	bool keep;              /* found by the startup glob: never released */
 	bool released;          /* links destroyed: no process mapped it any more */
 	int64_t seen_ns;        /* last attach or sighting in a process's maps (CLOCK_MONOTONIC) */

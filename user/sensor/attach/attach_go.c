@@ -210,6 +210,9 @@ static void find_in_pclntab(Elf *elf, struct go_exe_info *info)
 			info->eh_vaddr[k] = entries[GO_F_EH + k];
 	}
 	info->has_grpc = found[GO_F_GRPC];
+	if (found[GO_F_GRPC] &&
+	    elf_vaddr_to_offset(elf, entries[GO_F_GRPC], 1, &info->grpc_offset) == 0)
+		info->grpc_vaddr = entries[GO_F_GRPC];
 }
 
 int go_exe_inspect(const char *path, struct go_exe_info *info)
@@ -253,6 +256,10 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 			}
 		}
 		info->has_grpc = found[GO_F_GRPC];
+		if (found[GO_F_GRPC]) {
+			info->grpc_vaddr = fn[GO_F_GRPC].vaddr;
+			info->grpc_offset = fn[GO_F_GRPC].offset;
+		}
 	} else {
 		find_in_pclntab(elf, info);
 	}
@@ -262,24 +269,25 @@ int go_exe_inspect(const char *path, struct go_exe_info *info)
 
 /*
  * The HTTP/2 header probes (register ABI only), with the same cookie as
- * the crypto/tls probe, into f->go_hf_links: each function of the pair
- * (the standard library's copy and x/net's) that the file has. Returns
- * how many were attached. Without attach cookies the probe cannot find
- * its go_bins entry: not attached, and HTTP/2 stays decoded from the TLS
- * writes.
+ * the crypto/tls probe, into f->go_hf_links from slot: each of the n
+ * functions (a pair: the standard library's copy and x/net's; or gRPC-Go's
+ * one) that the file has. Returns how many were attached. Without attach
+ * cookies the probe cannot find its go_bins entry: not attached, and
+ * HTTP/2 stays decoded from the TLS writes.
  */
 static int go_attach_headers(struct attacher *a, struct attach_file *f, const char *path,
-			     const uint64_t vaddr[2], const uint64_t offset[2],
+			     const uint64_t *vaddr, const uint64_t *offset, int n_funcs, int slot,
 			     struct bpf_program *entry_prog, struct bpf_program *check_prog,
-			     const char *const names[2], uint32_t idx)
+			     const char *const *names, uint32_t idx)
 {
 	int n = 0;
 
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < n_funcs; k++) {
 		struct bpf_program *prog = entry_prog;
 		uint64_t probe_at = offset[k];
+		struct uprobe_link **link = &f->go_hf_links[slot + k];
 
-		if (!vaddr[k] || f->go_hf_links[k])
+		if (!vaddr[k] || *link)
 			continue;
 		if (!a->entry_probes) {
 			uint8_t code[32];
@@ -292,8 +300,8 @@ static int go_attach_headers(struct attacher *a, struct attach_file *f, const ch
 				probe_at += delta;
 			}
 		}
-		f->go_hf_links[k] = uprobe_link_attach(prog, path, probe_at, TT_GO_COOKIE | idx);
-		if (!f->go_hf_links[k]) {
+		*link = uprobe_link_attach(prog, path, probe_at, TT_GO_COOKIE | idx);
+		if (!*link) {
 			if (errno == EACCES || errno == EPERM)
 				a->attach_denied++;
 			log_verbose(a->verbose, "%s: %s not probed: %s", path, names[k], strerror(errno));
@@ -310,13 +318,10 @@ static int go_attach_headers(struct attacher *a, struct attach_file *f, const ch
 
 /*
  * The request probe's settings for this executable, when its Go version's
- * layouts are known, it has an encodeHeaders, and no other HTTP/2 request
- * encoder is linked in. Returns true when gb was filled.
+ * layouts are known. Returns true when gb was filled.
  */
 static bool go_request_layout(const struct go_exe_info *info, struct tt_go_bin *gb)
 {
-	if (info->has_grpc || (!info->eh_vaddr[0] && !info->eh_vaddr[1]))
-		return false;
 	for (size_t i = 0; i < sizeof(go_req_layouts) / sizeof(go_req_layouts[0]); i++) {
 		if (go_req_layouts[i].major != info->major || go_req_layouts[i].minor != info->minor)
 			continue;
@@ -334,33 +339,55 @@ static bool go_request_layout(const struct go_exe_info *info, struct tt_go_bin *
 	return false;
 }
 
+/* Detaches the header probes go_attach_h2 attached, and uncounts them. */
+static void go_detach_headers(struct attacher *a, struct attach_file *f, unsigned probes,
+			      unsigned at_call)
+{
+	for (int k = 0; k < GO_HF_LINKS; k++) {
+		uprobe_link_destroy(f->go_hf_links[k]);
+		f->go_hf_links[k] = NULL;
+	}
+	a->probes = probes;
+	a->probes_at_call = at_call;
+}
+
 /*
- * Once per request where it can (encodeHeaders), else once per field
- * (the encoder). Either way the header fields are captured before HPACK
- * encoding, and gb says so (hf_hooked).
+ * Once per request where it can, else once per field (the encoder).
+ * Once per request needs every encoder of requests the binary has probed
+ * that way: net/http's encodeHeaders (with its Go version's layouts) and
+ * gRPC-Go's writeHeader. Then the encoder must not be probed too, or it
+ * would see the same requests again: all of them, or none and the encoder.
+ * Either way the header fields are captured before HPACK encoding, and gb
+ * says so (hf_hooked).
  */
 static void go_attach_h2(struct attacher *a, struct attach_file *f, const char *path,
 			 const struct go_exe_info *info, struct tt_go_bin *gb, uint32_t idx)
 {
 	struct tokentap_bpf *sk = a->skel;
 	struct tt_go_bin req = *gb;
-	int n = 0;
+	bool eh = info->eh_vaddr[0] || info->eh_vaddr[1];
+	bool grpc = info->has_grpc;
+	unsigned probes = a->probes, at_call = a->probes_at_call;
 
-	if (go_request_layout(info, &req)) {
-		/* settings first: the probe may fire as soon as it is attached */
-		req.h2req_hooked = 1;
+	if ((eh || grpc) && (!eh || go_request_layout(info, &req)) && (!grpc || info->grpc_vaddr)) {
+		/* settings first: a probe may fire as soon as it is attached */
+		req.h2req_hooked = eh;
 		req.hf_hooked = 1;
-		if (bpf_map_update_elem(bpf_map__fd(sk->maps.go_bins), &idx, &req, BPF_ANY) == 0)
-			n = go_attach_headers(a, f, path, info->eh_vaddr, info->eh_offset,
+		if (bpf_map_update_elem(bpf_map__fd(sk->maps.go_bins), &idx, &req, BPF_ANY) == 0 &&
+		    (!eh || go_attach_headers(a, f, path, info->eh_vaddr, info->eh_offset, 2, 0,
 					      sk->progs.probe_go_h2_req_reg,
-					      sk->progs.probe_go_h2_req_reg_check, go_funcs + GO_F_EH,
-					      idx);
-		if (n) {
+					      sk->progs.probe_go_h2_req_reg_check,
+					      go_funcs + GO_F_EH, idx)) &&
+		    (!grpc || go_attach_headers(a, f, path, &info->grpc_vaddr, &info->grpc_offset, 1,
+						2, sk->progs.probe_go_grpc_hdr_reg,
+						sk->progs.probe_go_grpc_hdr_reg_check,
+						go_funcs + GO_F_GRPC, idx))) {
 			*gb = req;
 			return;
 		}
+		go_detach_headers(a, f, probes, at_call);
 	}
-	if (go_attach_headers(a, f, path, info->hf_vaddr, info->hf_offset,
+	if (go_attach_headers(a, f, path, info->hf_vaddr, info->hf_offset, 2, 0,
 			      sk->progs.probe_go_hfield_reg, sk->progs.probe_go_hfield_reg_check,
 			      go_funcs + GO_F_HF, idx))
 		gb->hf_hooked = 1;
@@ -457,6 +484,9 @@ int go_attach(struct attacher *a, struct attach_file *f, const char *path,
 		    info.version, gb.abi == TT_GO_ABI_REG ? "register" : "stack",
 		    info.from_pclntab ? ".gopclntab" : "symbols",
 		    gb.has_fd_offsets ? ", socket from netFD" : "",
+		    gb.hf_hooked && !f->go_hf_links[0] && !f->go_hf_links[1] && f->go_hf_links[2] ?
+			    ", gRPC once per request" :
+		    gb.hf_hooked && f->go_hf_links[2] ? ", HTTP/2 and gRPC once per request" :
 		    gb.h2req_hooked ? ", HTTP/2 once per request" :
 		    gb.hf_hooked    ? ", HTTP/2 once per header field" : "");
 	return 1;

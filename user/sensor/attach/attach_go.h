@@ -30,8 +30,10 @@ struct go_exe_info {
 	/* the HTTP/2 client's encodeHeaders: net/http's bundled copy, and x/net's */
 	uint64_t eh_vaddr[2];  /* 0 when absent */
 	uint64_t eh_offset[2];
-	/* gRPC-Go's transport encodes requests itself: only the encoder probe sees them */
+	/* gRPC-Go's transport encodes requests itself, in (*loopyWriter).writeHeader */
 	int has_grpc;
+	uint64_t grpc_vaddr;   /* writeHeader, 0 when absent or unplaceable */
+	uint64_t grpc_offset;
 };
 
 /* go_exe_inspect's answer for a file, kept by content (attacher.go_cache). */
