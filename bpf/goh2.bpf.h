@@ -285,7 +285,7 @@ int probe_go_h2_req_reg_check(struct pt_regs *ctx)
  * hf []hpack.HeaderField, onWrite func()). hf is the block's fields in
  * wire order, pseudo-headers first; a HeaderField is {Name, Value string;
  * Sensitive bool}. The server's responses pass there too: a block opening
- * with :status is left alone. The fields are copied as they are
+ * with :status, or with a regular field (trailers), is left alone. The fields are copied as they are
  * (TT_HB_FIELD); past GO_GRPC_FIELDS the block is flagged cut.
  */
 #define GO_GRPC_FIELDS 16
@@ -298,17 +298,22 @@ static __always_inline int go_grpc_hdr(void *ctx, __u64 lw, __u64 hf, __u64 n)
 		__u64 sensitive;
 	} f;
 	struct tt_data_event *e;
-	__u64 head = 0;
+	__u64 head = 0, nl;
 	__u32 off, tid;
 
 	if (!lw || !hf || !n || !tgid_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	/* ":status" first: a response */
-	if (bpf_probe_read_user(&f, sizeof(f), (void *)hf))
+	/*
+	 * A request opens with its pseudo-headers: a block opening with a
+	 * regular field (a server's trailers) or with :status (its response
+	 * headers) is none.
+	 */
+	if (bpf_probe_read_user(&f, sizeof(f), (void *)hf) || !f.name.ptr || f.name.len < 2)
 		return 0;
-	if (f.name.len == 7 && f.name.ptr &&
-	    !bpf_probe_read_user(&head, 7, (void *)f.name.ptr) &&
-	    head == 0x7375746174733aULL) /* ":status", little-endian */
+	nl = f.name.len < sizeof(head) ? f.name.len : sizeof(head);
+	if (bpf_probe_read_user(&head, nl & 15, (void *)f.name.ptr))
+		return 0;
+	if ((__u8)head != ':' || (f.name.len == 7 && head == 0x7375746174733aULL))
 		return 0;
 	e = event_begin(TT_F_TLS | TT_F_HBLOCK, -1, lw);
 	if (!e)
