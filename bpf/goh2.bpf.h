@@ -125,6 +125,27 @@ static __always_inline void go_str_at(struct go_string *s, __u64 base, __u32 off
 		s->ptr = s->len = 0;
 }
 
+/*
+ * Sends the block keyed by conn; the thread's next TLS write carries its
+ * fields and gives the session (hf_end).
+ */
+static __always_inline void hb_submit(struct tt_data_event *e, __u64 conn)
+{
+	__u32 off, tid;
+
+	if (e->h.flags & TT_F_TRUNC)
+		stat_inc(TT_STAT_TRUNC);
+	off = hb_off(e);
+	if (off > TT_DATA_MAX - GO_BUCKET_SIZE)
+		return;
+	e->h.aux = 0;
+	e->h.orig_len = off;
+	tid = e->h.tid;
+	bpf_map_update_elem(&hf_pending, &tid, &conn, BPF_ANY);
+	if (rb_output(e, sizeof(e->h) + off, wake_flag(), true) == 0)
+		stat_inc(TT_STAT_EVENTS);
+}
+
 /* The live cells of one bucket (copied to GO_HB_BUCKET_AT) become records. */
 static __always_inline int hb_bucket(struct tt_data_event *e)
 {
@@ -214,7 +235,6 @@ static __always_inline int go_h2_req(void *ctx, __u64 cc, __u64 req)
 	struct go_string host, s;
 	struct tt_data_event *e;
 	__u64 url = 0, hm = 0;
-	__u32 off, tid;
 
 	if (!gb || !gb->h2req_hooked || !cc || !req ||
 	    !tgid_wanted(bpf_get_current_pid_tgid() >> 32))
@@ -248,18 +268,7 @@ static __always_inline int go_h2_req(void *ctx, __u64 cc, __u64 req)
 	if (!bpf_probe_read_user(&hm, sizeof(hm), (void *)(req + gb->req_header_off)))
 		hb_map(e, hm);
 out:
-	if (e->h.flags & TT_F_TRUNC)
-		stat_inc(TT_STAT_TRUNC);
-	off = hb_off(e);
-	if (off > TT_DATA_MAX - GO_BUCKET_SIZE)
-		return 0;
-	e->h.aux = 0;
-	e->h.orig_len = off;
-	/* the thread's next TLS write carries these fields: it gives the session (hf_end) */
-	tid = e->h.tid;
-	bpf_map_update_elem(&hf_pending, &tid, &cc, BPF_ANY);
-	if (rb_output(e, sizeof(e->h) + off, wake_flag(), true) == 0)
-		stat_inc(TT_STAT_EVENTS);
+	hb_submit(e, cc);
 	return 0;
 }
 
@@ -299,7 +308,6 @@ static __always_inline int go_grpc_hdr(void *ctx, __u64 lw, __u64 hf, __u64 n)
 	} f;
 	struct tt_data_event *e;
 	__u64 head = 0, nl;
-	__u32 off, tid;
 
 	if (!lw || !hf || !n || !tgid_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
@@ -334,17 +342,7 @@ static __always_inline int go_grpc_hdr(void *ctx, __u64 lw, __u64 hf, __u64 n)
 		if (hb_put(e, TT_HB_FIELD, &f.name, &f.value))
 			break;
 	}
-	if (e->h.flags & TT_F_TRUNC)
-		stat_inc(TT_STAT_TRUNC);
-	off = hb_off(e);
-	if (off > TT_DATA_MAX - GO_BUCKET_SIZE)
-		return 0;
-	e->h.orig_len = off;
-	/* the thread's next TLS write carries this block: it gives the session (hf_end) */
-	tid = e->h.tid;
-	bpf_map_update_elem(&hf_pending, &tid, &lw, BPF_ANY);
-	if (rb_output(e, sizeof(e->h) + off, wake_flag(), true) == 0)
-		stat_inc(TT_STAT_EVENTS);
+	hb_submit(e, lw);
 	return 0;
 }
 

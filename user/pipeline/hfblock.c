@@ -39,6 +39,32 @@ static int add_path(struct hf_group *g, const struct hb_value *path, const struc
 }
 
 /*
+ * Adds the field of the record r at d + off (validated): its name in
+ * lowercase, its value; a cut value is left out and marks g lost.
+ * keep_pseudo false: a ':' name is skipped. Returns hf_add's answer
+ * (nonzero: the group is full).
+ */
+static int add_record(struct hf_group *g, const uint8_t *d, size_t off, const struct tt_hb_rec *r,
+		      bool keep_pseudo)
+{
+	size_t vl = r->value_len & ~TT_HB_CUT;
+	char name[256];
+
+	for (size_t i = 0; i < r->name_len; i++) {
+		char c = (char)d[off + sizeof(*r) + i];
+
+		name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	if (r->value_len & TT_HB_CUT) {
+		g->lost = true;
+		return 0;
+	}
+	if (!keep_pseudo && name[0] == ':')
+		return 0;
+	return hf_add(g, name, r->name_len, (const char *)d + off + sizeof(*r) + r->name_len, vl);
+}
+
+/*
  * A block of fields as they go on the wire (TT_HB_FIELD only: gRPC-Go),
  * pseudo-headers included, in their order.
  */
@@ -46,7 +72,6 @@ static int parse_fields(const uint8_t *d, size_t len, struct hf_group *g)
 {
 	for (size_t off = 0; off < len;) {
 		struct tt_hb_rec r;
-		char name[256];
 		size_t vl;
 
 		if (len - off < sizeof(r))
@@ -56,14 +81,7 @@ static int parse_fields(const uint8_t *d, size_t len, struct hf_group *g)
 		if (r.kind != TT_HB_FIELD || r.name_len == 0 || vl > TT_HB_VALUE_MAX ||
 		    len - off - sizeof(r) < (size_t)r.name_len + vl)
 			return -1;
-		for (size_t i = 0; i < r.name_len; i++) {
-			char c = (char)d[off + sizeof(r) + i];
-
-			name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-		}
-		if (r.value_len & TT_HB_CUT)
-			g->lost = true;
-		else if (hf_add(g, name, r.name_len, (const char *)d + off + sizeof(r) + r.name_len, vl))
+		if (add_record(g, d, off, &r, true))
 			return 0;
 		off += sizeof(r) + r.name_len + vl;
 	}
@@ -129,23 +147,14 @@ int hb_parse(const uint8_t *d, size_t len, struct hf_group *g)
 		return 0;
 	for (off = first_header ? first_header - 1 : len; off < len;) {
 		struct tt_hb_rec r;
-		char name[256];
 		size_t vl;
 
 		memcpy(&r, d + off, sizeof(r));
 		vl = r.value_len & ~TT_HB_CUT;
 		if (r.kind != TT_HB_HEADER || r.name_len == 0)
 			return -1;
-		for (size_t i = 0; i < r.name_len; i++) {
-			char c = (char)d[off + sizeof(r) + i];
-
-			name[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-		}
 		/* a name Go's client refuses (':' is never valid): not sent, not counted */
-		if (r.value_len & TT_HB_CUT)
-			g->lost = true;
-		else if (name[0] != ':' &&
-			 hf_add(g, name, r.name_len, (const char *)d + off + sizeof(r) + r.name_len, vl))
+		if (add_record(g, d, off, &r, false))
 			return 0;
 		off += sizeof(r) + r.name_len + vl;
 	}
