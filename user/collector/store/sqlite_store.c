@@ -3,6 +3,7 @@
 #include "sqlite_store.h"
 #include "clock.h"
 #include "sqlite_schema.h"
+#include "sqlite_walbuf.h"
 #include "store_obs_cache.h"
 #include "store_obs_id.h"
 
@@ -177,7 +178,7 @@ static struct store *sqlite_open(const char *path, int flags, char *err, size_t 
 		snprintf(err, errlen, "SHA-256 unavailable or out of memory");
 		goto fail;
 	}
-	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, oflags, sqlite_walbuf_vfs()) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
