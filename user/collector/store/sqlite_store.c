@@ -158,8 +158,18 @@ static const struct store_ops sqlite_ops = {
 	.retain = sqlite_retain,
 };
 
+/*
+ * Before SQLite initializes (the first open): no memory statistics, which
+ * nothing reads and which cost a global mutex on every allocation.
+ */
+static void sqlite_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static struct store *sqlite_open(const char *path, int flags, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int ro = flags & STORE_READONLY;
 	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
 		     SQLITE_OPEN_NOMUTEX;
@@ -170,6 +180,7 @@ static struct store *sqlite_open(const char *path, int flags, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_once(&once, sqlite_configure);
 	st->base.ops = &sqlite_ops;
 	pthread_mutex_init(&st->lock, NULL);
 	st->hasher = obs_hasher_new();
