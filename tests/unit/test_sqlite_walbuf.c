@@ -210,12 +210,47 @@ static void test_commit_survives_process_death(void **state)
 	dir_remove(&d);
 }
 
+/*
+ * A commit whose transaction spilled pages and changed them again: SQLite
+ * rewrites the frame headers' checksums after writing the commit frame.
+ * Without the shared memory the next open recovers the WAL, which keeps
+ * the frames only as far as their checksums hold.
+ */
+static void test_rewritten_checksums_recovered(void **state)
+{
+	struct dir d;
+	char shm[128];
+	pid_t pid;
+	int st;
+
+	(void)state;
+	dir_make(&d);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		sqlite3 *w = open_writer(d.path, 20);
+
+		exec(w, "BEGIN IMMEDIATE");
+		insert_rows(w, 0, 400, 500);
+		exec(w, "UPDATE t SET v = randomblob(600)");
+		exec(w, "COMMIT");
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(shm, sizeof(shm), "%s-shm", d.path);
+	assert_int_equal(unlink(shm), 0);
+	assert_whole(d.path, 400, 400 * 600);
+	dir_remove(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit_visible_at_once),
 		cmocka_unit_test(test_large_transactions),
 		cmocka_unit_test(test_commit_survives_process_death),
+		cmocka_unit_test(test_rewritten_checksums_recovered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@ struct wb_file {
 	sqlite3_file base;
 	sqlite3_file *real;  /* the default VFS's file, allocated right after this struct */
 	int wal;             /* only a WAL file holds writes */
-	int commit;          /* the last held write was a commit frame's header */
+	int commit;          /* the last write was a commit frame's header */
 	unsigned char *held; /* bytes for the file at [at, at + len) */
 	size_t len, cap;
 	sqlite3_int64 at;
@@ -35,7 +35,6 @@ static int flush(struct wb_file *f)
 					       f->at + (sqlite3_int64)done);
 	}
 	f->len = 0;
-	f->commit = 0;
 	return rc;
 }
 
@@ -80,12 +79,21 @@ static int wb_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 		f->at = off;
 	memcpy(f->held + f->len, p, (size_t)n);
 	f->len += (size_t)n;
-	if (n == FRAME_HDR) {
-		/* a commit frame's header: its page completes the transaction */
-		f->commit = (b[4] | b[5] | b[6] | b[7]) != 0;
-		return SQLITE_OK;
+	/*
+	 * A commit frame's header goes out at once with the run before it,
+	 * and so does the write after it (its page): after writing the
+	 * commit frame SQLite may rewrite frame headers (their checksums),
+	 * the commit frame's last, with no page after it.
+	 */
+	if (f->commit) {
+		f->commit = 0;
+		return flush(f);
 	}
-	return f->commit ? flush(f) : SQLITE_OK;
+	if (n == FRAME_HDR && (b[4] | b[5] | b[6] | b[7])) {
+		f->commit = 1;
+		return flush(f);
+	}
+	return SQLITE_OK;
 }
 
 static int wb_close(sqlite3_file *pf)
