@@ -58,14 +58,22 @@ static int reserve(struct wb_file *f, size_t n)
 	return 0;
 }
 
+/*
+ * A commit frame's header goes out at once with the run before it, and
+ * so does the write after it (its page): after writing the commit frame
+ * SQLite may rewrite frame headers (their checksums), the commit
+ * frame's last, with no page after it.
+ */
 static int wb_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 {
 	struct wb_file *f = (struct wb_file *)pf;
 	const unsigned char *b = p;
-	int rc;
+	int now = f->commit, rc;
 
 	if (!f->wal)
 		return f->real->pMethods->xWrite(f->real, p, n, off);
+	f->commit = n == FRAME_HDR && (b[4] | b[5] | b[6] | b[7]);
+	now = now || f->commit;
 	/* anything but the next bytes of the run writes the run first, keeping the order */
 	if (f->len && off != f->at + (sqlite3_int64)f->len && (rc = flush(f)) != SQLITE_OK)
 		return rc;
@@ -79,21 +87,7 @@ static int wb_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 		f->at = off;
 	memcpy(f->held + f->len, p, (size_t)n);
 	f->len += (size_t)n;
-	/*
-	 * A commit frame's header goes out at once with the run before it,
-	 * and so does the write after it (its page): after writing the
-	 * commit frame SQLite may rewrite frame headers (their checksums),
-	 * the commit frame's last, with no page after it.
-	 */
-	if (f->commit) {
-		f->commit = 0;
-		return flush(f);
-	}
-	if (n == FRAME_HDR && (b[4] | b[5] | b[6] | b[7])) {
-		f->commit = 1;
-		return flush(f);
-	}
-	return SQLITE_OK;
+	return now ? flush(f) : SQLITE_OK;
 }
 
 static int wb_close(sqlite3_file *pf)
