@@ -105,13 +105,16 @@ static const char *const apply_sql[AP__COUNT] = {
 		" last_seen = MAX(last_seen, excluded.last_seen),"
 		" requests = requests + excluded.requests",
 	/*
-	 * The upsert's outcome when the metadata would stay as it is: only
-	 * the counters change, without the insert attempt and the CASEs.
-	 * Same parameters; no row changed means the upsert has to run.
+	 * The upsert's outcome when the metadata and first_seen would stay
+	 * as they are: only last_seen and requests change, without the
+	 * insert attempt and the CASEs, and the first_seen page index is
+	 * left alone (SQLite rewrites the entries of every index on a column
+	 * an UPDATE sets, changed or not). Same parameters; no row changed
+	 * means the upsert has to run.
 	 */
 	[AP_TOKEN_COUNTERS] =
-		"UPDATE tokens SET first_seen = MIN(first_seen, ?18), last_seen = MAX(last_seen, ?19),"
-		" requests = requests + ?20 WHERE fingerprint = ?1 AND " SAME("token_type", "2")
+		"UPDATE tokens SET last_seen = MAX(last_seen, ?19), requests = requests + ?20"
+		" WHERE fingerprint = ?1 AND first_seen <= ?18 AND " SAME("token_type", "2")
 		" AND " SAME("scheme", "3") " AND " SAME("header", "4") " AND "
 		SAME("token_prefix", "5") " AND token_length = ?6 AND has_checksum = ?7"
 		" AND checksum_valid = ?8 AND confidence = ?9 AND " SAME("key_id", "10") " AND "
@@ -193,6 +196,7 @@ static sqlite3_stmt *stmt(struct sqlite_store *st, enum apply_stmt i)
 /* One token mention of the batch; mentions are merged per fingerprint. */
 struct tok_note {
 	const Tokentap__V1__Token *t;
+	uint64_t key; /* the fingerprint's first 8 bytes, big-endian: strcmp's order */
 	size_t order;
 	int64_t first, last;
 	uint64_t requests;
@@ -414,14 +418,25 @@ static int64_t upsert_obs(struct apply_ctx *c, const Tokentap__V1__Token *t,
 static void note_token(struct apply_ctx *c, const Tokentap__V1__Token *t, int64_t first,
 		       int64_t last, uint64_t requests)
 {
-	c->notes[c->n_notes] = (struct tok_note){ t, c->n_notes, first, last, requests };
+	const unsigned char *f = (const unsigned char *)t->fingerprint;
+	uint64_t key = 0;
+	int end = 0;
+
+	/* a shorter fingerprint is padded with 0, as strcmp sees its end */
+	for (int i = 0; i < 8; i++) {
+		end = end || !f[i];
+		key = key << 8 | (end ? 0 : f[i]);
+	}
+	c->notes[c->n_notes] = (struct tok_note){ t, key, c->n_notes, first, last, requests };
 	c->n_notes++;
 }
 
+/* strcmp's order, mostly decided by the keys without reaching the strings. */
 static int note_cmp(const void *a, const void *b)
 {
 	const struct tok_note *x = a, *y = b;
-	int r = strcmp(x->t->fingerprint, y->t->fingerprint);
+	int r = x->key != y->key ? (x->key < y->key ? -1 : 1) :
+				   strcmp(x->t->fingerprint, y->t->fingerprint);
 
 	if (r)
 		return r;

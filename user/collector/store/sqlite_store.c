@@ -3,6 +3,7 @@
 #include "sqlite_store.h"
 #include "clock.h"
 #include "sqlite_schema.h"
+#include "sqlite_walbuf.h"
 #include "store_obs_cache.h"
 #include "store_obs_id.h"
 
@@ -157,8 +158,18 @@ static const struct store_ops sqlite_ops = {
 	.retain = sqlite_retain,
 };
 
+/*
+ * Before SQLite initializes (the first open): no memory statistics, which
+ * nothing reads and which cost a global mutex on every allocation.
+ */
+static void sqlite_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static struct store *sqlite_open(const char *path, int flags, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int ro = flags & STORE_READONLY;
 	int oflags = (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
 		     SQLITE_OPEN_NOMUTEX;
@@ -169,6 +180,7 @@ static struct store *sqlite_open(const char *path, int flags, char *err, size_t 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	pthread_once(&once, sqlite_configure);
 	st->base.ops = &sqlite_ops;
 	pthread_mutex_init(&st->lock, NULL);
 	st->hasher = obs_hasher_new();
@@ -177,7 +189,7 @@ static struct store *sqlite_open(const char *path, int flags, char *err, size_t 
 		snprintf(err, errlen, "SHA-256 unavailable or out of memory");
 		goto fail;
 	}
-	if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &st->db, oflags, sqlite_walbuf_vfs()) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
