@@ -294,8 +294,9 @@ int probe_go_h2_req_reg_check(struct pt_regs *ctx)
  * hf []hpack.HeaderField, onWrite func()). hf is the block's fields in
  * wire order, pseudo-headers first; a HeaderField is {Name, Value string;
  * Sensitive bool}. The server's responses pass there too: a block opening
- * with :status, or with a regular field (trailers), is left alone. The fields are copied as they are
- * (TT_HB_FIELD); past GO_GRPC_FIELDS the block is flagged cut.
+ * with :status, or with a regular field (trailers), is left alone. The
+ * fields are copied as they are (TT_HB_FIELD); past GO_GRPC_FIELDS the
+ * block is flagged cut.
  */
 #define GO_GRPC_FIELDS 16
 #define GO_HFIELD_SIZE 40

@@ -531,7 +531,8 @@ def t_database_restart(ctx, st):
 def t_two_collectors(ctx, st):
     """--collector A,B: batches go to A; A killed (-9), the next ones go to B, none lost."""
     coll = st["coll"]
-    other = Collector(ctx, "collector-b")
+    # replicas divide the database's writers among them (serve --help)
+    other = Collector(ctx, "collector-b", extra=["--db-writers", "1"])
     other.start()
     sensor = None
     try:
@@ -866,6 +867,30 @@ def t_log_format_json(ctx, st):
         raise Fail("the 401 refusal was not logged as JSON")
 
 
+def t_db_writers_flag(ctx, st):
+    """serve --db-writers: out of 1..5 refused before anything opens (exit 2,
+    the reason named); a valid value serves and stores."""
+    for bad in ("0", "6", "x"):
+        p = subprocess.run([collector_bin(), "serve", "--db", os.path.join(ctx.workdir, "w.db"),
+                            "--insecure-no-auth", "--db-writers", bad],
+                           capture_output=True, timeout=30)
+        if p.returncode != 2 or b"--db-writers" not in p.stderr:
+            raise Fail("--db-writers %s: expected exit 2 naming the flag, got %d: %r"
+                       % (bad, p.returncode, p.stderr[-200:]))
+    if os.path.exists(os.path.join(ctx.workdir, "w.db")):
+        raise Fail("a refused --db-writers created the database file")
+    coll = Collector(ctx, "collector-writers", extra=["--db-writers", "1"])
+    coll.start()
+    try:
+        code, _ = post_batch(ctx, coll.url, b"x" * 64, sensor_headers(ctx, auth=False))
+        if code != 401:
+            raise Fail("unauthenticated POST with --db-writers 1: expected 401, got %s" % code)
+    finally:
+        rc = coll.stop()
+    if rc != 0:
+        raise Fail("exit status on SIGTERM: expected 0, got %s" % rc)
+
+
 def run_all(ctx):
     st = {"spooled": []}
 
@@ -925,6 +950,7 @@ def run_all(ctx):
     # Phase 3: hostile requests against a fresh collector, no sensor running.
     run_hostile(ctx, st)
     record("log_format_json", t_log_format_json)
+    record("db_writers_flag", t_db_writers_flag)
 
 
 def main():
