@@ -65,6 +65,22 @@ static int add_record(struct hf_group *g, const uint8_t *d, size_t off, const st
 }
 
 /*
+ * Reads the record header at d + off into r and its value length into vl.
+ * Returns -1 unless the header, its name and its value all fit in the block
+ * and the value is within the probe's cap; the kind is the caller's to check.
+ */
+static int read_record(const uint8_t *d, size_t len, size_t off, struct tt_hb_rec *r, size_t *vl)
+{
+	if (len - off < sizeof(*r))
+		return -1;
+	memcpy(r, d + off, sizeof(*r));
+	*vl = r->value_len & ~TT_HB_CUT;
+	if (*vl > TT_HB_VALUE_MAX || len - off - sizeof(*r) < (size_t)r->name_len + *vl)
+		return -1;
+	return 0;
+}
+
+/*
  * A block of fields as they go on the wire (TT_HB_FIELD only: gRPC-Go),
  * pseudo-headers included, in their order.
  */
@@ -74,12 +90,7 @@ static int parse_fields(const uint8_t *d, size_t len, struct hf_group *g)
 		struct tt_hb_rec r;
 		size_t vl;
 
-		if (len - off < sizeof(r))
-			return -1;
-		memcpy(&r, d + off, sizeof(r));
-		vl = r.value_len & ~TT_HB_CUT;
-		if (r.kind != TT_HB_FIELD || r.name_len == 0 || vl > TT_HB_VALUE_MAX ||
-		    len - off - sizeof(r) < (size_t)r.name_len + vl)
+		if (read_record(d, len, off, &r, &vl) || r.kind != TT_HB_FIELD || r.name_len == 0)
 			return -1;
 		if (add_record(g, d, off, &r, true))
 			return 0;
@@ -107,13 +118,8 @@ int hb_parse(const uint8_t *d, size_t len, struct hf_group *g)
 		struct tt_hb_rec r;
 		size_t vl;
 
-		if (len - off < sizeof(r))
-			return -1;
-		memcpy(&r, d + off, sizeof(r));
-		vl = r.value_len & ~TT_HB_CUT;
-		if (r.kind >= TT_HB_KIND_MAX || r.kind == TT_HB_FIELD || vl > TT_HB_VALUE_MAX ||
-		    (r.kind != TT_HB_HEADER) != (r.name_len == 0) ||
-		    len - off - sizeof(r) < (size_t)r.name_len + vl)
+		if (read_record(d, len, off, &r, &vl) || r.kind >= TT_HB_KIND_MAX ||
+		    r.kind == TT_HB_FIELD || (r.kind != TT_HB_HEADER) != (r.name_len == 0))
 			return -1;
 		if (r.kind == TT_HB_HEADER) {
 			if (!first_header)
@@ -149,9 +155,7 @@ int hb_parse(const uint8_t *d, size_t len, struct hf_group *g)
 		struct tt_hb_rec r;
 		size_t vl;
 
-		memcpy(&r, d + off, sizeof(r));
-		vl = r.value_len & ~TT_HB_CUT;
-		if (r.kind != TT_HB_HEADER || r.name_len == 0)
+		if (read_record(d, len, off, &r, &vl) || r.kind != TT_HB_HEADER || r.name_len == 0)
 			return -1;
 		/* a name Go's client refuses (':' is never valid): not sent, not counted */
 		if (add_record(g, d, off, &r, false))
