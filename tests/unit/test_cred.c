@@ -387,7 +387,9 @@ static void test_custom_config(void **state)
 {
 	static const char *const headers[] = { "x-my-token" };
 	static const char *const params[] = { "secret" };
-	const struct cred_config cfg = { headers, 1, params, 1 };
+	const struct cred_config cfg = {
+		.headers = headers, .n_headers = 1, .params = params, .n_params = 1,
+	};
 	struct fixture *f = fixture_new();
 
 	(void)state;
@@ -401,6 +403,44 @@ static void test_custom_config(void **state)
 	assert_value(&f->list.items[1], "s1");
 	assert_int_equal(cred_extract(NULL, &cfg, &f->list), 0);
 	assert_int_equal(cred_extract(&f->req, &cfg, NULL), 0);
+	free(f);
+}
+
+/*
+ * The header index passes over names no configured name could match, and
+ * nothing else: the same config indexed and not finds the same headers,
+ * whatever the case of a name's first letter, a first byte outside a-z,
+ * or a name of 63 bytes or more (those share one length bit).
+ */
+static void test_indexed_config(void **state)
+{
+	static const char long_name[] = "x-a-very-long-credential-header-name-of-seventy-bytes-or-so-000000";
+	static const char long_other[] = "x-a-very-long-credential-header-name-of-seventy-bytes-or-so-111111";
+	static const char *const headers[] = { "Api-Token", "9-key", long_name };
+	struct cred_config plain = { .headers = headers, .n_headers = 3 };
+	struct cred_config indexed = plain;
+	struct fixture *f = fixture_new();
+	size_t n;
+
+	(void)state;
+	cred_config_index(&indexed);
+	assert_true(indexed.indexed);
+	hdr(f, "api-token", "t1");
+	hdr(f, "API-TOKENS", "no");
+	hdr(f, "9-KEY", "t2");
+	hdr(f, "9-kez", "no");
+	hdr(f, long_other, "no");
+	hdr(f, long_name, "t3");
+	hdr(f, "", "no");
+	for (int pass = 0; pass < 2; pass++) {
+		n = cred_extract(&f->req, pass ? &indexed : &plain, &f->list);
+		assert_int_equal(n, 3);
+		assert_value(&f->list.items[0], "t1");
+		assert_value(&f->list.items[1], "t2");
+		assert_value(&f->list.items[2], "t3");
+	}
+	/* the built-in list is indexed: its names are found */
+	assert_true(cred_config_default()->indexed);
 	free(f);
 }
 
@@ -639,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_query_amz_credential),
 		cmocka_unit_test(test_query_scratch_bound),
 		cmocka_unit_test(test_custom_config),
+		cmocka_unit_test(test_indexed_config),
 		cmocka_unit_test(test_from_parser),
 		cmocka_unit_test(test_redact_target),
 		cmocka_unit_test(test_secret_basic_password),

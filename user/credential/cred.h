@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "http1.h"
 
 #define CRED_MAX 8
@@ -65,7 +66,19 @@ struct cred_config {
 	/* query parameter names (case-insensitive) that carry a credential */
 	const char *const *params;
 	size_t n_params;
+	/*
+	 * Filled by cred_config_index(): bit L of header_lens[c] is set when a
+	 * header name starts with letter c (slot 26: any other byte) and is L
+	 * bytes long (bit 63: 63 or more). Every request header meets every
+	 * name, and most match none: this passes them over with one test. A
+	 * config not indexed compares every name.
+	 */
+	bool indexed;
+	uint64_t header_lens[27];
 };
+
+/* Fills cfg's header index from its header names; call again after changing them. */
+void cred_config_index(struct cred_config *cfg);
 
 /* Built-in lists: Authorization, Proxy-Authorization, API-key headers of docs/token-formats.md; access_token, api_key, key, sig, ... */
 const struct cred_config *cred_config_default(void);

@@ -145,6 +145,7 @@ static const struct cred_config *build_cred_config(struct app *a)
 	a->cred.n_headers = def->n_headers + o->n_headers;
 	a->cred.params = a->cred_params;
 	a->cred.n_params = def->n_params + o->n_params;
+	cred_config_index(&a->cred);
 	return &a->cred;
 }
 
