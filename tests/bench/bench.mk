@@ -32,7 +32,7 @@ $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # Loaders: one C file each, built against the skeleton of their BPF object.
-$(BENCH_LOADERS): $(BENCH_DIR)/%: tests/bench/%.c $(BENCH_DIR)/%.skel.h
+$(BENCH_LOADERS): $(BENCH_DIR)/%: tests/bench/%.c $(BENCH_DIR)/%.skel.h tests/bench/tracefs.h
 	$(CC) $(BENCH_CFLAGS) $(LOADER_INC) -o $@ $< $(LOADER_OBJS) -lbpf -lelf -lz $(LOADER_LIBS)
 
 # The empty call-site probe chooses its sites with the sensor's own code.

@@ -12,6 +12,10 @@
  * of a Go function goes where tokentap puts its Go probes too: the jbe of
  * the function's stack check (probe_go_stack_check), emulated, not the
  * entry.
+ * --syscalls adds an empty program on each syscall tracepoint the sensor
+ * attaches (sys_enter of write, sendto, writev, sendmsg, close, mmap): the
+ * floor with the syscall tracepoints' dispatch in it, which the sensor
+ * needs for plaintext capture and to bind TLS sessions to sockets.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "empty_uprobe.skel.h"
+#include "tracefs.h"
 #include "elfsym.h"
 #include "probe_site.h"
 #include "probepoint.h"
@@ -33,7 +38,13 @@
 static const char *const probed_funcs[] = { "SSL_write", "SSL_write_ex" };
 #define N_FUNCS (sizeof(probed_funcs) / sizeof(probed_funcs[0]))
 #define MAX_EXTRA 8
-#define N_LINKS (N_FUNCS + MAX_EXTRA)
+/* as bpf/plaintext.bpf.h, bpf/close.bpf.h and bpf/proc.bpf.h attach them */
+static const char *const sensor_syscalls[] = {
+	"sys_enter_write", "sys_enter_sendto", "sys_enter_writev",
+	"sys_enter_sendmsg", "sys_enter_close", "sys_enter_mmap",
+};
+#define N_SYSCALLS (sizeof(sensor_syscalls) / sizeof(sensor_syscalls[0]))
+#define N_LINKS (N_FUNCS + MAX_EXTRA + N_SYSCALLS)
 
 static volatile sig_atomic_t stop;
 
@@ -46,7 +57,7 @@ static void on_signal(int sig)
 static void usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-		"Usage: %s [--lib PATH] [--call-site] [--probe PATH:SYMBOL]...\n"
+		"Usage: %s [--lib PATH] [--call-site] [--syscalls] [--probe PATH:SYMBOL]...\n"
 		"Attach an empty uprobe at the entry of SSL_write and SSL_write_ex\n"
 		"(all processes) and wait for SIGINT or SIGTERM. Needs root.\n\n"
 		"  -l, --lib PATH           libssl to probe (default %s)\n"
@@ -54,6 +65,10 @@ static void usage(FILE *out, const char *prog)
 		"                           does (a call inside them when provably equivalent),\n"
 		"                           and each --probe of a Go function at the jbe of its\n"
 		"                           stack check, as tokentap's Go probes\n"
+		"  -s, --syscalls           also an empty program on each syscall tracepoint\n"
+		"                           tokentap attaches (sys_enter of write, sendto,\n"
+		"                           writev, sendmsg, close, mmap); mounts tracefs at\n"
+		"                           " TRACEFS " when missing\n"
 		"  -p, --probe PATH:SYMBOL  also the entry of SYMBOL in PATH (up to %d)\n"
 		"  -h, --help               show this help\n\n"
 		"Example:\n  %s --lib /usr/lib/x86_64-linux-gnu/libssl.so.3 \\\n"
@@ -116,13 +131,14 @@ int main(int argc, char **argv)
 		{ "lib", required_argument, NULL, 'l' },
 		{ "probe", required_argument, NULL, 'p' },
 		{ "call-site", no_argument, NULL, 'c' },
+		{ "syscalls", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bpf_link *links[N_LINKS] = { NULL };
 	const char *paths[N_LINKS], *syms[N_LINKS];
 	uint64_t offs[N_LINKS] = { 0 };
-	bool call_site = false;
+	bool call_site = false, syscalls = false;
 	size_t n = 0, n_extra = 0;
 	char *extra[MAX_EXTRA];
 	const char *lib = DEFAULT_LIB;
@@ -131,7 +147,7 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "l:p:ch", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:p:csh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			lib = optarg;
@@ -147,6 +163,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			call_site = true;
+			break;
+		case 's':
+			syscalls = true;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -166,6 +185,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (syscalls && ensure_tracefs("empty_uprobe") != 0)
+		return 1;
 	skel = empty_uprobe_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "empty_uprobe: load failed: %s\n", strerror(errno));
@@ -201,8 +222,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	fprintf(stderr, "empty_uprobe: ready (%zu probes on %s%s and %zu other files)\n", n, lib,
-		call_site ? " at tokentap's sites" : "", n_extra);
+	for (i = 0; syscalls && i < N_SYSCALLS; i++) {
+		links[n] = bpf_program__attach_tracepoint(skel->progs.empty_tp, "syscalls",
+							  sensor_syscalls[i]);
+		if (!links[n]) {
+			fprintf(stderr, "empty_uprobe: attach syscalls/%s failed: %s\n",
+				sensor_syscalls[i], strerror(errno));
+			goto out;
+		}
+		n++;
+	}
+
+	fprintf(stderr, "empty_uprobe: ready (%zu probes on %s%s and %zu other files%s)\n",
+		n_extra + N_FUNCS, lib, call_site ? " at tokentap's sites" : "", n_extra,
+		syscalls ? ", the sensor's syscall tracepoints" : "");
 	while (!stop)
 		pause();
 	ret = 0;

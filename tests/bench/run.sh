@@ -18,7 +18,7 @@ H2_REQUESTS=${H2_REQUESTS:-5000}
 NODE=${NODE:-$(command -v node || true)}
 # The Go benchmarks run by default only where their workload could be built.
 if [ -z "${BENCH_ONLY:-}" ]; then
-	BENCH_ONLY=tls,write,write-tls
+	BENCH_ONLY=tls,tls-tp,write,write-tls
 	if [ -x "$BENCH/go_tls_client" ]; then
 		BENCH_ONLY+=,go-tls
 		if [ -n "$NODE" ]; then BENCH_ONLY+=,h2; else echo "bench: node not found: h2 left out" >&2; fi
@@ -44,36 +44,41 @@ die() { echo "bench: $*" >&2; exit 1; }
 selected() { [[ ",$BENCH_ONLY," == *,$1,* ]]; }
 
 for b in ${BENCH_ONLY//,/ }; do
-	case $b in tls | tls-entry | write | write-tls | go-tls | h2 | replay | rss | drops | ingest | latency | fleet | query | gate) ;;
+	case $b in tls | tls-tp | tls-entry | write | write-tls | go-tls | go-tls-tp | h2 | h2-tp | replay | rss | drops | ingest | \
+		latency | fleet | query | gate) ;;
 	*) die "unknown benchmark in BENCH_ONLY: $b" ;;
 	esac
 done
-if selected tls || selected tls-entry || selected write || selected write-tls || selected go-tls ||
-	selected h2 ||
-	selected latency || selected rss || selected drops; then
+# any_selected NAME...: true when one of them is in BENCH_ONLY.
+any_selected() {
+	local b
+	for b; do selected "$b" && return 0; done
+	return 1
+}
+if any_selected tls tls-tp tls-entry write write-tls go-tls go-tls-tp h2 h2-tp latency rss drops; then
 	[ "$(id -u)" -eq 0 ] || die "must run as root (BPF programs are loaded)"
 	[ -x "$TOKENTAP" ] || die "missing $TOKENTAP (run: make all)"
 fi
 for n in ROUNDS TLS_REQUESTS WRITES GO_REQUESTS H2_REQUESTS INGEST_BATCHES INGEST_EVENTS INGEST_TOKENS INGEST_RUNS; do
 	[[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive integer"
 done
-if selected tls || selected tls-entry || selected write || selected write-tls; then
+if any_selected tls tls-tp tls-entry write write-tls; then
 	for bin in tls_client tls_server write_load empty_uprobe write_floor; do
 		[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
 	done
 	[ -r "$LIBSSL" ] || die "missing $LIBSSL"
 	command -v openssl >/dev/null || die "openssl CLI not found"
 fi
-if selected go-tls || selected h2; then
+if any_selected go-tls go-tls-tp h2 h2-tp; then
 	[ -x "$BENCH/go_tls_client" ] || die "missing $BENCH/go_tls_client (install golang-go, run: make bench)"
 	command -v openssl >/dev/null || die "openssl CLI not found"
 fi
-if selected go-tls; then
+if any_selected go-tls go-tls-tp; then
 	for bin in tls_server empty_uprobe; do
 		[ -x "$BENCH/$bin" ] || die "missing $BENCH/$bin (run: make bench)"
 	done
 fi
-if selected h2; then
+if any_selected h2 h2-tp; then
 	[ -n "$NODE" ] || die "node not found (the h2 benchmark's server is tests/e2e/h2_server.js)"
 fi
 if selected replay; then
@@ -153,6 +158,10 @@ start_sensor() {
 	callsite) "${run[@]}" "$BENCH/empty_uprobe" --lib "${EMPTY_LIB:-$LIBSSL}" --call-site \
 		"${EMPTY_EXTRA[@]}" 2>"$err" &
 		pattern='empty_uprobe: ready' ;;
+	# and empty programs on the syscall tracepoints tokentap enables
+	callsite-tp) "${run[@]}" "$BENCH/empty_uprobe" --lib "${EMPTY_LIB:-$LIBSSL}" --call-site \
+		--syscalls "${EMPTY_EXTRA[@]}" 2>"$err" &
+		pattern='empty_uprobe: ready' ;;
 	floor) "${run[@]}" "$BENCH/write_floor" 2>"$err" & pattern='write_floor: ready' ;;
 	tokentap)
 		TAP_RUNS=$((TAP_RUNS + 1))
@@ -202,7 +211,8 @@ run_mode() {
 	local name=$1 mode=$2 out t0=0 t1=0
 	start_sensor "$mode" "$name"
 	[ -n "$SENSOR_PID" ] && t0=$(cpu_ticks "$SENSOR_PID")
-	case $name in
+	# NAME-tp runs NAME's workload against another floor
+	case ${name%-tp} in
 	tls | tls-entry) out=$("${PIN[@]}" "$BENCH/tls_client" --port "$TLS_PORT" -n "$TLS_REQUESTS") ;;
 	write) out=$("${PIN[@]}" "$BENCH/write_load" -n "$WRITES" -s 64) ;;
 	write-tls) out=$("${PIN[@]}" "$BENCH/write_load" -n "$WRITES" -s 64 --tls-record --udp) ;;
@@ -352,7 +362,7 @@ echo "tokentap bench ($BENCH_ONLY): $ROUNDS rounds; workloads pinned to CPU $BEN
 	"sensor: $TOKENTAP; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULT=0
 
-if selected tls || selected tls-entry || selected go-tls || selected h2; then
+if any_selected tls tls-tp tls-entry go-tls go-tls-tp h2 h2-tp; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-subj /CN=localhost -days 1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
 		2>/dev/null || die "cannot generate a certificate"
@@ -378,18 +388,23 @@ stop_server() {
 	SERVER_PID=
 }
 
-if selected tls || selected tls-entry || selected go-tls; then
+if any_selected tls tls-tp tls-entry go-tls go-tls-tp; then
 	start_server tls "$BENCH/tls_server" --cert "$TMP/cert.pem" --key "$TMP/key.pem"
 	TLS_PORT=$PORT
 fi
 
 # The floor is an empty program at the very instructions tokentap probes.
-if selected tls; then
-	echo "TLS: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
-	bench tls callsite
-	report tls "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
-		callsite ns/request 1.15
-fi
+# NAME-tp adds empty programs on the syscall tracepoints tokentap enables
+# to that floor: what is left over it is the programs' own work.
+for name in tls tls-tp; do
+	selected $name || continue
+	floor=callsite
+	[ $name = tls ] || floor=callsite-tp
+	echo "$name: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
+	bench $name $floor
+	report $name "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
+		$floor ns/request 1.15
+done
 
 # The naive floor: an empty program at the functions' entries (single-stepped).
 if selected tls-entry; then
@@ -402,14 +417,17 @@ fi
 # The Go client against the same C server: the floor probes the server's
 # SSL_write and SSL_write_ex and the client's crypto/tls.(*Conn).Write,
 # each where tokentap does (Go: the jbe of the stack check).
-if selected go-tls; then
+for name in go-tls go-tls-tp; do
+	selected $name || continue
+	floor=callsite
+	[ $name = go-tls ] || floor=callsite-tp
 	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write")
-	echo "go-tls: $GO_REQUESTS keep-alive requests per run (one crypto/tls Write each)..." >&2
-	bench go-tls callsite
-	report go-tls "Go crypto/tls keep-alive request, $GO_REQUESTS per run, Go client, C server" \
-		callsite ns/request 1.15
+	echo "$name: $GO_REQUESTS keep-alive requests per run (one crypto/tls Write each)..." >&2
+	bench $name $floor
+	report $name "Go crypto/tls keep-alive request, $GO_REQUESTS per run, Go client, C server" \
+		$floor ns/request 1.15
 	EMPTY_EXTRA=()
-fi
+done
 if [ -n "$SERVER_PID" ]; then stop_server; fi
 
 # Go net/http over HTTP/2 against node's http2 server: every request on one
@@ -417,16 +435,21 @@ if [ -n "$SERVER_PID" ]; then stop_server; fi
 # floor: empty probes where tokentap probes, node's own OpenSSL (it links
 # it statically) and the client's crypto/tls Write and encodeHeaders, once
 # per request (the HPACK encoder is not probed).
-if selected h2; then
+if any_selected h2 h2-tp; then
 	start_server h2 "$NODE" "$HERE/../e2e/h2_server.js" "$TMP/cert.pem" "$TMP/key.pem"
 	H2_PORT=$PORT
 	EMPTY_LIB=$(readlink -f "$NODE")
 	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write"
 		--probe "$BENCH/go_tls_client:net/http.(*http2ClientConn).encodeHeaders")
-	echo "h2: $H2_REQUESTS HTTP/2 requests per run on one connection..." >&2
-	bench h2 callsite
-	report h2 "HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection" \
-		callsite ns/request 1.15
+	for name in h2 h2-tp; do
+		selected $name || continue
+		floor=callsite
+		[ $name = h2 ] || floor=callsite-tp
+		echo "$name: $H2_REQUESTS HTTP/2 requests per run on one connection..." >&2
+		bench $name $floor
+		report $name "HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection" \
+			$floor ns/request 1.15
+	done
 	EMPTY_EXTRA=()
 	EMPTY_LIB=
 	stop_server

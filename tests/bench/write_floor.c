@@ -9,12 +9,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "tracefs.h"
 #include "write_floor.skel.h"
-
-#define TRACEFS "/sys/kernel/tracing"
 
 static volatile sig_atomic_t stop;
 
@@ -34,19 +32,6 @@ static void usage(FILE *out, const char *prog)
 		"  -h, --help   show this help\n\n"
 		"Example:\n  %s & ...; kill -INT $!\n",
 		prog, prog);
-}
-
-/* Tracepoint ids are read from tracefs, which a fresh machine does not mount. */
-static int ensure_tracefs(void)
-{
-	if (access(TRACEFS "/events", F_OK) == 0)
-		return 0;
-	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) != 0 && errno != EBUSY) {
-		fprintf(stderr, "write_floor: mount tracefs on %s: %s\n",
-			TRACEFS, strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -79,7 +64,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (ensure_tracefs() != 0)
+	if (ensure_tracefs("write_floor") != 0)
 		return 1;
 
 	skel = write_floor_bpf__open_and_load();
