@@ -535,6 +535,17 @@ def t_python_plain(ctx):
         absent=("tls_library",))
 
 
+def wait_ready(client, path, timeout=15):
+    """True once client has created path (it signals its connection is up);
+    False if it exits or timeout seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline or client.proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def start_prestarted(ctx):
     """Before the sensor: python clients with their TLS connection already open.
 
@@ -552,12 +563,8 @@ def start_prestarted(ctx):
             cmd.append(done)
         pre = ctx.pre[kind] = {"fp": fp, "go": go, "done": done,
                                "client": Client(cmd, {"TT_TOKEN": tok})}
-        deadline = time.monotonic() + 15
-        while not os.path.exists(ready):
-            if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
-                pre["error"] = "pre-started client did not connect"
-                break
-            time.sleep(0.05)
+        if not wait_ready(pre["client"], ready):
+            pre["error"] = "pre-started client did not connect"
 
 
 def start_prestarted_h2(ctx):
@@ -578,12 +585,8 @@ def start_prestarted_h2(ctx):
            "pre", ready, go]
     pre = ctx.pre_h2 = {"fp": fp, "old_fp": fingerprint(ctx.key_hex, old), "go": go, "port": port,
                            "client": Client(cmd, {"TT_TOKEN": old, "TT_TOKEN2": tok})}
-    deadline = time.monotonic() + 15
-    while not os.path.exists(ready):
-        if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
-            pre["error"] = "pre-started HTTP/2 client did not connect"
-            break
-        time.sleep(0.05)
+    if not wait_ready(pre["client"], ready):
+        pre["error"] = "pre-started HTTP/2 client did not connect"
 
 
 def t_prestarted_h2(ctx):
@@ -1137,12 +1140,8 @@ def start_prestarted_go_h2(ctx):
     pre = ctx.pre_go_h2 = {"fp": fp, "key_fp": key_fp, "go": go, "port": port, "n": n,
                            "client": Client(cmd, {"TT_TOKEN": tok, "TT_TOKEN2": key, "TT_H2": "1",
                                                   "TT_READY": ready, "TT_GO": go})}
-    deadline = time.monotonic() + 15
-    while not os.path.exists(ready):
-        if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
-            pre["error"] = "pre-started Go HTTP/2 client did not connect"
-            break
-        time.sleep(0.05)
+    if not wait_ready(pre["client"], ready):
+        pre["error"] = "pre-started Go HTTP/2 client did not connect"
 
 
 def t_prestarted_go_h2(ctx):
@@ -1269,12 +1268,8 @@ def start_prestarted_go_grpc(ctx):
     pre = ctx.pre_go_grpc = {"fp": fp, "key_fp": key_fp, "go": go, "port": port, "n": n,
                              "client": Client(cmd, {"TT_TOKEN": tok, "TT_TOKEN2": key,
                                                     "TT_READY": ready, "TT_GO": go})}
-    deadline = time.monotonic() + 15
-    while not os.path.exists(ready):
-        if time.monotonic() > deadline or pre["client"].proc.poll() is not None:
-            pre["error"] = "pre-started gRPC-Go client did not connect"
-            break
-        time.sleep(0.05)
+    if not wait_ready(pre["client"], ready):
+        pre["error"] = "pre-started gRPC-Go client did not connect"
 
 
 def t_prestarted_go_grpc(ctx):
@@ -1464,11 +1459,8 @@ def t_h2_server_writes_left(ctx):
         client = Client([NODE, os.path.join(HERE, "h2_client.js"),
                          "https://127.0.0.1:%d/h2/resp" % srv.port, "pre", ready, go],
                         {"TT_TOKEN": tok, "TT_TOKEN2": tok2, "TT_PRE_REQUESTS": "2"})
-        deadline = time.monotonic() + 15
-        while not os.path.exists(ready):
-            if time.monotonic() > deadline or client.proc.poll() is not None:
-                raise Fail("the HTTP/2 client did not make its first request")
-            time.sleep(0.05)
+        if not wait_ready(client, ready):
+            raise Fail("the HTTP/2 client did not make its first request")
         during = h2_sides(srv.proc.pid)
         open(go, "w").close()
         c = client.finish(ctx)
