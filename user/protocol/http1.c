@@ -54,10 +54,8 @@ static char lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool name_eq(const char *a, size_t alen, const char *b)
+static bool name_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
-	size_t blen = strlen(b);
-
 	if (alen != blen)
 		return false;
 	for (size_t i = 0; i < alen; i++)
@@ -65,6 +63,9 @@ static bool name_eq(const char *a, size_t alen, const char *b)
 			return false;
 	return true;
 }
+
+/* Every header of every request meets these: the literal's length is known, no strlen. */
+#define NAME_IS(a, alen, lit) name_eq((a), (alen), (lit), sizeof(lit) - 1)
 
 static bool is_ows(uint8_t c)
 {
@@ -245,8 +246,10 @@ const struct http1_header *http1_find_header(const struct http1_request *req, co
 {
 	if (!req || !name)
 		return NULL;
+	size_t len = strlen(name);
+
 	for (size_t i = 0; i < req->n_headers; i++)
-		if (name_eq(req->headers[i].name, req->headers[i].name_len, name))
+		if (name_eq(req->headers[i].name, req->headers[i].name_len, name, len))
 			return &req->headers[i];
 	return NULL;
 }
@@ -277,13 +280,13 @@ static void finish_header(struct pending *h, struct framing *f)
 		return;
 	if (h->stored)
 		h->stored->value_len = h->value_len;
-	if (name_eq(h->name, h->name_len, "content-length")) {
+	if (NAME_IS(h->name, h->name_len, "content-length")) {
 		if (!parse_u64(h->value, h->value_len, &n) || (f->has_length && f->length != n))
 			f->lost = true;
 		f->has_length = true;
 		f->length = n;
-	} else if (name_eq(h->name, h->name_len, "transfer-encoding") ||
-		   name_eq(h->name, h->name_len, "upgrade")) {
+	} else if (NAME_IS(h->name, h->name_len, "transfer-encoding") ||
+		   NAME_IS(h->name, h->name_len, "upgrade")) {
 		/* Chunked bodies are not decoded, and an upgraded stream is no longer HTTP/1. */
 		f->lost = true;
 	}
@@ -379,21 +382,27 @@ static void parse_block(uint8_t *buf, size_t end, struct http1_request *req, str
  */
 static int check_request_line(const struct http1_parser *p, size_t old)
 {
+	const uint8_t *nl;
+	size_t n;
+
 	if (!is_method_prefix(p->buf, p->len))
 		return -1;
-	for (size_t i = old; i < p->len; i++) {
-		size_t n = i;
-
-		if (p->buf[i] != '\n') {
+	/*
+	 * A complete line is left to parse_request_line, which accepts no
+	 * control byte anywhere in it; only an incomplete one is scanned for
+	 * them here, so that garbage is refused before its line ends.
+	 */
+	nl = memchr(p->buf + old, '\n', p->len - old);
+	if (!nl) {
+		for (size_t i = old; i < p->len; i++)
 			if (is_line_ctl(p->buf[i]))
 				return -1;
-			continue;
-		}
-		if (n && p->buf[n - 1] == '\r')
-			n--;
-		return parse_request_line(p->buf, n, NULL) ? 1 : -1;
+		return 0;
 	}
-	return 0;
+	n = (size_t)(nl - p->buf);
+	if (n && p->buf[n - 1] == '\r')
+		n--;
+	return parse_request_line(p->buf, n, NULL) ? 1 : -1;
 }
 
 /*
