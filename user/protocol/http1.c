@@ -126,11 +126,8 @@ static bool is_method_prefix(const uint8_t *data, size_t len)
 	return false;
 }
 
-/*
- * Parses "METHOD SP target SP HTTP/1.d" (line without its line end).
- * Fills the request's line fields when req is not NULL.
- */
-static bool parse_request_line(const uint8_t *line, size_t n, struct http1_request *req)
+/* Parses "METHOD SP target SP HTTP/1.d" (line without its line end) into out. */
+static bool parse_request_line(const uint8_t *line, size_t n, struct http1_line *out)
 {
 	static const char proto[] = "HTTP/1.";
 	const size_t plen = sizeof(proto) - 1;
@@ -142,8 +139,10 @@ static bool parse_request_line(const uint8_t *line, size_t n, struct http1_reque
 		return false;
 	mlen = (size_t)(sp1 - line);
 	for (size_t i = 0; i < N_METHODS; i++)
-		if (mlen == methods[i].len && memcmp(line, methods[i].name, mlen) == 0)
+		if (mlen == methods[i].len && memcmp(line, methods[i].name, mlen) == 0) {
 			known = true;
+			break;
+		}
 	if (!known)
 		return false;
 	tstart = mlen + 1;
@@ -160,13 +159,10 @@ static bool parse_request_line(const uint8_t *line, size_t n, struct http1_reque
 		return false;
 	if (line[n - 1] < '0' || line[n - 1] > '9')
 		return false;
-	if (req) {
-		req->method = (const char *)line;
-		req->method_len = mlen;
-		req->target = (const char *)line + tstart;
-		req->target_len = tlen;
-		req->version_minor = line[n - 1] - '0';
-	}
+	out->method_len = mlen;
+	out->target_off = tstart;
+	out->target_len = tlen;
+	out->version_minor = line[n - 1] - '0';
 	return true;
 }
 
@@ -341,8 +337,12 @@ static void start_header(struct pending *h, struct http1_request *req, uint8_t *
 	}
 }
 
-/* Parses buf[0..end), a complete and already validated header block. */
-static void parse_block(uint8_t *buf, size_t end, struct http1_request *req, struct framing *f)
+/*
+ * Parses buf[0..end), a complete header block. Its request line was parsed
+ * into line when it arrived and is not parsed again.
+ */
+static void parse_block(uint8_t *buf, size_t end, const struct http1_line *line,
+			struct http1_request *req, struct framing *f)
 {
 	struct pending h = { 0 };
 	size_t pos = 0;
@@ -359,7 +359,11 @@ static void parse_block(uint8_t *buf, size_t end, struct http1_request *req, str
 		if (n && buf[pos + n - 1] == '\r')
 			n--;
 		if (first) {
-			parse_request_line(buf + pos, n, req);
+			req->method = (const char *)buf;
+			req->method_len = line->method_len;
+			req->target = (const char *)buf + line->target_off;
+			req->target_len = line->target_len;
+			req->version_minor = line->version_minor;
 			first = false;
 		} else if (n == 0) {
 			break;
@@ -380,7 +384,7 @@ static void parse_block(uint8_t *buf, size_t end, struct http1_request *req, str
  * Request line still incomplete: checks bytes from old on. Returns -1 for
  * garbage, 1 when the line is complete and valid, 0 when more is needed.
  */
-static int check_request_line(const struct http1_parser *p, size_t old)
+static int check_request_line(struct http1_parser *p, size_t old)
 {
 	const uint8_t *nl;
 	size_t n;
@@ -402,7 +406,7 @@ static int check_request_line(const struct http1_parser *p, size_t old)
 	n = (size_t)(nl - p->buf);
 	if (n && p->buf[n - 1] == '\r')
 		n--;
-	return parse_request_line(p->buf, n, NULL) ? 1 : -1;
+	return parse_request_line(p->buf, n, &p->line) ? 1 : -1;
 }
 
 /*
@@ -457,7 +461,7 @@ static void deliver(struct http1_parser *p, size_t end, http1_request_cb cb, voi
 	struct framing f = { 0 };
 
 	http1_request_clear(&req);
-	parse_block(p->buf, end, &req, &f);
+	parse_block(p->buf, end, &p->line, &req, &f);
 	p->stats.requests++;
 	if (cb)
 		cb(&req, ctx);

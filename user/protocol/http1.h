@@ -55,6 +55,11 @@ struct http1_parser {
 	size_t max;        /* max_header_bytes */
 	enum http1_state state;
 	uint64_t body_left;
+	/* the request line, parsed when it arrived (offsets into buf): deliver takes it from here */
+	struct http1_line {
+		size_t method_len, target_off, target_len;
+		int version_minor;
+	} line;
 	struct http1_stats stats;
 };
 
