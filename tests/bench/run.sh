@@ -393,18 +393,25 @@ if any_selected tls tls-tp tls-entry go-tls go-tls-tp; then
 	TLS_PORT=$PORT
 fi
 
-# The floor is an empty program at the very instructions tokentap probes.
-# NAME-tp adds empty programs on the syscall tracepoints tokentap enables
-# to that floor: what is left over it is the programs' own work.
-for name in tls tls-tp; do
-	selected $name || continue
-	floor=callsite
-	[ $name = tls ] || floor=callsite-tp
-	echo "$name: $TLS_REQUESTS keep-alive requests per run (one SSL_write each)..." >&2
-	bench $name $floor
-	report $name "TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL" \
-		$floor ns/request 1.15
-done
+# floor_pair NAME WHAT TITLE: NAME against the call-site floor (empty
+# programs at the very instructions tokentap probes) and NAME-tp against
+# that floor plus empty programs on the syscall tracepoints tokentap
+# enables, over which what is left is the programs' own work; each if
+# selected.
+floor_pair() {
+	local base=$1 what=$2 title=$3 name floor
+	for name in "$base" "$base-tp"; do
+		selected "$name" || continue
+		floor=callsite
+		[ "$name" = "$base" ] || floor=callsite-tp
+		echo "$name: $what..." >&2
+		bench "$name" "$floor"
+		report "$name" "$title" "$floor" ns/request 1.15
+	done
+}
+
+floor_pair tls "$TLS_REQUESTS keep-alive requests per run (one SSL_write each)" \
+	"TLS keep-alive request, $TLS_REQUESTS per run, uprobes on $LIBSSL"
 
 # The naive floor: an empty program at the functions' entries (single-stepped).
 if selected tls-entry; then
@@ -417,17 +424,10 @@ fi
 # The Go client against the same C server: the floor probes the server's
 # SSL_write and SSL_write_ex and the client's crypto/tls.(*Conn).Write,
 # each where tokentap does (Go: the jbe of the stack check).
-for name in go-tls go-tls-tp; do
-	selected $name || continue
-	floor=callsite
-	[ $name = go-tls ] || floor=callsite-tp
-	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write")
-	echo "$name: $GO_REQUESTS keep-alive requests per run (one crypto/tls Write each)..." >&2
-	bench $name $floor
-	report $name "Go crypto/tls keep-alive request, $GO_REQUESTS per run, Go client, C server" \
-		$floor ns/request 1.15
-	EMPTY_EXTRA=()
-done
+EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write")
+floor_pair go-tls "$GO_REQUESTS keep-alive requests per run (one crypto/tls Write each)" \
+	"Go crypto/tls keep-alive request, $GO_REQUESTS per run, Go client, C server"
+EMPTY_EXTRA=()
 if [ -n "$SERVER_PID" ]; then stop_server; fi
 
 # Go net/http over HTTP/2 against node's http2 server: every request on one
@@ -441,15 +441,8 @@ if any_selected h2 h2-tp; then
 	EMPTY_LIB=$(readlink -f "$NODE")
 	EMPTY_EXTRA=(--probe "$BENCH/go_tls_client:crypto/tls.(*Conn).Write"
 		--probe "$BENCH/go_tls_client:net/http.(*http2ClientConn).encodeHeaders")
-	for name in h2 h2-tp; do
-		selected $name || continue
-		floor=callsite
-		[ $name = h2 ] || floor=callsite-tp
-		echo "$name: $H2_REQUESTS HTTP/2 requests per run on one connection..." >&2
-		bench $name $floor
-		report $name "HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection" \
-			$floor ns/request 1.15
-	done
+	floor_pair h2 "$H2_REQUESTS HTTP/2 requests per run on one connection" \
+		"HTTP/2 request (Go net/http client, node server), $H2_REQUESTS per run on one connection"
 	EMPTY_EXTRA=()
 	EMPTY_LIB=
 	stop_server
